@@ -1,0 +1,182 @@
+"""Every user-facing string the bot renders, in each language it speaks.
+
+Cards are pure functions of (snapshot, language), so all wording lives here:
+one catalog keeps the two languages side by side and the keys stable, and a
+missing key fails loudly instead of showing a raw key to a user.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+from bot.model import Action, ApprovalMode, ApprovalStatus, MemberStatus, NodeType
+
+LANGUAGES = ("zh_CN", "en")
+FALLBACK = "en"
+
+CATALOG: dict[str, dict[str, str]] = {
+    # ApprovalStatus
+    "status.pending": {"zh_CN": "审批中", "en": "Pending"},
+    "status.approved": {"zh_CN": "已通过", "en": "Approved"},
+    "status.rejected": {"zh_CN": "已驳回", "en": "Rejected"},
+    "status.revoked": {"zh_CN": "已撤销", "en": "Revoked"},
+    "status.revoked_after_approval": {"zh_CN": "通过后撤销", "en": "Revoked after approval"},
+    "status.deleted": {"zh_CN": "已删除", "en": "Deleted"},
+    "status.paid": {"zh_CN": "已支付", "en": "Paid"},
+    # Action
+    "action.submit": {"zh_CN": "提单", "en": "submitted"},
+    "action.approve": {"zh_CN": "同意", "en": "approved"},
+    "action.reject": {"zh_CN": "驳回", "en": "rejected"},
+    "action.transfer": {"zh_CN": "转审", "en": "transferred"},
+    "action.urge": {"zh_CN": "催办", "en": "urged"},
+    "action.revoke": {"zh_CN": "撤销", "en": "revoked"},
+    "action.revoke_after_approval": {"zh_CN": "通过后撤销", "en": "revoked after approval"},
+    "action.comment": {"zh_CN": "添加备注", "en": "commented"},
+    "action.return": {"zh_CN": "回退给指定审批人", "en": "returned to an earlier approver"},
+    "action.add_approver": {"zh_CN": "添加审批人", "en": "added an approver"},
+    "action.add_and_approve": {"zh_CN": "加签并同意", "en": "added an approver and approved"},
+    "action.unknown": {"zh_CN": "更新", "en": "updated"},
+    # MemberStatus, phrased as what the member did ("<who> approved")
+    "member.pending": {"zh_CN": "审批中", "en": "pending"},
+    "member.approved": {"zh_CN": "已同意", "en": "approved"},
+    "member.rejected": {"zh_CN": "已驳回", "en": "rejected"},
+    "member.transferred": {"zh_CN": "已转审", "en": "transferred"},
+    "member.returned": {"zh_CN": "已退回给指定审批人", "en": "returned it to an earlier approver"},
+    "member.added": {"zh_CN": "已加签", "en": "added an approver"},
+    "member.approved_and_added": {"zh_CN": "已同意并加签", "en": "approved and added an approver"},
+    "member.handled": {"zh_CN": "已办理", "en": "handled"},
+    "member.handed_over": {"zh_CN": "已转交", "en": "handed over"},
+    # ApprovalMode
+    "mode.all": {"zh_CN": "会签", "en": "all must approve"},
+    "mode.any": {"zh_CN": "或签", "en": "any one approves"},
+    "mode.sequential": {"zh_CN": "依次审批", "en": "one after another"},
+    # NodeType
+    "node.approver": {"zh_CN": "审批人", "en": "approvers"},
+    "node.cc": {"zh_CN": "抄送人", "en": "CC"},
+    "node.handler": {"zh_CN": "办理人", "en": "handlers"},
+    # Provider names, for notices to admins
+    "provider.wecom": {"zh_CN": "企业微信", "en": "WeCom"},
+    "provider.wecom_open": {"zh_CN": "企业微信", "en": "WeCom"},
+    "provider.fxiaoke": {"zh_CN": "纷享销客", "en": "FXiaoKe"},
+    "provider.local": {"zh_CN": "内置审批", "en": "built-in approvals"},
+    # Shared card pieces
+    "card.number": {"zh_CN": "审批编号", "en": "Number"},
+    "card.status": {"zh_CN": "状态", "en": "Status"},
+    "card.applicant": {"zh_CN": "申请人", "en": "Applicant"},
+    "card.submitted_at": {"zh_CN": "提交时间", "en": "Submitted"},
+    "card.more_fields": {"zh_CN": "……另有 {count} 项未显示", "en": "…and {count} more not shown"},
+    "card.more_people": {"zh_CN": "{names} 等 {count} 人", "en": "{names} and {count} more"},
+    "card.list_separator": {"zh_CN": "、", "en": ", "},
+    "card.step": {
+        "zh_CN": "*当前节点* 第 {step}/{steps} 步 · {node} · {mode}",
+        "en": "*Current step* {step} of {steps} · {node} · {mode}",
+    },
+    "card.progress.all": {
+        "zh_CN": "{total} 人中 {approved} 人已同意",
+        "en": "{approved} of {total} approved",
+    },
+    "card.progress.any": {"zh_CN": "任一人同意即可：{names}", "en": "waiting for any one of {names}"},
+    "card.progress.sequential": {
+        "zh_CN": "第 {position}/{total} 人：{name}",
+        "en": "step {position} of {total}: {name}",
+    },
+    "card.waiting_on": {"zh_CN": "*等待* {names}", "en": "*Waiting on* {names}"},
+    "card.timeline": {"zh_CN": "*审批记录*", "en": "*Timeline*"},
+    "card.timeline_omitted": {
+        "zh_CN": "较早的 {count} 条记录未显示",
+        "en": "{count} earlier entries not shown",
+    },
+    "card.untitled": {"zh_CN": "审批", "en": "Approval"},
+    "card.acted": {"zh_CN": "{who} {verb}", "en": "{who} {verb}"},
+    "card.submitted": {"zh_CN": "{who} 提交了申请", "en": "{who} submitted the request"},
+    "card.commented": {"zh_CN": "{who} 添加了备注", "en": "{who} commented"},
+    "card.attachments": {"zh_CN": "（附件 {count} 个）", "en": " (attachments: {count})"},
+    "card.outcome": {"zh_CN": "*结果* {emoji} {status}", "en": "*Outcome* {emoji} {status}"},
+    "card.open": {"zh_CN": "打开审批", "en": "Open approval"},
+    "card.act_elsewhere": {
+        "zh_CN": "请在{provider}中处理此审批。",
+        "en": "Please open it in {provider} to act on it.",
+    },
+    # Applicant card
+    "applicant.text": {
+        "zh_CN": "{template} {number}：{status}",
+        "en": "{template} {number}: {status}",
+    },
+    # Approver card
+    "approver.needed": {
+        "zh_CN": "🔔 *需要你审批*：{applicant} 提交的{template} {number}",
+        "en": "🔔 *Your approval is needed*: {template} {number} from {applicant}",
+    },
+    "approver.needed_text": {
+        "zh_CN": "需要你审批：{applicant} 提交的{template} {number}",
+        "en": "Your approval is needed: {template} {number} from {applicant}",
+    },
+    "approver.you_did": {"zh_CN": "你{verb}", "en": "You {verb}"},
+    "approver.settled_text": {
+        "zh_CN": "{template} {number}：{outcome}",
+        "en": "{template} {number}: {outcome}",
+    },
+    "approver.decided_by": {
+        "zh_CN": "{who} 已处理，无需你再审批",
+        "en": "{who} already decided, so it no longer waits on you",
+    },
+    "approver.moved_on": {
+        "zh_CN": "审批已进入下一步，无需你再审批",
+        "en": "It moved to the next step and no longer waits on you",
+    },
+    "approver.final": {
+        "zh_CN": "审批已结束（{status}），无需你再审批",
+        "en": "The approval is final ({status}) and no longer waits on you",
+    },
+    # CC card
+    "cc.submitted": {
+        "zh_CN": "📨 抄送：{applicant} 提交了{template} {number}",
+        "en": "📨 FYI: {applicant} submitted {template} {number}",
+    },
+    "cc.final": {
+        "zh_CN": "📨 抄送：{applicant} 的{template} {number} {status}",
+        "en": "📨 FYI: {template} {number} from {applicant} is {status}",
+    },
+    # Comment and urge messages
+    "comment.text": {
+        "zh_CN": "💬 {who} 在{template} {number} 中添加了备注：",
+        "en": "💬 {who} commented on {template} {number}:",
+    },
+    "comment.fallback": {"zh_CN": "{line}{content}{attachments}", "en": "{line} {content}{attachments}"},
+    "urge.text": {
+        "zh_CN": "⏰ {applicant} 正在等待你审批{template} {number}",
+        "en": "⏰ {applicant} is waiting for your approval of {template} {number}",
+    },
+    # Admin notices
+    "audit.line": {
+        "zh_CN": "`{number}` {template} · {action} · {emoji} {status} · {who}",
+        "en": "`{number}` {template} · {action} · {emoji} {status} · {who}",
+    },
+    "unmapped.notice": {
+        "zh_CN": "找不到{provider}用户 {users} 对应的 Slack 用户（审批 {number}）：请将其加入 [users]",
+        "en": "Could not find Slack users for {provider} users {users} (approval {number}): "
+        "add them to [users]",
+    },
+}
+
+_ENUM_PREFIX: dict[type[IntEnum], str] = {
+    ApprovalStatus: "status",
+    Action: "action",
+    MemberStatus: "member",
+    ApprovalMode: "mode",
+    NodeType: "node",
+}
+
+
+def t(key: str, lang: str, **params: object) -> str:
+    """The text for `key` in `lang` (English when the language is unknown), with `params` filled in.
+
+    A missing key raises KeyError: it is a bug in the caller, not something to paper over.
+    """
+    entry = CATALOG[key]
+    return entry.get(lang, entry[FALLBACK]).format(**params)
+
+
+def enum_name(value: IntEnum, lang: str) -> str:
+    """The display name of a domain code (status, action, member status, mode, node type)."""
+    return t(f"{_ENUM_PREFIX[type(value)]}.{value.name.lower()}", lang)

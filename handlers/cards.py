@@ -1,0 +1,419 @@
+"""Block Kit rendering of every message the bot sends about an approval.
+
+Pure functions of a snapshot, so a card can be re-rendered and updated in place
+whenever a newer snapshot arrives. All wording comes from `bot.i18n`; every
+piece of user-provided text is escaped and clipped here, so that no snapshot,
+however large, can produce a message Slack refuses.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from bot.i18n import enum_name, t
+from bot.model import Action, ApprovalMode, ApprovalStatus, Comment, Member, Snapshot
+
+Names = Callable[[str], str]  # provider user id -> "<@U123>" when mapped to Slack, else a plain name/id
+
+ACTION_OPEN = "open_approval_link"
+
+# Block Kit limits (https://docs.slack.dev/reference/block-kit/blocks)
+SECTION_LIMIT = 3000
+HEADER_LIMIT = 150
+URL_LIMIT = 3000
+
+# Our own budgets per piece, chosen so that the worst case of every card stays well inside the limits
+NAME_LIMIT = 80
+NUMBER_LIMIT = 64
+TITLE_LIMIT = 100
+VALUE_LIMIT = 300
+SPEECH_LIMIT = 500
+FALLBACK_SPEECH_LIMIT = 200
+MAX_DETAILS = 20
+MAX_PEOPLE = 10
+MAX_TIMELINE = 15
+
+STATUS_EMOJI = {
+    ApprovalStatus.PENDING: "⏳",
+    ApprovalStatus.APPROVED: "✅",
+    ApprovalStatus.REJECTED: "❌",
+    ApprovalStatus.REVOKED: "↩️",
+    ApprovalStatus.REVOKED_AFTER_APPROVAL: "↩️",
+    ApprovalStatus.DELETED: "🗑️",
+    ApprovalStatus.PAID: "💰",
+}
+
+# Only the applicant submits, urges or revokes, and these leave no trace in the flow to read the actor from.
+_APPLICANT_ACTIONS = (Action.SUBMIT, Action.URGE, Action.REVOKE, Action.REVOKE_AFTER_APPROVAL)
+
+_MENTION = re.compile(r"<@[UW][A-Z0-9]+>")
+
+
+@dataclass(frozen=True)
+class Message:
+    text: str  # plain-text fallback (notifications, screen readers): must say what happened on its own
+    blocks: tuple[dict, ...]  # Block Kit JSON
+
+
+@dataclass(frozen=True)
+class _Event:
+    """One timeline entry: the submission (item None), a member's decision, or a comment."""
+
+    time: int
+    user_id: str
+    item: Member | Comment | None
+
+
+# --- public renderers -------------------------------------------------------------------------------------
+
+
+def applicant_card(snap: Snapshot, names: Names, lang: str, link: str | None) -> Message:
+    """The one status card per approval, posted once and then updated in place as the approval moves."""
+    status = _status(snap, lang)
+    text = t("applicant.text", lang, **_about(snap, names), status=status)
+    blocks = [
+        _header(snap, lang),
+        *_outcome(snap, lang),
+        _facts(snap, names, lang),
+        *_details(snap, lang),
+        *_sections(_progress(snap, names, lang)),
+        *_timeline(snap, names, lang),
+        *_link_button(link, lang),
+    ]
+    return Message(text, tuple(blocks))
+
+
+def approver_card(snap: Snapshot, approver: str, names: Names, lang: str, link: str | None) -> Message:
+    """Asks `approver` to act while it is their turn; afterwards the same card, settled, without buttons."""
+    about = _about(snap, names)
+    if approver in snap.waiting_on():
+        text = t("approver.needed_text", lang, **about)
+        intro = t("approver.needed", lang, **about)
+        tail = [*_sections(_progress(snap, names, lang)), *_call_to_act(snap, link, lang)]
+    else:
+        outcome, intro = _settled(snap, approver, names, lang)
+        text = t("approver.settled_text", lang, **about, outcome=outcome)
+        tail = []
+    blocks = [_header(snap, lang), _section(intro), _facts(snap, names, lang), *_details(snap, lang), *tail]
+    return Message(text, tuple(blocks))
+
+
+def cc_card(snap: Snapshot, names: Names, lang: str, link: str | None) -> Message:
+    """FYI for CC recipients: that it was submitted while pending, its outcome once final."""
+    key = "cc.final" if snap.status.is_final else "cc.submitted"
+    text = t(key, lang, **_about(snap, names), status=_status(snap, lang))
+    blocks = [
+        _header(snap, lang),
+        _section(text),
+        _facts(snap, names, lang),
+        *_details(snap, lang),
+        *_link_button(link, lang),
+    ]
+    return Message(text, tuple(blocks))
+
+
+def comment_message(snap: Snapshot, comment: Comment, names: Names, lang: str) -> Message:
+    """Tells the people on an approval that someone commented, quoting the comment."""
+    line = t("comment.text", lang, **_about(snap, names, who=comment.user_id))
+    attachments = _attachments(len(comment.attachments), lang)
+    content = _user_text(_one_line(comment.content), FALLBACK_SPEECH_LIMIT)
+    text = t("comment.fallback", lang, line=line, content=content, attachments=attachments)
+    blocks = [
+        _section(_with_speech(line, comment.content, len(comment.attachments), lang)),
+        _context(_date(comment.time)),
+    ]
+    return Message(text, tuple(blocks))
+
+
+def urge_message(snap: Snapshot, names: Names, lang: str, link: str | None) -> Message:
+    """Passes the applicant's reminder on to whoever the approval is waiting on."""
+    text = t("urge.text", lang, **_about(snap, names))
+    blocks = [
+        _section(text),
+        _facts(snap, names, lang),
+        *_details(snap, lang),
+        *_call_to_act(snap, link, lang),
+    ]
+    return Message(text, tuple(blocks))
+
+
+def audit_line(snap: Snapshot, names: Names, lang: str) -> str:
+    """One mrkdwn line for the audit channel: number, template, action, status, who."""
+    action = enum_name(snap.action, lang) if snap.action is not None else t("action.unknown", lang)
+    return t(
+        "audit.line",
+        lang,
+        **_about(snap, names, who=_actor(snap)),
+        action=action,
+        emoji=STATUS_EMOJI[snap.status],
+        status=enum_name(snap.status, lang),
+    )
+
+
+def unmapped_notice(snap: Snapshot, user_ids: Sequence[str], lang: str) -> str:
+    """Tells admins which provider users have no Slack account mapped, so they can fix [users]."""
+    users = _listing([f"`{_user_text(u, NAME_LIMIT)}`" for u in user_ids], lang)
+    provider = t(f"provider.{snap.provider}", lang)
+    return t("unmapped.notice", lang, provider=provider, users=users, number=_number(snap))
+
+
+# --- text pieces ------------------------------------------------------------------------------------------
+
+
+def _escape(text: str) -> str:
+    """mrkdwn control characters; everything a user typed goes through here."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _user_text(raw: str, limit: int) -> str:
+    """User-provided text, escaped and at most `limit` characters, never cut inside an entity like &amp;."""
+    escaped = _escape(raw)
+    if len(escaped) <= limit:
+        return escaped
+    cut = escaped[: limit - 1]
+    amp = cut.rfind("&")
+    if amp >= 0 and ";" not in cut[amp:]:
+        cut = cut[:amp]
+    return cut + "…"
+
+
+def _one_line(raw: str) -> str:
+    return " ".join(raw.split())
+
+
+def _who(names: Names, user_id: str) -> str:
+    """A Slack mention as is; any other display name is user text and gets escaped."""
+    shown = names(user_id)
+    return shown if _MENTION.fullmatch(shown) else _user_text(shown, NAME_LIMIT)
+
+
+def _listing(items: Sequence[str], lang: str) -> str:
+    """Items joined for a sentence, capped so a node with hundreds of members stays short."""
+    shown = t("card.list_separator", lang).join(items[:MAX_PEOPLE])
+    hidden = len(items) - MAX_PEOPLE
+    return t("card.more_people", lang, names=shown, count=hidden) if hidden > 0 else shown
+
+
+def _people(names: Names, user_ids: Sequence[str], lang: str) -> str:
+    return _listing([_who(names, u) for u in dict.fromkeys(user_ids)], lang)
+
+
+def _number(snap: Snapshot) -> str:
+    return _user_text(snap.number, NUMBER_LIMIT)
+
+
+def _about(snap: Snapshot, names: Names, who: str | None = None) -> dict[str, str]:
+    """The parameters most sentences share; `who` names the person the sentence is about."""
+    about = {
+        "template": _user_text(_one_line(snap.template_name), HEADER_LIMIT),
+        "number": _number(snap),
+        "applicant": _who(names, snap.applicant),
+    }
+    if who is not None:
+        about["who"] = _who(names, who)
+    return about
+
+
+def _status(snap: Snapshot, lang: str) -> str:
+    return f"{STATUS_EMOJI[snap.status]} {enum_name(snap.status, lang)}"
+
+
+def _date(ts: int) -> str:
+    """A Slack date token, so each reader sees their own time zone; 0 means "not known" in the model."""
+    if ts <= 0:
+        return "—"
+    fallback = datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{ts}^{{date_short_pretty}} {{time}}|{fallback}>"
+
+
+def _attachments(count: int, lang: str) -> str:
+    return t("card.attachments", lang, count=count) if count else ""
+
+
+def _with_speech(line: str, speech: str, attachments: int, lang: str) -> str:
+    """`line`, then the attachment count and the speech or comment quoted below it."""
+    line += _attachments(attachments, lang)
+    body = _user_text(speech.strip(), SPEECH_LIMIT)
+    if not body:
+        return line
+    return "\n".join([line, *(f"> {quoted}" for quoted in body.splitlines())])
+
+
+# --- blocks -----------------------------------------------------------------------------------------------
+
+
+def _section(text: str) -> dict:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def _sections(lines: Sequence[str]) -> list[dict]:
+    """Lines packed into as few sections as the section limit allows (each line is already short)."""
+    chunks: list[str] = []
+    for line in lines:
+        if chunks and len(chunks[-1]) + 1 + len(line) <= SECTION_LIMIT:
+            chunks[-1] += "\n" + line
+        else:
+            chunks.append(line)
+    return [_section(chunk) for chunk in chunks]
+
+
+def _context(text: str) -> dict:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
+
+
+def _header(snap: Snapshot, lang: str) -> dict:
+    title = _one_line(snap.template_name) or t("card.untitled", lang)
+    return {
+        "type": "header",
+        "text": {"type": "plain_text", "text": _clip(title, HEADER_LIMIT), "emoji": True},
+    }
+
+
+def _facts(snap: Snapshot, names: Names, lang: str) -> dict:
+    facts = {
+        "card.number": _number(snap),
+        "card.status": _status(snap, lang),
+        "card.applicant": _who(names, snap.applicant),
+        "card.submitted_at": _date(snap.apply_time),
+    }
+    return {
+        "type": "section",
+        "fields": [{"type": "mrkdwn", "text": f"*{t(key, lang)}*\n{value}"} for key, value in facts.items()],
+    }
+
+
+def _details(snap: Snapshot, lang: str) -> list[dict]:
+    """Summary lines and form fields, the first few of them, each value clipped."""
+    lines = [_user_text(s.strip(), VALUE_LIMIT) for s in snap.summary if s.strip()]
+    lines += [
+        f"*{_user_text(_one_line(f.title), TITLE_LIMIT)}*: {_user_text(f.value.strip(), VALUE_LIMIT)}"
+        for f in snap.fields
+    ]
+    hidden = len(lines) - MAX_DETAILS
+    shown = lines[:MAX_DETAILS]
+    if hidden > 0:
+        shown.append(t("card.more_fields", lang, count=hidden))
+    return _sections(shown)
+
+
+def _progress(snap: Snapshot, names: Names, lang: str) -> list[str]:
+    """The current step and who it waits on, phrased for how the step's members decide."""
+    node = snap.current_node()
+    if node is None:
+        return []
+    steps = snap.flow_nodes()
+    step = next(i for i, n in enumerate(steps, 1) if n is node)
+    node_type, mode = enum_name(node.type, lang), enum_name(node.mode, lang)
+    head = t("card.step", lang, step=step, steps=len(steps), node=node_type, mode=mode)
+    pending = node.pending_members()
+    if node.mode is ApprovalMode.ALL:
+        approved, total = node.progress()
+        waiting = t("card.waiting_on", lang, names=_people(names, [m.user_id for m in pending], lang))
+        return [f"{head} — {t('card.progress.all', lang, approved=approved, total=total)}", waiting]
+    if node.mode is ApprovalMode.ANY:
+        detail = t("card.progress.any", lang, names=_people(names, [m.user_id for m in pending], lang))
+    else:
+        position = next(i for i, m in enumerate(node.members, 1) if m is pending[0])
+        name = _who(names, pending[0].user_id)
+        detail = t("card.progress.sequential", lang, position=position, total=len(node.members), name=name)
+    return [f"{head} — {detail}"]
+
+
+def _events(snap: Snapshot) -> list[_Event]:
+    """Everything that happened, oldest first: submission, every member decision, every comment."""
+    events = [_Event(snap.apply_time, snap.applicant, None)]
+    events += [
+        _Event(m.time, m.user_id, m) for n in snap.flow_nodes() for m in n.members if m.status.is_decided
+    ]
+    events += [_Event(c.time, c.user_id, c) for c in snap.comments]
+    return sorted(events, key=lambda e: e.time)
+
+
+def _event_line(event: _Event, names: Names, lang: str) -> str:
+    who = _who(names, event.user_id)
+    if isinstance(event.item, Member):
+        line = t("card.acted", lang, who=who, verb=enum_name(event.item.status, lang))
+        body = _with_speech(line, event.item.speech, len(event.item.media_ids), lang)
+    elif isinstance(event.item, Comment):
+        body = _with_speech(
+            t("card.commented", lang, who=who), event.item.content, len(event.item.attachments), lang
+        )
+    else:
+        body = t("card.submitted", lang, who=who)
+    return f"{_date(event.time)} · {body}"
+
+
+def _timeline(snap: Snapshot, names: Names, lang: str) -> list[dict]:
+    """The most recent entries, saying how many older ones were left out."""
+    events = _events(snap)
+    hidden = len(events) - MAX_TIMELINE
+    lines = [t("card.timeline", lang)]
+    if hidden > 0:
+        lines.append(f"_{t('card.timeline_omitted', lang, count=hidden)}_")
+    lines += [_event_line(e, names, lang) for e in events[-MAX_TIMELINE:]]
+    return _sections(lines)
+
+
+def _outcome(snap: Snapshot, lang: str) -> list[dict]:
+    if not snap.status.is_final:
+        return []
+    return [
+        _section(
+            t("card.outcome", lang, emoji=STATUS_EMOJI[snap.status], status=enum_name(snap.status, lang))
+        )
+    ]
+
+
+def _link_button(link: str | None, lang: str, primary: bool = False) -> list[dict]:
+    """An "Open" URL button, or nothing when there is no usable link."""
+    if not link or len(link) > URL_LIMIT:
+        return []
+    text = {"type": "plain_text", "text": t("card.open", lang)}
+    button = {"type": "button", "action_id": ACTION_OPEN, "text": text, "url": link}
+    if primary:
+        button["style"] = "primary"
+    return [{"type": "actions", "elements": [button]}]
+
+
+def _call_to_act(snap: Snapshot, link: str | None, lang: str) -> list[dict]:
+    """Where to act: the button when there is a link, otherwise a sentence naming the provider."""
+    provider = t(f"provider.{snap.provider}", lang)
+    return _link_button(link, lang, primary=True) or [
+        _context(t("card.act_elsewhere", lang, provider=provider))
+    ]
+
+
+def _actor(snap: Snapshot) -> str:
+    """Who caused this snapshot: the applicant for their own actions, else whoever acted last."""
+    if snap.action in _APPLICANT_ACTIONS:
+        return snap.applicant
+    return _events(snap)[-1].user_id
+
+
+def _settled(snap: Snapshot, approver: str, names: Names, lang: str) -> tuple[str, str]:
+    """What `approver` did, or why the approval no longer waits on them: one line, then the full story."""
+    mine = [m for n in snap.flow_nodes() for m in n.members if m.user_id == approver and m.status.is_decided]
+    if mine:
+        did = max(mine, key=lambda m: m.time)
+        line = t("approver.you_did", lang, verb=enum_name(did.status, lang))
+        return line, _with_speech(f"{line} · {_date(did.time)}", did.speech, len(did.media_ids), lang)
+    if snap.status.is_final:
+        reason = t("approver.final", lang, status=_status(snap, lang))
+    else:
+        deciders = [
+            m.user_id
+            for n in snap.flow_nodes()
+            if any(m.user_id == approver for m in n.members)
+            for m in n.members
+            if m.status.is_decided
+        ]
+        who = _people(names, deciders, lang)
+        reason = t("approver.decided_by", lang, who=who) if deciders else t("approver.moved_on", lang)
+    return reason, reason
