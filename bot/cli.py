@@ -1,0 +1,140 @@
+"""The `approvals-bot` command."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from bot.codec import snapshot_from_dict
+from bot.config import Config, ConfigError, config_path, load_config, problems
+from bot.logs import setup_logging
+from bot.store import StoreLockedError, read_all_approvals
+
+EXPORT_COLUMNS = ["number", "provider", "template", "applicant", "status", "nodes", "applied", "updated"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="approvals-bot", description="Approvals in Slack.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the bot: Slack events, WeCom callbacks, health")
+    serve.add_argument("--config")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+
+    check = commands.add_parser("check-config", help="validate the configuration and explain problems")
+    check.add_argument("--config")
+
+    export = commands.add_parser("export", help="every approval the bot knows, to stdout")
+    export.add_argument("--config")
+    export.add_argument("--format", choices=["json", "csv"], default="json")
+
+    args = parser.parse_args(argv)
+    setup_logging()
+    try:
+        return {"serve": cmd_serve, "check-config": cmd_check_config, "export": cmd_export}[args.command](
+            args
+        )
+    except ConfigError as exc:
+        print(f"approvals-bot: {exc}", file=sys.stderr)
+        return 2
+    except StoreLockedError as exc:
+        print(f"approvals-bot: {exc}", file=sys.stderr)
+        return 3
+
+
+def _load(args: argparse.Namespace, *, required: bool = True) -> Config:
+    return load_config(config_path(args.config), required=required)
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    config = _load(args)
+    found = problems(config)
+    errors = [p for p in found if p.severity == "error"]
+    print(f"Checked {config.source}:")
+    for problem in found:
+        print(f"  {problem}")
+    if errors:
+        print(f"{len(errors)} error(s): the bot will not start until they are fixed.")
+        return 1
+    provider = "WeCom" if config.wecom.corp_id else "the embedded engine"
+    print(f"OK ({len(found)} warning(s)). Approvals come from {provider}.")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from bot.runtime import build_runtime
+    from bot.server import serve
+
+    config = _load(args)
+    errors = [p for p in problems(config) if p.severity == "error"]
+    if errors:
+        for problem in errors:
+            print(f"approvals-bot: {problem}", file=sys.stderr)
+        print("approvals-bot: run `approvals-bot check-config` for the full list", file=sys.stderr)
+        return 1
+    runtime = build_runtime(config)
+    serve(runtime, args.host or config.server.host, int(args.port or config.server.port))
+    return 0
+
+
+def export_rows(store_path: Path) -> list[dict[str, Any]]:
+    rows = []
+    for doc in read_all_approvals(store_path):
+        snap = snapshot_from_dict(doc["snapshot"])
+        rows.append(
+            {
+                "number": snap.number,
+                "provider": snap.provider,
+                "template": snap.template_name,
+                "applicant": snap.applicant,
+                "status": snap.status.name.lower(),
+                "nodes": [
+                    {
+                        "type": node.type.name.lower(),
+                        "mode": node.mode.name.lower(),
+                        "status": node.status.name.lower(),
+                        "members": [
+                            {
+                                "user": m.user_id,
+                                "status": m.status.name.lower(),
+                                "time": m.time,
+                                "speech": m.speech,
+                            }
+                            for m in node.members
+                        ],
+                    }
+                    for node in snap.nodes
+                ],
+                "applied": snap.apply_time,
+                "updated": int(doc.get("updated", 0)),
+            }
+        )
+    return sorted(rows, key=lambda r: (r["applied"], r["number"]))
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    config = _load(args, required=False)
+    rows = export_rows(config.store_path)
+    if args.format == "json":
+        json.dump(rows, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    writer = csv.DictWriter(sys.stdout, fieldnames=EXPORT_COLUMNS)
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({**row, "nodes": _nodes_text(row["nodes"])})
+    return 0
+
+
+def _nodes_text(nodes: list[dict[str, Any]]) -> str:
+    """Nodes in one CSV cell: 'approver/all: alice=approved, bob=pending | cc/all: carol=pending'."""
+    return " | ".join(
+        f"{n['type']}/{n['mode']}: " + ", ".join(f"{m['user']}={m['status']}" for m in n["members"])
+        for n in nodes
+    )

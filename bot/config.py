@@ -1,0 +1,334 @@
+"""Configuration: one TOML file, secrets overridable from the environment.
+
+Loading never fails on a wrong value; `problems()` names every issue in plain
+words so `check-config` can list them all at once instead of one per run.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+from bot.i18n import LANGUAGES
+from bot.providers.wecom.crypto import aes_key_problems
+
+SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+SLACK_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+DEFAULT_CONFIG_FILE = "config.toml"
+CONFIG_ENV = "APPROVALS_BOT_CONFIG"
+
+# Secrets that environment variables override: (section, key) -> variable.
+SECRET_ENV = {
+    ("slack", "bot_token"): "SLACK_BOT_TOKEN",
+    ("slack", "signing_secret"): "SLACK_SIGNING_SECRET",
+    ("slack", "app_token"): "SLACK_APP_TOKEN",
+    ("wecom", "corp_id"): "WECOM_CORP_ID",
+    ("wecom", "secret"): "WECOM_SECRET",
+    ("wecom", "token"): "WECOM_TOKEN",
+    ("wecom", "encoding_aes_key"): "WECOM_ENCODING_AES_KEY",
+    ("fxiaoke", "app_secret"): "FXIAOKE_APP_SECRET",
+    ("fxiaoke", "permanent_code"): "FXIAOKE_PERMANENT_CODE",
+    ("server", "link_secret"): "APPROVALS_BOT_LINK_SECRET",
+}
+
+
+class ConfigError(Exception):
+    """The file cannot be read or is not TOML at all."""
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    host: str = "0.0.0.0"
+    port: int = 3000
+    public_url: str = ""
+    link_secret: str = ""
+    callback_max_skew_seconds: int = 300
+    max_body_bytes: int = 1_048_576
+    threads: int = 8
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    path: str = "data/approvals.json"
+
+
+@dataclass(frozen=True)
+class SlackConfig:
+    bot_token: str = ""
+    signing_secret: str = ""
+    app_token: str = ""
+    admins: tuple[str, ...] = ()
+    audit_channel: str = ""
+    api_url: str = "https://slack.com/api/"
+    language: str = "zh_CN"
+
+
+@dataclass(frozen=True)
+class WeComConfig:
+    corp_id: str = ""
+    secret: str = ""
+    agent_id: str = ""
+    token: str = ""
+    encoding_aes_key: str = ""
+    api_base: str = "https://qyapi.weixin.qq.com/cgi-bin/"
+    approval_url_template: str = ""
+    templates: dict[str, str] = field(default_factory=dict)
+    open_templates: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def callbacks_enabled(self) -> bool:
+        return bool(self.token and self.encoding_aes_key and self.corp_id)
+
+    @property
+    def api_enabled(self) -> bool:
+        return bool(self.corp_id and self.secret)
+
+
+@dataclass(frozen=True)
+class FXiaoKeConfig:
+    app_id: str = ""
+    app_secret: str = ""
+    permanent_code: str = ""
+    api_base: str = "https://open.71360.com/cgi/"
+    approval_url_template: str = ""
+    users: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.app_id and self.app_secret and self.permanent_code)
+
+
+@dataclass(frozen=True)
+class ScheduleConfig:
+    sweep_minutes: int = 10
+    remind_after_hours: int = 24
+
+
+@dataclass(frozen=True)
+class Config:
+    server: ServerConfig = field(default_factory=ServerConfig)
+    store: StoreConfig = field(default_factory=StoreConfig)
+    slack: SlackConfig = field(default_factory=SlackConfig)
+    wecom: WeComConfig = field(default_factory=WeComConfig)
+    fxiaoke: FXiaoKeConfig = field(default_factory=FXiaoKeConfig)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    users: dict[str, str] = field(default_factory=dict)  # Slack user id -> WeCom userid
+    local_templates: tuple[dict[str, Any], ...] = ()
+    source: str = ""  # where it was loaded from, for messages
+    unknown_keys: tuple[str, ...] = ()
+
+    @property
+    def store_path(self) -> Path:
+        return Path(self.store.path)
+
+
+def config_path(explicit: str | None) -> Path:
+    """--config, else $APPROVALS_BOT_CONFIG, else ./config.toml."""
+    return Path(explicit or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG_FILE)
+
+
+def load_config(path: Path | None, env: dict[str, str] | None = None, *, required: bool = True) -> Config:
+    """Read the TOML file (a missing file is an error only when `required`) and apply env overrides."""
+    env = dict(os.environ) if env is None else env
+    raw: dict[str, Any] = {}
+    source = "(defaults)"
+    if path is not None and path.exists():
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"cannot read {path}: {exc}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+        source = str(path)
+    elif path is not None and required:
+        raise ConfigError(
+            f"config file {path} not found (pass --config, set ${CONFIG_ENV}, "
+            "or copy config.example.toml to config.toml)"
+        )
+    return from_dict(raw, env, source)
+
+
+_KNOWN = {
+    "server": set(ServerConfig.__dataclass_fields__),
+    "store": set(StoreConfig.__dataclass_fields__),
+    "slack": set(SlackConfig.__dataclass_fields__),
+    "wecom": set(WeComConfig.__dataclass_fields__),
+    "fxiaoke": set(FXiaoKeConfig.__dataclass_fields__),
+    "schedule": set(ScheduleConfig.__dataclass_fields__),
+    "users": None,
+    "local": {"templates"},
+}
+
+
+def from_dict(raw: dict[str, Any], env: dict[str, str], source: str = "") -> Config:
+    unknown = _unknown_keys(raw)
+    sections = {name: dict(raw.get(name) or {}) for name in _KNOWN if name not in ("users", "local")}
+    for (section, key), variable in SECRET_ENV.items():
+        if env.get(variable):
+            sections[section][key] = env[variable]
+
+    def build(cls: type, name: str) -> Any:
+        values = {k: v for k, v in sections[name].items() if k in cls.__dataclass_fields__}
+        return cls(**values)
+
+    slack = build(SlackConfig, "slack")
+    slack = SlackConfig(**{**slack.__dict__, "admins": tuple(slack.admins)})
+    server = build(ServerConfig, "server")
+    if env.get("PORT") and "port" not in sections["server"]:
+        server = ServerConfig(**{**server.__dict__, "port": env["PORT"]})
+    return Config(
+        server=server,
+        store=build(StoreConfig, "store"),
+        slack=slack,
+        wecom=build(WeComConfig, "wecom"),
+        fxiaoke=build(FXiaoKeConfig, "fxiaoke"),
+        schedule=build(ScheduleConfig, "schedule"),
+        users={str(k): str(v) for k, v in dict(raw.get("users") or {}).items()},
+        local_templates=tuple((raw.get("local") or {}).get("templates") or ()),
+        source=source,
+        unknown_keys=tuple(unknown),
+    )
+
+
+def _unknown_keys(raw: dict[str, Any]) -> list[str]:
+    unknown = []
+    for section, value in raw.items():
+        if section not in _KNOWN:
+            unknown.append(section)
+            continue
+        known = _KNOWN[section]
+        if known is None or not isinstance(value, dict):
+            continue
+        unknown += [f"{section}.{key}" for key in value if key not in known]
+    return unknown
+
+
+@dataclass(frozen=True)
+class Problem:
+    severity: str  # "error" or "warning"
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.severity}: {self.key}: {self.message}"
+
+
+def problems(config: Config) -> list[Problem]:
+    """Every problem with the configuration, in plain words."""
+    found: list[Problem] = []
+
+    def error(key: str, message: str) -> None:
+        found.append(Problem("error", key, message))
+
+    def warning(key: str, message: str) -> None:
+        found.append(Problem("warning", key, message))
+
+    found += [Problem("warning", key, "unknown key (typo?); it is ignored") for key in config.unknown_keys]
+    _check_types(config, error)
+    _check_slack(config.slack, error, warning)
+    _check_wecom(config.wecom, error, warning)
+    _check_users(config, error)
+    if config.server.public_url and not config.server.public_url.startswith(("http://", "https://")):
+        error("server.public_url", "must start with http:// or https://")
+    if not config.server.public_url:
+        warning("server.public_url", "not set: approve links and launch pages will use http://HOST:PORT")
+    return found
+
+
+def _check_types(config: Config, error: Any) -> None:
+    integers = {
+        "server.port": config.server.port,
+        "server.callback_max_skew_seconds": config.server.callback_max_skew_seconds,
+        "server.max_body_bytes": config.server.max_body_bytes,
+        "server.threads": config.server.threads,
+        "schedule.sweep_minutes": config.schedule.sweep_minutes,
+        "schedule.remind_after_hours": config.schedule.remind_after_hours,
+    }
+    for key, value in integers.items():
+        if isinstance(value, bool) or (not isinstance(value, int) and not str(value).isdigit()):
+            error(key, f"must be a whole number, got {value!r}")
+        elif int(value) <= 0:
+            error(key, f"must be greater than 0, got {value}")
+
+
+def _check_slack(slack: SlackConfig, error: Any, warning: Any) -> None:
+    if not slack.bot_token:
+        error(
+            "slack.bot_token",
+            "missing: the bot token (xoxb-...) from the Slack app's OAuth page, or $SLACK_BOT_TOKEN",
+        )
+    elif not slack.bot_token.startswith("xoxb-"):
+        error("slack.bot_token", "a bot token starts with 'xoxb-'")
+    if slack.app_token and not slack.app_token.startswith("xapp-"):
+        error("slack.app_token", "an app-level token (Socket Mode) starts with 'xapp-'")
+    if not slack.signing_secret and not slack.app_token:
+        error(
+            "slack.signing_secret",
+            "missing: needed to verify requests to /slack/events (or $SLACK_SIGNING_SECRET)",
+        )
+    for admin in slack.admins:
+        if not SLACK_USER_ID.match(str(admin)):
+            error("slack.admins", f"{admin!r} is not a Slack user id (like U012ABCDEF)")
+    if slack.audit_channel and not SLACK_CHANNEL_ID.match(slack.audit_channel):
+        error("slack.audit_channel", f"{slack.audit_channel!r} is not a channel id (like C012ABCDEF)")
+    if slack.language not in LANGUAGES:
+        error("slack.language", f"must be one of {', '.join(LANGUAGES)}, got {slack.language!r}")
+    if not slack.api_url.endswith("/"):
+        error("slack.api_url", "must end with '/'")
+
+
+def _check_wecom(wecom: WeComConfig, error: Any, warning: Any) -> None:
+    callback_keys = {
+        "token": wecom.token,
+        "encoding_aes_key": wecom.encoding_aes_key,
+        "corp_id": wecom.corp_id,
+    }
+    if any(callback_keys.values()):
+        for key, value in callback_keys.items():
+            if not value:
+                error(
+                    f"wecom.{key}",
+                    "missing: WeCom callbacks need corp_id, token and encoding_aes_key together",
+                )
+    if wecom.encoding_aes_key:
+        for message in aes_key_problems(wecom.encoding_aes_key):
+            error("wecom.encoding_aes_key", message)
+    if wecom.corp_id and not wecom.secret:
+        warning(
+            "wecom.secret", "missing: without it the bot cannot read approval details or map users by email"
+        )
+    if not wecom.api_base.endswith("/"):
+        error("wecom.api_base", "must end with '/'")
+    template = wecom.approval_url_template
+    if template and "{sp_no}" not in template and "{third_no}" not in template:
+        error(
+            "wecom.approval_url_template",
+            "must contain {sp_no} (or {third_no}) where the approval number goes",
+        )
+    if wecom.corp_id and not template:
+        warning(
+            "wecom.approval_url_template",
+            "not set: approvers' cards will say to open WeCom instead of a link",
+        )
+
+
+def _check_users(config: Config, error: Any) -> None:
+    for slack_id, wecom_id in config.users.items():
+        if not SLACK_USER_ID.match(slack_id):
+            error("users", f"{slack_id!r} is not a Slack user id (like U012ABCDEF); the key is the Slack id")
+        if not wecom_id.strip():
+            error("users", f"{slack_id}: the WeCom userid is empty")
+    seen: dict[str, str] = {}
+    for slack_id, wecom_id in config.users.items():
+        if wecom_id in seen:
+            error("users", f"WeCom user {wecom_id!r} is mapped twice ({seen[wecom_id]} and {slack_id})")
+        seen[wecom_id] = slack_id

@@ -1,0 +1,94 @@
+"""Who is who: provider user ids <-> Slack user ids.
+
+Order of lookup: the static `[users]` table, then the cache in the store, then
+the automatic route (provider profile email -> Slack users.lookupByEmail).
+Negative answers are cached too, so an unmapped user costs one lookup a day.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+EmailLookup = Callable[[str], str | None]  # provider user id -> email, or None
+
+
+class _TransientLookupError(Exception):
+    """A lookup failed for a reason that may pass; its answer must not be cached."""
+
+
+class Directory:
+    def __init__(
+        self,
+        store: Store,
+        slack: WebClient,
+        static: Mapping[str, Mapping[str, str]],
+        email_lookups: Mapping[str, EmailLookup] | None = None,
+    ) -> None:
+        """`static` is {identity: {slack id: provider id}}, e.g. {"wecom": config.users}."""
+        self._store = store
+        self._slack = slack
+        self._to_slack = {identity: {v: k for k, v in table.items()} for identity, table in static.items()}
+        self._from_slack = {identity: dict(table) for identity, table in static.items()}
+        self._email_lookups = dict(email_lookups or {})
+
+    def slack_id(self, identity: str, user_id: str) -> str | None:
+        """The Slack user for a provider user, or None when they cannot be found."""
+        if identity == "slack":
+            return user_id
+        static = self._to_slack.get(identity, {}).get(user_id)
+        if static:
+            return static
+        cache_key = f"{identity}:{user_id}"
+        cached = self._store.cached_user(cache_key)
+        if cached is not None:
+            return cached.get("slack_id")
+        try:
+            slack_id = self._lookup(identity, user_id)
+        except _TransientLookupError:
+            return None  # not cached: try again next time
+        self._store.cache_user(cache_key, slack_id=slack_id)
+        return slack_id
+
+    def provider_id(self, identity: str, slack_id: str) -> str | None:
+        if identity == "slack":
+            return slack_id
+        return self._from_slack.get(identity, {}).get(slack_id)
+
+    def _lookup(self, identity: str, user_id: str) -> str | None:
+        lookup = self._email_lookups.get(identity)
+        if lookup is None:
+            return None
+        try:
+            email = lookup(user_id)
+        except Exception as exc:  # a provider outage must not stop notifications to mapped users
+            log.warning(
+                "user lookup failed", extra={"identity": identity, "user": user_id, "error": str(exc)}
+            )
+            raise _TransientLookupError from exc
+        if not email:
+            return None
+        try:
+            return self._slack.users_lookupByEmail(email=email)["user"]["id"]
+        except SlackApiError as exc:
+            if exc.response.get("error") == "users_not_found":
+                return None
+            log.warning("Slack lookupByEmail failed", extra={"error": exc.response.get("error")})
+            raise _TransientLookupError from exc
+
+    def im_channel(self, slack_id: str) -> str:
+        """The DM channel with a user (cached; conversations.open is idempotent anyway)."""
+        cache_key = f"im:{slack_id}"
+        cached = self._store.cached_user(cache_key)
+        if cached and cached.get("channel"):
+            return cached["channel"]
+        channel = self._slack.conversations_open(users=slack_id)["channel"]["id"]
+        self._store.cache_user(cache_key, channel=channel)
+        return channel

@@ -1,0 +1,61 @@
+"""WeCom behind the Provider protocol: the approval app ("wecom") and the
+self-built-app approval engine ("wecom_open") share a client and identities."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.model import Snapshot
+from bot.providers.base import ProviderError
+from bot.providers.wecom.client import WeComClient, WeComError
+from bot.providers.wecom.detail import parse_approval_detail, parse_open_approval_data
+from bot.providers.wecom.events import parse_event
+
+
+class WeComProvider:
+    name = "wecom"
+    identity = "wecom"
+
+    def __init__(self, client: WeComClient | None, url_template: str = "") -> None:
+        self.client = client
+        self.url_template = url_template
+
+    def _api(self) -> WeComClient:
+        if self.client is None:
+            raise ProviderError("WeCom API credentials (wecom.corp_id, wecom.secret) are not configured")
+        return self.client
+
+    def fetch_details(self, snap: Snapshot) -> Snapshot:
+        try:
+            return parse_approval_detail(self._api().oa.get_approval_detail(snap.number))
+        except (WeComError, ValueError) as exc:
+            raise ProviderError(str(exc)) from exc
+
+    def approval_link(self, snap: Snapshot) -> str | None:
+        if not self.url_template:
+            return None
+        return self.url_template.format(sp_no=snap.number, third_no=snap.number)
+
+    def email_of(self, user_id: str) -> str | None:
+        try:
+            profile = self._api().user.get(user_id)
+        except (WeComError, ProviderError):
+            raise
+        return profile.get("email") or profile.get("biz_mail") or None
+
+
+class WeComOpenProvider(WeComProvider):
+    """Approvals launched from the bot's own pages (thirdNo), read with getopenapprovaldata."""
+
+    name = "wecom_open"
+
+    def fetch_details(self, snap: Snapshot) -> Snapshot:
+        try:
+            return parse_open_approval_data(self._api().corp.get_open_approval_data(snap.number))
+        except (WeComError, ValueError) as exc:
+            raise ProviderError(str(exc)) from exc
+
+
+def decode_callback(record: dict[str, Any]) -> Snapshot | None:
+    """A journaled callback (decrypted XML) -> Snapshot; None for events we do not track."""
+    return parse_event(record["xml"].encode("utf-8"))

@@ -1,0 +1,177 @@
+"""Use cases: apply what a provider reports, decide who is told, queue it.
+
+A callback and a sweep both end in `apply_snapshot`, which only notifies what
+is new compared with the stored state: a missed callback is recovered by the
+next sweep, and a retried one is never notified twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from bot.codec import snapshot_from_dict, snapshot_to_dict
+from bot.directory import Directory
+from bot.model import Action, Snapshot
+from bot.notify import Kind, Notice, changed, notify_plan
+from bot.providers.base import Provider, ProviderError
+from bot.store import Store
+from handlers import cards
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    language: str = "zh_CN"
+    audit_channel: str = ""
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    status: str  # "new", "changed", "unchanged", "stale", "urged"
+    queued: int = 0
+    unmapped: tuple[str, ...] = ()
+
+
+class ApprovalService:
+    def __init__(
+        self,
+        store: Store,
+        directory: Directory,
+        providers: Mapping[str, Provider],
+        settings: ServiceSettings,
+    ) -> None:
+        self.store = store
+        self.directory = directory
+        self.providers = dict(providers)
+        self.settings = settings
+
+    def provider(self, name: str) -> Provider:
+        return self.providers[name]
+
+    def complete(self, snap: Snapshot) -> Snapshot:
+        """Add form data the first time an approval is seen (callbacks carry none).
+
+        If the read fails, the notification goes out from the callback alone.
+        """
+        if snap.has_details:
+            return snap
+        stored = self.store.get_approval(snap.key)
+        if stored and stored["snapshot"].get("has_details"):
+            old = snapshot_from_dict(stored["snapshot"])
+            return snap.with_details(old.summary, old.fields)
+        try:
+            detailed = self.provider(snap.provider).fetch_details(snap)
+        except ProviderError as exc:
+            log.warning(
+                "detail read failed; notifying from the callback alone",
+                extra={"approval": snap.key, "error": str(exc)},
+            )
+            return snap
+        if detailed.progress_key() > snap.progress_key():
+            return detailed
+        return snap.with_details(detailed.summary, detailed.fields)
+
+    def apply_snapshot(self, snap: Snapshot) -> ApplyResult:
+        """Record `snap` and queue every notification it calls for, in one atomic commit."""
+        with self.store.transaction():
+            doc = self.store.get_approval(snap.key)
+            old = snapshot_from_dict(doc["snapshot"]) if doc else None
+            if old is not None and snap.progress_key() < old.progress_key():
+                log.info("older snapshot ignored", extra={"approval": snap.key})
+                return ApplyResult("stale")
+            if old is not None and not snap.has_details and old.has_details:
+                snap = snap.with_details(old.summary, old.fields)
+            is_change = changed(old, snap)
+            if not is_change and snap.action is not Action.URGE:
+                return ApplyResult("unchanged")
+
+            doc = doc or {"key": snap.key, "cards": {}, "approvers": [], "created": time.time()}
+            plan = notify_plan(old, snap, frozenset(doc["approvers"]))
+            if not is_change:
+                plan = [n for n in plan if n.kind is Kind.URGE]
+            queued, unmapped = self._queue(snap, plan)
+            self._queue_audit(snap, unmapped)
+
+            doc["approvers"] = sorted(
+                set(doc["approvers"]) | {n.recipient for n in plan if n.kind is Kind.APPROVER_CARD}
+            )
+            doc.update(snapshot=snapshot_to_dict(snap), final=snap.status.is_final, updated=time.time())
+            self.store.put_approval(doc)
+        status = "urged" if not is_change else ("new" if old is None else "changed")
+        log.info("approval applied", extra={"approval": snap.key, "result": status, "queued": queued})
+        return ApplyResult(status, queued, tuple(unmapped))
+
+    # rendering and queueing --------------------------------------------------
+
+    def names(self, snap: Snapshot) -> cards.Names:
+        identity = self.provider(snap.provider).identity
+
+        def name(user_id: str) -> str:
+            slack_id = self.directory.slack_id(identity, user_id)
+            return f"<@{slack_id}>" if slack_id else user_id
+
+        return name
+
+    def _render(self, snap: Snapshot, notice: Notice, names: cards.Names) -> cards.Message:
+        lang = self.settings.language
+        link = self.provider(snap.provider).approval_link(snap)
+        if notice.kind is Kind.APPLICANT_CARD:
+            return cards.applicant_card(snap, names, lang, link)
+        if notice.kind is Kind.APPROVER_CARD:
+            return cards.approver_card(snap, notice.recipient, names, lang, link)
+        if notice.kind in (Kind.CC_CARD, Kind.CC_OUTCOME):
+            return cards.cc_card(snap, names, lang, link)
+        if notice.kind is Kind.COMMENT:
+            assert notice.comment is not None
+            return cards.comment_message(snap, notice.comment, names, lang)
+        return cards.urge_message(snap, names, lang, link)
+
+    def _queue(self, snap: Snapshot, plan: list[Notice]) -> tuple[int, list[str]]:
+        identity = self.provider(snap.provider).identity
+        names = self.names(snap)
+        unmapped: list[str] = []
+        queued = 0
+        for notice in plan:
+            slack_id = self.directory.slack_id(identity, notice.recipient)
+            if slack_id is None:
+                if notice.recipient not in unmapped:
+                    unmapped.append(notice.recipient)
+                continue
+            message = self._render(snap, notice, names)
+            self.store.enqueue(
+                {
+                    "approval_key": snap.key,
+                    "card_key": f"{snap.key}|{notice.card_key}" if notice.card_key else "",
+                    "user": slack_id,
+                    "kind": notice.kind.value,
+                    "text": message.text,
+                    "blocks": list(message.blocks),
+                }
+            )
+            queued += 1
+        if unmapped:
+            log.warning(
+                "recipients without a Slack user",
+                extra={"approval": snap.key, "users": unmapped, "identity": identity},
+            )
+        return queued, unmapped
+
+    def _queue_audit(self, snap: Snapshot, unmapped: list[str]) -> None:
+        channel = self.settings.audit_channel
+        if not channel:
+            return
+        lines = [cards.audit_line(snap, self.names(snap), self.settings.language)]
+        if unmapped:
+            lines.append(cards.unmapped_notice(snap, unmapped, self.settings.language))
+        for line in lines:
+            self.store.enqueue({"approval_key": snap.key, "channel": channel, "kind": "audit", "text": line})
+
+    # queries -----------------------------------------------------------------
+
+    def approvals(self) -> list[dict[str, Any]]:
+        return self.store.open_approvals()

@@ -1,0 +1,276 @@
+"""End-to-end plumbing: the real `approvals-bot serve` process, callbacks
+encrypted by an independent implementation (wechatpy), and polling helpers."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+from xml.sax.saxutils import escape
+
+import httpx
+
+try:
+    from wechatpy.work.crypto import WeChatCrypto
+except ImportError:  # wechatpy 1.8 calls WeCom "enterprise"
+    from wechatpy.enterprise.crypto import WeChatCrypto
+
+T = TypeVar("T")
+
+CORP_ID = "ww-fake-corp"
+TOKEN = "QDG6eK"
+AES_KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
+SECRET = "fake-secret-0123456789"
+APPROVAL_URL = "https://wecom.example/approval?sp_no={sp_no}"
+
+
+def wait_for(check: Callable[[], T], *, timeout: float = 10.0, what: str = "condition") -> T:
+    """Poll until `check()` is truthy (and return it); fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.02)
+
+
+def write_config(
+    path: Path, slack_url: str, wecom_url: str, store: Path, users: dict[str, str], extra: str = ""
+) -> Path:
+    user_lines = "\n".join(f'"{k}" = "{v}"' for k, v in users.items())
+    path.write_text(
+        f"""
+[server]
+public_url = "http://127.0.0.1"
+[store]
+path = "{store}"
+[slack]
+bot_token = "xoxb-test-token"
+signing_secret = "test-signing-secret"
+api_url = "{slack_url}"
+language = "en"
+audit_channel = "CAUDIT01"
+[wecom]
+corp_id = "{CORP_ID}"
+secret = "{SECRET}"
+token = "{TOKEN}"
+encoding_aes_key = "{AES_KEY}"
+api_base = "{wecom_url}"
+approval_url_template = "{APPROVAL_URL}"
+[users]
+{user_lines}
+{extra}
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+@dataclass
+class BotProcess:
+    """`python -m bot serve` on a free loopback port, its stderr captured."""
+
+    config: Path
+    proc: subprocess.Popen[str] | None = None
+    url: str = ""
+    log: list[str] = field(default_factory=list)
+
+    def start(self) -> BotProcess:
+        env = {**os.environ, "APPROVALS_BOT_LOG_LEVEL": "INFO"}
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "bot",
+                "serve",
+                "--config",
+                str(self.config),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+            ],
+            stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            text=True,
+            env=env,
+        )
+        ready = threading.Event()
+
+        def read() -> None:
+            assert self.proc is not None and self.proc.stderr is not None
+            for line in self.proc.stderr:
+                self.log.append(line)
+                match = re.search(r"serving on (http://\S+)", line)
+                if match:
+                    self.url = match.group(1)
+                    ready.set()
+
+        threading.Thread(target=read, daemon=True).start()
+        wait_for(lambda: ready.is_set() or self.proc.poll() is not None, timeout=30, what="server start")
+        if not self.url:
+            raise AssertionError("server did not start:\n" + "".join(self.log))
+        return self
+
+    def health(self) -> dict[str, Any]:
+        return httpx.get(f"{self.url}/healthz", timeout=5).json()
+
+    def stop(self) -> int:
+        assert self.proc is not None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=30)
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.kill()
+        self.proc.wait(timeout=30)
+
+
+class WeComSender:
+    """Plays WeCom: encrypts with wechatpy and POSTs like the real service."""
+
+    def __init__(
+        self, url: str, *, token: str = TOKEN, aes_key: str = AES_KEY, corp_id: str = CORP_ID
+    ) -> None:
+        self.url = url
+        self.crypto = WeChatCrypto(token, aes_key, corp_id)
+        self.corp_id = corp_id
+        self._nonce = iter(range(10_000_000, 99_999_999, 7919))
+
+    def envelope(self, xml: str, timestamp: int | None = None) -> tuple[dict[str, str], bytes]:
+        timestamp = int(time.time()) if timestamp is None else timestamp
+        nonce = str(next(self._nonce))
+        reply = self.crypto.encrypt_message(xml, nonce, str(timestamp))
+        encrypt = re.search(r"<Encrypt><!\[CDATA\[(.*?)\]\]></Encrypt>", reply).group(1)
+        signature = re.search(r"<MsgSignature><!\[CDATA\[(.*?)\]\]></MsgSignature>", reply).group(1)
+        body = (
+            f"<xml><ToUserName><![CDATA[{self.corp_id}]]></ToUserName>"
+            f"<Encrypt><![CDATA[{encrypt}]]></Encrypt><AgentID><![CDATA[1000002]]></AgentID></xml>"
+        )
+        query = {"msg_signature": signature, "timestamp": str(timestamp), "nonce": nonce}
+        return query, body.encode()
+
+    def post(self, xml: str, timestamp: int | None = None) -> httpx.Response:
+        query, body = self.envelope(xml, timestamp)
+        return self.post_raw(query, body)
+
+    def post_raw(self, query: dict[str, str], body: bytes) -> httpx.Response:
+        return httpx.post(f"{self.url}/wecom/callback", params=query, content=body, timeout=10)
+
+
+@dataclass(frozen=True)
+class Approver:
+    user: str
+    status: int = 1
+    speech: str = ""
+    time: int = 0
+
+
+def approval_xml(
+    sp_no: str,
+    *,
+    status: int = 1,
+    action: int = 1,
+    applicant: str = "WuJunJie",
+    nodes: Sequence[tuple[int, Sequence[Approver]]] = (),
+    cc: Sequence[str] = (),
+    comments: Sequence[tuple[str, str, int, str]] = (),  # (id, user, time, content)
+    create_time: int | None = None,
+    apply_time: int = 1_700_000_000,
+) -> str:
+    """A sys_approval_change callback shaped like the spec's sample (ProcessList, SpRecord, Notifyer...)."""
+    create_time = int(time.time()) if create_time is None else create_time
+
+    def cdata(text: str) -> str:
+        return f"<![CDATA[{text}]]>"
+
+    process = ""
+    records = ""
+    for apv_rel, members in nodes:
+        pending = any(m.status == 1 for m in members)
+        rejected = any(m.status == 3 for m in members)
+        node_status = (
+            3 if rejected else (1 if pending and (apv_rel != 2 or all(m.status == 1 for m in members)) else 2)
+        )
+        subs = "".join(
+            f"<SubNodeList><UserInfo><UserId>{cdata(m.user)}</UserId></UserInfo><Speech>{cdata(escape(m.speech))}"
+            f"</Speech><SpYj>{m.status}</SpYj><Sptime>{m.time}</Sptime></SubNodeList>"
+            for m in members
+        )
+        process += (
+            f"<NodeList><NodeType>1</NodeType><SpStatus>{node_status}</SpStatus><ApvRel>{apv_rel}</ApvRel>"
+            f"{subs}</NodeList>"
+        )
+        details = "".join(
+            f"<Details><Approver><UserId>{cdata(m.user)}</UserId></Approver><Speech>{cdata(escape(m.speech))}"
+            f"</Speech><SpStatus>{m.status}</SpStatus><SpTime>{m.time}</SpTime></Details>"
+            for m in members
+        )
+        records += (
+            f"<SpRecord><SpStatus>{node_status}</SpStatus><ApproverAttr>{1 if apv_rel == 2 else 2}"
+            f"</ApproverAttr>{details}</SpRecord>"
+        )
+    if cc:
+        subs = "".join(
+            f"<SubNodeList><UserInfo><UserId>{cdata(u)}</UserId></UserInfo></SubNodeList>" for u in cc
+        )
+        process += f"<NodeList><NodeType>2</NodeType>{subs}</NodeList>"
+    notifyer = "".join(f"<Notifyer><UserId>{cdata(u)}</UserId></Notifyer>" for u in cc)
+    comment_xml = "".join(
+        f"<Comments><CommentUserInfo><UserId>{cdata(user)}</UserId></CommentUserInfo>"
+        f"<CommentTime>{at}</CommentTime><CommentContent>{cdata(escape(text))}</CommentContent>"
+        f"<CommentId>{cdata(cid)}</CommentId></Comments>"
+        for cid, user, at, text in comments
+    )
+    return (
+        f"<xml><ToUserName>{cdata(CORP_ID)}</ToUserName><FromUserName>{cdata('sys')}</FromUserName>"
+        f"<CreateTime>{create_time}</CreateTime><MsgType>{cdata('event')}</MsgType>"
+        f"<Event>{cdata('sys_approval_change')}</Event><AgentID>3010040</AgentID><ApprovalInfo>"
+        f"<SpNoStr>{cdata(sp_no)}</SpNoStr><SpNo>{sp_no}</SpNo><SpName>{cdata('采购申请')}</SpName>"
+        f"<SpStatus>{status}</SpStatus><TemplateId>{cdata('tmpl-purchase')}</TemplateId>"
+        f"<ApplyTime>{apply_time}</ApplyTime><Applyer><UserId>{cdata(applicant)}</UserId>"
+        f"<Party>{cdata('1')}</Party></Applyer>{records}{notifyer}<ProcessList>{process}</ProcessList>"
+        f"{comment_xml}<StatuChangeEvent>{action}</StatuChangeEvent></ApprovalInfo></xml>"
+    )
+
+
+def approval_detail(sp_no: str, applicant: str = "WuJunJie") -> dict[str, Any]:
+    """A getapprovaldetail `info` with form data (what the callback lacks)."""
+    return {
+        "sp_no": sp_no,
+        "sp_name": "采购申请",
+        "sp_status": 1,
+        "template_id": "tmpl-purchase",
+        "apply_time": 1_700_000_000,
+        "applyer": {"userid": applicant, "partyid": "1"},
+        "sp_record": [],
+        "notifyer": [],
+        "apply_data": {
+            "contents": [
+                {
+                    "control": "Text",
+                    "id": "Text-1",
+                    "title": [{"text": "采购事由", "lang": "zh_CN"}],
+                    "value": {"text": "New laptops for the design team"},
+                },
+                {
+                    "control": "Money",
+                    "id": "Money-1",
+                    "title": [{"text": "金额", "lang": "zh_CN"}],
+                    "value": {"new_money": "4839"},
+                },
+            ]
+        },
+        "comments": [],
+    }

@@ -1,0 +1,224 @@
+"""The whole callback loop, as deployed: the real server process on loopback,
+WeCom callbacks encrypted by wechatpy, the real slack_sdk client talking to a
+Slack stand-in, the real httpx client talking to a fake WeCom API."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import wechatpy.crypto as wechat_crypto
+from slack_sdk.models.blocks import Block
+
+from bot.slack_standin import Posted, SlackStandIn
+from tests.fakes.wecom_api import FakeWeComApi
+from tests.harness import (
+    AES_KEY,
+    CORP_ID,
+    SECRET,
+    TOKEN,
+    Approver,
+    BotProcess,
+    WeComSender,
+    approval_detail,
+    approval_xml,
+    wait_for,
+    write_config,
+)
+
+APPLICANT, APPROVER_A, APPROVER_B, CC = "U0APPLICANT", "U0APPROVERA", "U0APPROVERB", "U0CCPERSON"
+SP_NO = "202611210001"
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackStandIn]:
+    users = {
+        APPLICANT: {"email": "wujunjie@example.com"},
+        APPROVER_A: {"email": "a@example.com"},
+        APPROVER_B: {"email": "b@example.com"},
+        CC: {"email": "cc@example.com"},
+    }
+    with SlackStandIn(users=users) as standin:
+        yield standin
+
+
+@pytest.fixture
+def wecom() -> Iterator[FakeWeComApi]:
+    with FakeWeComApi(corp_id=CORP_ID, secret=SECRET) as fake:
+        fake.users.update(
+            {
+                "alice": {"userid": "alice", "name": "Alice", "email": "a@example.com"},
+                "bob": {"userid": "bob", "name": "Bob", "email": "b@example.com"},
+                "carol": {"userid": "carol", "name": "Carol", "email": "cc@example.com"},
+            }
+        )
+        fake.approvals[SP_NO] = approval_detail(SP_NO)
+        yield fake
+
+
+@pytest.fixture
+def bot(tmp_path: Path, slack: SlackStandIn, wecom: FakeWeComApi) -> Iterator[BotProcess]:
+    config = write_config(
+        tmp_path / "config.toml",
+        slack.api_url,
+        wecom.base_url,
+        tmp_path / "data" / "a.json",
+        users={APPLICANT: "WuJunJie"},
+    )
+    process = BotProcess(config).start()
+    yield process
+    if process.proc and process.proc.poll() is None:
+        process.stop()
+
+
+def submitted(**overrides: object) -> str:
+    args: dict = {
+        "status": 1,
+        "action": 1,
+        "nodes": [(1, [Approver("alice"), Approver("bob")])],  # 会签: both must approve
+        "cc": ["carol"],
+        "create_time": int(time.time()),
+    }
+    args.update(overrides)
+    return approval_xml(SP_NO, **args)
+
+
+def only_message(slack: SlackStandIn, user: str) -> Posted:
+    messages = slack.conversation(user)
+    assert len(messages) == 1, f"{user} got {len(messages)} messages: {[m.text for m in messages]}"
+    return messages[0]
+
+
+def buttons(message: Posted) -> list[dict]:
+    return [e for b in message.blocks if b["type"] == "actions" for e in b["elements"]]
+
+
+def text_of(message: Posted) -> str:
+    return json.dumps(message.blocks, ensure_ascii=False) + message.text
+
+
+def test_callback_reaches_each_person_once_and_later_changes_update_the_same_cards(
+    bot: BotProcess, slack: SlackStandIn, wecom: FakeWeComApi
+) -> None:
+    sender = WeComSender(bot.url)
+    started = time.monotonic()
+    reply = sender.post(submitted())
+    assert (reply.status_code, reply.text) == (200, "success")
+
+    wait_for(
+        lambda: all(slack.conversation(u) for u in (APPLICANT, APPROVER_A, APPROVER_B, CC)),
+        timeout=5,
+        what="first notifications",
+    )
+    assert time.monotonic() - started < 2.0 + 3.0  # the spec says seconds; pacing is per channel
+
+    card = only_message(slack, APPLICANT)
+    assert SP_NO in card.text
+    assert "New laptops for the design team" in text_of(card)  # form data read from getapprovaldetail
+    for approver in (APPROVER_A, APPROVER_B):
+        approver_card = only_message(slack, approver)
+        [button] = buttons(approver_card)
+        assert button["url"] == f"https://wecom.example/approval?sp_no={SP_NO}"
+    assert "1 of 2" not in text_of(only_message(slack, APPLICANT))
+    only_message(slack, CC)
+    for message in [*slack.conversation(APPLICANT), *slack.conversation(APPROVER_A)]:
+        for block in message.blocks:
+            Block.parse(block).validate_json()
+
+    # Alice approves: the applicant's card and both approver cards change in place.
+    reply = sender.post(
+        submitted(action=2, nodes=[(1, [Approver("alice", 2, "fine by me", 1_700_000_100), Approver("bob")])])
+    )
+    assert reply.status_code == 200
+    wait_for(lambda: only_message(slack, APPROVER_A).updates >= 1, what="Alice's card settles")
+    wait_for(
+        lambda: "1 of 2" in text_of(only_message(slack, APPLICANT)), what="progress on the applicant card"
+    )
+    assert buttons(only_message(slack, APPROVER_A)) == []  # no stale button
+    assert "fine by me" in text_of(only_message(slack, APPLICANT))
+    assert len(buttons(only_message(slack, APPROVER_B))) == 1
+
+    # Bob approves: approved; CC hears the outcome as a new message.
+    final = submitted(
+        status=2,
+        action=2,
+        nodes=[
+            (1, [Approver("alice", 2, "fine by me", 1_700_000_100), Approver("bob", 2, "", 1_700_000_200)])
+        ],
+    )
+    assert sender.post(final).status_code == 200
+    wait_for(lambda: len(slack.conversation(CC)) == 2, what="CC outcome")
+    wait_for(lambda: buttons(only_message(slack, APPROVER_B)) == [], what="Bob's card settles")
+    assert "Approved" in only_message(slack, APPLICANT).text
+    wait_for(lambda: bot.health()["outbox_backlog"] == 0, what="outbox drained")
+
+    # A genuine WeCom retry of the same event: 200, and nothing changes.
+    before = {
+        u: [(m.ts, m.updates) for m in slack.conversation(u)] for u in (APPLICANT, APPROVER_A, APPROVER_B, CC)
+    }
+    applied = bot.health()["inbox_applied_seq"]
+    assert sender.post(final).status_code == 200
+    wait_for(lambda: bot.health()["inbox_applied_seq"] > applied, what="retry processed")
+    wait_for(lambda: bot.health()["outbox_backlog"] == 0, what="outbox drained")
+    after = {u: [(m.ts, m.updates) for m in slack.conversation(u)] for u in before}
+    assert after == before
+    assert len(wecom.calls_to("oa/getapprovaldetail")) == 1  # form data read once
+
+    audit = slack.conversation("CAUDIT01")
+    assert len(audit) == 3  # one line per event: submit, approve, approve
+    assert bot.stop() == 0
+
+
+def test_forged_stale_malformed_and_replayed_deliveries_change_nothing(
+    bot: BotProcess, slack: SlackStandIn
+) -> None:
+    sender = WeComSender(bot.url)
+    query, body = sender.envelope(submitted())
+
+    forged = dict(query, msg_signature="0" * 40)
+    assert sender.post_raw(forged, body).status_code == 403
+    stale_query, stale_body = sender.envelope(submitted(), timestamp=int(time.time()) - 3600)
+    assert sender.post_raw(stale_query, stale_body).status_code == 403
+    assert sender.post_raw(query, b"<xml><Encrypt>not xml").status_code == 400
+    other_corp = WeComSender(bot.url, corp_id="ww-someone-else")
+    assert other_corp.post_raw(*other_corp.envelope(submitted())).status_code == 403
+    assert sender.post_raw({"timestamp": query["timestamp"]}, body).status_code == 400
+    assert sender.post_raw(query, b"x" * 2_000_000).status_code == 413
+    assert (
+        sender.post(submitted().replace("<SpStatus>1</SpStatus>", "<SpStatus>x</SpStatus>", 1)).status_code
+        == 400
+    )
+    bomb = (
+        '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;">]>'
+        "<xml><Event>&b;</Event></xml>"
+    )
+    assert sender.post(bomb).status_code == 400
+    assert bot.health()["inbox_applied_seq"] == 0
+    assert slack.calls == []  # nothing reached Slack
+
+    # Replaying a captured request within the window is indistinguishable from a WeCom retry: 200, once.
+    assert sender.post_raw(query, body).status_code == 200
+    assert sender.post_raw(query, body).status_code == 200
+    wait_for(lambda: bot.health()["inbox_applied_seq"] == 2, what="both processed")
+    wait_for(lambda: bot.health()["outbox_backlog"] == 0, what="outbox drained")
+    assert len(slack.conversation(APPLICANT)) == 1
+
+
+def test_url_verification_echoes_the_decrypted_echostr(bot: BotProcess) -> None:
+    """WeCom's GET check, with echostr and signature made by wechatpy."""
+    key = base64.b64decode(AES_KEY + "=")
+    echostr = wechat_crypto.PrpCrypto(key).encrypt("1616140317555161061", CORP_ID).decode()
+    timestamp, nonce = str(int(time.time())), "1372623149"
+    signature = wechat_crypto._get_signature(TOKEN, timestamp, nonce, echostr)
+    params = {"msg_signature": signature, "timestamp": timestamp, "nonce": nonce, "echostr": echostr}
+    reply = httpx.get(f"{bot.url}/wecom/callback", params=params)
+    assert (reply.status_code, reply.text) == (200, "1616140317555161061")
+    assert (
+        httpx.get(f"{bot.url}/wecom/callback", params=dict(params, msg_signature="f" * 40)).status_code == 403
+    )
+    assert httpx.get(f"{bot.url}/wecom/callback", params=dict(params, echostr="")).status_code == 400
