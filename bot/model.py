@@ -7,7 +7,7 @@ told. Codes follow the WeCom specs, which the embedded engine reuses.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from enum import IntEnum
 
 
@@ -218,15 +218,13 @@ def approval_key(provider: str, number: str) -> str:
     return f"{provider}:{number}"
 
 
-@dataclass(frozen=True)
-class ProviderEvent:
-    """A decoded callback: the snapshot it carries plus the key that identifies a retry."""
+def dedupe_key(snapshot: Snapshot) -> str:
+    """What identifies one delivery of a change: (approval number, action, change time).
 
-    snapshot: Snapshot
-    dedupe_key: str = field(default="")
-
-    @staticmethod
-    def key_for(snapshot: Snapshot) -> str:
-        """(approval number, action, change time) — never (sender, time), which drops batch approvals."""
-        action = int(snapshot.action) if snapshot.action is not None else 0
-        return f"{snapshot.key}|{action}|{snapshot.event_time}"
+    Never (sender, time), which drops batch approvals. The progress of the state is part of the
+    key too: a retry repeats it exactly, while two different changes in the same second (possible
+    when the action is unknown) do not collide.
+    """
+    action = int(snapshot.action) if snapshot.action is not None else 0
+    progress = ".".join(map(str, snapshot.progress_key()))
+    return f"{snapshot.key}|{action}|{snapshot.event_time}|{progress}"

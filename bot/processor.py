@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from bot.model import ProviderEvent, Snapshot
+from bot.model import Snapshot, dedupe_key
 from bot.service import ApprovalService
 
 log = logging.getLogger(__name__)
@@ -96,7 +96,7 @@ class InboxProcessor:
             return
         if snap is None:
             return
-        key = ProviderEvent.key_for(snap)
+        key = dedupe_key(snap)
         if self.store.seen(key):
             log.info("duplicate delivery ignored", extra={"event": key})
             return

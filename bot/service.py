@@ -11,7 +11,6 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from bot.codec import snapshot_from_dict, snapshot_to_dict
 from bot.directory import Directory
@@ -28,6 +27,24 @@ log = logging.getLogger(__name__)
 class ServiceSettings:
     language: str = "zh_CN"
     audit_channel: str = ""
+
+
+@dataclass(frozen=True)
+class People:
+    """Provider user id -> Slack id, resolved once per snapshot."""
+
+    identity: str
+    known: dict[str, str | None]
+    directory: Directory
+
+    def slack_id(self, user_id: str) -> str | None:
+        if user_id not in self.known:  # e.g. an approver who left the flow: still cached
+            self.known[user_id] = self.directory.slack_id(self.identity, user_id)
+        return self.known[user_id]
+
+    def name(self, user_id: str) -> str:
+        slack_id = self.slack_id(user_id)
+        return f"<@{slack_id}>" if slack_id else user_id
 
 
 @dataclass(frozen=True)
@@ -78,6 +95,7 @@ class ApprovalService:
 
     def apply_snapshot(self, snap: Snapshot) -> ApplyResult:
         """Record `snap` and queue every notification it calls for, in one atomic commit."""
+        people = self.resolve_people(snap)  # lookups may reach the network: not under the store lock
         with self.store.transaction():
             doc = self.store.get_approval(snap.key)
             old = snapshot_from_dict(doc["snapshot"]) if doc else None
@@ -94,8 +112,8 @@ class ApprovalService:
             plan = notify_plan(old, snap, frozenset(doc["approvers"]))
             if not is_change:
                 plan = [n for n in plan if n.kind is Kind.URGE]
-            queued, unmapped = self._queue(snap, plan)
-            self._queue_audit(snap, unmapped)
+            queued, unmapped = self._queue(snap, plan, people)
+            self._queue_audit(snap, unmapped, people)
 
             doc["approvers"] = sorted(
                 set(doc["approvers"]) | {n.recipient for n in plan if n.kind is Kind.APPROVER_CARD}
@@ -108,14 +126,16 @@ class ApprovalService:
 
     # rendering and queueing --------------------------------------------------
 
-    def names(self, snap: Snapshot) -> cards.Names:
+    def resolve_people(self, snap: Snapshot) -> People:
+        """Slack ids of everyone the snapshot names (None for whoever cannot be found)."""
         identity = self.provider(snap.provider).identity
-
-        def name(user_id: str) -> str:
-            slack_id = self.directory.slack_id(identity, user_id)
-            return f"<@{slack_id}>" if slack_id else user_id
-
-        return name
+        ids = [snap.applicant, *snap.all_cc(), *(c.user_id for c in snap.comments)]
+        ids += [m.user_id for node in snap.nodes for m in node.members]
+        return People(
+            identity,
+            {uid: self.directory.slack_id(identity, uid) for uid in dict.fromkeys(ids)},
+            self.directory,
+        )
 
     def _render(self, snap: Snapshot, notice: Notice, names: cards.Names) -> cards.Message:
         lang = self.settings.language
@@ -131,18 +151,16 @@ class ApprovalService:
             return cards.comment_message(snap, notice.comment, names, lang)
         return cards.urge_message(snap, names, lang, link)
 
-    def _queue(self, snap: Snapshot, plan: list[Notice]) -> tuple[int, list[str]]:
-        identity = self.provider(snap.provider).identity
-        names = self.names(snap)
+    def _queue(self, snap: Snapshot, plan: list[Notice], people: People) -> tuple[int, list[str]]:
         unmapped: list[str] = []
         queued = 0
         for notice in plan:
-            slack_id = self.directory.slack_id(identity, notice.recipient)
+            slack_id = people.slack_id(notice.recipient)
             if slack_id is None:
                 if notice.recipient not in unmapped:
                     unmapped.append(notice.recipient)
                 continue
-            message = self._render(snap, notice, names)
+            message = self._render(snap, notice, people.name)
             self.store.enqueue(
                 {
                     "approval_key": snap.key,
@@ -157,21 +175,16 @@ class ApprovalService:
         if unmapped:
             log.warning(
                 "recipients without a Slack user",
-                extra={"approval": snap.key, "users": unmapped, "identity": identity},
+                extra={"approval": snap.key, "users": unmapped, "identity": people.identity},
             )
         return queued, unmapped
 
-    def _queue_audit(self, snap: Snapshot, unmapped: list[str]) -> None:
+    def _queue_audit(self, snap: Snapshot, unmapped: list[str], people: People) -> None:
         channel = self.settings.audit_channel
         if not channel:
             return
-        lines = [cards.audit_line(snap, self.names(snap), self.settings.language)]
+        lines = [cards.audit_line(snap, people.name, self.settings.language)]
         if unmapped:
             lines.append(cards.unmapped_notice(snap, unmapped, self.settings.language))
         for line in lines:
             self.store.enqueue({"approval_key": snap.key, "channel": channel, "kind": "audit", "text": line})
-
-    # queries -----------------------------------------------------------------
-
-    def approvals(self) -> list[dict[str, Any]]:
-        return self.store.open_approvals()
