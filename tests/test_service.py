@@ -1,0 +1,190 @@
+"""apply_snapshot and the inbox processor, over a real Store, without network."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from slack_sdk import WebClient
+
+from bot.codec import snapshot_from_dict, snapshot_to_dict
+from bot.directory import Directory
+from bot.model import Action, ApprovalStatus, Snapshot
+from bot.processor import InboxProcessor
+from bot.providers.base import ProviderError
+from bot.service import ApprovalService, ServiceSettings
+from bot.store import Store
+from tests.factories import member, node, snapshot, with_fields
+
+USERS = {"UAPPLICANT": "applicant", "UA": "a", "UB": "b", "UCAROL": "carol"}
+
+
+class StubProvider:
+    name = "wecom"
+    identity = "wecom"
+
+    def __init__(self) -> None:
+        self.details: dict[str, Snapshot] = {}
+        self.reads = 0
+
+    def fetch_details(self, snap: Snapshot) -> Snapshot:
+        self.reads += 1
+        if snap.number not in self.details:
+            raise ProviderError("WeCom is down")
+        return self.details[snap.number]
+
+    def approval_link(self, snap: Snapshot) -> str | None:
+        return f"https://wecom.example/{snap.number}"
+
+    def email_of(self, user_id: str) -> str | None:
+        return None
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    store = Store(tmp_path / "approvals.json")
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def provider() -> StubProvider:
+    return StubProvider()
+
+
+def make_service(store: Store, provider: StubProvider, audit: str = "CAUDIT") -> ApprovalService:
+    unused_slack = WebClient(base_url="http://127.0.0.1:9/")  # static mapping only: never called
+    directory = Directory(store, unused_slack, {"wecom": USERS})
+    return ApprovalService(store, directory, {"wecom": provider}, ServiceSettings("en", audit))
+
+
+@pytest.fixture
+def service(store: Store, provider: StubProvider) -> ApprovalService:
+    return make_service(store, provider)
+
+
+def outbox(store: Store) -> list[tuple[str, str]]:
+    return [(i["kind"], i.get("user") or i.get("channel")) for i in store.outbox_items()]
+
+
+def test_new_approval_queues_each_card_for_the_mapped_slack_user(
+    store: Store, service: ApprovalService
+) -> None:
+    result = service.apply_snapshot(snapshot(node(member("a"), member("b")), cc=("carol",)))
+    assert result.status == "new"
+    assert outbox(store) == [
+        ("applicant_card", "UAPPLICANT"),
+        ("approver_card", "UA"),
+        ("approver_card", "UB"),
+        ("cc_card", "UCAROL"),
+        ("audit", "CAUDIT"),
+    ]
+
+
+def test_unmapped_people_are_reported_not_dropped_silently(store: Store, service: ApprovalService) -> None:
+    result = service.apply_snapshot(snapshot(node(member("a"), member("stranger"))))
+    assert result.unmapped == ("stranger",)
+    audit = [i["text"] for i in store.outbox_items() if i["kind"] == "audit"]
+    assert len(audit) == 2 and "stranger" in audit[1]
+
+
+def test_same_state_again_is_unchanged_and_queues_nothing(store: Store, service: ApprovalService) -> None:
+    snap = snapshot(node(member("a")))
+    service.apply_snapshot(snap)
+    before = len(store.outbox_items())
+    assert service.apply_snapshot(replace(snap, event_time=snap.event_time + 5)).status == "unchanged"
+    assert len(store.outbox_items()) == before
+
+
+def test_an_older_snapshot_never_overwrites_a_newer_one(store: Store, service: ApprovalService) -> None:
+    pending = snapshot(node(member("a"), member("b")))
+    approved = replace(
+        snapshot(node(member("a", 2, 1_700_000_100), member("b", 2, 1_700_000_200)), action=Action.APPROVE),
+        status=ApprovalStatus.APPROVED,
+    )
+    service.apply_snapshot(approved)
+    assert service.apply_snapshot(pending).status == "stale"
+    stored = snapshot_from_dict(store.get_approval(approved.key)["snapshot"])
+    assert stored.status is ApprovalStatus.APPROVED
+
+
+def test_form_data_is_read_once_and_kept_for_later_callbacks(
+    store: Store, service: ApprovalService, provider: StubProvider
+) -> None:
+    callback = snapshot(node(member("a"), member("b")))
+    provider.details[callback.number] = with_fields(callback)
+    service.apply_snapshot(service.complete(callback))
+    later = snapshot(node(member("a", 2, 1_700_000_100), member("b")), action=Action.APPROVE)
+    completed = service.complete(later)
+    assert provider.reads == 1
+    assert completed.fields == with_fields(callback).fields
+    service.apply_snapshot(later)  # even applied raw, the stored fields survive
+    assert snapshot_from_dict(store.get_approval(later.key)["snapshot"]).has_details
+
+
+def test_detail_read_failure_still_notifies_from_the_callback(
+    store: Store, service: ApprovalService, provider: StubProvider
+) -> None:
+    callback = snapshot(node(member("a")))
+    completed = service.complete(callback)  # the provider raises ProviderError
+    assert completed == callback
+    assert service.apply_snapshot(completed).status == "new"
+    assert ("applicant_card", "UAPPLICANT") in outbox(store)
+
+
+def test_urge_notifies_current_approvers_without_a_state_change(
+    store: Store, service: ApprovalService
+) -> None:
+    snap = snapshot(node(member("a"), member("b")))
+    service.apply_snapshot(snap)
+    for item in store.outbox_items():
+        store.remove_outbox(item["id"])
+    result = service.apply_snapshot(replace(snap, action=Action.URGE, event_time=snap.event_time + 60))
+    assert result.status == "urged"
+    assert sorted(outbox(store)) == [("audit", "CAUDIT"), ("urge", "UA"), ("urge", "UB")]
+
+
+def test_final_approvals_move_to_the_archive_once_delivered(store: Store, service: ApprovalService) -> None:
+    final = replace(snapshot(node(member("a", 2, 1_700_000_100))), status=ApprovalStatus.APPROVED)
+    service.apply_snapshot(final)
+    assert [d["key"] for d in store.open_approvals()] == [final.key]  # still delivering
+    for item in store.outbox_items():
+        store.remove_outbox(item["id"])
+    store.commit()
+    assert store.open_approvals() == []
+    assert store.archive.keys() == [final.key]
+    assert snapshot_from_dict(store.get_approval(final.key)["snapshot"]) == final
+
+
+def record_callback(processor: InboxProcessor, snap: Snapshot) -> int:
+    return processor.record("test", {"snapshot": snapshot_to_dict(snap)})
+
+
+def decode(record: dict) -> Snapshot:
+    return snapshot_from_dict(record["snapshot"])
+
+
+def test_acknowledged_events_are_replayed_after_a_restart_and_duplicates_ignored(
+    tmp_path: Path, provider: StubProvider
+) -> None:
+    path = tmp_path / "approvals.json"
+    store = Store(path)
+    processor = InboxProcessor(make_service(store, provider), {"test": decode})
+    first = snapshot(node(member("a")))
+    record_callback(processor, first)
+    record_callback(processor, first)  # WeCom's retry
+    store.close()  # "crash" before anything was applied
+
+    store = Store(path)
+    processor = InboxProcessor(make_service(store, provider), {"test": decode})
+    assert processor.run_once() == 2
+    assert [kind for kind, _ in outbox(store)].count("applicant_card") == 1
+    assert processor.run_once() == 0  # checkpointed
+    store.close()
+
+    store = Store(path)
+    processor = InboxProcessor(make_service(store, provider), {"test": decode})
+    assert processor.run_once() == 0  # the checkpoint survived the restart too
+    store.close()
