@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from itertools import islice
 from typing import Any
 
 from bot.model import Snapshot, dedupe_key
@@ -19,6 +20,7 @@ from bot.service import ApprovalService
 log = logging.getLogger(__name__)
 
 CHECKPOINT = "inbox_applied_seq"
+BATCH = 200  # events per group commit
 
 Decoder = Callable[[dict[str, Any]], Snapshot | None]
 
@@ -37,7 +39,6 @@ class InboxProcessor:
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
-        self._idle = threading.Condition()
         self._applied = self.store.meta(CHECKPOINT, 0)
 
     def record(self, source: str, payload: dict[str, Any]) -> int:
@@ -59,51 +60,61 @@ class InboxProcessor:
 
     def _loop(self) -> None:
         while not self._stopping.is_set():
+            self._wake.clear()  # before the work, so a wake-up during it is not lost
             try:
                 self.run_once()
             except Exception:
                 log.exception("inbox loop error")
             self._wake.wait(timeout=5.0)
-            self._wake.clear()
 
     def run_once(self) -> int:
-        """Apply every journaled event not applied yet; returns how many were handled."""
+        """Apply every journaled event not applied yet; returns how many were handled.
+
+        Events are applied one by one but written in groups (one atomic write per batch), so
+        a burst of callbacks does not rewrite the hot file once per event.
+        """
         handled = 0
-        for seq, record in self.store.inbox.read_after(self._applied):
-            if self._stopping.is_set():
+        while not self._stopping.is_set():
+            batch = list(islice(self.store.inbox.read_after(self._applied), BATCH))
+            if not batch:
                 break
-            self._apply(record)
-            with self.store.transaction():
-                self.store.set_meta(CHECKPOINT, seq)
-            self._applied = seq
-            handled += 1
-        if handled:
+            for seq, record in batch:
+                self._apply(seq, record)
+                if self._stopping.is_set():
+                    break
+            self.store.commit()
             self.store.inbox.discard_through(self._applied)
+            handled += len(batch)
             self.on_queued()
-        with self._idle:
-            self._idle.notify_all()
         return handled
 
-    def _apply(self, record: dict[str, Any]) -> None:
+    def _apply(self, seq: int, record: dict[str, Any]) -> None:
+        """Slow work (detail reads, user lookups) first, then state, dedupe key and checkpoint together."""
+        snap, key = self._decode(record)
+        prepared = None
+        if snap is not None and not self.store.seen(key):
+            snap = self.service.complete(snap)
+            prepared = (snap, self.service.resolve_people(snap))
+        with self.store.transaction(commit=False):
+            if prepared is not None and not self.store.seen(key):
+                self.service.apply_snapshot(*prepared)
+                self.store.remember(key)
+            elif snap is not None:
+                log.info("duplicate delivery ignored", extra={"event": key})
+            self.store.set_meta(CHECKPOINT, seq)
+        self._applied = seq
+
+    def _decode(self, record: dict[str, Any]) -> tuple[Snapshot | None, str]:
         decoder = self.decoders.get(record.get("source", ""))
         if decoder is None:
             log.error("journal record from an unknown source skipped", extra={"source": record.get("source")})
-            return
+            return None, ""
         try:
             snap = decoder(record)
         except ValueError as exc:
             log.error("journal record could not be decoded", extra={"error": str(exc)})
-            return
-        if snap is None:
-            return
-        key = dedupe_key(snap)
-        if self.store.seen(key):
-            log.info("duplicate delivery ignored", extra={"event": key})
-            return
-        result = self.service.apply_snapshot(self.service.complete(snap))
-        with self.store.transaction():
-            self.store.remember(key)
-        log.info("event applied", extra={"event": key, "result": result.status})
+            return None, ""
+        return snap, dedupe_key(snap) if snap is not None else ""
 
     @property
     def applied_seq(self) -> int:

@@ -93,9 +93,14 @@ class ApprovalService:
             return detailed
         return snap.with_details(detailed.summary, detailed.fields)
 
-    def apply_snapshot(self, snap: Snapshot) -> ApplyResult:
-        """Record `snap` and queue every notification it calls for, in one atomic commit."""
-        people = self.resolve_people(snap)  # lookups may reach the network: not under the store lock
+    def apply_snapshot(self, snap: Snapshot, people: People | None = None) -> ApplyResult:
+        """Record `snap` and queue every notification it calls for, in one atomic commit.
+
+        Pass `people` (from `resolve_people`) when calling inside a wider transaction: the
+        lookups may reach the network and must not run under the store lock.
+        """
+        if people is None:
+            people = self.resolve_people(snap)
         with self.store.transaction():
             doc = self.store.get_approval(snap.key)
             old = snapshot_from_dict(doc["snapshot"]) if doc else None

@@ -131,6 +131,8 @@ class Store:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._lock = threading.RLock()
+        self._depth = 0  # nesting of transaction() in the thread holding the lock
+        self._commit_wanted = True
         self._lock_file = self._acquire_process_lock(path) if exclusive else None
         self._db = _open_db(path)
         self._approvals = self._db.table("approvals")
@@ -162,11 +164,24 @@ class Store:
         return handle
 
     @contextmanager
-    def transaction(self) -> Iterator[Store]:
-        """Group changes and write them once, atomically."""
+    def transaction(self, *, commit: bool = True) -> Iterator[Store]:
+        """Group changes under the lock and write them once, atomically, when the outermost one ends.
+
+        `commit=False` leaves the write to a later `commit()` (group commit): changes made inside
+        are consistent with each other, so whichever commit writes them next writes a state the
+        bot can restart from.
+        """
         with self._lock:
-            yield self
-            self.commit()
+            outermost = self._depth == 0
+            if outermost:
+                self._commit_wanted = commit
+            self._depth += 1
+            try:
+                yield self
+            finally:
+                self._depth -= 1
+            if outermost and self._commit_wanted:
+                self.commit()
 
     def commit(self) -> None:
         with self._lock:
