@@ -96,13 +96,13 @@ class Deliverer:
 
     def _loop(self) -> None:
         while not self._stopping.is_set():
+            self._wake.clear()  # before the work, so a wake-up during it is not lost
             try:
                 wait = self.run_once()
             except Exception:  # the loop must survive anything one item does
                 log.exception("delivery loop error")
                 wait = 5.0
             self._wake.wait(timeout=wait)
-            self._wake.clear()
 
     # work ------------------------------------------------------------------------
 
@@ -112,9 +112,15 @@ class Deliverer:
     def run_once(self) -> float:
         """Deliver what is due; returns how long to wait before something else is due."""
         next_due = 60.0
+        earlier_cards: set[str] = set()
         for item in self.store.outbox_items():
             if self._stopping.is_set():
                 break
+            # one card's items go out in order: a newer version waits for an older one still queued
+            if item.get("card_key"):
+                if item["card_key"] in earlier_cards:
+                    continue
+                earlier_cards.add(item["card_key"])
             now = self.clock()
             try:
                 channel = self._channel_for(item)
@@ -126,7 +132,9 @@ class Deliverer:
                 next_due = min(next_due, due - now)
                 continue
             self._deliver(item, channel)
-            self._channel_ready[channel] = self.clock() + CHANNEL_INTERVAL
+            self._channel_ready[channel] = max(
+                self._channel_ready.get(channel, 0.0), self.clock() + CHANNEL_INTERVAL
+            )
             next_due = min(next_due, CHANNEL_INTERVAL)
         return max(next_due, 0.05)
 
@@ -143,11 +151,12 @@ class Deliverer:
             else:
                 self._post(item, channel)
         except SlackApiError as exc:
-            self._failed(item, exc)
+            self._failed(item, exc, channel)
         except Exception as exc:  # network trouble: the post may or may not have landed
             self._retry(item, reason=type(exc).__name__, maybe_posted=True)
 
     def _update(self, item: dict[str, Any], card: dict[str, str]) -> None:
+        self.store.update_outbox(item["id"], in_flight=True)  # a newer version is queued apart, not merged
         try:
             self.slack.chat_update(
                 channel=card["channel"], ts=card["ts"], text=item["text"], blocks=item.get("blocks") or None
@@ -198,11 +207,11 @@ class Deliverer:
         with self.store.transaction():
             self.store.remove_outbox(item["id"])
 
-    def _failed(self, item: dict[str, Any], exc: SlackApiError) -> None:
+    def _failed(self, item: dict[str, Any], exc: SlackApiError, channel: str | None = None) -> None:
         error = exc.response.get("error", "")
         if exc.response.status_code == 429 or error == "ratelimited":
             retry_after = float(exc.response.headers.get("Retry-After", 1) or 1)
-            channel = item.get("channel") or item.get("user", "")
+            channel = channel or item.get("channel") or item.get("user", "")
             self._channel_ready[channel] = self.clock() + retry_after
             self._retry(item, reason="ratelimited", delay=retry_after, count_attempt=False)
         elif error in PERMANENT_ERRORS:

@@ -1,0 +1,491 @@
+"""The outbox -> Slack deliverer against the Slack stand-in, through the real slack_sdk client.
+
+Every test drives `Deliverer.run_once()` by hand with a fake clock: no threads, no sleeps.
+What is asserted is what people would see in Slack (the stand-in's conversations) and
+which Slack methods were called.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from slack_sdk import WebClient
+
+from bot.delivery import CHANNEL_INTERVAL, MAX_ATTEMPTS, METADATA_EVENT, Deliverer
+from bot.directory import Directory
+from bot.slack_standin import Posted, SlackStandIn
+from bot.store import Store
+
+KEY = "wecom:SP-0001"
+CARD = f"{KEY}|applicant_card:U1"
+BLOCKS = [{"type": "section", "text": {"type": "mrkdwn", "text": "*Leave request*"}}]
+
+
+class FakeClock:
+    def __init__(self, now: float = 1_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class Crash(BaseException):
+    """The process dies here: nothing after this line runs, nothing catches it."""
+
+
+class Bot:
+    """One bot process: a store on disk, a directory and a deliverer over the real Slack client."""
+
+    def __init__(self, path: Path, standin: SlackStandIn, clock: FakeClock) -> None:
+        self.path = path
+        self.standin = standin
+        self.clock = clock
+        self.client = WebClient(base_url=standin.api_url, token="xoxb-test", retry_handlers=[])
+        self._start()
+
+    def _start(self) -> None:
+        self.store = Store(self.path)
+        self.directory = Directory(self.store, self.client, {})
+        self.deliverer = Deliverer(self.store, self.client, self.directory, clock=self.clock)
+
+    def restart(self) -> None:
+        """Stop this process (its store is closed) and start a new one on the same files."""
+        self.store.close()
+        self._start()
+
+    def approval(self, key: str = KEY) -> None:
+        with self.store.transaction():
+            self.store.put_approval({"key": key, "snapshot": {}, "cards": {}, "approvers": []})
+
+    def card(self, text: str, *, user: str = "U1", card_key: str = CARD) -> str:
+        """Queue a card (first one posts, later ones update), as the service does."""
+        with self.store.transaction():
+            return self.store.enqueue(
+                {
+                    "approval_key": KEY,
+                    "card_key": card_key,
+                    "user": user,
+                    "kind": "applicant_card",
+                    "text": text,
+                    "blocks": BLOCKS,
+                }
+            )
+
+    def message(self, text: str, *, user: str = "U1") -> str:
+        """Queue a one-off DM (no card), as the service does for comments."""
+        with self.store.transaction():
+            return self.store.enqueue(
+                {"approval_key": KEY, "card_key": "", "user": user, "kind": "comment", "text": text}
+            )
+
+    def audit(self, text: str, channel: str = "CAUDIT") -> str:
+        with self.store.transaction():
+            return self.store.enqueue(
+                {"approval_key": KEY, "channel": channel, "kind": "audit", "text": text}
+            )
+
+    def queued(self) -> list[dict[str, Any]]:
+        return self.store.outbox_items()
+
+    def item(self, item_id: str) -> dict[str, Any]:
+        return next(item for item in self.queued() if item["id"] == item_id)
+
+    def drain(self, passes: int = 50) -> None:
+        """Run passes, moving the clock on by what run_once asks for, until the outbox is empty."""
+        for _ in range(passes):
+            wait = self.deliverer.run_once()
+            if not self.queued():
+                return
+            self.clock.advance(wait)
+        raise AssertionError(f"outbox not drained after {passes} passes: {self.queued()}")
+
+
+def posts(standin: SlackStandIn, channel: str) -> list[dict[str, Any]]:
+    return [args for args in standin.calls_to("chat.postMessage") if args.get("channel") == channel]
+
+
+def texts(messages: list[Posted]) -> list[str]:
+    return [m.text for m in messages]
+
+
+@pytest.fixture
+def standin() -> Iterator[SlackStandIn]:
+    with SlackStandIn(users={"U1": {"email": "u1@example.com"}, "U2": {"email": "u2@example.com"}}) as s:
+        yield s
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def bot(tmp_path: Path, standin: SlackStandIn, clock: FakeClock) -> Iterator[Bot]:
+    bot = Bot(tmp_path / "s.json", standin, clock)
+    bot.approval()
+    yield bot
+    bot.store.close()
+
+
+# 1. post once, then update in place; coalescing -------------------------------------------------
+
+
+def test_card_is_posted_once_then_updated_in_place(bot: Bot, standin: SlackStandIn, clock: FakeClock) -> None:
+    first_id = bot.card("v1 pending")
+    bot.deliverer.run_once()
+
+    [message] = standin.conversation("U1")
+    assert (message.channel, message.text, message.updates) == ("DU1", "v1 pending", 0)
+    assert message.blocks == BLOCKS
+    assert message.metadata == {"event_type": METADATA_EVENT, "event_payload": {"outbox_id": first_id}}
+    assert bot.store.card(KEY, CARD) == {"channel": "DU1", "ts": message.ts}
+    assert bot.queued() == []
+
+    clock.advance(CHANNEL_INTERVAL)
+    bot.card("v2 approved")
+    bot.deliverer.run_once()
+
+    [after] = standin.conversation("U1")
+    assert (after.ts, after.text, after.updates) == (message.ts, "v2 approved", 1)
+    assert len(standin.calls_to("chat.postMessage")) == 1
+    [update] = standin.calls_to("chat.update")
+    assert (update["channel"], update["ts"]) == ("DU1", message.ts)
+    assert bot.store.card(KEY, CARD) == {"channel": "DU1", "ts": message.ts}
+    assert (bot.deliverer.stats.sent, bot.deliverer.stats.updated) == (1, 1)
+    assert bot.queued() == []
+
+
+def test_queued_updates_of_one_card_are_coalesced(bot: Bot, standin: SlackStandIn, clock: FakeClock) -> None:
+    # before the first post: two versions queued -> one post of the newest
+    assert bot.card("v1") == bot.card("v2")
+    assert len(bot.queued()) == 1
+    bot.deliverer.run_once()
+    [message] = standin.conversation("U1")
+    assert (message.text, message.updates) == ("v2", 0)
+
+    # after it: two updates queued -> one chat.update with the newest
+    clock.advance(CHANNEL_INTERVAL)
+    assert bot.card("v3") == bot.card("v4")
+    assert len(bot.queued()) == 1
+    bot.deliverer.run_once()
+    [message] = standin.conversation("U1")
+    assert (message.text, message.updates) == ("v4", 1)
+    assert len(standin.calls_to("chat.postMessage")) == 1
+    assert len(standin.calls_to("chat.update")) == 1
+    assert bot.queued() == []
+
+
+@pytest.mark.parametrize("method", ["chat_postMessage", "chat_update"])
+def test_change_queued_while_a_card_is_being_sent_is_not_lost(
+    bot: Bot, standin: SlackStandIn, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, method: str
+) -> None:
+    """A newer version queued during the Slack call must not be folded into the item in flight."""
+    if method == "chat_update":
+        bot.card("v0")
+        bot.drain()
+        clock.advance(CHANNEL_INTERVAL)
+    bot.card("v1")
+    real = getattr(bot.client, method)
+
+    def slack_call_during_which_the_service_queues_v2(**kwargs: Any) -> Any:
+        bot.card("v2")
+        return real(**kwargs)
+
+    monkeypatch.setattr(bot.client, method, slack_call_during_which_the_service_queues_v2)
+    bot.deliverer.run_once()
+    monkeypatch.setattr(bot.client, method, real)
+
+    assert [item["text"] for item in bot.queued()] == ["v2"]
+    bot.drain()
+    [message] = standin.conversation("U1")
+    assert message.text == "v2"
+    assert len(standin.calls_to("chat.postMessage")) == 1
+
+
+# 2. rate limits -------------------------------------------------------------------------------
+
+
+def test_rate_limit_waits_retry_after_for_the_channel(
+    bot: Bot, standin: SlackStandIn, clock: FakeClock
+) -> None:
+    start = clock.now
+    standin.fail("chat.postMessage", "ratelimit", times=1, retry_after=7)
+    card_id = bot.card("card")
+    bot.message("comment for the same person")
+
+    bot.deliverer.run_once()
+    assert standin.conversation("U1") == []
+    assert len(posts(standin, "DU1")) == 1  # the 429; the comment was not tried
+    item = bot.item(card_id)
+    assert item["attempts"] == 0  # a rate limit is not a failed attempt
+    assert item["not_before"] == pytest.approx(start + 7)
+    assert len(bot.queued()) == 2
+
+    # Slack said 7 seconds: nothing goes to that channel before then, the card nor the comment
+    clock.advance(2)
+    assert bot.deliverer.run_once() == pytest.approx(5)
+    clock.advance(4.9)
+    assert bot.deliverer.run_once() == pytest.approx(0.1)
+    assert len(posts(standin, "DU1")) == 1
+    assert standin.conversation("U1") == []
+
+    clock.advance(0.2)
+    bot.deliverer.run_once()
+    assert texts(standin.conversation("U1")) == ["card"]
+    bot.drain()
+    assert texts(standin.conversation("U1")) == ["card", "comment for the same person"]
+    assert len(posts(standin, "DU1")) == 3  # the 429, then each item exactly once
+    assert bot.store.card(KEY, CARD)["ts"] == standin.conversation("U1")[0].ts
+    assert bot.deliverer.stats.dropped == 0
+
+
+def test_rate_limits_never_use_up_attempts(bot: Bot, standin: SlackStandIn, clock: FakeClock) -> None:
+    standin.fail("chat.postMessage", "ratelimit", times=MAX_ATTEMPTS + 5, retry_after=7)
+    card_id = bot.card("card")
+    for _ in range(MAX_ATTEMPTS + 5):
+        bot.deliverer.run_once()
+        assert bot.item(card_id)["attempts"] == 0
+        clock.advance(7)
+    bot.deliverer.run_once()
+    assert texts(standin.conversation("U1")) == ["card"]
+    assert bot.deliverer.stats.dropped == 0
+    assert bot.queued() == []
+
+
+# 3. lost response -----------------------------------------------------------------------------
+
+
+def test_lost_response_adopts_the_earlier_post(bot: Bot, standin: SlackStandIn, clock: FakeClock) -> None:
+    standin.fail("chat.postMessage", "lose_response")
+    card_id = bot.card("v1")
+    bot.deliverer.run_once()
+
+    [landed] = standin.conversation("U1")  # it reached Slack; we never learned its ts
+    item = bot.item(card_id)
+    assert item["maybe_posted"] is True
+    assert bot.store.card(KEY, CARD) is None
+
+    clock.advance(item["not_before"] - clock.now)
+    bot.deliverer.run_once()
+    assert len(standin.calls_to("conversations.history")) == 1
+    assert len(standin.calls_to("chat.postMessage")) == 1  # not posted again
+    assert texts(standin.conversation("U1")) == ["v1"]
+    assert bot.store.card(KEY, CARD) == {"channel": "DU1", "ts": landed.ts}
+    assert bot.deliverer.stats.adopted == 1
+    assert bot.queued() == []
+
+    clock.advance(CHANNEL_INTERVAL)
+    bot.card("v2")
+    bot.deliverer.run_once()
+    [message] = standin.conversation("U1")
+    assert (message.ts, message.text, message.updates) == (landed.ts, "v2", 1)
+
+
+# 4. and 5. restarts ---------------------------------------------------------------------------
+
+
+def test_queued_item_survives_a_restart(bot: Bot, standin: SlackStandIn, clock: FakeClock) -> None:
+    bot.card("v1")
+    bot.restart()  # nothing was delivered before the stop
+
+    assert len(bot.queued()) == 1
+    bot.drain()
+    [message] = standin.conversation("U1")
+    assert message.text == "v1"
+    assert len(standin.calls_to("chat.postMessage")) == 1
+
+    bot.restart()  # the card's ts was kept too: the next version edits the same message
+    clock.advance(CHANNEL_INTERVAL)
+    bot.card("v2")
+    bot.drain()
+    [message] = standin.conversation("U1")
+    assert (message.text, message.updates) == ("v2", 1)
+    assert len(standin.calls_to("chat.postMessage")) == 1
+
+
+def test_restart_after_lost_response_does_not_post_twice(
+    bot: Bot, standin: SlackStandIn, clock: FakeClock
+) -> None:
+    standin.fail("chat.postMessage", "lose_response")
+    bot.card("v1")
+    bot.deliverer.run_once()
+    [landed] = standin.conversation("U1")
+
+    bot.restart()  # before any retry
+    bot.drain()
+    assert texts(standin.conversation("U1")) == ["v1"]
+    assert len(standin.calls_to("chat.postMessage")) == 1
+    assert bot.store.card(KEY, CARD) == {"channel": "DU1", "ts": landed.ts}
+
+    clock.advance(CHANNEL_INTERVAL)
+    bot.card("v2")
+    bot.drain()
+    [message] = standin.conversation("U1")
+    assert (message.ts, message.text) == (landed.ts, "v2")
+
+
+def test_crash_between_post_and_commit_then_a_newer_version(
+    bot: Bot, standin: SlackStandIn, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The process dies right after Slack took the post; after the restart the card moves on, and
+    the first lookup for the earlier post fails: still one message, showing the newest version."""
+    real_post = bot.client.chat_postMessage
+
+    def post_then_die(**kwargs: Any) -> Any:
+        real_post(**kwargs)
+        raise Crash
+
+    monkeypatch.setattr(bot.client, "chat_postMessage", post_then_die)
+    bot.card("v1")
+    with pytest.raises(Crash):
+        bot.deliverer.run_once()
+    monkeypatch.setattr(bot.client, "chat_postMessage", real_post)
+    [landed] = standin.conversation("U1")
+
+    bot.restart()
+    bot.card("v2")  # the approval moved on while the bot was down
+    standin.fail("conversations.history", "internal_error")
+    bot.drain()
+
+    [message] = standin.conversation("U1")
+    assert (message.ts, message.text) == (landed.ts, "v2")
+    assert len(standin.calls_to("chat.postMessage")) == 1
+    assert bot.store.card(KEY, CARD) == {"channel": "DU1", "ts": landed.ts}
+
+
+# 6. errors ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("error", ["channel_not_found", "invalid_blocks"])
+def test_permanent_error_drops_the_item(bot: Bot, standin: SlackStandIn, error: str) -> None:
+    standin.fail("chat.postMessage", error)
+    bot.card("card")
+    bot.deliverer.run_once()
+
+    assert bot.queued() == []
+    assert bot.deliverer.stats.dropped == 1
+    assert bot.deliverer.stats.retried == 0
+    assert standin.conversation("U1") == []
+    assert len(standin.calls_to("chat.postMessage")) == 1
+    assert bot.store.card(KEY, CARD) is None
+
+
+def test_unknown_user_is_dropped_without_posting(bot: Bot, standin: SlackStandIn) -> None:
+    bot.message("hello", user="U404")
+    bot.deliverer.run_once()
+    assert bot.queued() == []
+    assert bot.deliverer.stats.dropped == 1
+    assert standin.calls_to("chat.postMessage") == []
+
+
+def test_transient_error_is_retried_with_exponential_backoff(
+    bot: Bot, standin: SlackStandIn, clock: FakeClock
+) -> None:
+    standin.fail("chat.postMessage", "internal_error", times=3)
+    card_id = bot.card("card")
+    delays = []
+    for attempt in (1, 2, 3):
+        tried_at = clock.now
+        bot.deliverer.run_once()
+        item = bot.item(card_id)
+        assert item["attempts"] == attempt
+        delays.append(item["not_before"] - tried_at)
+        # not tried again before it is due
+        clock.advance(delays[-1] - 0.01)
+        bot.deliverer.run_once()
+        assert len(standin.calls_to("chat.postMessage")) == attempt
+        clock.advance(0.01)
+
+    assert delays == pytest.approx([2, 4, 8])
+    bot.deliverer.run_once()
+    assert texts(standin.conversation("U1")) == ["card"]
+    assert len(standin.calls_to("chat.postMessage")) == 4
+    assert (bot.deliverer.stats.retried, bot.deliverer.stats.sent, bot.deliverer.stats.dropped) == (3, 1, 0)
+    assert bot.queued() == []
+
+
+def test_transient_errors_give_up_after_max_attempts(
+    bot: Bot, standin: SlackStandIn, clock: FakeClock
+) -> None:
+    standin.fail("chat.postMessage", "internal_error", times=1000)
+    bot.card("card")
+    passes = 0
+    while bot.queued():
+        passes += 1
+        clock.advance(bot.deliverer.run_once())
+        assert passes <= 10 * MAX_ATTEMPTS
+    assert len(standin.calls_to("chat.postMessage")) == MAX_ATTEMPTS
+    assert bot.deliverer.stats.dropped == 1
+    assert standin.conversation("U1") == []
+
+
+# 7. card deleted in Slack ---------------------------------------------------------------------
+
+
+def test_update_of_a_deleted_card_posts_a_fresh_one(
+    bot: Bot, standin: SlackStandIn, clock: FakeClock
+) -> None:
+    bot.card("v1")
+    bot.deliverer.run_once()
+    [old] = standin.conversation("U1")
+    with standin._lock:
+        standin.messages["DU1"].remove(old)  # someone deleted the card
+
+    clock.advance(CHANNEL_INTERVAL)
+    bot.card("v2")
+    bot.deliverer.run_once()
+
+    assert len(standin.calls_to("chat.update")) == 1
+    [fresh] = standin.conversation("U1")
+    assert fresh.ts != old.ts
+    assert (fresh.text, fresh.updates) == ("v2", 0)
+    assert bot.store.card(KEY, CARD) == {"channel": "DU1", "ts": fresh.ts}
+    assert bot.queued() == []
+
+    clock.advance(CHANNEL_INTERVAL)
+    bot.card("v3")
+    bot.deliverer.run_once()
+    [message] = standin.conversation("U1")
+    assert (message.ts, message.text, message.updates) == (fresh.ts, "v3", 1)
+
+
+# 8. pacing ------------------------------------------------------------------------------------
+
+
+def test_one_message_per_second_per_channel(bot: Bot, standin: SlackStandIn, clock: FakeClock) -> None:
+    bot.message("first for U1")
+    bot.message("second for U1")
+    bot.message("for U2", user="U2")
+
+    assert bot.deliverer.run_once() == pytest.approx(CHANNEL_INTERVAL)
+    assert texts(standin.conversation("U1")) == ["first for U1"]
+    assert texts(standin.conversation("U2")) == ["for U2"]  # another channel is not held up
+
+    clock.advance(CHANNEL_INTERVAL / 2)
+    assert bot.deliverer.run_once() == pytest.approx(CHANNEL_INTERVAL / 2)
+    assert texts(standin.conversation("U1")) == ["first for U1"]
+
+    clock.advance(CHANNEL_INTERVAL / 2)
+    bot.deliverer.run_once()
+    assert texts(standin.conversation("U1")) == ["first for U1", "second for U1"]
+    assert bot.queued() == []
+    # the DM channel is looked up once per person
+    assert sorted(call["users"] for call in standin.calls_to("conversations.open")) == ["U1", "U2"]
+
+
+# 9. audit channel -----------------------------------------------------------------------------
+
+
+def test_audit_items_go_to_the_channel_without_opening_a_dm(bot: Bot, standin: SlackStandIn) -> None:
+    bot.audit("SP-0001 approved by alice")
+    bot.deliverer.run_once()
+
+    assert texts(standin.conversation("CAUDIT")) == ["SP-0001 approved by alice"]
+    assert standin.calls_to("conversations.open") == []
+    assert bot.queued() == []
