@@ -184,7 +184,9 @@ def from_dict(raw: dict[str, Any], env: dict[str, str], source: str = "") -> Con
     slack = SlackConfig(**{**slack.__dict__, "admins": tuple(slack.admins)})
     server = build(ServerConfig, "server")
     if env.get("PORT") and "port" not in sections["server"]:
-        server = ServerConfig(**{**server.__dict__, "port": env["PORT"]})
+        port = env["PORT"].strip()
+        # an int like the file's; a non-number stays a string so problems() names it
+        server = ServerConfig(**{**server.__dict__, "port": int(port) if port.isdecimal() else port})
     return Config(
         server=server,
         store=build(StoreConfig, "store"),
@@ -254,7 +256,7 @@ def _check_types(config: Config, error: Any) -> None:
         "schedule.remind_after_hours": config.schedule.remind_after_hours,
     }
     for key, value in integers.items():
-        if isinstance(value, bool) or (not isinstance(value, int) and not str(value).isdigit()):
+        if isinstance(value, bool) or (not isinstance(value, int) and not str(value).isdecimal()):
             error(key, f"must be a whole number, got {value!r}")
         elif int(value) <= 0:
             error(key, f"must be greater than 0, got {value}")

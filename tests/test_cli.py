@@ -1,0 +1,423 @@
+"""The `approvals-bot` command, in process and as `python -m bot`."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from bot import cli
+from bot.codec import snapshot_to_dict
+from bot.config import CONFIG_ENV, SECRET_ENV, load_config, problems
+from bot.model import ApprovalMode, ApprovalStatus, Member, MemberStatus, Node, NodeType, Snapshot
+from bot.store import Store, StoreLockedError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+GOOD = """
+[server]
+public_url = "https://bot.example.com"
+[store]
+path = "{store}"
+[slack]
+bot_token = "xoxb-1-2-abc"
+signing_secret = "s3cret"
+"""
+
+BAD = """
+[server]
+port = 0
+[slack]
+bot_token = "xoxp-user-token"
+language = "fr"
+audit_channel = "#general"
+bot_tokn = "typo"
+[wecom]
+corp_id = "ww0123"
+token = "callback-token"
+approval_url_template = "https://wecom.example/approval"
+[users]
+"alice" = "Alice"
+"""
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for variable in [*SECRET_ENV.values(), "PORT", CONFIG_ENV]:
+        monkeypatch.delenv(variable, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def restore_logging() -> Iterator[None]:
+    """`main()` points the root logger at stderr; give other tests their logging back."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def store_path(tmp_path: Path) -> Path:
+    return tmp_path / "data" / "approvals.json"
+
+
+@pytest.fixture
+def good_config(tmp_path: Path, store_path: Path) -> Path:
+    return write(tmp_path / "config.toml", GOOD.format(store=store_path))
+
+
+# --- check-config ---------------------------------------------------------------------------------
+
+
+def test_check_config_ok(good_config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["check-config", "--config", str(good_config)]) == 0
+    out = capsys.readouterr().out
+    assert f"Checked {good_config}:" in out
+    assert "OK (0 warning(s))" in out
+    assert "embedded engine" in out
+
+
+def test_check_config_ok_lists_warnings(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path / "c.toml", GOOD.format(store="x.json") + 'bot_tokn = "typo"\n')
+    assert cli.main(["check-config", "--config", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "warning: slack.bot_tokn: unknown key (typo?)" in out
+    assert "OK (1 warning(s))" in out
+
+
+def test_check_config_lists_every_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path / "bad.toml", BAD)
+    assert cli.main(["check-config", "--config", str(path)]) == 1
+    out = capsys.readouterr().out
+    expected = problems(load_config(path, env={}))
+    errors = [p for p in expected if p.severity == "error"]
+    assert len(errors) >= 8
+    for problem in expected:
+        assert f"  {problem}" in out
+    for key in (
+        "server.port",
+        "slack.bot_token",
+        "slack.signing_secret",
+        "slack.language",
+        "slack.audit_channel",
+        "wecom.encoding_aes_key",
+        "wecom.approval_url_template",
+        "users",
+    ):
+        assert f"error: {key}: " in out, key
+    assert "warning: slack.bot_tokn" in out
+    assert f"{len(errors)} error(s): the bot will not start" in out
+    assert "OK" not in out
+
+
+def test_check_config_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "nope.toml"
+    assert cli.main(["check-config", "--config", str(missing)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("approvals-bot: config file")
+    assert str(missing) in captured.err and "config.example.toml" in captured.err
+    assert "Traceback" not in captured.err
+
+
+def test_check_config_invalid_toml(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path / "broken.toml", "[slack\n")
+    assert cli.main(["check-config", "--config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{path} is not valid TOML" in err
+
+
+def test_check_config_uses_env_variable_then_cwd(
+    tmp_path: Path, good_config: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert cli.main(["check-config"]) == 2  # no ./config.toml here
+    assert "config.toml not found" in capsys.readouterr().err
+    monkeypatch.setenv(CONFIG_ENV, str(good_config))
+    assert cli.main(["check-config"]) == 0
+    assert f"Checked {good_config}:" in capsys.readouterr().out
+    monkeypatch.delenv(CONFIG_ENV)
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["check-config"]) == 0
+    assert "Checked config.toml:" in capsys.readouterr().out
+
+
+def test_python_dash_m_bot(tmp_path: Path, good_config: Path) -> None:
+    bad = write(tmp_path / "bad.toml", BAD)
+    env = {k: v for k, v in os.environ.items() if k not in {*SECRET_ENV.values(), CONFIG_ENV, "PORT"}}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "bot", *args],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    ok = run("check-config", "--config", str(good_config))
+    assert ok.returncode == 0, ok.stderr
+    assert "OK (0 warning(s))" in ok.stdout
+    failed = run("check-config", "--config", str(bad))
+    assert failed.returncode == 1
+    assert "error: slack.bot_token: a bot token starts with 'xoxb-'" in failed.stdout
+    missing = run("check-config", "--config", str(tmp_path / "nope.toml"))
+    assert missing.returncode == 2
+    assert "config.example.toml" in missing.stderr
+    usage = run()
+    assert usage.returncode == 2
+    assert "check-config" in usage.stderr
+
+
+# --- serve ----------------------------------------------------------------------------------------
+
+
+def test_serve_refuses_a_bad_config_without_starting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import bot.runtime
+    import bot.server
+
+    def must_not_run(*args: object, **kwargs: object) -> None:
+        raise AssertionError("serve started despite config errors")
+
+    monkeypatch.setattr(bot.runtime, "build_runtime", must_not_run)
+    monkeypatch.setattr(bot.server, "serve", must_not_run)
+    store = tmp_path / "data" / "approvals.json"
+    path = write(tmp_path / "bad.toml", BAD + f'[store]\npath = "{store}"\n')
+    assert cli.main(["serve", "--config", str(path), "--port", "0"]) == 1
+    captured = capsys.readouterr()
+    errors = [p for p in problems(load_config(path, env={})) if p.severity == "error"]
+    for problem in errors:
+        assert f"approvals-bot: {problem}" in captured.err
+    assert "check-config" in captured.err
+    assert "bot_tokn" not in captured.err  # only errors stop serve; warnings are not repeated
+    assert not store.parent.exists()  # not even the store was opened
+
+
+def test_serve_missing_config_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["serve", "--config", str(tmp_path / "nope.toml")]) == 2
+    assert "not found" in capsys.readouterr().err
+
+
+# --- export ---------------------------------------------------------------------------------------
+
+
+def pending_purchase() -> Snapshot:
+    return Snapshot(
+        provider="wecom",
+        number="202611210002",
+        template_id="tmpl-purchase",
+        template_name="采购申请",
+        status=ApprovalStatus.PENDING,
+        applicant="WangXiaoMing",
+        apply_time=1_700_000_200,
+        nodes=(
+            Node(
+                NodeType.APPROVER,
+                ApprovalMode.ALL,
+                MemberStatus.PENDING,
+                (
+                    Member("alice", MemberStatus.APPROVED, "ok", 1_700_000_300),
+                    Member("bob"),
+                ),
+            ),
+            Node(NodeType.CC, ApprovalMode.ALL, MemberStatus.PENDING, (Member("carol"),)),
+        ),
+    )
+
+
+def approved_leave() -> Snapshot:
+    return Snapshot(
+        provider="local",
+        number="L-1",
+        template_id="leave",
+        template_name="请假",
+        status=ApprovalStatus.APPROVED,
+        applicant="U012ABCDEF",
+        apply_time=1_700_000_100,
+        nodes=(
+            Node(
+                NodeType.APPROVER,
+                ApprovalMode.ANY,
+                MemberStatus.APPROVED,
+                (Member("U034GHIJKL", MemberStatus.APPROVED, "好", 1_700_000_150),),
+            ),
+        ),
+    )
+
+
+def doc_of(snap: Snapshot, updated: float) -> dict[str, object]:
+    return {
+        "key": snap.key,
+        "snapshot": snapshot_to_dict(snap),
+        "final": snap.status.is_final,
+        "updated": updated,
+        "cards": {},
+        "approvers": [],
+    }
+
+
+@pytest.fixture
+def filled_store(store_path: Path) -> Path:
+    store = Store(store_path)
+    store.put_approval(doc_of(pending_purchase(), 1_700_000_400.75))
+    store.put_approval(doc_of(approved_leave(), 1_700_000_160.25))
+    store.commit()
+    # the finalized one moved to the archive, the open one stayed hot
+    assert [d["key"] for d in store.open_approvals()] == ["wecom:202611210002"]
+    assert store.archive.keys() == ["local:L-1"]
+    store.close()
+    assert list(store.sibling("archive").glob("chunk-*.json"))
+    return store_path
+
+
+def export(config: Path, fmt: str, capsys: pytest.CaptureFixture[str]) -> str:
+    assert cli.main(["export", "--config", str(config), "--format", fmt]) == 0
+    captured = capsys.readouterr()
+    return captured.out
+
+
+EXPECTED_ROWS = [
+    {
+        "number": "L-1",
+        "provider": "local",
+        "template": "请假",
+        "applicant": "U012ABCDEF",
+        "status": "approved",
+        "nodes": [
+            {
+                "type": "approver",
+                "mode": "any",
+                "status": "approved",
+                "members": [
+                    {"user": "U034GHIJKL", "status": "approved", "time": 1_700_000_150, "speech": "好"}
+                ],
+            }
+        ],
+        "applied": 1_700_000_100,
+        "updated": 1_700_000_160,
+    },
+    {
+        "number": "202611210002",
+        "provider": "wecom",
+        "template": "采购申请",
+        "applicant": "WangXiaoMing",
+        "status": "pending",
+        "nodes": [
+            {
+                "type": "approver",
+                "mode": "all",
+                "status": "pending",
+                "members": [
+                    {"user": "alice", "status": "approved", "time": 1_700_000_300, "speech": "ok"},
+                    {"user": "bob", "status": "pending", "time": 0, "speech": ""},
+                ],
+            },
+            {
+                "type": "cc",
+                "mode": "all",
+                "status": "pending",
+                "members": [{"user": "carol", "status": "pending", "time": 0, "speech": ""}],
+            },
+        ],
+        "applied": 1_700_000_200,
+        "updated": 1_700_000_400,
+    },
+]
+
+
+def test_export_json(filled_store: Path, good_config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = export(good_config, "json", capsys)
+    rows = json.loads(out)
+    assert rows == EXPECTED_ROWS  # hot and archived alike, oldest application first
+    assert list(rows[0]) == cli.EXPORT_COLUMNS
+    assert "请假" in out  # readable, not \u-escaped
+
+
+def test_export_json_is_the_default(
+    filled_store: Path, good_config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["export", "--config", str(good_config)]) == 0
+    assert json.loads(capsys.readouterr().out) == EXPECTED_ROWS
+
+
+def test_export_csv(filled_store: Path, good_config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = export(good_config, "csv", capsys)
+    lines = out.splitlines()
+    assert lines[0] == "number,provider,template,applicant,status,nodes,applied,updated"
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert len(rows) == 2
+    assert rows[0] == {
+        "number": "L-1",
+        "provider": "local",
+        "template": "请假",
+        "applicant": "U012ABCDEF",
+        "status": "approved",
+        "nodes": "approver/any: U034GHIJKL=approved",
+        "applied": "1700000100",
+        "updated": "1700000160",
+    }
+    assert rows[1]["number"] == "202611210002"
+    assert rows[1]["status"] == "pending"
+    assert rows[1]["nodes"] == "approver/all: alice=approved, bob=pending | cc/all: carol=pending"
+
+
+def test_export_beside_a_store_holding_the_lock(
+    filled_store: Path, good_config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    running = Store(filled_store)  # as `serve` would hold it
+    try:
+        with pytest.raises(StoreLockedError):
+            Store(filled_store)  # the lock really is held
+        assert json.loads(export(good_config, "json", capsys)) == EXPECTED_ROWS
+        rows = list(csv.DictReader(io.StringIO(export(good_config, "csv", capsys))))
+        assert [r["number"] for r in rows] == ["L-1", "202611210002"]
+        # a change the running process commits is visible to the next export
+        running.put_approval(doc_of(replace(pending_purchase(), number="3"), 5))
+        running.commit()
+        assert [r["number"] for r in json.loads(export(good_config, "json", capsys))] == [
+            "L-1",
+            "202611210002",
+            "3",
+        ]
+    finally:
+        running.close()
+    assert not list(filled_store.parent.glob("*.tmp"))
+
+
+def test_export_missing_store_prints_empty_list(
+    good_config: Path, store_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert not store_path.exists()
+    assert export(good_config, "json", capsys) == "[]\n"
+    assert export(good_config, "csv", capsys).splitlines() == [",".join(cli.EXPORT_COLUMNS)]
+    assert not store_path.parent.exists()  # exporting creates nothing
+
+
+def test_export_empty_store_file(
+    good_config: Path, store_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store_path.parent.mkdir(parents=True)
+    store_path.touch()
+    assert export(good_config, "json", capsys) == "[]\n"

@@ -1,0 +1,515 @@
+"""Configuration: the example file, env overrides, where the file comes from, and `problems()`."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+from bot.config import (
+    CONFIG_ENV,
+    SECRET_ENV,
+    Config,
+    ConfigError,
+    FXiaoKeConfig,
+    Problem,
+    ScheduleConfig,
+    ServerConfig,
+    SlackConfig,
+    StoreConfig,
+    WeComConfig,
+    config_path,
+    from_dict,
+    load_config,
+    problems,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "config.example.toml"
+AES_KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"  # 43 chars, decodes to 32 bytes
+
+# The keys DESIGN.md's "External contract" promises (section -> keys).
+CONTRACT: dict[str, set[str]] = {
+    "server": {"host", "port", "public_url"},
+    "store": {"path"},
+    "slack": {"bot_token", "signing_secret", "app_token", "admins", "audit_channel", "api_url"},
+    "wecom": {
+        "corp_id",
+        "secret",
+        "agent_id",
+        "token",
+        "encoding_aes_key",
+        "api_base",
+        "approval_url_template",
+        "templates",
+        "open_templates",
+    },
+    "fxiaoke": {"app_id", "app_secret", "permanent_code", "api_base", "users"},
+    "schedule": {"sweep_minutes", "remind_after_hours"},
+}
+DATACLASSES: dict[str, type] = {
+    "server": ServerConfig,
+    "store": StoreConfig,
+    "slack": SlackConfig,
+    "wecom": WeComConfig,
+    "fxiaoke": FXiaoKeConfig,
+    "schedule": ScheduleConfig,
+}
+# Keys the example documents only as comments (credentials not everyone has, and a sample template).
+COMMENTED_OUT = {"fxiaoke.app_id", "fxiaoke.app_secret", "fxiaoke.permanent_code", "local.templates"}
+
+# A configuration with no problems at all, to which each test adds exactly one mistake.
+VALID: dict[str, Any] = {
+    "server": {"public_url": "https://bot.example.com"},
+    "slack": {"bot_token": "xoxb-1-2-abc", "signing_secret": "s3cret"},
+}
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The developer's shell must not leak into these tests."""
+    for variable in [*SECRET_ENV.values(), "PORT", CONFIG_ENV]:
+        monkeypatch.delenv(variable, raising=False)
+
+
+def configured(**sections: dict[str, Any]) -> Config:
+    raw: dict[str, Any] = {name: dict(values) for name, values in VALID.items()}
+    for name, values in sections.items():
+        if name == "users":
+            raw["users"] = values
+        else:
+            raw.setdefault(name, {}).update(values)
+    return from_dict(raw, {})
+
+
+def errors_of(config: Config) -> list[Problem]:
+    return [p for p in problems(config) if p.severity == "error"]
+
+
+def only_error(config: Config, key: str) -> Problem:
+    """The configuration has exactly one error, about `key`."""
+    found = errors_of(config)
+    assert [p.key for p in found] == [key], found
+    return found[0]
+
+
+def test_the_valid_baseline_has_no_problems() -> None:
+    assert problems(configured()) == []
+
+
+# --- config.example.toml --------------------------------------------------------------------------
+
+
+def documented_keys(text: str) -> set[str]:
+    """Every `section.key` the example shows, whether set or commented out (`# key = ...`)."""
+    keys: set[str] = set()
+    section = ""
+    for line in text.splitlines():
+        header = re.match(r"^#?\s*\[\[?([\w.]+)\]\]?\s*(#.*)?$", line)
+        if header:
+            section = header.group(1)
+            keys.add(section)
+            continue
+        assignment = re.match(r"^#?\s*(\w+)\s*=", line)
+        if assignment and section:
+            keys.add(f"{section}.{assignment.group(1)}")
+    return keys
+
+
+def test_example_loads_and_has_no_problems() -> None:
+    config = load_config(EXAMPLE, env={})
+    assert config.source == str(EXAMPLE)
+    assert config.unknown_keys == ()
+    # The placeholders ("xoxb-your-bot-token", "your-signing-secret", a sample corp id and a real-shaped
+    # EncodingAESKey) are all well-formed, so not even a warning is expected.
+    assert problems(config) == []
+    assert config.slack.bot_token.startswith("xoxb-")
+    assert config.wecom.callbacks_enabled and config.wecom.api_enabled
+    assert not config.fxiaoke.enabled
+    assert config.store.path == "data/approvals.json"
+
+
+def test_example_documents_every_contract_key() -> None:
+    text = EXAMPLE.read_text(encoding="utf-8")
+    raw = tomllib.loads(text)
+    documented = documented_keys(text)
+    live = {f"{section}.{key}" for section, values in raw.items() for key in values}
+    contract = {f"{section}.{key}" for section, keys in CONTRACT.items() for key in keys}
+    contract |= {"local.templates"}
+    assert contract <= documented, contract - documented
+    assert contract - live == COMMENTED_OUT
+    assert "users" in raw and isinstance(raw["users"], dict)  # [users] exists, empty in the example
+    assert {"local.templates.alias", "local.templates.controls", "local.templates.process"} <= documented
+
+
+def test_dataclasses_hold_every_contract_key() -> None:
+    for section, keys in CONTRACT.items():
+        fields = set(DATACLASSES[section].__dataclass_fields__)
+        assert keys <= fields, (section, keys - fields)
+    assert {"users", "local_templates", "server", "store", "slack", "wecom", "fxiaoke", "schedule"} <= set(
+        Config.__dataclass_fields__
+    )
+    config = from_dict(
+        {"users": {"U012ABCDEF": "WangXiaoMing"}, "local": {"templates": [{"alias": "purchase"}]}}, {}
+    )
+    assert config.users == {"U012ABCDEF": "WangXiaoMing"}
+    assert config.local_templates == ({"alias": "purchase"},)
+    assert config.unknown_keys == ()
+
+
+def test_store_path_is_a_path() -> None:
+    assert configured(store={"path": "state/db.json"}).store_path == Path("state/db.json")
+
+
+# --- environment overrides ------------------------------------------------------------------------
+
+ENV_OVERRIDES = [
+    ("SLACK_BOT_TOKEN", "slack", "bot_token"),
+    ("SLACK_SIGNING_SECRET", "slack", "signing_secret"),
+    ("SLACK_APP_TOKEN", "slack", "app_token"),
+    ("WECOM_CORP_ID", "wecom", "corp_id"),
+    ("WECOM_SECRET", "wecom", "secret"),
+    ("WECOM_TOKEN", "wecom", "token"),
+    ("WECOM_ENCODING_AES_KEY", "wecom", "encoding_aes_key"),
+]
+
+
+@pytest.mark.parametrize(("variable", "section", "key"), ENV_OVERRIDES)
+def test_env_overrides_the_file(tmp_path: Path, variable: str, section: str, key: str) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(f'[{section}]\n{key} = "from-file"\n', encoding="utf-8")
+    assert getattr(getattr(load_config(path, env={}), section), key) == "from-file"
+    config = load_config(path, env={variable: "from-env"})
+    assert getattr(getattr(config, section), key) == "from-env"
+
+
+@pytest.mark.parametrize(("variable", "section", "key"), ENV_OVERRIDES)
+def test_env_fills_a_key_the_file_leaves_out(tmp_path: Path, variable: str, section: str, key: str) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text("", encoding="utf-8")
+    assert getattr(getattr(load_config(path, env={variable: "v"}), section), key) == "v"
+
+
+def test_every_listed_secret_variable_overrides() -> None:
+    env = {variable: f"env-{key}" for (_, key), variable in SECRET_ENV.items()}
+    config = from_dict({}, env)
+    for (section, key), variable in SECRET_ENV.items():
+        assert getattr(getattr(config, section), key) == env[variable], variable
+
+
+def test_empty_env_variable_does_not_erase_the_file() -> None:
+    config = from_dict({"slack": {"bot_token": "xoxb-file"}}, {"SLACK_BOT_TOKEN": ""})
+    assert config.slack.bot_token == "xoxb-file"
+
+
+def test_os_environ_is_the_default_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[slack]\nbot_token = "xoxb-file"\n', encoding="utf-8")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-env")
+    assert load_config(path).slack.bot_token == "xoxb-env"
+
+
+def test_port_env_sets_port_only_when_the_file_does_not() -> None:
+    assert from_dict({}, {}).server.port == 3000
+    assert from_dict({}, {"PORT": "8080"}).server.port == 8080
+    assert from_dict({"server": {"host": "127.0.0.1"}}, {"PORT": "8080"}).server.port == 8080
+    assert from_dict({"server": {"port": 4000}}, {"PORT": "8080"}).server.port == 4000
+
+
+def test_a_bad_port_env_is_reported_not_raised() -> None:
+    config = from_dict(VALID, {"PORT": "http"})
+    assert "'http'" in only_error(config, "server.port").message
+
+
+# --- which file -----------------------------------------------------------------------------------
+
+
+def test_explicit_path_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(CONFIG_ENV, "from-env.toml")
+    assert config_path("explicit.toml") == Path("explicit.toml")
+
+
+def test_env_variable_is_next(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(CONFIG_ENV, str(tmp_path / "from-env.toml"))
+    assert config_path(None) == tmp_path / "from-env.toml"
+
+
+def test_config_toml_in_the_working_directory_is_last(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert config_path(None) == Path("config.toml")
+    monkeypatch.setenv(CONFIG_ENV, "")  # set but empty counts as unset
+    assert config_path(None) == Path("config.toml")
+
+
+def test_resolution_order_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("explicit", "env", "cwd"):
+        (tmp_path / f"{name}.toml").write_text(f'[server]\nhost = "{name}"\n', encoding="utf-8")
+    (tmp_path / "config.toml").write_text('[server]\nhost = "cwd"\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+
+    def host(explicit: str | None) -> str:
+        return load_config(config_path(explicit), env={}).server.host
+
+    assert host(None) == "cwd"
+    monkeypatch.setenv(CONFIG_ENV, str(tmp_path / "env.toml"))
+    assert host(None) == "env"
+    assert host(str(tmp_path / "explicit.toml")) == "explicit"
+
+
+# --- unreadable files -----------------------------------------------------------------------------
+
+
+def test_invalid_toml_is_a_config_error_naming_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "broken.toml"
+    path.write_text('[slack]\nbot_token = "xoxb-unterminated\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(path, env={})
+    message = str(info.value)
+    assert str(path) in message
+    assert "not valid TOML" in message
+    assert "line 2" in message  # tomllib's position helps find the mistake
+
+
+def test_non_utf8_file_is_a_config_error(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.toml"
+    path.write_bytes(b'[server]\nhost = "caf\xe9"\n')
+    with pytest.raises(ConfigError, match="cannot read") as info:
+        load_config(path, env={})
+    assert str(path) in str(info.value)
+
+
+def test_missing_file_is_a_config_error_that_says_what_to_do(tmp_path: Path) -> None:
+    path = tmp_path / "nowhere" / "config.toml"
+    with pytest.raises(ConfigError) as info:
+        load_config(path, env={})
+    message = str(info.value)
+    assert str(path) in message
+    assert "not found" in message
+    assert "config.example.toml" in message
+    assert "--config" in message and CONFIG_ENV in message
+
+
+def test_missing_file_allowed_when_not_required(tmp_path: Path) -> None:
+    config = load_config(tmp_path / "absent.toml", env={"SLACK_BOT_TOKEN": "xoxb-env"}, required=False)
+    assert config.source == "(defaults)"
+    assert config.slack.bot_token == "xoxb-env"
+    assert config.server == ServerConfig()
+
+
+# --- problems(), one mistake at a time ------------------------------------------------------------
+
+
+def test_missing_bot_token() -> None:
+    config = configured(slack={"bot_token": ""})
+    message = only_error(config, "slack.bot_token").message
+    assert message.startswith("missing")
+    assert "xoxb-" in message and "SLACK_BOT_TOKEN" in message
+
+
+def test_bot_token_must_be_a_bot_token() -> None:
+    for wrong in ("xoxp-user-token", "xapp-1-app-token", "just-a-string"):
+        message = only_error(configured(slack={"bot_token": wrong}), "slack.bot_token").message
+        assert "starts with 'xoxb-'" in message
+        assert wrong not in message  # never echo a secret
+
+
+def test_app_token_must_be_an_app_token() -> None:
+    message = only_error(configured(slack={"app_token": "xoxb-wrong"}), "slack.app_token").message
+    assert "starts with 'xapp-'" in message
+    assert "Socket Mode" in message
+
+
+def test_missing_signing_secret() -> None:
+    message = only_error(configured(slack={"signing_secret": ""}), "slack.signing_secret").message
+    assert message.startswith("missing")
+    assert "/slack/events" in message and "SLACK_SIGNING_SECRET" in message
+
+
+def test_signing_secret_not_needed_with_socket_mode() -> None:
+    assert problems(configured(slack={"signing_secret": "", "app_token": "xapp-1-A1-abc"})) == []
+
+
+def test_aes_key_of_40_characters() -> None:
+    config = configured(wecom=_wecom(encoding_aes_key=AES_KEY[:40]))
+    found = errors_of(config)
+    assert {p.key for p in found} == {"wecom.encoding_aes_key"}
+    assert any("must be 43 characters, got 40" in p.message for p in found)
+    assert all(AES_KEY[:40] not in p.message for p in found)  # never echo key material
+
+
+def test_aes_key_of_43_characters_with_foreign_characters() -> None:
+    key = "-" + AES_KEY[1:-1] + "_"  # URL-safe base64 is not what WeCom uses
+    assert len(key) == 43
+    message = only_error(configured(wecom=_wecom(encoding_aes_key=key)), "wecom.encoding_aes_key").message
+    assert "contains 2 character(s) that are not base64" in message
+
+
+def test_aes_key_of_43_characters_that_does_not_decode_to_32_bytes() -> None:
+    key = " " + AES_KEY[:42]  # pasted with a leading space: still 43 characters
+    assert len(key) == 43
+    found = errors_of(configured(wecom=_wecom(encoding_aes_key=key)))
+    assert {p.key for p in found} == {"wecom.encoding_aes_key"}
+    messages = [p.message for p in found]
+    assert "does not decode to 32 bytes" in messages
+    assert "has leading or trailing whitespace" in messages
+    assert not any("characters, got" in m for m in messages)  # the length itself is right
+
+
+def test_a_good_aes_key_has_no_problem() -> None:
+    assert errors_of(configured(wecom=_wecom())) == []
+
+
+def test_incomplete_callback_trio() -> None:
+    config = configured(wecom=_wecom(encoding_aes_key=""))
+    message = only_error(config, "wecom.encoding_aes_key").message
+    assert message.startswith("missing")
+    assert "corp_id, token and encoding_aes_key together" in message
+    assert not config.wecom.callbacks_enabled
+
+
+def test_token_alone_names_both_missing_parts() -> None:
+    found = errors_of(configured(wecom={"token": "tok"}))
+    assert sorted(p.key for p in found) == ["wecom.corp_id", "wecom.encoding_aes_key"]
+    assert all("together" in p.message for p in found)
+
+
+def test_users_key_must_be_a_slack_user_id() -> None:
+    message = only_error(configured(users={"wang.xiaoming": "WangXiaoMing"}), "users").message
+    assert "'wang.xiaoming' is not a Slack user id" in message
+    assert "the key is the Slack id" in message
+
+
+def test_users_reversed_mapping_is_explained() -> None:
+    # A common mistake: WeCom userid on the left, Slack id on the right.
+    message = only_error(configured(users={"WangXiaoMing": "U012ABCDEF"}), "users").message
+    assert "'WangXiaoMing' is not a Slack user id" in message
+
+
+def test_users_empty_wecom_id() -> None:
+    message = only_error(configured(users={"U012ABCDEF": " "}), "users").message
+    assert "U012ABCDEF" in message and "WeCom userid is empty" in message
+
+
+def test_wecom_user_mapped_twice() -> None:
+    config = configured(users={"U012ABCDEF": "WangXiaoMing", "U034GHIJKL": "WangXiaoMing"})
+    message = only_error(config, "users").message
+    assert "'WangXiaoMing' is mapped twice" in message
+    assert "U012ABCDEF" in message and "U034GHIJKL" in message
+
+
+def test_bad_admin_id() -> None:
+    message = only_error(configured(slack={"admins": ["alice"]}), "slack.admins").message
+    assert "'alice' is not a Slack user id" in message
+
+
+def test_bad_audit_channel() -> None:
+    message = only_error(configured(slack={"audit_channel": "#approvals"}), "slack.audit_channel").message
+    assert "'#approvals' is not a channel id" in message
+    assert problems(configured(slack={"audit_channel": "C012ABCDEF"})) == []
+
+
+def test_unknown_language() -> None:
+    message = only_error(configured(slack={"language": "fr"}), "slack.language").message
+    assert "must be one of zh_CN, en" in message and "'fr'" in message
+    assert problems(configured(slack={"language": "en"})) == []
+
+
+def test_approval_url_template_without_sp_no() -> None:
+    config = configured(wecom=_wecom(approval_url_template="https://wecom.example/approval"))
+    message = only_error(config, "wecom.approval_url_template").message
+    assert "must contain {sp_no}" in message
+
+
+def test_approval_url_template_with_third_no_is_fine() -> None:
+    assert errors_of(configured(wecom=_wecom(approval_url_template="https://x.example/?n={third_no}"))) == []
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value", "fragment"),
+    [
+        ("server", "port", "http", "must be a whole number, got 'http'"),
+        ("server", "port", 80.5, "must be a whole number, got 80.5"),
+        ("server", "port", True, "must be a whole number, got True"),
+        ("server", "port", "²", "must be a whole number"),
+        ("server", "port", 0, "must be greater than 0, got 0"),
+        ("server", "port", -1, "must be greater than 0, got -1"),
+        ("schedule", "sweep_minutes", "ten", "must be a whole number, got 'ten'"),
+        ("schedule", "sweep_minutes", 0, "must be greater than 0, got 0"),
+        ("schedule", "remind_after_hours", 1.5, "must be a whole number"),
+        ("server", "threads", 0, "must be greater than 0"),
+    ],
+)
+def test_numbers_must_be_positive_whole_numbers(section: str, key: str, value: Any, fragment: str) -> None:
+    message = only_error(configured(**{section: {key: value}}), f"{section}.{key}").message
+    assert fragment in message
+
+
+def test_numbers_written_as_strings_are_accepted() -> None:
+    assert problems(configured(server={"port": "8080"}, schedule={"sweep_minutes": "5"})) == []
+
+
+def test_public_url_needs_a_scheme_and_is_warned_about_when_missing() -> None:
+    message = only_error(configured(server={"public_url": "bot.example.com"}), "server.public_url").message
+    assert "http://" in message
+    found = problems(configured(server={"public_url": ""}))
+    assert [(p.severity, p.key) for p in found] == [("warning", "server.public_url")]
+    assert "not set" in found[0].message
+
+
+def test_unknown_keys_are_warnings() -> None:
+    raw = {**VALID, "slack": {**VALID["slack"], "bot_tokn": "xoxb-typo"}, "sever": {"port": 1}}
+    raw["local"] = {"templtes": []}
+    found = problems(from_dict(raw, {}))
+    assert all(p.severity == "warning" for p in found), found
+    assert sorted(p.key for p in found) == ["local.templtes", "sever", "slack.bot_tokn"]
+    assert all("unknown key (typo?)" in p.message and "ignored" in p.message for p in found)
+
+
+def test_unknown_nested_table_is_a_warning_but_aliases_are_free() -> None:
+    raw = {**VALID, "wecom": {"templtes": {"leave": "x"}, "templates": {"anything": "id"}}}
+    found = problems(from_dict(raw, {}))
+    assert [(p.severity, p.key) for p in found if "unknown" in p.message] == [("warning", "wecom.templtes")]
+
+
+def test_every_problem_is_listed_at_once() -> None:
+    config = configured(
+        slack={"bot_token": "", "signing_secret": "", "language": "fr", "audit_channel": "general"},
+        server={"port": 0},
+        users={"alice": "Alice"},
+    )
+    keys = {p.key for p in errors_of(config)}
+    assert keys == {
+        "slack.bot_token",
+        "slack.signing_secret",
+        "slack.language",
+        "slack.audit_channel",
+        "server.port",
+        "users",
+    }
+
+
+def test_problem_prints_as_one_line() -> None:
+    assert str(Problem("error", "slack.bot_token", "missing")) == "error: slack.bot_token: missing"
+
+
+def _wecom(**overrides: str) -> dict[str, str]:
+    values = {
+        "corp_id": "ww0123456789abcdef",
+        "secret": "app-secret",
+        "token": "callback-token",
+        "encoding_aes_key": AES_KEY,
+        "approval_url_template": "https://wecom.example/approval?sp_no={sp_no}",
+    }
+    return {**values, **overrides}
