@@ -3,6 +3,7 @@ encrypted by an independent implementation (wechatpy), and polling helpers."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import signal
@@ -146,7 +147,7 @@ class WeComSender:
         self.url = url
         self.crypto = WeChatCrypto(token, aes_key, corp_id)
         self.corp_id = corp_id
-        self._nonce = iter(range(10_000_000, 99_999_999, 7919))
+        self._nonce = itertools.count(10_000_000, 7919)
 
     def envelope(self, xml: str, timestamp: int | None = None) -> tuple[dict[str, str], bytes]:
         timestamp = int(time.time()) if timestamp is None else timestamp
