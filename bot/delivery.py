@@ -107,7 +107,7 @@ class Deliverer:
     # work ------------------------------------------------------------------------
 
     def backlog(self) -> int:
-        return len(self.store.outbox_items())
+        return self.store.outbox_size()
 
     def run_once(self) -> float:
         """Deliver what is due; returns how long to wait before something else is due."""
@@ -126,6 +126,9 @@ class Deliverer:
                 channel = self._channel_for(item)
             except SlackApiError as exc:
                 self._failed(item, exc)
+                continue
+            except Exception as exc:  # network trouble opening the DM: nothing was sent
+                self._retry(item, reason=type(exc).__name__)
                 continue
             due = max(item.get("not_before", 0.0), self._channel_ready.get(channel, 0.0))
             if due > now:
@@ -176,14 +179,18 @@ class Deliverer:
         else:
             self.store.update_outbox(item["id"], maybe_posted=True, in_flight=True)
             self.store.commit()
-            response = self.slack.chat_postMessage(
-                channel=channel,
-                text=item["text"],
-                blocks=item.get("blocks") or None,
-                metadata={"event_type": METADATA_EVENT, "event_payload": {"outbox_id": item["id"]}},
-                unfurl_links=False,
-                unfurl_media=False,
-            )
+            try:
+                response = self.slack.chat_postMessage(
+                    channel=channel,
+                    text=item["text"],
+                    blocks=item.get("blocks") or None,
+                    metadata={"event_type": METADATA_EVENT, "event_payload": {"outbox_id": item["id"]}},
+                    unfurl_links=False,
+                    unfurl_media=False,
+                )
+            except SlackApiError:
+                self.store.update_outbox(item["id"], maybe_posted=False)  # Slack answered: nothing posted
+                raise
             channel, ts = response["channel"], response["ts"]
             self.stats.sent += 1
         if item.get("card_key"):
@@ -191,10 +198,23 @@ class Deliverer:
         self._done(item)
 
     def _find_earlier_post(self, item: dict[str, Any], channel: str) -> str | None:
-        """The ts of a message an interrupted attempt already posted, if Slack has it."""
-        history = self.slack.conversations_history(
-            channel=channel, oldest=str(item["created"] - 1), include_all_metadata=True, limit=100
-        )
+        """The ts of a message an interrupted attempt already posted, if Slack has it.
+
+        When history can never be read (e.g. a workspace that did not grant im:history), posting
+        again risks a duplicate, which is better than losing the notification.
+        """
+        try:
+            history = self.slack.conversations_history(
+                channel=channel, oldest=str(item["created"] - 1), include_all_metadata=True, limit=100
+            )
+        except SlackApiError as exc:
+            if exc.response.get("error") not in PERMANENT_ERRORS:
+                raise  # a passing failure: look again on the next attempt
+            log.warning(
+                "cannot look for an earlier post; posting again",
+                extra={"outbox_id": item["id"], "error": exc.response.get("error")},
+            )
+            return None
         for message in history.get("messages", []):
             payload = (message.get("metadata") or {}).get("event_payload") or {}
             if payload.get("outbox_id") == item["id"]:

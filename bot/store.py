@@ -24,14 +24,15 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from tinydb import TinyDB
 from tinydb.middlewares import CachingMiddleware
-from tinydb.table import Document
+from tinydb.table import Document, Table
 
 from bot.journal import Journal
 from bot.storage import AtomicJSONStorage
@@ -124,6 +125,46 @@ class _Archive:
             self._close(number)
 
 
+class _Keyed:
+    """A TinyDB table with an in-memory index on one field: O(1) get, upsert and remove."""
+
+    def __init__(self, table: Table, field: str) -> None:
+        self.table = table
+        self.field = field
+        self.index: dict[str, int] = {doc[field]: doc.doc_id for doc in table.all()}
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        doc_id = self.index.get(key)
+        doc = self.table.get(doc_id=doc_id) if doc_id is not None else None
+        return dict(doc) if doc is not None else None
+
+    def put(self, doc: dict[str, Any]) -> None:
+        doc_id = self.index.get(doc[self.field])
+        if doc_id is None:
+            self.index[doc[self.field]] = self.table.insert(doc)
+        else:
+            self.table.upsert(Document(doc, doc_id=doc_id))
+
+    def update(self, key: str, changes: dict[str, Any]) -> None:
+        doc_id = self.index.get(key)
+        if doc_id is not None:
+            self.table.update(changes, doc_ids=[doc_id])
+
+    def remove(self, keys: Iterable[str]) -> None:
+        doc_ids = [self.index.pop(key) for key in keys if key in self.index]
+        if doc_ids:
+            self.table.remove(doc_ids=doc_ids)
+
+    def all(self) -> list[dict[str, Any]]:
+        return [dict(doc) for doc in self.table.all()]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.index
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+
 class Store:
     """Every read and write of the bot's state. Thread-safe; one writing process per store."""
 
@@ -135,15 +176,20 @@ class Store:
         self._commit_wanted = True
         self._lock_file = self._acquire_process_lock(path) if exclusive else None
         self._db = _open_db(path)
-        self._approvals = self._db.table("approvals")
-        self._outbox = self._db.table("outbox")
-        self._dedupe = self._db.table("dedupe")
-        self._users = self._db.table("users")
-        self._meta = self._db.table("meta")
-        self._keys = {doc["key"]: doc.doc_id for doc in self._approvals.all()}
+        self._approvals = _Keyed(self._db.table("approvals"), "key")
+        self._outbox = _Keyed(self._db.table("outbox"), "id")
+        self._dedupe = _Keyed(self._db.table("dedupe"), "key")
+        self._users = _Keyed(self._db.table("users"), "key")
+        self._meta = _Keyed(self._db.table("meta"), "key")
+        self._final = {d["key"] for d in self._approvals.all() if d.get("final")}
+        queued = sorted(self._outbox.all(), key=lambda d: d["created"])
+        self._queued_for: Counter[str] = Counter(item["approval_key"] for item in queued)
+        # card key -> the queued item a newer version of that card merges into (not one being sent)
+        self._waiting_cards = {
+            i["card_key"]: i["id"] for i in queued if i.get("card_key") and not i.get("in_flight")
+        }
         self.archive = _Archive(self.sibling("archive"))
         self.inbox = Journal(self.sibling("inbox"))
-        self._dedupe_keys = {doc["key"]: doc.doc_id for doc in self._dedupe.all()}
 
     def sibling(self, suffix: str) -> Path:
         return self.path.with_name(f"{self.path.stem}.{suffix}")
@@ -201,89 +247,100 @@ class Store:
 
     def get_approval(self, key: str) -> dict[str, Any] | None:
         with self._lock:
-            doc_id = self._keys.get(key)
-            if doc_id is not None:
-                doc = self._approvals.get(doc_id=doc_id)
-                return dict(doc) if doc is not None else None
-            return self.archive.get(key)
+            return self._approvals.get(key) or self.archive.get(key)
 
     def put_approval(self, doc: dict[str, Any]) -> None:
         """Insert or replace by doc['key']; finalized ones move to the archive at commit."""
         with self._lock:
-            doc_id = self._keys.get(doc["key"])
-            if doc_id is None:
-                self._keys[doc["key"]] = self._approvals.insert(doc)
+            self._approvals.put(doc)
+            if doc.get("final"):
+                self._final.add(doc["key"])
             else:
-                self._approvals.upsert(Document(doc, doc_id=doc_id))
+                self._final.discard(doc["key"])
 
     def open_approvals(self) -> list[dict[str, Any]]:
         with self._lock:
-            return [dict(d) for d in self._approvals.all()]
+            return self._approvals.all()
 
     def _archive_final(self) -> None:
-        """Move approvals that are final and have nothing left to deliver out of the hot table."""
-        pending_keys = {item["approval_key"] for item in self._outbox.all()}
-        final = [d for d in self._approvals.all() if d.get("final") and d["key"] not in pending_keys]
-        for doc in final:
-            self.archive.put(dict(doc))
-        if final:
-            self._approvals.remove(doc_ids=[d.doc_id for d in final])
-            for doc in final:
-                self._keys.pop(doc["key"], None)
+        """Move approvals that are final and have nothing left to deliver out of the hot table.
+
+        The archive is written first: a crash in between leaves a copy in both, never in neither.
+        """
+        movable = [key for key in self._final if not self._queued_for[key]]
+        for key in movable:
+            doc = self._approvals.get(key)
+            if doc is not None:
+                self.archive.put(doc)
+        self._approvals.remove(movable)
+        self._final.difference_update(movable)
 
     # dedupe ------------------------------------------------------------------
 
     def seen(self, dedupe_key: str) -> bool:
         with self._lock:
-            return dedupe_key in self._dedupe_keys
+            return dedupe_key in self._dedupe
 
     def remember(self, dedupe_key: str) -> None:
         """Bounded: the oldest keys go first (retries come within minutes, not weeks)."""
         with self._lock:
-            if dedupe_key in self._dedupe_keys:
+            if dedupe_key in self._dedupe:
                 return
-            self._dedupe_keys[dedupe_key] = self._dedupe.insert({"key": dedupe_key, "at": time.time()})
-            excess = len(self._dedupe_keys) - DEDUPE_LIMIT
+            self._dedupe.put({"key": dedupe_key, "at": time.time()})
+            excess = len(self._dedupe) - DEDUPE_LIMIT
             if excess > 0:
-                oldest = list(self._dedupe_keys.items())[:excess]
-                self._dedupe.remove(doc_ids=[doc_id for _, doc_id in oldest])
-                for key, _ in oldest:
-                    del self._dedupe_keys[key]
+                self._dedupe.remove(list(self._dedupe.index)[:excess])
 
     # outbox ------------------------------------------------------------------
 
     def enqueue(self, item: dict[str, Any]) -> str:
         """Queue a Slack delivery. A queued update of the same card is replaced, not repeated."""
         with self._lock:
-            card_key = item.get("card_key")
-            if card_key:
-                for existing in self._outbox.all():
-                    if existing.get("card_key") == card_key and not existing.get("in_flight"):
-                        merged = {**existing, **item, "id": existing["id"], "created": existing["created"]}
-                        self._outbox.upsert(Document(merged, doc_id=existing.doc_id))
-                        return existing["id"]
+            waiting = self._waiting_cards.get(item.get("card_key") or "")
+            if waiting is not None:
+                existing = self._outbox.get(waiting)
+                assert existing is not None
+                self._outbox.put({**existing, **item, "id": existing["id"], "created": existing["created"]})
+                return waiting
             item = {"id": uuid.uuid4().hex, "created": time.time(), "attempts": 0, "not_before": 0.0, **item}
-            self._outbox.insert(item)
+            self._outbox.put(item)
+            self._queued_for[item["approval_key"]] += 1
+            if item.get("card_key"):
+                self._waiting_cards[item["card_key"]] = item["id"]
             return item["id"]
 
     def outbox_items(self) -> list[dict[str, Any]]:
         with self._lock:
-            return sorted((dict(d) for d in self._outbox.all()), key=lambda d: d["created"])
+            return sorted(self._outbox.all(), key=lambda d: d["created"])
+
+    def outbox_size(self) -> int:
+        with self._lock:
+            return len(self._outbox)
 
     def update_outbox(self, item_id: str, **changes: Any) -> None:
+        """`in_flight=True` marks an item being sent: a newer version of its card is queued apart."""
         with self._lock:
-            for doc in self._outbox.all():
-                if doc["id"] == item_id:
-                    self._outbox.update(changes, doc_ids=[doc.doc_id])
-                    return
+            self._outbox.update(item_id, changes)
+            item = self._outbox.get(item_id)
+            if item is None or not item.get("card_key") or "in_flight" not in changes:
+                return
+            if changes["in_flight"]:
+                self._forget_waiting(item)
+            else:
+                self._waiting_cards.setdefault(item["card_key"], item_id)
 
     def remove_outbox(self, item_id: str) -> dict[str, Any] | None:
         with self._lock:
-            for doc in self._outbox.all():
-                if doc["id"] == item_id:
-                    self._outbox.remove(doc_ids=[doc.doc_id])
-                    return dict(doc)
-            return None
+            item = self._outbox.get(item_id)
+            if item is not None:
+                self._outbox.remove([item_id])
+                self._queued_for[item["approval_key"]] -= 1
+                self._forget_waiting(item)
+            return item
+
+    def _forget_waiting(self, item: dict[str, Any]) -> None:
+        if self._waiting_cards.get(item.get("card_key") or "") == item["id"]:
+            del self._waiting_cards[item["card_key"]]
 
     # cards (Slack message ts per approval and recipient) -----------------------
 
@@ -298,8 +355,8 @@ class Store:
             if doc is None:
                 return
             doc.setdefault("cards", {})[card_key] = {"channel": channel, "ts": ts}
-            if approval_key in self._keys:
-                self.put_approval(doc)
+            if approval_key in self._approvals:
+                self._approvals.put(doc)
             else:
                 self.archive.put(doc)
 
@@ -307,31 +364,23 @@ class Store:
 
     def cached_user(self, key: str) -> dict[str, Any] | None:
         with self._lock:
-            for doc in self._users.search(_by_key(key)):
-                if time.time() - doc.get("at", 0) < USER_CACHE_TTL:
-                    return dict(doc)
-            return None
+            doc = self._users.get(key)
+            return doc if doc is not None and time.time() - doc.get("at", 0) < USER_CACHE_TTL else None
 
     def cache_user(self, key: str, **values: Any) -> None:
         with self._lock:
-            self._users.upsert({"key": key, "at": time.time(), **values}, _by_key(key))
+            self._users.put({"key": key, "at": time.time(), **values})
 
     # meta ----------------------------------------------------------------------
 
     def meta(self, name: str, default: Any = None) -> Any:
         with self._lock:
-            doc = self._meta.get(_by_key(name))
+            doc = self._meta.get(name)
             return doc["value"] if doc else default
 
     def set_meta(self, name: str, value: Any) -> None:
         with self._lock:
-            self._meta.upsert({"key": name, "value": value}, _by_key(name))
-
-
-def _by_key(key: str) -> Any:
-    from tinydb import Query
-
-    return Query().key == key
+            self._meta.put({"key": name, "value": value})
 
 
 def read_all_approvals(path: Path) -> Iterator[dict[str, Any]]:

@@ -489,3 +489,22 @@ def test_audit_items_go_to_the_channel_without_opening_a_dm(bot: Bot, standin: S
     assert texts(standin.conversation("CAUDIT")) == ["SP-0001 approved by alice"]
     assert standin.calls_to("conversations.open") == []
     assert bot.queued() == []
+
+
+def test_a_definite_slack_error_clears_the_maybe_posted_mark(bot: Bot, standin: SlackStandIn) -> None:
+    """Slack answered "no": the retry posts straight away, without searching history."""
+    standin.fail("chat.postMessage", "internal_error")
+    bot.card("v1")
+    bot.drain()
+    assert standin.calls_to("conversations.history") == []
+    assert [m.text for m in standin.conversation("U1")] == ["v1"]
+
+
+def test_history_that_can_never_be_read_does_not_block_delivery(bot: Bot, standin: SlackStandIn) -> None:
+    """Without im:history the lookup after a lost answer fails for good: post again rather than drop."""
+    standin.fail("chat.postMessage", "lose_response")
+    standin.fail("conversations.history", "missing_scope")
+    bot.card("v1")
+    bot.drain()
+    assert len(standin.calls_to("conversations.history")) == 1
+    assert [m.text for m in standin.conversation("U1")] == ["v1", "v1"]  # the documented trade-off
