@@ -5,7 +5,7 @@ the same encrypted sys_approval_change callbacks from 16 concurrent clients for
 a fixed time. The baseline decrypts with wechatpy and inserts each event into
 a TinyDB with its default JSONStorage (the whole file rewritten per write);
 approvals-bot journals the event with a group-committed fsync and applies it
-after answering. Each is measured with 1,000 and 100,000 approvals already
+after answering. Each is measured with 1,000, 10,000 and 100,000 approvals already
 stored. Run from the repository root:
 
     python bench/ack_throughput.py [--seconds 5]
@@ -159,7 +159,7 @@ def main() -> None:
     print(f"{CLIENTS} clients, {args.seconds:.0f} s per case, acknowledgements per second")
     print(f"{'stored':>8} | {'wechatpy+TinyDB':>16} | {'approvals-bot':>14} | {'ratio':>7}")
     requests = envelopes("http://127.0.0.1", args.requests)
-    for count in (1_000, 100_000):
+    for count in (1_000, 10_000, 100_000):
         baseline = measure_baseline(count, args.seconds, requests)
         ours = measure_bot(count, args.seconds, requests)
         print(f"{count:>8,} | {baseline:>14.0f}/s | {ours:>12.0f}/s | {ours / baseline:>6.1f}x", flush=True)

@@ -53,7 +53,7 @@ class ServerConfig:
     link_secret: str = ""
     callback_max_skew_seconds: int = 300
     max_body_bytes: int = 1_048_576
-    threads: int = 8
+    threads: int = 32
 
 
 @dataclass(frozen=True)

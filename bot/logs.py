@@ -36,3 +36,5 @@ def setup_logging() -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(os.environ.get("APPROVALS_BOT_LOG_LEVEL", "INFO").upper())
+    # one line per HTTP request would drown the bot's own lines; its clients log their failures
+    logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -108,7 +108,7 @@ class WeComCallback:
             log.info("wecom callback ignored: not an approval event")
             return Reply("200 OK", b"success")
         seq = self.record("wecom", {"xml": plaintext.decode("utf-8"), "received": self.clock()})
-        log.info("wecom callback recorded", extra={"approval": snapshot.key, "seq": seq})
+        log.debug("wecom callback recorded", extra={"approval": snapshot.key, "seq": seq})
         return Reply("200 OK", b"success")
 
     @staticmethod
