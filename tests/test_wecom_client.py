@@ -423,6 +423,7 @@ def test_secret_and_tokens_never_reach_logs_or_errors(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="httpx")  # the CLI quiets httpx; this test reads its lines
     errors: list[WeComError] = []
     client.oa.get_approval_detail(INFO["sp_no"])
     wecom.expire_tokens()
