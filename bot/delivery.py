@@ -10,7 +10,6 @@ channel's recent history and adopts it instead of posting again.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.directory import Directory
 from bot.store import Store
+from bot.worker import Worker
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +57,10 @@ class DeliveryStats:
     dropped: int = 0
 
 
-class Deliverer:
+class Deliverer(Worker):
     """Drains the outbox. `run_once` is the unit; `start` runs it in a thread until `stop`."""
+
+    name = "deliverer"
 
     def __init__(
         self,
@@ -68,41 +70,13 @@ class Deliverer:
         *,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        super().__init__()
         self.store = store
         self.slack = slack
         self.directory = directory
         self.clock = clock
         self.stats = DeliveryStats()
         self._channel_ready: dict[str, float] = {}
-        self._wake = threading.Event()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    # lifecycle -----------------------------------------------------------------
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="deliverer", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """Finish the item in flight, then stop; what is left stays queued for the next start."""
-        self._stopping.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def _loop(self) -> None:
-        while not self._stopping.is_set():
-            self._wake.clear()  # before the work, so a wake-up during it is not lost
-            try:
-                wait = self.run_once()
-            except Exception:  # the loop must survive anything one item does
-                log.exception("delivery loop error")
-                wait = 5.0
-            self._wake.wait(timeout=wait)
 
     # work ------------------------------------------------------------------------
 
@@ -114,7 +88,7 @@ class Deliverer:
         next_due = 60.0
         earlier_cards: set[str] = set()
         for item in self.store.outbox_items():
-            if self._stopping.is_set():
+            if self.stopping:
                 break
             # one card's items go out in order: a newer version waits for an older one still queued
             if item.get("card_key"):

@@ -9,13 +9,13 @@ crash replays exactly the events whose effects were not yet committed.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from itertools import islice
 from typing import Any
 
 from bot.model import Snapshot, dedupe_key
 from bot.service import ApprovalService
+from bot.worker import Worker
 
 log = logging.getLogger(__name__)
 
@@ -25,62 +25,45 @@ BATCH = 200  # events per group commit
 Decoder = Callable[[dict[str, Any]], Snapshot | None]
 
 
-class InboxProcessor:
+class InboxProcessor(Worker):
+    name = "inbox"
+
     def __init__(
         self,
         service: ApprovalService,
         decoders: dict[str, Decoder],
         on_queued: Callable[[], None] = lambda: None,
     ) -> None:
+        super().__init__()
         self.service = service
         self.store = service.store
         self.decoders = decoders
         self.on_queued = on_queued
-        self._wake = threading.Event()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
         self._applied = self.store.meta(CHECKPOINT, 0)
 
     def record(self, source: str, payload: dict[str, Any]) -> int:
         """Durably journal one received event; returns once it is on disk."""
         seq = self.store.inbox.append({"source": source, **payload})
-        self._wake.set()
+        self.wake()
         return seq
 
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="inbox", daemon=True)
-        self._thread.start()
+    def run_once(self) -> None:
+        self.apply_pending()
 
-    def stop(self, timeout: float = 10.0) -> None:
-        """Finish the event in hand; the rest is replayed from the journal on the next start."""
-        self._stopping.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def _loop(self) -> None:
-        while not self._stopping.is_set():
-            self._wake.clear()  # before the work, so a wake-up during it is not lost
-            try:
-                self.run_once()
-            except Exception:
-                log.exception("inbox loop error")
-            self._wake.wait(timeout=5.0)
-
-    def run_once(self) -> int:
+    def apply_pending(self) -> int:
         """Apply every journaled event not applied yet; returns how many were handled.
 
         Events are applied one by one but written in groups (one atomic write per batch), so
         a burst of callbacks does not rewrite the hot file once per event.
         """
         handled = 0
-        while not self._stopping.is_set():
+        while not self.stopping:
             batch = list(islice(self.store.inbox.read_after(self._applied), BATCH))
             if not batch:
                 break
             for seq, record in batch:
                 self._apply(seq, record)
-                if self._stopping.is_set():
+                if self.stopping:
                     break
             self.store.commit()
             self.store.inbox.discard_through(self._applied)

@@ -179,12 +179,12 @@ def test_acknowledged_events_are_replayed_after_a_restart_and_duplicates_ignored
 
     store = Store(path)
     processor = InboxProcessor(make_service(store, provider), {"test": decode})
-    assert processor.run_once() == 2
+    assert processor.apply_pending() == 2
     assert [kind for kind, _ in outbox(store)].count("applicant_card") == 1
-    assert processor.run_once() == 0  # checkpointed
+    assert processor.apply_pending() == 0  # checkpointed
     store.close()
 
     store = Store(path)
     processor = InboxProcessor(make_service(store, provider), {"test": decode})
-    assert processor.run_once() == 0  # the checkpoint survived the restart too
+    assert processor.apply_pending() == 0  # the checkpoint survived the restart too
     store.close()
