@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from bot.codec import snapshot_from_dict
-from bot.config import Config, ConfigError, config_path, load_config, problems
+from bot.config import CONFIG_ENV, Config, ConfigError, config_path, load_config, problems
 from bot.logs import setup_logging
 from bot.store import StoreLockedError, read_all_approvals
 
@@ -119,7 +120,8 @@ def export_rows(store_path: Path) -> list[dict[str, Any]]:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    config = _load(args, required=False)
+    # a config named explicitly must exist; without one, the default store path is exported
+    config = _load(args, required=bool(args.config or os.environ.get(CONFIG_ENV)))
     rows = export_rows(config.store_path)
     if args.format == "json":
         json.dump(rows, sys.stdout, ensure_ascii=False, indent=2)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -99,7 +99,6 @@ class FXiaoKeConfig:
     app_secret: str = ""
     permanent_code: str = ""
     api_base: str = "https://open.71360.com/cgi/"
-    approval_url_template: str = ""
     users: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -125,6 +124,7 @@ class Config:
     local_templates: tuple[dict[str, Any], ...] = ()
     source: str = ""  # where it was loaded from, for messages
     unknown_keys: tuple[str, ...] = ()
+    wrong_types: tuple[str, ...] = ()  # "key: explanation" for values ignored because of their type
 
     @property
     def store_path(self) -> Path:
@@ -171,34 +171,81 @@ _KNOWN = {
 
 def from_dict(raw: dict[str, Any], env: dict[str, str], source: str = "") -> Config:
     unknown = _unknown_keys(raw)
-    sections = {name: dict(raw.get(name) or {}) for name in _KNOWN if name not in ("users", "local")}
+    wrong: list[str] = []
+    sections = {name: _table(raw, name, wrong) for name in _KNOWN if name not in ("users", "local")}
     for (section, key), variable in SECRET_ENV.items():
         if env.get(variable):
             sections[section][key] = env[variable]
-
-    def build(cls: type, name: str) -> Any:
-        values = {k: v for k, v in sections[name].items() if k in cls.__dataclass_fields__}
-        return cls(**values)
-
-    slack = build(SlackConfig, "slack")
-    slack = SlackConfig(**{**slack.__dict__, "admins": tuple(slack.admins)})
-    server = build(ServerConfig, "server")
     if env.get("PORT") and "port" not in sections["server"]:
         port = env["PORT"].strip()
         # an int like the file's; a non-number stays a string so problems() names it
-        server = ServerConfig(**{**server.__dict__, "port": int(port) if port.isdecimal() else port})
+        sections["server"]["port"] = int(port) if port.isdecimal() else port
+
+    def build(cls: type, name: str) -> Any:
+        values = {}
+        for key, value in sections[name].items():
+            if key in cls.__dataclass_fields__:
+                values[key] = _typed(cls, key, value, f"{name}.{key}", wrong)
+        return cls(**{k: v for k, v in values.items() if v is not _WRONG})
+
+    local = _table(raw, "local", wrong)
+    templates = local.get("templates") or ()
+    if not isinstance(templates, list | tuple):
+        wrong.append("local.templates: must be a list of [[local.templates]] tables")
+        templates = ()
     return Config(
-        server=server,
+        server=build(ServerConfig, "server"),
         store=build(StoreConfig, "store"),
-        slack=slack,
+        slack=build(SlackConfig, "slack"),
         wecom=build(WeComConfig, "wecom"),
         fxiaoke=build(FXiaoKeConfig, "fxiaoke"),
         schedule=build(ScheduleConfig, "schedule"),
-        users={str(k): str(v) for k, v in dict(raw.get("users") or {}).items()},
-        local_templates=tuple((raw.get("local") or {}).get("templates") or ()),
+        users={str(k): str(v) for k, v in _table(raw, "users", wrong).items()},
+        local_templates=tuple(templates),
         source=source,
         unknown_keys=tuple(unknown),
+        wrong_types=tuple(wrong),
     )
+
+
+_WRONG = object()
+
+
+def _table(raw: dict[str, Any], name: str, wrong: list[str]) -> dict[str, Any]:
+    value = raw.get(name)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        wrong.append(f"{name}: must be a [{name}] table, got {type(value).__name__}")
+        return {}
+    return dict(value)
+
+
+def _typed(cls: type, key: str, value: Any, where: str, wrong: list[str]) -> Any:
+    """The value if it has the field's type, else _WRONG (and a problem is recorded).
+
+    Whole numbers may arrive as strings (from the environment); problems() explains bad ones.
+    """
+    spec = cls.__dataclass_fields__[key]
+    default = spec.default if spec.default is not MISSING else spec.default_factory()  # type: ignore[misc]
+    if isinstance(default, bool):
+        ok = isinstance(value, bool)
+    elif isinstance(default, int):
+        ok = isinstance(value, int | str) and not isinstance(value, bool)
+    elif isinstance(default, str):
+        ok = isinstance(value, str)
+    elif isinstance(default, tuple):
+        ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+        value = tuple(value) if ok else value
+    else:
+        ok = isinstance(value, dict)
+        value = {str(k): str(v) for k, v in value.items()} if ok else value
+    return value if ok else _fail(where, value, wrong)
+
+
+def _fail(where: str, value: Any, wrong: list[str]) -> Any:
+    wrong.append(f"{where}: has the wrong type ({type(value).__name__}: {value!r})")
+    return _WRONG
 
 
 def _unknown_keys(raw: dict[str, Any]) -> list[str]:
@@ -235,6 +282,9 @@ def problems(config: Config) -> list[Problem]:
         found.append(Problem("warning", key, message))
 
     found += [Problem("warning", key, "unknown key (typo?); it is ignored") for key in config.unknown_keys]
+    for entry in config.wrong_types:
+        key, _, message = entry.partition(": ")
+        found.append(Problem("error", key, message))
     _check_types(config, error)
     _check_slack(config.slack, error, warning)
     _check_wecom(config.wecom, error, warning)

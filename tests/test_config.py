@@ -513,3 +513,19 @@ def _wecom(**overrides: str) -> dict[str, str]:
         "approval_url_template": "https://wecom.example/approval?sp_no={sp_no}",
     }
     return {**values, **overrides}
+
+
+@pytest.mark.parametrize(
+    ("raw", "key", "fragment"),
+    [
+        ({"server": 5}, "server", "must be a [server] table"),
+        ({"users": ["a"]}, "users", "must be a [users] table"),
+        ({"slack": {"admins": "U0123ADMIN"}}, "slack.admins", "wrong type"),
+        ({"slack": {"bot_token": 7}}, "slack.bot_token", "wrong type"),
+        ({"wecom": {"templates": "leave"}}, "wecom.templates", "wrong type"),
+        ({"local": {"templates": 3}}, "local.templates", "must be a list"),
+    ],
+)
+def test_values_of_the_wrong_shape_are_reported_not_raised(raw: dict, key: str, fragment: str) -> None:
+    found = [p for p in problems(from_dict(raw, {})) if p.key == key and p.severity == "error"]
+    assert any(fragment in p.message for p in found), found
