@@ -231,7 +231,7 @@ def _typed(cls: type, key: str, value: Any, where: str, wrong: list[str]) -> Any
     if isinstance(default, bool):
         ok = isinstance(value, bool)
     elif isinstance(default, int):
-        ok = isinstance(value, int | float | str) and not isinstance(value, bool)  # problems() explains
+        ok = not isinstance(value, list | dict)  # problems() explains a bad number in its own words
     elif isinstance(default, str):
         ok = isinstance(value, str)
     elif isinstance(default, tuple):
