@@ -17,7 +17,7 @@ class Kind(str, Enum):
     APPLICANT_CARD = "applicant_card"  # one per approval, posted once then updated in place
     APPROVER_CARD = "approver_card"  # one per approver per approval; live while it is their turn
     CC_CARD = "cc_card"  # FYI on submit, updated with the outcome
-    CC_OUTCOME = "cc_outcome"  # a fresh FYI message when the outcome is known
+    CC_OUTCOME = "cc_outcome"  # a short new message announcing the outcome (an edit notifies nobody)
     COMMENT = "comment"
     URGE = "urge"
 
@@ -31,7 +31,7 @@ class Notice:
     @property
     def card_key(self) -> str:
         """Cards are updated in place under this key; one-off messages get none."""
-        if self.kind in (Kind.COMMENT, Kind.URGE):
+        if self.kind in (Kind.COMMENT, Kind.URGE, Kind.CC_OUTCOME):
             return ""
         return f"{self.kind.value}:{self.recipient}"
 
@@ -48,10 +48,11 @@ def notify_plan(old: Snapshot | None, new: Snapshot, carded_approvers: frozenset
     cc_recipients = [u for u in new.all_cc() if u != new.applicant]
     if old is None and not new.status.is_final:
         plan += [Notice(Kind.CC_CARD, u) for u in cc_recipients]
-    elif became_final:
-        if old is not None:  # the FYI card from the submit exists: show the outcome on it too
-            plan += [Notice(Kind.CC_CARD, u) for u in cc_recipients]
+    elif became_final and old is not None:  # the submit's FYI card shows the outcome; a line announces it
+        plan += [Notice(Kind.CC_CARD, u) for u in cc_recipients]
         plan += [Notice(Kind.CC_OUTCOME, u) for u in cc_recipients]
+    elif became_final:  # first sight of a finished approval: one full FYI card
+        plan += [Notice(Kind.CC_CARD, u) for u in cc_recipients]
 
     known = {c.id for c in old.comments} if old else set()
     for comment in new.comments:

@@ -149,8 +149,10 @@ class ApprovalService:
             return cards.applicant_card(snap, names, lang, link)
         if notice.kind is Kind.APPROVER_CARD:
             return cards.approver_card(snap, notice.recipient, names, lang, link)
-        if notice.kind in (Kind.CC_CARD, Kind.CC_OUTCOME):
+        if notice.kind is Kind.CC_CARD:
             return cards.cc_card(snap, names, lang, link)
+        if notice.kind is Kind.CC_OUTCOME:
+            return cards.cc_outcome_message(snap, names, lang, link)
         if notice.kind is Kind.COMMENT:
             assert notice.comment is not None
             return cards.comment_message(snap, notice.comment, names, lang)

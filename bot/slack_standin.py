@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import threading
 import time
 from collections import defaultdict
@@ -101,6 +102,21 @@ class SlackStandIn:
                 channel_or_user if channel_or_user in self.messages else self.dm_channel(channel_or_user)
             )
             return list(self.messages.get(channel, []))
+
+    def transcript(self) -> str:
+        """What every conversation shows now, as readable text, one block per conversation."""
+        with self._lock:
+            conversations = {channel: list(messages) for channel, messages in self.messages.items()}
+        parts = []
+        for channel, messages in sorted(conversations.items()):
+            who = f"DM with {channel[1:]}" if channel.startswith("D") else f"#{channel}"
+            lines = [f"━━ {who} ━━"]
+            for message in messages:
+                edited = f"  (edited {message.updates}×)" if message.updates else ""
+                body = render_blocks(message.blocks) if message.blocks else message.text
+                lines += [f"┌ {message.ts}{edited}", *("│ " + line for line in body.splitlines()), "└"]
+            parts.append("\n".join(lines))
+        return "\n\n".join(parts)
 
     def calls_to(self, method: str) -> list[dict[str, Any]]:
         with self._lock:
@@ -234,3 +250,47 @@ class SlackStandIn:
                 "profile": {"email": profile.get("email", "")},
             },
         }
+
+
+def render_blocks(blocks: list[dict[str, Any]]) -> str:
+    """Block Kit as a person would read it, in plain text (buttons as [label → url])."""
+    lines: list[str] = []
+    for block in blocks:
+        kind = block.get("type")
+        if kind == "header":
+            lines.append(f"【{_text(block.get('text'))}】")
+        elif kind == "section":
+            if block.get("text"):
+                lines.append(_text(block["text"]))
+            lines += [_text(field) for field in block.get("fields", [])]
+            if block.get("accessory"):
+                lines.append(_element(block["accessory"]))
+        elif kind == "context":
+            lines.append("  " + "  ".join(_element(e) for e in block.get("elements", [])))
+        elif kind == "actions":
+            lines.append("  ".join(_element(e) for e in block.get("elements", [])))
+        elif kind == "divider":
+            lines.append("─" * 24)
+        else:
+            lines.append(f"<{kind}>")
+    return "\n".join(line for line in lines if line.strip())
+
+
+def _text(obj: dict[str, Any] | None) -> str:
+    return _readable((obj or {}).get("text", ""))
+
+
+def _readable(mrkdwn: str) -> str:
+    """Slack's markup as a reader sees it: dates by their fallback, mentions as @id."""
+    text = re.sub(r"<!date\^\d+\^[^|>]*\|([^>]*)>", r"\1", mrkdwn)
+    text = re.sub(r"<@([UW][A-Z0-9]+)>", r"@\1", text)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _element(element: dict[str, Any]) -> str:
+    if element.get("type") == "button":
+        target = element.get("url") or element.get("action_id", "")
+        return f"[{_text(element.get('text'))} → {target}]"
+    if element.get("type") in ("mrkdwn", "plain_text"):
+        return _text(element)
+    return f"<{element.get('type')}>"

@@ -175,6 +175,8 @@ class Store:
         self._depth = 0  # nesting of transaction() in the thread holding the lock
         self._commit_wanted = True
         self._lock_file = self._acquire_process_lock(path) if exclusive else None
+        if exclusive:
+            self._remove_torn_writes()
         self._db = _open_db(path)
         self._approvals = _Keyed(self._db.table("approvals"), "key")
         self._outbox = _Keyed(self._db.table("outbox"), "id")
@@ -190,6 +192,12 @@ class Store:
         }
         self.archive = _Archive(self.sibling("archive"))
         self.inbox = Journal(self.sibling("inbox"))
+
+    def _remove_torn_writes(self) -> None:
+        """Temp files of writes a kill interrupted (the targets themselves are intact)."""
+        for folder in (self.path.parent, self.sibling("archive")):
+            for torn in folder.glob(".*.json.*.tmp") if folder.exists() else ():
+                torn.unlink(missing_ok=True)
 
     def sibling(self, suffix: str) -> Path:
         return self.path.with_name(f"{self.path.stem}.{suffix}")

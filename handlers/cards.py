@@ -115,6 +115,13 @@ def cc_card(snap: Snapshot, names: Names, lang: str, link: str | None) -> Messag
     return Message(text, tuple(blocks))
 
 
+def cc_outcome_message(snap: Snapshot, names: Names, lang: str, link: str | None) -> Message:
+    """A short new message with the outcome for CC recipients whose FYI card was just updated:
+    an edit alone notifies nobody."""
+    text = t("cc.final", lang, **_about(snap, names), status=_status(snap, lang))
+    return Message(text, (_section(text), *_link_button(link, lang)))
+
+
 def comment_message(snap: Snapshot, comment: Comment, names: Names, lang: str) -> Message:
     """Tells the people on an approval that someone commented, quoting the comment."""
     line = t("comment.text", lang, **_about(snap, names, who=comment.user_id))
@@ -290,8 +297,9 @@ def _facts(snap: Snapshot, names: Names, lang: str) -> dict:
 
 
 def _details(snap: Snapshot, lang: str) -> list[dict]:
-    """Summary lines and form fields, the first few of them, each value clipped."""
-    lines = [_user_text(s.strip(), VALUE_LIMIT) for s in snap.summary if s.strip()]
+    """The form fields (the first few, values clipped); the summary only when there are no fields,
+    since WeCom's summary lines are drawn from the same fields."""
+    lines = [] if snap.fields else [_user_text(s.strip(), VALUE_LIMIT) for s in snap.summary if s.strip()]
     lines += [
         f"*{_user_text(_one_line(f.title), TITLE_LIMIT)}*: {_user_text(f.value.strip(), VALUE_LIMIT)}"
         for f in snap.fields

@@ -172,6 +172,7 @@ def test_callback_reaches_each_person_once_and_later_changes_update_the_same_car
     audit = slack.conversation("CAUDIT01")
     assert len(audit) == 3  # one line per event: submit, approve, approve
     assert bot.stop() == 0
+    print("\nWhat each person sees in Slack (run with -s to show):\n\n" + slack.transcript())
 
 
 def test_forged_stale_malformed_and_replayed_deliveries_change_nothing(

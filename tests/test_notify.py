@@ -56,10 +56,10 @@ def test_cc_hears_submit_and_outcome_but_not_steps_between() -> None:
     ]
 
 
-def test_first_sight_of_a_finished_approval_gives_cc_one_outcome_message() -> None:
+def test_first_sight_of_a_finished_approval_gives_cc_one_full_card() -> None:
     final = replace(snapshot(node(member("a", 2, 10)), cc=("carol",)), status=ApprovalStatus.REJECTED)
     assert kinds([n for n in notify_plan(None, final, frozenset()) if n.recipient == "carol"]) == [
-        ("cc_outcome", "carol")
+        ("cc_card", "carol")
     ]
 
 

@@ -1,0 +1,33 @@
+"""Store layout on disk: modes, torn-write leftovers, archive chunks."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+from bot.store import Store
+
+
+def test_every_file_is_private_to_the_bot(tmp_path: Path) -> None:
+    path = tmp_path / "data" / "approvals.json"
+    store = Store(path)
+    store.put_approval({"key": "wecom:1", "final": True, "snapshot": {}, "cards": {}, "approvers": []})
+    store.inbox.append({"source": "test"})
+    store.close()
+    files = [p for p in path.parent.rglob("*") if p.is_file()]
+    assert {p.name for p in files} >= {"approvals.json", "approvals.lock"}
+    assert any(p.parent.name == "approvals.archive" for p in files)
+    assert any(p.parent.name == "approvals.inbox" for p in files)
+    for file in files:
+        assert stat.S_IMODE(file.stat().st_mode) == 0o600, file
+    for folder in [path.parent, *(p for p in path.parent.rglob("*") if p.is_dir())]:
+        assert stat.S_IMODE(folder.stat().st_mode) & 0o077 == 0, folder
+
+
+def test_temp_files_of_interrupted_writes_are_removed_on_open(tmp_path: Path) -> None:
+    path = tmp_path / "approvals.json"
+    Store(path).close()
+    torn = tmp_path / ".approvals.json.abc123.tmp"
+    torn.write_text('{"half": ')
+    Store(path).close()
+    assert not torn.exists()
