@@ -79,8 +79,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
             print(f"approvals-bot: {problem}", file=sys.stderr)
         print("approvals-bot: run `approvals-bot check-config` for the full list", file=sys.stderr)
         return 1
+    host = args.host if args.host is not None else config.server.host
+    port = int(args.port if args.port is not None else config.server.port)
     runtime = build_runtime(config)
-    serve(runtime, args.host or config.server.host, int(args.port or config.server.port))
+    try:
+        serve(runtime, host, port)
+    except OSError as exc:
+        runtime.stop()
+        print(f"approvals-bot: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -19,6 +19,7 @@ from waitress.server import create_server
 
 from bot.providers.wecom.crypto import WeComCrypto
 from bot.runtime import Runtime
+from bot.worker import Worker
 from handlers.wecom_callback import WeComCallback
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,49 @@ def build_wsgi_app(runtime: Runtime) -> WSGIApp:
     return app
 
 
-def serve(runtime: Runtime, host: str, port: int, *, ready: Callable[[str, int], None] | None = None) -> None:
+class SocketModeLink(Worker):
+    """Keeps the Socket Mode connection up without holding back the HTTP routes.
+
+    The first connection can fail (Slack unreachable, a revoked app token); the bot keeps
+    serving WeCom callbacks and links and tries again with backoff, saying why in the log.
+    Once connected, slack_sdk's client reconnects by itself.
+    """
+
+    name = "socket-mode"
+
+    def __init__(self, runtime: Runtime) -> None:
+        super().__init__()
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        assert runtime.bolt is not None
+        self.handler = SocketModeHandler(
+            runtime.bolt, runtime.config.slack.app_token, web_client=runtime.slack
+        )
+        self.connected = False
+        self._delay = 1.0
+
+    def run_once(self) -> float:
+        if self.connected:
+            return 3600.0
+        try:
+            self.handler.connect()
+        except Exception as exc:
+            log.error(
+                "Slack Socket Mode connection failed; retrying", extra={"error": str(exc), "in": self._delay}
+            )
+            self._delay = min(self._delay * 2, 300.0)
+            return self._delay / 2
+        self.connected = True
+        log.info("Slack Socket Mode connected")
+        return 3600.0
+
+    def stop(self, timeout: float = 10.0) -> None:
+        super().stop(timeout)
+        if self.connected:
+            self.handler.close()
+
+
+def serve(runtime: Runtime, host: str, port: int) -> None:
     """Run until SIGTERM/SIGINT, then drain: in-flight requests finish, workers stop, the store closes."""
     server = create_server(
         build_wsgi_app(runtime),
@@ -74,16 +117,10 @@ def serve(runtime: Runtime, host: str, port: int, *, ready: Callable[[str, int],
         threads=runtime.config.server.threads,
         ident="approvals-bot",
     )
-    socket_mode = None
     runtime.start()
-    if runtime.config.slack.app_token and runtime.bolt is not None:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-        socket_mode = SocketModeHandler(
-            runtime.bolt, runtime.config.slack.app_token, web_client=runtime.slack
-        )
-        socket_mode.connect()
-        log.info("Slack Socket Mode connected")
+    socket_mode = SocketModeLink(runtime) if runtime.config.slack.app_token and runtime.bolt else None
+    if socket_mode is not None:
+        socket_mode.start()
 
     def stop(signum: int, frame: Any) -> None:
         raise SystemExit(0)
@@ -93,13 +130,11 @@ def serve(runtime: Runtime, host: str, port: int, *, ready: Callable[[str, int],
     bound_port = server.effective_port  # type: ignore[union-attr]
     log.info("serving", extra={"host": host, "port": bound_port})
     print(f"approvals-bot serving on http://{host}:{bound_port}", file=sys.stderr, flush=True)
-    if ready is not None:
-        ready(host, int(bound_port))
     try:
         server.run()
     finally:
         if socket_mode is not None:
-            socket_mode.close()
+            socket_mode.stop()
         server.close()
         runtime.stop()
         log.info("stopped cleanly")

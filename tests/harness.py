@@ -46,7 +46,13 @@ def wait_for(check: Callable[[], T], *, timeout: float = 10.0, what: str = "cond
 
 
 def write_config(
-    path: Path, slack_url: str, wecom_url: str, store: Path, users: dict[str, str], extra: str = ""
+    path: Path,
+    slack_url: str,
+    wecom_url: str,
+    store: Path,
+    users: dict[str, str],
+    extra: str = "",
+    app_token: str = "",
 ) -> Path:
     user_lines = "\n".join(f'"{k}" = "{v}"' for k, v in users.items())
     path.write_text(
@@ -60,6 +66,7 @@ bot_token = "xoxb-test-token"
 signing_secret = "test-signing-secret"
 api_url = "{slack_url}"
 language = "en"
+app_token = "{app_token}"
 audit_channel = "CAUDIT01"
 [wecom]
 corp_id = "{CORP_ID}"

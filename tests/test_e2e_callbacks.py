@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import base64
 import json
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -223,3 +225,51 @@ def test_url_verification_echoes_the_decrypted_echostr(bot: BotProcess) -> None:
         httpx.get(f"{bot.url}/wecom/callback", params=dict(params, msg_signature="f" * 40)).status_code == 403
     )
     assert httpx.get(f"{bot.url}/wecom/callback", params=dict(params, echostr="")).status_code == 400
+
+
+def test_socket_mode_keeps_wecom_routes_up_while_slack_is_unreachable(
+    tmp_path: Path, slack: SlackStandIn, wecom: FakeWeComApi
+) -> None:
+    """With an app token, Slack traffic goes over Socket Mode; a failing connection is retried and
+    explained in the log, and the WeCom callback and health routes serve meanwhile."""
+    config = write_config(
+        tmp_path / "config.toml",
+        slack.api_url,
+        wecom.base_url,
+        tmp_path / "data" / "a.json",
+        users={APPLICANT: "WuJunJie"},
+        app_token="xapp-1-test",
+    )
+    bot = BotProcess(config).start()
+    try:
+        wait_for(lambda: slack.calls_to("apps.connections.open"), what="a Socket Mode connection attempt")
+        assert httpx.post(f"{bot.url}/slack/events", content=b"{}").status_code == 404
+        assert WeComSender(bot.url).post(submitted()).text == "success"
+        wait_for(lambda: slack.conversation(APPLICANT), what="the applicant's card")
+        wait_for(
+            lambda: any("Socket Mode connection failed" in line for line in bot.log), what="the log line"
+        )
+        assert bot.health()["status"] == "ok"
+    finally:
+        assert bot.stop() == 0
+
+
+def test_a_busy_store_or_port_is_explained_not_a_traceback(
+    tmp_path: Path, bot: BotProcess, slack: SlackStandIn, wecom: FakeWeComApi
+) -> None:
+    port = bot.url.rsplit(":", 1)[1]
+
+    def serve(config: Path) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "bot", "serve", "--config", str(config), "--host", "127.0.0.1"]
+        return subprocess.run([*command, "--port", port], capture_output=True, text=True, timeout=60)
+
+    same_store = serve(bot.config)
+    assert same_store.returncode == 3
+    assert "another approvals-bot process" in same_store.stderr and "Traceback" not in same_store.stderr
+
+    other = write_config(
+        tmp_path / "other.toml", slack.api_url, wecom.base_url, tmp_path / "other" / "a.json", {}
+    )
+    same_port = serve(other)
+    assert same_port.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in same_port.stderr and "Traceback" not in same_port.stderr
