@@ -11,33 +11,19 @@ import re
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
-from enum import IntEnum
-from typing import Any, TypeVar
+from typing import Any
 
-from bot.model import (
-    ApprovalMode,
-    ApprovalStatus,
-    Comment,
-    FormField,
-    Member,
-    MemberStatus,
-    Node,
-    NodeType,
-    Snapshot,
-)
+from bot.model import Comment, FormField, Member, Node, Snapshot
+from bot.providers.wecom import codes
 
-_E = TypeVar("_E", bound=IntEnum)
 _Json = Mapping[str, Any]
 
-_DIGITS = re.compile(r"[0-9]+")
 _PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")  # no exponent, NaN or Infinity to blow up a format
 
 # WeCom shows times in China Standard Time, which has had no daylight saving since 1991: a fixed
 # offset is exact and needs no tz database on the host.
 _SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 
-_ATTR_MODES = {1: ApprovalMode.ANY, 2: ApprovalMode.ALL}  # approverattr / NodeAttr: 1-或签 2-会签
-_OPEN_STATUSES = frozenset({1, 2, 3, 4})
 _ATTENDANCE_TYPES = {1: "leave", 3: "business trip", 4: "outing", 5: "overtime"}
 _SUMMARY_LINES = 3  # WeCom shows at most three summary lines
 _LATEST = 4_102_444_800  # 2100-01-01: a later "time" is garbage, and datetime cannot hold them all
@@ -47,6 +33,7 @@ class DetailParseError(ValueError):
     """A detail response lacks a field the snapshot needs, or carries a code this bot does not know."""
 
 
+@codes.reraised_as(DetailParseError)
 def parse_approval_detail(info: _Json) -> Snapshot:
     """The `info` object of ``oa/getapprovaldetail``: the full approval, form included."""
     if not isinstance(info, Mapping):
@@ -66,7 +53,7 @@ def parse_approval_detail(info: _Json) -> Snapshot:
         number=_str(info, "sp_no", required=True),
         template_id=_str(info, "template_id", required=True),
         template_name=_str(info, "sp_name"),
-        status=_enum(ApprovalStatus, _int(info, "sp_status"), "sp_status"),
+        status=codes.approval_status(_raw(info, "sp_status")),
         applicant=_str(applyer, "userid", required=True),
         apply_time=_int(info, "apply_time"),
         applicant_party=_str(applyer, "partyid"),
@@ -79,21 +66,21 @@ def parse_approval_detail(info: _Json) -> Snapshot:
     )
 
 
+@codes.reraised_as(DetailParseError)
 def parse_open_approval_data(data: _Json) -> Snapshot:
     """The `data` object of ``corp/getopenapprovaldata``: the engine keeps no form, so no fields."""
     if not isinstance(data, Mapping):
         raise DetailParseError("data is not an object")
     # The response spells it OpenSpstatus, the parameter table (and the callback) OpenSpStatus.
-    status = _int(data, "OpenSpstatus" if "OpenSpstatus" in data else "OpenSpStatus")
-    if status not in _OPEN_STATUSES:
-        raise DetailParseError(f"OpenSpstatus: unknown code {status}")
+    given = _int(data, "OpenSpstatus" if "OpenSpstatus" in data else "OpenSpStatus")
+    status = codes.open_status(codes.Raw("OpenSpstatus", given))
     step = data.get("ApproverStep")
     return Snapshot(
         provider="wecom_open",
         number=_str(data, "ThirdNo", required=True),
         template_id=_str(data, "OpenTemplateId", required=True),
         template_name=_str(data, "OpenSpName"),
-        status=ApprovalStatus(status),
+        status=status,
         applicant=_str(data, "ApplyUserId", required=True),
         apply_time=_int(data, "ApplyTime"),
         applicant_party=_str(data, "ApplyUserParty"),
@@ -111,58 +98,57 @@ def parse_open_approval_data(data: _Json) -> Snapshot:
 
 
 def _process_node(node: _Json) -> Node:
-    # CC nodes carry neither sp_status nor apv_rel: they never wait on anyone.
-    return Node(
-        type=_enum(NodeType, _int(node, "node_type"), "node_type"),
-        mode=_enum(ApprovalMode, _int(node, "apv_rel", ApprovalMode.ALL), "apv_rel"),
-        status=_member_status(node, "sp_status"),
-        members=tuple(
-            Member(
-                user_id=_str(sub, "userid", required=True),
-                status=_member_status(sub, "sp_yj"),
-                speech=_str(sub, "speech"),
-                time=_int(sub, "sptime", 0),
-                # The docs' table says media_id; responses seen in the wild say media_ids.
-                media_ids=_strs(sub, "media_ids") or _strs(sub, "media_id"),
-            )
-            for sub in _objs(node, "sub_node_list")
-        ),
+    return codes.process_node(
+        _raw(node, "node_type"),
+        _raw(node, "apv_rel"),
+        _raw(node, "sp_status"),
+        (_process_member(sub) for sub in _objs(node, "sub_node_list")),
+    )
+
+
+def _process_member(sub: _Json) -> Member:
+    return codes.member(
+        user_id=_str(sub, "userid", required=True),
+        status=_raw(sub, "sp_yj"),
+        speech=_str(sub, "speech"),
+        time=_int(sub, "sptime", 0),
+        # The docs' table says media_id; responses seen in the wild say media_ids.
+        media_ids=_strs(sub, "media_ids") or _strs(sub, "media_id"),
     )
 
 
 def _record_node(record: _Json) -> Node:
-    return Node(
-        type=NodeType.APPROVER,
-        mode=_attr_mode(_int(record, "approverattr", 2), "approverattr"),
-        status=_member_status(record, "sp_status"),
-        members=tuple(
-            Member(
-                user_id=_str(_obj_field(detail, "approver"), "userid", required=True),
-                status=_member_status(detail, "sp_status"),
-                speech=_str(detail, "speech"),
-                time=_int(detail, "sptime", 0),
-                media_ids=_strs(detail, "media_id"),
-            )
-            for detail in _objs(record, "details")
-        ),
+    return codes.approver_node(
+        _raw(record, "approverattr"),
+        _raw(record, "sp_status"),
+        (_record_member(detail) for detail in _objs(record, "details")),
+    )
+
+
+def _record_member(detail: _Json) -> Member:
+    return codes.member(
+        user_id=_str(_obj_field(detail, "approver"), "userid", required=True),
+        status=_raw(detail, "sp_status"),
+        speech=_str(detail, "speech"),
+        time=_int(detail, "sptime", 0),
+        media_ids=_strs(detail, "media_id"),
     )
 
 
 def _open_node(node: _Json) -> Node:
-    """NodeType there means 固定成员/标签/上级, not approver/CC: every engine node is an approver step."""
-    return Node(
-        type=NodeType.APPROVER,
-        mode=_attr_mode(_int(node, "NodeAttr", 2), "NodeAttr"),
-        status=_member_status(node, "NodeStatus"),
-        members=tuple(
-            Member(
-                user_id=_str(item, "ItemUserId", "ItemUserid", required=True),
-                status=_member_status(item, "ItemStatus"),
-                speech=_str(item, "ItemSpeech"),
-                time=_int(item, "ItemOpTime", 0),
-            )
-            for item in _objs(_obj_field(node, "Items"), "Item")
-        ),
+    return codes.approver_node(
+        _raw(node, "NodeAttr"),
+        _raw(node, "NodeStatus"),
+        (_open_member(item) for item in _objs(_obj_field(node, "Items"), "Item")),
+    )
+
+
+def _open_member(item: _Json) -> Member:
+    return codes.member(
+        user_id=_str(item, "ItemUserId", "ItemUserid", required=True),
+        status=_raw(item, "ItemStatus"),
+        speech=_str(item, "ItemSpeech"),
+        time=_int(item, "ItemOpTime", 0),
     )
 
 
@@ -401,8 +387,8 @@ def _integer(value: Any) -> int | None:
         return None
     if isinstance(value, int):
         return value if value >= 0 else None
-    if isinstance(value, str) and _DIGITS.fullmatch(value.strip()):
-        return int(value)
+    if isinstance(value, str):
+        return codes.digits(value)
     return None
 
 
@@ -442,17 +428,20 @@ def _strs(obj: _Json, key: str) -> tuple[str, ...]:
     return tuple(text for text in map(_scalar, value) if text)
 
 
-def _int(obj: _Json, key: str, default: int | None = None) -> int:
-    """A strict integer (a JSON number or a digit string); without a default the key is required."""
+def _raw(obj: _Json, key: str) -> codes.Raw:
+    """A strict integer (a JSON number or a digit string), None when absent: `codes` knows what that means."""
     value = obj.get(key)
     if value is None or value == "":
-        if default is None:
-            raise DetailParseError(f"{key} missing")
-        return default
+        return codes.Raw(key, None)
     number = _integer(value)
     if number is None:
         raise DetailParseError(f"{key} is not an integer: {value!r}")
-    return number
+    return codes.Raw(key, number)
+
+
+def _int(obj: _Json, key: str, default: int | None = None) -> int:
+    """A strict integer; without a default the key is required."""
+    return codes.number(_raw(obj, key), default)
 
 
 def _obj_field(obj: _Json, key: str) -> _Json:
@@ -473,22 +462,3 @@ def _objs(obj: _Json, key: str) -> list[_Json]:
     if not isinstance(items, list) or not all(isinstance(item, Mapping) for item in items):
         raise DetailParseError(f"{key} is not a list of objects")
     return items
-
-
-def _enum(enum: type[_E], code: int, key: str) -> _E:
-    try:
-        return enum(code)
-    except ValueError as exc:
-        raise DetailParseError(f"{key}: unknown code {code}") from exc
-
-
-def _member_status(obj: _Json, key: str) -> MemberStatus:
-    """A node's or member's state; absent means nobody has acted yet."""
-    return _enum(MemberStatus, _int(obj, key, MemberStatus.PENDING), key)
-
-
-def _attr_mode(code: int, key: str) -> ApprovalMode:
-    try:
-        return _ATTR_MODES[code]
-    except KeyError as exc:
-        raise DetailParseError(f"{key}: unknown code {code}") from exc

@@ -9,42 +9,20 @@ before anything expands.
 
 from __future__ import annotations
 
-import re
-from enum import IntEnum
-from typing import TypeVar
 from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
-from bot.model import (
-    Action,
-    ApprovalMode,
-    ApprovalStatus,
-    Comment,
-    Member,
-    MemberStatus,
-    Node,
-    NodeType,
-    Snapshot,
-)
-
-_E = TypeVar("_E", bound=IntEnum)
-
-# int() would also take "+1", "1_000" or non-ASCII digits; WeCom only ever sends plain digits.
-_DIGITS = re.compile(r"[0-9]+")
-
-# ApproverAttr (SpRecord) and NodeAttr (open engine) count the other way round from ApvRel.
-_ATTR_MODES = {1: ApprovalMode.ANY, 2: ApprovalMode.ALL}  # 1-或签 2-会签
-
-# The open engine knows only these 申请单 states (审批中/已通过/已驳回/已撤销).
-_OPEN_STATUSES = frozenset({1, 2, 3, 4})
+from bot.model import Action, Comment, Member, Node, Snapshot
+from bot.providers.wecom import codes
 
 
 class CallbackParseError(ValueError):
     """The callback is not well-formed XML, or lacks or garbles a field the snapshot needs."""
 
 
+@codes.reraised_as(CallbackParseError)
 def parse_event(xml: bytes) -> Snapshot | None:
     """The snapshot an approval callback carries; None for events this bot does not follow."""
     try:
@@ -75,7 +53,7 @@ def _sys_approval(info: Element, event_time: int) -> Snapshot:
         number=_required(info, "SpNoStr", "SpNo"),  # SpNo is absent on 局校 approvals; SpNoStr replaces it
         template_id=_required(info, "TemplateId"),
         template_name=_text(info, "SpName"),
-        status=_enum(ApprovalStatus, _int(info, "SpStatus"), "SpStatus"),
+        status=codes.approval_status(_raw(info, "SpStatus")),
         applicant=_required(info, "Applyer/UserId"),
         apply_time=_int(info, "ApplyTime"),
         applicant_party=_text(info, "Applyer/Party"),
@@ -88,40 +66,40 @@ def _sys_approval(info: Element, event_time: int) -> Snapshot:
 
 
 def _process_node(node: Element) -> Node:
-    # A CC node carries neither SpStatus nor ApvRel: it never waits on anyone.
-    return Node(
-        type=_enum(NodeType, _int(node, "NodeType"), "NodeType"),
-        mode=_enum(ApprovalMode, _int(node, "ApvRel", ApprovalMode.ALL), "ApvRel"),
-        status=_member_status(node, "SpStatus"),
-        members=tuple(
-            Member(
-                user_id=_required(sub, "UserInfo/UserId"),
-                status=_member_status(sub, "SpYj"),
-                speech=_text(sub, "Speech"),
-                time=_int(sub, "Sptime", 0),
-                media_ids=_texts(sub, "MediaIds"),
-            )
-            for sub in node.findall("SubNodeList")
-        ),
+    return codes.process_node(
+        _raw(node, "NodeType"),
+        _raw(node, "ApvRel"),
+        _raw(node, "SpStatus"),
+        (_process_member(sub) for sub in node.findall("SubNodeList")),
+    )
+
+
+def _process_member(sub: Element) -> Member:
+    return codes.member(
+        user_id=_required(sub, "UserInfo/UserId"),
+        status=_raw(sub, "SpYj"),
+        speech=_text(sub, "Speech"),
+        time=_int(sub, "Sptime", 0),
+        media_ids=_texts(sub, "MediaIds"),
     )
 
 
 def _record_node(record: Element) -> Node:
-    return Node(
-        type=NodeType.APPROVER,
-        mode=_attr_mode(_int(record, "ApproverAttr", 2), "ApproverAttr"),
-        status=_member_status(record, "SpStatus"),
-        members=tuple(
-            Member(
-                # The spec's table spells it "Approvor", its sample and real callbacks "Approver".
-                user_id=_required(detail, "Approver/UserId", "Approvor/UserId"),
-                status=_member_status(detail, "SpStatus"),
-                speech=_text(detail, "Speech"),
-                time=_int(detail, "SpTime", 0),
-                media_ids=_texts(detail, "MediaId"),
-            )
-            for detail in record.findall("Details")
-        ),
+    return codes.approver_node(
+        _raw(record, "ApproverAttr"),
+        _raw(record, "SpStatus"),
+        (_record_member(detail) for detail in record.findall("Details")),
+    )
+
+
+def _record_member(detail: Element) -> Member:
+    return codes.member(
+        # The spec's table spells it "Approvor", its sample and real callbacks "Approver".
+        user_id=_required(detail, "Approver/UserId", "Approvor/UserId"),
+        status=_raw(detail, "SpStatus"),
+        speech=_text(detail, "Speech"),
+        time=_int(detail, "SpTime", 0),
+        media_ids=_texts(detail, "MediaId"),
     )
 
 
@@ -145,39 +123,37 @@ def _action(code: int) -> Action | None:
 
 def _open_approval(info: Element, event_time: int) -> Snapshot:
     """审批流程引擎: NodeType there means 固定成员/标签/上级, so every node is an approver step."""
-    status = _int(info, "OpenSpStatus")
-    if status not in _OPEN_STATUSES:
-        raise CallbackParseError(f"OpenSpStatus: unknown code {status}")
+    status = codes.open_status(_raw(info, "OpenSpStatus"))
     return Snapshot(
         provider="wecom_open",
         number=_required(info, "ThirdNo"),
         template_id=_required(info, "OpenTemplateId"),
         template_name=_text(info, "OpenSpName"),
-        status=ApprovalStatus(status),
+        status=status,
         applicant=_required(info, "ApplyUserId"),
         apply_time=_int(info, "ApplyTime"),
         applicant_party=_text(info, "ApplyUserParty"),
         nodes=tuple(_open_node(n) for n in info.findall("ApprovalNodes/ApprovalNode")),
         cc=_texts(info, "NotifyNodes/NotifyNode/ItemUserid"),
         event_time=event_time,
-        current_step=_optional_int(info, "ApproverStep"),
+        current_step=_raw(info, "ApproverStep").value,
     )
 
 
 def _open_node(node: Element) -> Node:
-    return Node(
-        type=NodeType.APPROVER,
-        mode=_attr_mode(_int(node, "NodeAttr", 2), "NodeAttr"),
-        status=_member_status(node, "NodeStatus"),
-        members=tuple(
-            Member(
-                user_id=_required(item, "ItemUserid"),
-                status=_member_status(item, "ItemStatus"),
-                speech=_text(item, "ItemSpeech"),
-                time=_int(item, "ItemOpTime", 0),
-            )
-            for item in node.findall("Items/Item")
-        ),
+    return codes.approver_node(
+        _raw(node, "NodeAttr"),
+        _raw(node, "NodeStatus"),
+        (_open_member(item) for item in node.findall("Items/Item")),
+    )
+
+
+def _open_member(item: Element) -> Member:
+    return codes.member(
+        user_id=_required(item, "ItemUserid"),
+        status=_raw(item, "ItemStatus"),
+        speech=_text(item, "ItemSpeech"),
+        time=_int(item, "ItemOpTime", 0),
     )
 
 
@@ -200,39 +176,15 @@ def _required(element: Element, *paths: str) -> str:
     raise CallbackParseError(f"{' or '.join(paths)} missing")
 
 
-def _optional_int(element: Element, path: str) -> int | None:
-    raw = _text(element, path)
-    if not raw:
-        return None
-    if not _DIGITS.fullmatch(raw):
-        raise CallbackParseError(f"{path} is not an integer: {raw!r}")
-    return int(raw)
+def _raw(element: Element, path: str) -> codes.Raw:
+    """A strict integer, None when absent: `codes` knows what absence means for each field."""
+    text = _text(element, path)
+    value = codes.digits(text)
+    if text and value is None:
+        raise CallbackParseError(f"{path} is not an integer: {text!r}")
+    return codes.Raw(path, value)
 
 
 def _int(element: Element, path: str, default: int | None = None) -> int:
     """A strict integer; without a default the element is required."""
-    value = _optional_int(element, path)
-    if value is not None:
-        return value
-    if default is None:
-        raise CallbackParseError(f"{path} missing")
-    return default
-
-
-def _enum(enum: type[_E], code: int, path: str) -> _E:
-    try:
-        return enum(code)
-    except ValueError as exc:
-        raise CallbackParseError(f"{path}: unknown code {code}") from exc
-
-
-def _member_status(element: Element, path: str) -> MemberStatus:
-    """A node's or member's state; absent means nobody has acted yet."""
-    return _enum(MemberStatus, _int(element, path, MemberStatus.PENDING), path)
-
-
-def _attr_mode(code: int, path: str) -> ApprovalMode:
-    try:
-        return _ATTR_MODES[code]
-    except KeyError as exc:
-        raise CallbackParseError(f"{path}: unknown code {code}") from exc
+    return codes.number(_raw(element, path), default)

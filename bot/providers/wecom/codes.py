@@ -1,0 +1,120 @@
+"""What WeCom's numeric codes mean, shared by the callback XML (events.py) and the detail JSON (detail.py).
+
+The two formats spell their fields differently (<SpYj> vs "sp_yj") but send the same codes. Each module
+extracts plain values from its own format and builds statuses, nodes and members here, so a code table,
+what an absent code means, and the error for an unknown one live in one place.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Iterable
+from typing import NamedTuple, ParamSpec, TypeVar
+
+from bot.model import ApprovalMode, ApprovalStatus, Member, MemberStatus, Node, NodeType
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+# int() would also take "+1", "1_000" or non-ASCII digits; WeCom only ever sends plain digits.
+_DIGITS = re.compile(r"[0-9]+")
+
+# ApproverAttr (SpRecord) and NodeAttr (open engine) count the other way round from ApvRel.
+_ATTR_MODES = {1: ApprovalMode.ANY, 2: ApprovalMode.ALL}  # 1-或签 2-会签
+
+# The open engine knows only these 申请单 states (审批中/已通过/已驳回/已撤销).
+_OPEN_STATUSES = {code: ApprovalStatus(code) for code in (1, 2, 3, 4)}
+
+
+class CodeError(ValueError):
+    """An integer the snapshot needs is missing, or a code is one this bot does not know.
+
+    Callers catch each parser's own error, which this module cannot know: `reraised_as` turns this into it.
+    """
+
+
+class Raw(NamedTuple):
+    """An integer field as sent (None when absent), named so that an error can say which one."""
+
+    field: str
+    value: int | None
+
+
+def reraised_as(error: type[ValueError]) -> Callable[[Callable[_P, _T]], Callable[_P, _T]]:
+    """Decorates a parser so that a `CodeError` leaves it as `error`, the one exception its callers catch."""
+
+    def decorate(parse: Callable[_P, _T]) -> Callable[_P, _T]:
+        @functools.wraps(parse)
+        def reraising(*args: _P.args, **kwargs: _P.kwargs) -> _T:
+            try:
+                return parse(*args, **kwargs)
+            except CodeError as exc:
+                raise error(str(exc)) from exc
+
+        return reraising
+
+    return decorate
+
+
+def digits(text: str) -> int | None:
+    """The number a text of plain ASCII digits spells, surrounding space aside; None for anything else."""
+    text = text.strip()
+    return int(text) if _DIGITS.fullmatch(text) else None
+
+
+def number(raw: Raw, default: int | None = None) -> int:
+    """A time or count as it is; without a default the field is required."""
+    return _decode(raw, int, default)
+
+
+def approval_status(raw: Raw) -> ApprovalStatus:
+    """SpStatus of the 审批 app, which may be any `ApprovalStatus`."""
+    return _decode(raw, ApprovalStatus)
+
+
+def open_status(raw: Raw) -> ApprovalStatus:
+    """OpenSpStatus of the approval engine."""
+    return _decode(raw, _OPEN_STATUSES.__getitem__)
+
+
+def process_node(node_type: Raw, apv_rel: Raw, status: Raw, members: Iterable[Member]) -> Node:
+    """A ProcessList node; a CC node carries neither status nor ApvRel: it never waits on anyone."""
+    return Node(
+        type=_decode(node_type, NodeType),
+        mode=_decode(apv_rel, ApprovalMode, ApprovalMode.ALL),
+        status=_member_status(status),
+        members=tuple(members),
+    )
+
+
+def approver_node(attr: Raw, status: Raw, members: Iterable[Member]) -> Node:
+    """An SpRecord or engine node: always an approver step (the engine's NodeType is 固定成员/标签/上级)."""
+    return Node(
+        type=NodeType.APPROVER,
+        mode=_decode(attr, _ATTR_MODES.__getitem__, ApprovalMode.ALL),
+        status=_member_status(status),
+        members=tuple(members),
+    )
+
+
+def member(user_id: str, status: Raw, speech: str, time: int, media_ids: tuple[str, ...] = ()) -> Member:
+    """A node's member: everything but the status is taken as extracted."""
+    return Member(user_id, _member_status(status), speech, time, media_ids)
+
+
+def _member_status(raw: Raw) -> MemberStatus:
+    """A node's or member's state; absent means nobody has acted yet."""
+    return _decode(raw, MemberStatus, MemberStatus.PENDING)
+
+
+def _decode(raw: Raw, meaning: Callable[[int], _T], absent: _T | None = None) -> _T:
+    """What a code means; `absent` stands in for a missing one, and without it the field is required."""
+    if raw.value is None:
+        if absent is None:
+            raise CodeError(f"{raw.field} missing")
+        return absent
+    try:
+        return meaning(raw.value)
+    except (KeyError, ValueError) as exc:
+        raise CodeError(f"{raw.field}: unknown code {raw.value}") from exc
