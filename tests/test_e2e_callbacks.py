@@ -117,7 +117,9 @@ def test_callback_reaches_each_person_once_and_later_changes_update_the_same_car
         timeout=5,
         what="first notifications",
     )
-    assert time.monotonic() - started < 2.0 + 3.0  # the spec says seconds; pacing is per channel
+    elapsed = time.monotonic() - started
+    print(f"first notifications after {elapsed:.3f}s")
+    assert elapsed < 2.0, f"first notifications took {elapsed:.2f}s"  # the issue: "within 2 s"
 
     card = only_message(slack, APPLICANT)
     assert SP_NO in card.text
