@@ -63,16 +63,18 @@ def wecom() -> Iterator[FakeWeComApi]:
         yield fake
 
 
+def config_for(tmp_path: Path, slack: SlackStandIn, wecom: FakeWeComApi, app_token: str = "") -> Path:
+    """The applicant is mapped statically; everyone else is found by email."""
+    store = tmp_path / "data" / "a.json"
+    users = {APPLICANT: "WuJunJie"}
+    return write_config(
+        tmp_path / "config.toml", slack.api_url, wecom.base_url, store, users, app_token=app_token
+    )
+
+
 @pytest.fixture
 def bot(tmp_path: Path, slack: SlackStandIn, wecom: FakeWeComApi) -> Iterator[BotProcess]:
-    config = write_config(
-        tmp_path / "config.toml",
-        slack.api_url,
-        wecom.base_url,
-        tmp_path / "data" / "a.json",
-        users={APPLICANT: "WuJunJie"},
-    )
-    process = BotProcess(config).start()
+    process = BotProcess(config_for(tmp_path, slack, wecom)).start()
     yield process
     if process.proc and process.proc.poll() is None:
         process.stop()
@@ -234,15 +236,7 @@ def test_socket_mode_keeps_wecom_routes_up_while_slack_is_unreachable(
 ) -> None:
     """With an app token, Slack traffic goes over Socket Mode; a failing connection is retried and
     explained in the log, and the WeCom callback and health routes serve meanwhile."""
-    config = write_config(
-        tmp_path / "config.toml",
-        slack.api_url,
-        wecom.base_url,
-        tmp_path / "data" / "a.json",
-        users={APPLICANT: "WuJunJie"},
-        app_token="xapp-1-test",
-    )
-    bot = BotProcess(config).start()
+    bot = BotProcess(config_for(tmp_path, slack, wecom, app_token="xapp-1-test")).start()
     try:
         wait_for(lambda: slack.calls_to("apps.connections.open"), what="a Socket Mode connection attempt")
         assert httpx.post(f"{bot.url}/slack/events", content=b"{}").status_code == 404
