@@ -20,8 +20,8 @@ log = logging.getLogger(__name__)
 EmailLookup = Callable[[str], str | None]  # provider user id -> email, or None
 
 
-class _TransientLookupError(Exception):
-    """A lookup failed for a reason that may pass; its answer must not be cached."""
+class LookupUnavailable(Exception):
+    """A lookup failed for a reason that may pass (WeCom or Slack unreachable); try again later."""
 
 
 class Directory:
@@ -40,7 +40,10 @@ class Directory:
         self._email_lookups = dict(email_lookups or {})
 
     def slack_id(self, identity: str, user_id: str) -> str | None:
-        """The Slack user for a provider user, or None when they cannot be found."""
+        """The Slack user for a provider user, or None when there is none.
+
+        Raises LookupUnavailable when the answer cannot be had right now: "unknown" is not "none".
+        """
         if identity == "slack":
             return user_id
         static = self._to_slack.get(identity, {}).get(user_id)
@@ -50,10 +53,7 @@ class Directory:
         cached = self._store.cached_user(cache_key)
         if cached is not None:
             return cached.get("slack_id")
-        try:
-            slack_id = self._lookup(identity, user_id)
-        except _TransientLookupError:
-            return None  # not cached: try again next time
+        slack_id = self._lookup(identity, user_id)
         self._store.cache_user(cache_key, slack_id=slack_id)
         return slack_id
 
@@ -68,11 +68,11 @@ class Directory:
             return None
         try:
             email = lookup(user_id)
-        except Exception as exc:  # a provider outage must not stop notifications to mapped users
+        except Exception as exc:  # any failure of the provider's API: the answer is unknown, not "none"
             log.warning(
                 "user lookup failed", extra={"identity": identity, "user": user_id, "error": str(exc)}
             )
-            raise _TransientLookupError from exc
+            raise LookupUnavailable(str(exc)) from exc
         if not email:
             return None
         try:
@@ -81,7 +81,7 @@ class Directory:
             if exc.response.get("error") == "users_not_found":
                 return None
             log.warning("Slack lookupByEmail failed", extra={"error": exc.response.get("error")})
-            raise _TransientLookupError from exc
+            raise LookupUnavailable(str(exc)) from exc
 
     def im_channel(self, slack_id: str) -> str:
         """The DM channel with a user (cached; conversations.open is idempotent anyway)."""

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from itertools import islice
 from typing import Any
 
+from bot.directory import LookupUnavailable
 from bot.model import Snapshot, dedupe_key
 from bot.service import ApprovalService
 from bot.worker import Worker
@@ -21,6 +22,8 @@ log = logging.getLogger(__name__)
 
 CHECKPOINT = "inbox_applied_seq"
 BATCH = 200  # events per group commit
+OUTAGE_PATIENCE = 6  # lookup attempts (5 s, 10 s, ... about 5 min) before notifying whoever is known
+MAX_RETRY_WAIT = 300.0
 
 Decoder = Callable[[dict[str, Any]], Snapshot | None]
 
@@ -40,6 +43,9 @@ class InboxProcessor(Worker):
         self.decoders = decoders
         self.on_queued = on_queued
         self._applied = self.store.meta(CHECKPOINT, 0)
+        self._attempts: dict[int, int] = {}  # seq -> lookups that failed for it
+        self._poisoned: set[int] = set()  # seqs that raised while being applied: skipped
+        self._retry_in: float | None = None
 
     def record(self, source: str, payload: dict[str, Any]) -> int:
         """Durably journal one received event; returns once it is on disk."""
@@ -47,45 +53,76 @@ class InboxProcessor(Worker):
         self.wake()
         return seq
 
-    def run_once(self) -> None:
+    def run_once(self) -> float | None:
         self.apply_pending()
+        return self._retry_in
 
     def apply_pending(self) -> int:
         """Apply every journaled event not applied yet; returns how many were handled.
 
         Events are applied one by one but written in groups (one atomic write per batch), so
-        a burst of callbacks does not rewrite the hot file once per event.
+        a burst of callbacks does not rewrite the hot file once per event. An event whose
+        people cannot be looked up right now holds the queue (order matters) and is tried
+        again with backoff; after OUTAGE_PATIENCE attempts it goes out to whoever is known.
         """
         handled = 0
+        self._retry_in = None
         while not self.stopping:
+            generation = self.store.generation
             batch = list(islice(self.store.inbox.read_after(self._applied), BATCH))
             if not batch:
                 break
             for seq, record in batch:
-                self._apply(seq, record)
-                if self.stopping:
+                outcome = self._apply(seq, record)
+                if outcome != "applied" or self.store.generation != generation or self.stopping:
                     break
+                handled += 1
+            if self.store.generation != generation:  # rolled back here or elsewhere: replay
+                self._applied = self.store.meta(CHECKPOINT, 0)
+                continue
             self.store.commit()
             self.store.inbox.discard_through(self._applied)
-            handled += len(batch)
             self.on_queued()
+            if outcome == "deferred":
+                break
         return handled
 
-    def _apply(self, seq: int, record: dict[str, Any]) -> None:
-        """Slow work (detail reads, user lookups) first, then state, dedupe key and checkpoint together."""
+    def _apply(self, seq: int, record: dict[str, Any]) -> str:
+        """Slow work (detail reads, user lookups) first, then state, dedupe key and checkpoint together.
+
+        Returns "applied", "deferred" (try later) or "rolled back" (this event was skipped).
+        """
         snap, key = self._decode(record)
         prepared = None
-        if snap is not None and not self.store.seen(key):
-            snap = self.service.complete(snap)
-            prepared = (snap, self.service.resolve_people(snap))
-        with self.store.transaction(commit=False):
-            if prepared is not None and not self.store.seen(key):
-                self.service.apply_snapshot(*prepared)
-                self.store.remember(key)
-            elif snap is not None:
-                log.info("duplicate delivery ignored", extra={"event": key})
-            self.store.set_meta(CHECKPOINT, seq)
+        try:
+            if snap is not None and seq not in self._poisoned and not self.store.seen(key):
+                snap = self.service.complete(snap)
+                out_of_patience = self._attempts.get(seq, 0) >= OUTAGE_PATIENCE
+                prepared = (snap, self.service.resolve_people(snap, tolerate_outage=out_of_patience))
+            with self.store.transaction(commit=False):
+                if prepared is not None and not self.store.seen(key):
+                    self.service.apply_snapshot(*prepared)
+                    self.store.remember(key)
+                elif snap is not None and seq not in self._poisoned:
+                    log.info("duplicate delivery ignored", extra={"event": key})
+                self.store.set_meta(CHECKPOINT, seq)
+        except LookupUnavailable as exc:
+            attempts = self._attempts[seq] = self._attempts.get(seq, 0) + 1
+            self._retry_in = min(MAX_RETRY_WAIT, 5.0 * 2 ** (attempts - 1))
+            log.warning(
+                "people on an approval cannot be looked up now; will retry",
+                extra={"event": key, "attempts": attempts, "retry_in": self._retry_in, "error": str(exc)},
+            )
+            return "deferred"
+        except Exception:
+            # a bug or data the code did not foresee: skip this one event, keep the rest flowing
+            log.exception("event could not be applied; skipped", extra={"event": key, "seq": seq})
+            self._poisoned.add(seq)
+            return "rolled back"
+        self._attempts.pop(seq, None)
+        self._poisoned.discard(seq)
         self._applied = seq
+        return "applied"
 
     def _decode(self, record: dict[str, Any]) -> tuple[Snapshot | None, str]:
         decoder = self.decoders.get(record.get("source", ""))

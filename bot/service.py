@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.codec import snapshot_from_dict, snapshot_to_dict
-from bot.directory import Directory
+from bot.directory import Directory, LookupUnavailable
 from bot.model import Action, Snapshot
 from bot.notify import Kind, Notice, changed, notify_plan
 from bot.providers.base import Provider, ProviderError
@@ -38,8 +38,12 @@ class People:
     directory: Directory
 
     def slack_id(self, user_id: str) -> str | None:
-        if user_id not in self.known:  # e.g. an approver who left the flow: still cached
-            self.known[user_id] = self.directory.slack_id(self.identity, user_id)
+        """Looks up anyone not resolved beforehand; one who cannot be looked up now counts as unmapped."""
+        if user_id not in self.known:
+            try:
+                self.known[user_id] = self.directory.slack_id(self.identity, user_id)
+            except LookupUnavailable:
+                self.known[user_id] = None
         return self.known[user_id]
 
     def name(self, user_id: str) -> str:
@@ -131,16 +135,23 @@ class ApprovalService:
 
     # rendering and queueing --------------------------------------------------
 
-    def resolve_people(self, snap: Snapshot) -> People:
-        """Slack ids of everyone the snapshot names (None for whoever cannot be found)."""
+    def resolve_people(self, snap: Snapshot, *, tolerate_outage: bool = False) -> People:
+        """Slack ids of everyone the snapshot names (None for whoever has no Slack account).
+
+        Raises LookupUnavailable when someone cannot be looked up right now, so the caller can
+        try again later instead of leaving them out; with `tolerate_outage` they are left out
+        (and reported like the unmapped).
+        """
         identity = self.provider(snap.provider).identity
         ids = [snap.applicant, *snap.all_cc(), *(c.user_id for c in snap.comments)]
         ids += [m.user_id for node in snap.nodes for m in node.members]
-        return People(
-            identity,
-            {uid: self.directory.slack_id(identity, uid) for uid in dict.fromkeys(ids)},
-            self.directory,
-        )
+        people = People(identity, {}, self.directory)
+        for uid in dict.fromkeys(ids):
+            if tolerate_outage:
+                people.slack_id(uid)
+            else:
+                people.known[uid] = self.directory.slack_id(identity, uid)
+        return people
 
     def _render(self, snap: Snapshot, notice: Notice, names: cards.Names) -> cards.Message:
         lang = self.settings.language

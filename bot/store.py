@@ -174,10 +174,17 @@ class Store:
         self._lock = threading.RLock()
         self._depth = 0  # nesting of transaction() in the thread holding the lock
         self._commit_wanted = True
+        self.generation = 0
         self._lock_file = self._acquire_process_lock(path) if exclusive else None
         if exclusive:
             self._remove_torn_writes()
         self._db = _open_db(path)
+        self._load()
+        self.archive = _Archive(self.sibling("archive"))
+        self.inbox = Journal(self.sibling("inbox"))
+
+    def _load(self) -> None:
+        """Tables and the in-memory indexes over them, from what the hot file holds."""
         self._approvals = _Keyed(self._db.table("approvals"), "key")
         self._outbox = _Keyed(self._db.table("outbox"), "id")
         self._dedupe = _Keyed(self._db.table("dedupe"), "key")
@@ -190,8 +197,21 @@ class Store:
         self._waiting_cards = {
             i["card_key"]: i["id"] for i in queued if i.get("card_key") and not i.get("in_flight")
         }
-        self.archive = _Archive(self.sibling("archive"))
-        self.inbox = Journal(self.sibling("inbox"))
+
+    def rollback(self) -> None:
+        """Forget every change not yet committed: back to what the hot file holds.
+
+        `generation` counts rollbacks, so a thread holding uncommitted work can tell it is gone.
+        """
+        with self._lock:
+            self.generation += 1
+            storage = self._db.storage
+            storage.cache = None
+            storage._cache_modified_count = 0
+            self._db.clear_cache()
+            for name in self._db.tables():
+                self._db.table(name)._next_id = None
+            self._load()
 
     def _remove_torn_writes(self) -> None:
         """Temp files of writes a kill interrupted (the targets themselves are intact)."""
@@ -223,7 +243,7 @@ class Store:
 
         `commit=False` leaves the write to a later `commit()` (group commit): changes made inside
         are consistent with each other, so whichever commit writes them next writes a state the
-        bot can restart from.
+        bot can restart from. An exception out of the outermost transaction rolls back.
         """
         with self._lock:
             outermost = self._depth == 0
@@ -232,6 +252,10 @@ class Store:
             self._depth += 1
             try:
                 yield self
+            except BaseException:
+                if outermost:
+                    self.rollback()  # half-made changes must never reach a later commit
+                raise
             finally:
                 self._depth -= 1
             if outermost and self._commit_wanted:

@@ -12,10 +12,11 @@ from slack_sdk import WebClient
 from bot.codec import snapshot_from_dict, snapshot_to_dict
 from bot.directory import Directory
 from bot.model import Action, ApprovalStatus, Snapshot
-from bot.processor import InboxProcessor
+from bot.processor import OUTAGE_PATIENCE, InboxProcessor
 from bot.providers.base import ProviderError
 from bot.service import ApprovalService, ServiceSettings
 from bot.store import Store
+from handlers import cards
 from tests.factories import member, node, snapshot, with_fields
 
 USERS = {"UAPPLICANT": "applicant", "UA": "a", "UB": "b", "UCAROL": "carol"}
@@ -188,3 +189,88 @@ def test_acknowledged_events_are_replayed_after_a_restart_and_duplicates_ignored
     processor = InboxProcessor(make_service(store, provider), {"test": decode})
     assert processor.apply_pending() == 0  # the checkpoint survived the restart too
     store.close()
+
+
+class FlakyEmails:
+    """An email lookup that is down until `up` is set (WeCom unreachable)."""
+
+    def __init__(self) -> None:
+        self.up = False
+        self.calls = 0
+
+    def __call__(self, user_id: str) -> str | None:
+        self.calls += 1
+        if not self.up:
+            raise ConnectionError("WeCom unreachable")
+        return None  # reachable, but nobody with that email in Slack
+
+
+def processor_with_lookup(store: Store, provider: StubProvider, emails: FlakyEmails) -> InboxProcessor:
+    unused_slack = WebClient(base_url="http://127.0.0.1:9/")
+    directory = Directory(store, unused_slack, {"wecom": USERS}, {"wecom": emails})
+    service = ApprovalService(store, directory, {"wecom": provider}, ServiceSettings("en", "CAUDIT"))
+    return InboxProcessor(service, {"test": decode})
+
+
+def test_an_outage_during_user_lookup_defers_the_event_instead_of_dropping_people(
+    store: Store, provider: StubProvider
+) -> None:
+    emails = FlakyEmails()
+    processor = processor_with_lookup(store, provider, emails)
+    record_callback(processor, snapshot(node(member("a"), member("newcomer"))))
+    assert processor.apply_pending() == 0
+    assert store.outbox_items() == []  # nobody told yet: "newcomer" is unknown, not unmapped
+    assert processor.run_once() == 10.0  # backing off: 5 s, then 10 s, ...
+    emails.up = True
+    assert processor.apply_pending() == 1
+    assert ("approver_card", "UA") in outbox(store)
+
+
+def test_a_long_outage_notifies_whoever_is_known_and_reports_the_rest(
+    store: Store, provider: StubProvider
+) -> None:
+    emails = FlakyEmails()
+    processor = processor_with_lookup(store, provider, emails)
+    record_callback(processor, snapshot(node(member("a"), member("newcomer"))))
+    for _ in range(OUTAGE_PATIENCE):
+        assert processor.apply_pending() == 0
+    assert processor.apply_pending() == 1
+    assert ("approver_card", "UA") in outbox(store)
+    audit = [i["text"] for i in store.outbox_items() if i["kind"] == "audit"]
+    assert any("newcomer" in line for line in audit)
+
+
+def test_an_event_that_breaks_the_code_is_skipped_and_leaves_no_half_state(
+    store: Store, provider: StubProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    processor = InboxProcessor(make_service(store, provider), {"test": decode})
+    broken, fine = snapshot(node(member("a")), number="BROKEN"), snapshot(node(member("b")), number="FINE")
+    real_card = cards.approver_card
+
+    def approver_card(snap: Snapshot, *args: object) -> cards.Message:
+        if snap.number == "BROKEN":  # after the applicant card of BROKEN was already queued
+            raise RuntimeError("unforeseen data")
+        return real_card(snap, *args)
+
+    monkeypatch.setattr(cards, "approver_card", approver_card)
+    record_callback(processor, broken)
+    record_callback(processor, fine)
+    assert processor.apply_pending() == 2  # both handled: one skipped, one applied
+    assert store.get_approval(broken.key) is None
+    assert {i["approval_key"] for i in store.outbox_items()} == {fine.key}  # nothing half-queued
+    assert processor.apply_pending() == 0  # the broken one is not retried forever
+
+
+def test_rollback_forgets_uncommitted_changes_and_their_indexes(store: Store) -> None:
+    store.put_approval({"key": "wecom:kept", "final": False, "snapshot": {}, "cards": {}, "approvers": []})
+    store.commit()
+    with store.transaction(commit=False):
+        store.put_approval({"key": "wecom:lost", "final": True, "snapshot": {}, "cards": {}, "approvers": []})
+        store.enqueue({"approval_key": "wecom:lost", "card_key": "wecom:lost|c", "user": "U1", "text": "x"})
+    generation = store.generation
+    store.rollback()
+    assert store.generation == generation + 1
+    assert store.get_approval("wecom:lost") is None and store.outbox_items() == []
+    assert store.get_approval("wecom:kept") is not None
+    store.enqueue({"approval_key": "wecom:kept", "card_key": "wecom:kept|c", "user": "U1", "text": "y"})
+    assert len(store.outbox_items()) == 1

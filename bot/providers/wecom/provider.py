@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.model import Snapshot
 from bot.providers.base import ProviderError
-from bot.providers.wecom.client import WeComClient, WeComError
+from bot.providers.wecom.client import WeComClient, WeComError, WeComRefused
 from bot.providers.wecom.detail import parse_approval_detail, parse_open_approval_data
 from bot.providers.wecom.events import parse_event
 
@@ -37,10 +37,11 @@ class WeComProvider:
         return self.url_template.format(sp_no=snap.number, third_no=snap.number)
 
     def email_of(self, user_id: str) -> str | None:
+        """None when WeCom says there is no such (visible) user; other failures propagate."""
         try:
             profile = self._api().user.get(user_id)
-        except (WeComError, ProviderError):
-            raise
+        except WeComRefused:
+            return None
         return profile.get("email") or profile.get("biz_mail") or None
 
 
