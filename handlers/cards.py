@@ -72,7 +72,7 @@ class _Event:
 
 def applicant_card(snap: Snapshot, names: Names, lang: str, link: str | None) -> Message:
     """The one status card per approval, posted once and then updated in place as the approval moves."""
-    status = _status(snap, lang)
+    status = status_text(snap, lang)
     text = t("applicant.text", lang, **_about(snap, names), status=status)
     blocks = [
         _header(snap, lang),
@@ -104,7 +104,7 @@ def approver_card(snap: Snapshot, approver: str, names: Names, lang: str, link: 
 def cc_card(snap: Snapshot, names: Names, lang: str, link: str | None) -> Message:
     """FYI for CC recipients: that it was submitted while pending, its outcome once final."""
     key = "cc.final" if snap.status.is_final else "cc.submitted"
-    text = t(key, lang, **_about(snap, names), status=_status(snap, lang))
+    text = t(key, lang, **_about(snap, names), status=status_text(snap, lang))
     blocks = [
         _header(snap, lang),
         _section(text),
@@ -118,7 +118,7 @@ def cc_card(snap: Snapshot, names: Names, lang: str, link: str | None) -> Messag
 def cc_outcome_message(snap: Snapshot, names: Names, lang: str, link: str | None) -> Message:
     """A short new message with the outcome for CC recipients whose FYI card was just updated:
     an edit alone notifies nobody."""
-    text = t("cc.final", lang, **_about(snap, names), status=_status(snap, lang))
+    text = t("cc.final", lang, **_about(snap, names), status=status_text(snap, lang))
     return Message(text, (_section(text), *_link_button(link, lang)))
 
 
@@ -126,11 +126,11 @@ def comment_message(snap: Snapshot, comment: Comment, names: Names, lang: str) -
     """Tells the people on an approval that someone commented, quoting the comment."""
     line = t("comment.text", lang, **_about(snap, names, who=comment.user_id))
     attachments = _attachments(len(comment.attachments), lang)
-    content = _user_text(_one_line(comment.content), FALLBACK_SPEECH_LIMIT)
+    content = user_text(one_line(comment.content), FALLBACK_SPEECH_LIMIT)
     text = t("comment.fallback", lang, line=line, content=content, attachments=attachments)
     blocks = [
         _section(_with_speech(line, comment.content, len(comment.attachments), lang)),
-        _context(_date(comment.time)),
+        _context(date_token(comment.time)),
     ]
     return Message(text, tuple(blocks))
 
@@ -162,9 +162,9 @@ def audit_line(snap: Snapshot, names: Names, lang: str) -> str:
 
 def unmapped_notice(snap: Snapshot, user_ids: Sequence[str], lang: str) -> str:
     """Tells admins which provider users have no Slack account mapped, so they can fix [users]."""
-    users = _listing([f"`{_user_text(u, NAME_LIMIT)}`" for u in user_ids], lang)
+    users = _listing([f"`{user_text(u, NAME_LIMIT)}`" for u in user_ids], lang)
     provider = t(f"provider.{snap.provider}", lang)
-    return t("unmapped.notice", lang, provider=provider, users=users, number=_number(snap))
+    return t("unmapped.notice", lang, provider=provider, users=users, number=number_text(snap))
 
 
 # --- text pieces ------------------------------------------------------------------------------------------
@@ -175,11 +175,11 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _clip(text: str, limit: int) -> str:
+def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _user_text(raw: str, limit: int) -> str:
+def user_text(raw: str, limit: int) -> str:
     """User-provided text, escaped and at most `limit` characters, never cut inside an entity like &amp;."""
     escaped = _escape(raw)
     if len(escaped) <= limit:
@@ -191,14 +191,14 @@ def _user_text(raw: str, limit: int) -> str:
     return cut + "…"
 
 
-def _one_line(raw: str) -> str:
+def one_line(raw: str) -> str:
     return " ".join(raw.split())
 
 
-def _who(names: Names, user_id: str) -> str:
+def person_text(names: Names, user_id: str) -> str:
     """A Slack mention as is; any other display name is user text and gets escaped."""
     shown = names(user_id)
-    return shown if _MENTION.fullmatch(shown) else _user_text(shown, NAME_LIMIT)
+    return shown if _MENTION.fullmatch(shown) else user_text(shown, NAME_LIMIT)
 
 
 def _listing(items: Sequence[str], lang: str) -> str:
@@ -208,31 +208,31 @@ def _listing(items: Sequence[str], lang: str) -> str:
     return t("card.more_people", lang, names=shown, count=hidden) if hidden > 0 else shown
 
 
-def _people(names: Names, user_ids: Sequence[str], lang: str) -> str:
-    return _listing([_who(names, u) for u in dict.fromkeys(user_ids)], lang)
+def people_text(names: Names, user_ids: Sequence[str], lang: str) -> str:
+    return _listing([person_text(names, u) for u in dict.fromkeys(user_ids)], lang)
 
 
-def _number(snap: Snapshot) -> str:
-    return _user_text(snap.number, NUMBER_LIMIT)
+def number_text(snap: Snapshot) -> str:
+    return user_text(snap.number, NUMBER_LIMIT)
 
 
 def _about(snap: Snapshot, names: Names, who: str | None = None) -> dict[str, str]:
     """The parameters most sentences share; `who` names the person the sentence is about."""
     about = {
-        "template": _user_text(_one_line(snap.template_name), HEADER_LIMIT),
-        "number": _number(snap),
-        "applicant": _who(names, snap.applicant),
+        "template": user_text(one_line(snap.template_name), HEADER_LIMIT),
+        "number": number_text(snap),
+        "applicant": person_text(names, snap.applicant),
     }
     if who is not None:
-        about["who"] = _who(names, who)
+        about["who"] = person_text(names, who)
     return about
 
 
-def _status(snap: Snapshot, lang: str) -> str:
+def status_text(snap: Snapshot, lang: str) -> str:
     return f"{STATUS_EMOJI[snap.status]} {enum_name(snap.status, lang)}"
 
 
-def _date(ts: int) -> str:
+def date_token(ts: int) -> str:
     """A Slack date token, so each reader sees their own time zone; 0 means "not known" in the model."""
     if ts <= 0:
         return "—"
@@ -247,7 +247,7 @@ def _attachments(count: int, lang: str) -> str:
 def _with_speech(line: str, speech: str, attachments: int, lang: str) -> str:
     """`line`, then the attachment count and the speech or comment quoted below it."""
     line += _attachments(attachments, lang)
-    body = _user_text(speech.strip(), SPEECH_LIMIT)
+    body = user_text(speech.strip(), SPEECH_LIMIT)
     if not body:
         return line
     return "\n".join([line, *(f"> {quoted}" for quoted in body.splitlines())])
@@ -276,19 +276,19 @@ def _context(text: str) -> dict:
 
 
 def _header(snap: Snapshot, lang: str) -> dict:
-    title = _one_line(snap.template_name) or t("card.untitled", lang)
+    title = one_line(snap.template_name) or t("card.untitled", lang)
     return {
         "type": "header",
-        "text": {"type": "plain_text", "text": _clip(title, HEADER_LIMIT), "emoji": True},
+        "text": {"type": "plain_text", "text": clip(title, HEADER_LIMIT), "emoji": True},
     }
 
 
 def _facts(snap: Snapshot, names: Names, lang: str) -> dict:
     facts = {
-        "card.number": _number(snap),
-        "card.status": _status(snap, lang),
-        "card.applicant": _who(names, snap.applicant),
-        "card.submitted_at": _date(snap.apply_time),
+        "card.number": number_text(snap),
+        "card.status": status_text(snap, lang),
+        "card.applicant": person_text(names, snap.applicant),
+        "card.submitted_at": date_token(snap.apply_time),
     }
     return {
         "type": "section",
@@ -299,9 +299,9 @@ def _facts(snap: Snapshot, names: Names, lang: str) -> dict:
 def _details(snap: Snapshot, lang: str) -> list[dict]:
     """The form fields (the first few, values clipped); the summary only when there are no fields,
     since WeCom's summary lines are drawn from the same fields."""
-    lines = [] if snap.fields else [_user_text(s.strip(), VALUE_LIMIT) for s in snap.summary if s.strip()]
+    lines = [] if snap.fields else [user_text(s.strip(), VALUE_LIMIT) for s in snap.summary if s.strip()]
     lines += [
-        f"*{_user_text(_one_line(f.title), TITLE_LIMIT)}*: {_user_text(f.value.strip(), VALUE_LIMIT)}"
+        f"*{user_text(one_line(f.title), TITLE_LIMIT)}*: {user_text(f.value.strip(), VALUE_LIMIT)}"
         for f in snap.fields
     ]
     hidden = len(lines) - MAX_DETAILS
@@ -323,13 +323,13 @@ def _progress(snap: Snapshot, names: Names, lang: str) -> list[str]:
     pending = node.pending_members()
     if node.mode is ApprovalMode.ALL:
         approved, total = node.progress()
-        waiting = t("card.waiting_on", lang, names=_people(names, [m.user_id for m in pending], lang))
+        waiting = t("card.waiting_on", lang, names=people_text(names, [m.user_id for m in pending], lang))
         return [f"{head} — {t('card.progress.all', lang, approved=approved, total=total)}", waiting]
     if node.mode is ApprovalMode.ANY:
-        detail = t("card.progress.any", lang, names=_people(names, [m.user_id for m in pending], lang))
+        detail = t("card.progress.any", lang, names=people_text(names, [m.user_id for m in pending], lang))
     else:
         position = next(i for i, m in enumerate(node.members, 1) if m is pending[0])
-        name = _who(names, pending[0].user_id)
+        name = person_text(names, pending[0].user_id)
         detail = t("card.progress.sequential", lang, position=position, total=len(node.members), name=name)
     return [f"{head} — {detail}"]
 
@@ -345,17 +345,17 @@ def _events(snap: Snapshot) -> list[_Event]:
 
 
 def _event_line(event: _Event, names: Names, lang: str) -> str:
-    who = _who(names, event.user_id)
+    actor = person_text(names, event.user_id)
     if isinstance(event.item, Member):
-        line = t("card.acted", lang, who=who, verb=enum_name(event.item.status, lang))
+        line = t("card.acted", lang, who=actor, verb=enum_name(event.item.status, lang))
         body = _with_speech(line, event.item.speech, len(event.item.media_ids), lang)
     elif isinstance(event.item, Comment):
         body = _with_speech(
-            t("card.commented", lang, who=who), event.item.content, len(event.item.attachments), lang
+            t("card.commented", lang, who=actor), event.item.content, len(event.item.attachments), lang
         )
     else:
-        body = t("card.submitted", lang, who=who)
-    return f"{_date(event.time)} · {body}"
+        body = t("card.submitted", lang, who=actor)
+    return f"{date_token(event.time)} · {body}"
 
 
 def _timeline(snap: Snapshot, names: Names, lang: str) -> list[dict]:
@@ -411,9 +411,9 @@ def _settled(snap: Snapshot, approver: str, names: Names, lang: str) -> tuple[st
     if mine:
         did = max(mine, key=lambda m: m.time)
         line = t("approver.you_did", lang, verb=enum_name(did.status, lang))
-        return line, _with_speech(f"{line} · {_date(did.time)}", did.speech, len(did.media_ids), lang)
+        return line, _with_speech(f"{line} · {date_token(did.time)}", did.speech, len(did.media_ids), lang)
     if snap.status.is_final:
-        reason = t("approver.final", lang, status=_status(snap, lang))
+        reason = t("approver.final", lang, status=status_text(snap, lang))
     else:
         deciders = [
             m.user_id
@@ -422,6 +422,6 @@ def _settled(snap: Snapshot, approver: str, names: Names, lang: str) -> tuple[st
             for m in n.members
             if m.status.is_decided
         ]
-        who = _people(names, deciders, lang)
+        who = people_text(names, deciders, lang)
         reason = t("approver.decided_by", lang, who=who) if deciders else t("approver.moved_on", lang)
     return reason, reason

@@ -1,0 +1,191 @@
+"""The App Home tab: what waits for me and where my own requests stand, at a glance.
+
+A pure function of the approvals, so it can be republished whenever the user opens the tab.
+Slack refuses a view of more than 100 blocks, so each list is capped and says how many it left
+out; every piece of user-provided text goes through the same escaping and clipping as the cards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.i18n import FALLBACK, LANGUAGES, t
+from bot.model import Snapshot
+from handlers.cards import (
+    ACTION_OPEN,
+    HEADER_LIMIT,
+    URL_LIMIT,
+    VALUE_LIMIT,
+    Names,
+    clip,
+    date_token,
+    number_text,
+    one_line,
+    people_text,
+    person_text,
+    status_text,
+    user_text,
+)
+
+ACTION_NEW_REQUEST = "home_new_request"
+ACTION_PICK_TEMPLATE = "home_pick_template"
+ACTION_APPROVE = "approval_approve"
+ACTION_REJECT = "approval_reject"
+
+# Each waiting item takes at most 2 blocks, each request 1: 8 fixed blocks + 2 * 20 + 20 = 68 ≤ 100.
+MAX_WAITING = 20
+MAX_MINE = 20
+MAX_OPTIONS = 100  # static_select limit
+OPTION_TEXT_LIMIT = 75
+OPTION_VALUE_LIMIT = 150
+
+# Strings of the Home tab only; the shared card wording stays in bot.i18n.
+TEXT: dict[str, dict[str, str]] = {
+    "title": {"zh_CN": "审批", "en": "Approvals"},
+    "new_request": {"zh_CN": "发起审批", "en": "New request"},
+    "pick_template": {"zh_CN": "从模板发起…", "en": "New request from template…"},
+    "waiting": {"zh_CN": "待我审批（{count}）", "en": "Waiting for me ({count})"},
+    "mine": {"zh_CN": "我的申请", "en": "My requests"},
+    "waiting_empty": {"zh_CN": "没有需要你审批的申请。", "en": "Nothing is waiting for you."},
+    "mine_empty": {
+        "zh_CN": "你还没有提交过申请——使用 `/approval new` 发起",
+        "en": "You have no requests yet — use `/approval new`",
+    },
+    "more": {
+        "zh_CN": "……另有 {count} 条——使用 `/approval list` 查看",
+        "en": "…and {count} more — use `/approval list`",
+    },
+    "waiting_for": {"zh_CN": "等待 {names}", "en": "waiting for {names}"},
+    "open": {"zh_CN": "打开", "en": "Open"},
+    "approve": {"zh_CN": "同意", "en": "Approve"},
+    "reject": {"zh_CN": "驳回", "en": "Reject"},
+}
+
+
+def build_home_view(
+    *,
+    mine: Sequence[Snapshot],
+    waiting: Sequence[tuple[Snapshot, str | None]],
+    names: Names,
+    lang: str,
+    templates: Sequence[tuple[str, str]] = (),
+) -> dict:
+    """The `home` view for one user: `waiting` pairs an approval whose turn is theirs with its link
+    (None when there is none); `templates` are (alias, name) pairs a request can start from."""
+    newest_waiting = sorted(waiting, key=lambda pair: pair[0].apply_time, reverse=True)
+    newest_mine = sorted(mine, key=lambda snap: snap.apply_time, reverse=True)
+    blocks = [
+        _plain_header(_text("title", lang)),
+        _new_request(templates, lang),
+        {"type": "divider"},
+        _plain_header(_text("waiting", lang, count=len(waiting))),
+    ]
+    for snap, link in newest_waiting[:MAX_WAITING]:
+        blocks += _waiting_item(snap, link, names, lang)
+    blocks += _rest(len(waiting), MAX_WAITING, "waiting_empty", lang)
+    blocks += [{"type": "divider"}, _plain_header(_text("mine", lang))]
+    blocks += [_mine_item(snap, names, lang) for snap in newest_mine[:MAX_MINE]]
+    blocks += _rest(len(mine), MAX_MINE, "mine_empty", lang)
+    return {"type": "home", "blocks": blocks}
+
+
+def _text(key: str, lang: str, **params: object) -> str:
+    entry = TEXT[key]
+    return entry[lang if lang in LANGUAGES else FALLBACK].format(**params)
+
+
+def _plain_header(text: str) -> dict:
+    return {"type": "header", "text": {"type": "plain_text", "text": text, "emoji": True}}
+
+
+def _button(action_id: str, text: str, **extra: str) -> dict:
+    return {"type": "button", "action_id": action_id, "text": {"type": "plain_text", "text": text}, **extra}
+
+
+def _new_request(templates: Sequence[tuple[str, str]], lang: str) -> dict:
+    """The "New request" button, and a menu of templates when there are any to offer.
+
+    Aliases too long for an option value are left out rather than sent cut, which would name no template.
+    """
+    elements = [_button(ACTION_NEW_REQUEST, _text("new_request", lang), style="primary")]
+    options = [
+        {
+            "text": {"type": "plain_text", "text": clip(one_line(name) or alias, OPTION_TEXT_LIMIT)},
+            "value": alias,
+        }
+        for alias, name in templates
+        if 0 < len(alias) <= OPTION_VALUE_LIMIT
+    ][:MAX_OPTIONS]
+    if options:
+        placeholder = {"type": "plain_text", "text": _text("pick_template", lang)}
+        elements.append(
+            {
+                "type": "static_select",
+                "action_id": ACTION_PICK_TEMPLATE,
+                "placeholder": placeholder,
+                "options": options,
+            }
+        )
+    return {"type": "actions", "elements": elements}
+
+
+def _title(snap: Snapshot, lang: str) -> str:
+    template = user_text(one_line(snap.template_name), HEADER_LIMIT) or t("card.untitled", lang)
+    return f"*{template}* · `{number_text(snap)}`"
+
+
+def _preview(snap: Snapshot) -> str:
+    """One line of what is asked: the first summary line, else the first form field."""
+    for line in snap.summary:
+        if line.strip():
+            return user_text(one_line(line), VALUE_LIMIT)
+    if snap.fields:
+        first = snap.fields[0]
+        return user_text(one_line(f"{first.title}: {first.value}"), VALUE_LIMIT)
+    return ""
+
+
+def _waiting_item(snap: Snapshot, link: str | None, names: Names, lang: str) -> list[dict]:
+    """One approval to decide, with where to decide it: its link, buttons for the embedded engine,
+    or a sentence naming the system that holds it."""
+    lines = [
+        _title(snap, lang),
+        f"{t('card.applicant', lang)}: {person_text(names, snap.applicant)} · "
+        f"{t('card.submitted_at', lang)}: {date_token(snap.apply_time)}",
+    ]
+    preview = _preview(snap)
+    if preview:
+        lines.append(preview)
+    section: dict = {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}}
+    if link and len(link) <= URL_LIMIT:
+        section["accessory"] = _button(ACTION_OPEN, _text("open", lang), url=link)
+        return [section]
+    if link is None and snap.provider == "local":
+        decide = [
+            _button(ACTION_APPROVE, _text("approve", lang), value=snap.key, style="primary"),
+            _button(ACTION_REJECT, _text("reject", lang), value=snap.key, style="danger"),
+        ]
+        return [section, {"type": "actions", "elements": decide}]
+    provider = t(f"provider.{snap.provider}", lang)
+    section["text"]["text"] += f"\n_{t('card.act_elsewhere', lang, provider=provider)}_"
+    return [section]
+
+
+def _mine_item(snap: Snapshot, names: Names, lang: str) -> dict:
+    """One of my requests: status, whom it waits on while pending, when I submitted it."""
+    progress = [date_token(snap.apply_time)]
+    waiting_on = snap.waiting_on()
+    if waiting_on:
+        progress.insert(0, _text("waiting_for", lang, names=people_text(names, waiting_on, lang)))
+    text = f"{status_text(snap, lang)} · {_title(snap, lang)}\n{' · '.join(progress)}"
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def _rest(total: int, shown: int, empty_key: str, lang: str) -> list[dict]:
+    """The empty state of a list, or how many items it left out, or nothing."""
+    if total == 0:
+        return [{"type": "section", "text": {"type": "mrkdwn", "text": _text(empty_key, lang)}}]
+    if total > shown:
+        more = _text("more", lang, count=total - shown)
+        return [{"type": "context", "elements": [{"type": "mrkdwn", "text": more}]}]
+    return []
