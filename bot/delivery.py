@@ -69,12 +69,14 @@ class Deliverer(Worker):
         directory: Directory,
         *,
         clock: Callable[[], float] = time.time,
+        render_home: Callable[[str], dict[str, Any]] | None = None,
     ) -> None:
         super().__init__()
         self.store = store
         self.slack = slack
         self.directory = directory
         self.clock = clock
+        self.render_home = render_home  # user -> their App Home view, built when it is published
         self.stats = DeliveryStats()
         self._channel_ready: dict[str, float] = {}
 
@@ -116,6 +118,8 @@ class Deliverer(Worker):
         return max(next_due, 0.05)
 
     def _channel_for(self, item: dict[str, Any]) -> str:
+        if item.get("kind") == "home":  # views.publish: paced apart from the DM
+            return f"home:{item['user']}"
         if item.get("channel"):
             return item["channel"]
         return self.directory.im_channel(item["user"])
@@ -123,7 +127,9 @@ class Deliverer(Worker):
     def _deliver(self, item: dict[str, Any], channel: str) -> None:
         card = self.store.card(item["approval_key"], item["card_key"]) if item.get("card_key") else None
         try:
-            if card:
+            if item.get("kind") == "home":
+                self._publish_home(item)
+            elif card:
                 self._update(item, card)
             else:
                 self._post(item, channel)
@@ -131,6 +137,12 @@ class Deliverer(Worker):
             self._failed(item, exc, channel)
         except Exception as exc:  # network trouble: the post may or may not have landed
             self._retry(item, reason=type(exc).__name__, maybe_posted=True)
+
+    def _publish_home(self, item: dict[str, Any]) -> None:
+        """App Home is rebuilt from the current state, so a queued refresh is never stale."""
+        if self.render_home is not None:
+            self.slack.views_publish(user_id=item["user"], view=self.render_home(item["user"]))
+        self._done(item)
 
     def _update(self, item: dict[str, Any], card: dict[str, str]) -> None:
         self.store.update_outbox(item["id"], in_flight=True)  # a newer version is queued apart, not merged

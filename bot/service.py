@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from bot.codec import snapshot_from_dict, snapshot_to_dict
 from bot.directory import Directory, LookupUnavailable
@@ -49,6 +50,17 @@ class People:
     def name(self, user_id: str) -> str:
         slack_id = self.slack_id(user_id)
         return f"<@{slack_id}>" if slack_id else user_id
+
+
+def _slack_view(snap: Snapshot, people: People) -> dict[str, Any]:
+    """Who the approval concerns, as Slack ids: what App Home, /approval list and status ask."""
+    everyone = [snap.applicant, *snap.all_cc(), *(m.user_id for n in snap.nodes for m in n.members)]
+    return {
+        "applicant": people.slack_id(snap.applicant),
+        "waiting": sorted({s for u in snap.waiting_on() if (s := people.slack_id(u))}),
+        "people": sorted({s for u in everyone if (s := people.slack_id(u))}),
+        "ids": {u: s for u in everyone if (s := people.slack_id(u))},
+    }
 
 
 @dataclass(frozen=True)
@@ -127,7 +139,11 @@ class ApprovalService:
             doc["approvers"] = sorted(
                 set(doc["approvers"]) | {n.recipient for n in plan if n.kind is Kind.APPROVER_CARD}
             )
-            doc.update(snapshot=snapshot_to_dict(snap), final=snap.status.is_final, updated=time.time())
+            slack = _slack_view(snap, people)
+            self._queue_home_refresh({*doc.get("slack", {}).get("waiting", []), *slack["waiting"]}, slack)
+            doc.update(
+                snapshot=snapshot_to_dict(snap), final=snap.status.is_final, updated=time.time(), slack=slack
+            )
             self.store.put_approval(doc)
         status = "urged" if not is_change else ("new" if old is None else "changed")
         log.info("approval applied", extra={"approval": snap.key, "result": status, "queued": queued})
@@ -196,6 +212,53 @@ class ApprovalService:
                 extra={"approval": snap.key, "users": unmapped, "identity": people.identity},
             )
         return queued, unmapped
+
+    def _queue_home_refresh(self, waiting: set[str], slack: dict[str, Any]) -> None:
+        """App Home shows "my requests" and "waiting for me": refresh it for whoever those changed for."""
+        for user in sorted({slack["applicant"], *waiting} - {None}):
+            self.store.enqueue(
+                {
+                    "approval_key": f"home:{user}",
+                    "card_key": f"home:{user}",
+                    "user": user,
+                    "kind": "home",
+                    "text": "",
+                }
+            )
+
+    # queries -------------------------------------------------------------------
+
+    def find(self, number: str, slack_user: str, *, admin: bool = False) -> Snapshot | None:
+        """The approval with this number, if `slack_user` is on it (or is an admin)."""
+        for provider in self.providers:
+            doc = self.store.get_approval(f"{provider}:{number}")
+            if doc and (admin or slack_user in doc.get("slack", {}).get("people", [])):
+                return snapshot_from_dict(doc["snapshot"])
+        return None
+
+    def for_user(self, slack_user: str) -> tuple[list[Snapshot], list[Snapshot], cards.Names]:
+        """(my recent requests, approvals waiting for me), newest first, and names for their people."""
+        mine, waiting, ids = [], [], {}
+        for doc in self.store.recent_approvals():
+            people = doc.get("slack", {})
+            concerned = False
+            if people.get("applicant") == slack_user:
+                mine.append(snapshot_from_dict(doc["snapshot"]))
+                concerned = True
+            if slack_user in people.get("waiting", []):
+                waiting.append(snapshot_from_dict(doc["snapshot"]))
+                concerned = True
+            if concerned:
+                ids.update(people.get("ids", {}))
+        newest = lambda snap: snap.apply_time  # noqa: E731
+
+        def name(user_id: str) -> str:
+            return f"<@{ids[user_id]}>" if user_id in ids else user_id
+
+        return sorted(mine, key=newest, reverse=True), sorted(waiting, key=newest, reverse=True), name
+
+    def link(self, snap: Snapshot) -> str | None:
+        return self.provider(snap.provider).approval_link(snap)
 
     def _queue_audit(self, snap: Snapshot, unmapped: list[str], people: People) -> None:
         channel = self.settings.audit_channel

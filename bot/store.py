@@ -40,6 +40,7 @@ from bot.storage import AtomicJSONStorage
 ARCHIVE_CHUNK = 1000
 DEDUPE_LIMIT = 20_000
 USER_CACHE_TTL = 24 * 3600
+DRAFT_TTL = 7 * 24 * 3600
 
 
 class StoreLockedError(RuntimeError):
@@ -120,6 +121,12 @@ class _Archive:
     def keys(self) -> list[str]:
         return list(self._index)
 
+    def newest(self) -> list[dict[str, Any]]:
+        """The documents of the chunk being filled: the latest finalized approvals."""
+        if not self._sizes:
+            return []
+        return [dict(doc) for doc in self._chunk(self._last_chunk()).table("approvals").all()]
+
     def close(self) -> None:
         for number in list(self._open):
             self._close(number)
@@ -190,6 +197,7 @@ class Store:
         self._dedupe = _Keyed(self._db.table("dedupe"), "key")
         self._users = _Keyed(self._db.table("users"), "key")
         self._meta = _Keyed(self._db.table("meta"), "key")
+        self._drafts = _Keyed(self._db.table("drafts"), "id")
         self._final = {d["key"] for d in self._approvals.all() if d.get("final")}
         queued = sorted(self._outbox.all(), key=lambda d: d["created"])
         self._queued_for: Counter[str] = Counter(item["approval_key"] for item in queued)
@@ -293,6 +301,11 @@ class Store:
     def open_approvals(self) -> list[dict[str, Any]]:
         with self._lock:
             return self._approvals.all()
+
+    def recent_approvals(self) -> list[dict[str, Any]]:
+        """Open approvals and the most recently finalized ones (the newest archive chunk)."""
+        with self._lock:
+            return [*self._approvals.all(), *self.archive.newest()]
 
     def _archive_final(self) -> None:
         """Move approvals that are final and have nothing left to deliver out of the hot table.
@@ -402,6 +415,19 @@ class Store:
     def cache_user(self, key: str, **values: Any) -> None:
         with self._lock:
             self._users.put({"key": key, "at": time.time(), **values})
+
+    # drafts (forms being filled or filed from Slack) ----------------------------------
+
+    def get_draft(self, draft_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            return self._drafts.get(draft_id)
+
+    def put_draft(self, draft: dict[str, Any]) -> None:
+        """Drafts older than DRAFT_TTL are dropped as new ones come: abandoned modals leave no trace."""
+        with self._lock:
+            self._drafts.put(draft)
+            cutoff = time.time() - DRAFT_TTL
+            self._drafts.remove([d["id"] for d in self._drafts.all() if d["created"] < cutoff])
 
     # meta ----------------------------------------------------------------------
 

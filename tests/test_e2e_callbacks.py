@@ -78,6 +78,7 @@ def bot(tmp_path: Path, slack: SlackStandIn, wecom: FakeWeComApi) -> Iterator[Bo
     yield process
     if process.proc and process.proc.poll() is None:
         process.stop()
+    print("".join(process.log))  # shown by pytest only when the test failed
 
 
 def submitted(**overrides: object) -> str:

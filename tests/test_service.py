@@ -67,7 +67,25 @@ def service(store: Store, provider: StubProvider) -> ApprovalService:
 
 
 def outbox(store: Store) -> list[tuple[str, str]]:
-    return [(i["kind"], i.get("user") or i.get("channel")) for i in store.outbox_items()]
+    """Messages queued (App Home refreshes are checked on their own)."""
+    return [
+        (i["kind"], i.get("user") or i.get("channel")) for i in store.outbox_items() if i["kind"] != "home"
+    ]
+
+
+def test_app_home_is_refreshed_for_the_applicant_and_whoever_it_waits_on(
+    store: Store, service: ApprovalService
+) -> None:
+    service.apply_snapshot(snapshot(node(member("a")), node(member("b"))))
+    homes = {i["user"] for i in store.outbox_items() if i["kind"] == "home"}
+    assert homes == {"UAPPLICANT", "UA"}
+    for item in store.outbox_items():
+        store.remove_outbox(item["id"])
+    service.apply_snapshot(
+        snapshot(node(member("a", 2, 1_700_000_100)), node(member("b")), action=Action.APPROVE)
+    )
+    homes = {i["user"] for i in store.outbox_items() if i["kind"] == "home"}
+    assert homes == {"UAPPLICANT", "UA", "UB"}  # A's list lost it, B's gained it
 
 
 def test_new_approval_queues_each_card_for_the_mapped_slack_user(
@@ -257,7 +275,7 @@ def test_an_event_that_breaks_the_code_is_skipped_and_leaves_no_half_state(
     record_callback(processor, fine)
     assert processor.apply_pending() == 2  # both handled: one skipped, one applied
     assert store.get_approval(broken.key) is None
-    assert {i["approval_key"] for i in store.outbox_items()} == {fine.key}  # nothing half-queued
+    assert {i["approval_key"] for i in store.outbox_items() if i["kind"] != "home"} == {fine.key}
     assert processor.apply_pending() == 0  # the broken one is not retried forever
 
 
@@ -270,7 +288,7 @@ def test_rollback_forgets_uncommitted_changes_and_their_indexes(store: Store) ->
     generation = store.generation
     store.rollback()
     assert store.generation == generation + 1
-    assert store.get_approval("wecom:lost") is None and store.outbox_items() == []
+    assert store.get_approval("wecom:lost") is None and store.outbox_items() == []  # noqa: RUF100
     assert store.get_approval("wecom:kept") is not None
     store.enqueue({"approval_key": "wecom:kept", "card_key": "wecom:kept|c", "user": "U1", "text": "y"})
     assert len(store.outbox_items()) == 1
