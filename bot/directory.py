@@ -31,13 +31,16 @@ class Directory:
         slack: WebClient,
         static: Mapping[str, Mapping[str, str]],
         email_lookups: Mapping[str, EmailLookup] | None = None,
+        by_email: Mapping[str, Callable[[str], str | None]] | None = None,
     ) -> None:
-        """`static` is {identity: {slack id: provider id}}, e.g. {"wecom": config.users}."""
+        """`static` is {identity: {slack id: provider id}}, e.g. {"wecom": config.users};
+        `email_lookups` give a provider user's email, `by_email` a provider user id for an email."""
         self._store = store
         self._slack = slack
         self._to_slack = {identity: {v: k for k, v in table.items()} for identity, table in static.items()}
         self._from_slack = {identity: dict(table) for identity, table in static.items()}
         self._email_lookups = dict(email_lookups or {})
+        self._by_email = dict(by_email or {})
 
     def slack_id(self, identity: str, user_id: str) -> str | None:
         """The Slack user for a provider user, or None when there is none.
@@ -58,9 +61,39 @@ class Directory:
         return slack_id
 
     def provider_id(self, identity: str, slack_id: str) -> str | None:
+        """The provider's user id for a Slack user, or None when they have none there.
+
+        `[users]` first, then their Slack email looked up in the provider (cached). Raises
+        LookupUnavailable when either side cannot answer now.
+        """
         if identity == "slack":
             return slack_id
-        return self._from_slack.get(identity, {}).get(slack_id)
+        static = self._from_slack.get(identity, {}).get(slack_id)
+        if static:
+            return static
+        cache_key = f"to:{identity}:{slack_id}"
+        cached = self._store.cached_user(cache_key)
+        if cached is not None:
+            return cached.get("provider_id")
+        by_email = self._by_email.get(identity)
+        provider_id = None
+        if by_email is not None:
+            email = self.slack_email(slack_id)
+            try:
+                provider_id = by_email(email) if email else None
+            except Exception as exc:
+                raise LookupUnavailable(str(exc)) from exc
+        self._store.cache_user(cache_key, provider_id=provider_id)
+        return provider_id
+
+    def slack_email(self, slack_id: str) -> str | None:
+        try:
+            profile = self._slack.users_info(user=slack_id)["user"].get("profile", {})
+        except SlackApiError as exc:
+            if exc.response.get("error") == "user_not_found":
+                return None
+            raise LookupUnavailable(str(exc.response.get("error"))) from exc
+        return profile.get("email") or None
 
     def _lookup(self, identity: str, user_id: str) -> str | None:
         lookup = self._email_lookups.get(identity)

@@ -157,6 +157,86 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "Could not find Slack users for {provider} users {users} (approval {number}): "
         "add them to [users]",
     },
+    # /approval
+    "cmd.usage": {
+        "zh_CN": "用法：`/approval new [模板]` 发起申请 · `/approval list` 我的申请 · "
+        "`/approval status <单号>` 查看进度 · `/approval help`",
+        "en": "Usage: `/approval new [template]` to file a request · `/approval list` your requests · "
+        "`/approval status <number>` to check one · `/approval help`",
+    },
+    "cmd.templates": {"zh_CN": "可用模板：{aliases}", "en": "Templates you can file: {aliases}"},
+    "cmd.no_templates": {
+        "zh_CN": "还没有配置审批模板：请管理员在配置中添加 [wecom.templates] 或 [[local.templates]]。",
+        "en": "No templates are configured yet: "
+        "ask an admin to add [wecom.templates] or [[local.templates]].",
+    },
+    "cmd.unknown_alias": {
+        "zh_CN": "没有名为 `{alias}` 的模板。",
+        "en": "There is no template called `{alias}`.",
+    },
+    "cmd.unknown_sub": {"zh_CN": "不认识的命令 `{sub}`。", "en": "I don't know `{sub}`."},
+    "cmd.list_empty": {
+        "zh_CN": "你还没有申请。用 `/approval new` 发起一个。",
+        "en": "You have no requests yet. Use `/approval new` to file one.",
+    },
+    "cmd.list_header": {"zh_CN": "你最近的申请：", "en": "Your recent requests:"},
+    "cmd.status_usage": {
+        "zh_CN": "用法：`/approval status <单号>`",
+        "en": "Usage: `/approval status <number>`",
+    },
+    "cmd.status_not_found": {
+        "zh_CN": "没有找到你参与的单号为 `{number}` 的审批。",
+        "en": "No approval numbered `{number}` that you are part of.",
+    },
+    "cmd.picker_title": {"zh_CN": "发起申请", "en": "New request"},
+    "cmd.picker_label": {"zh_CN": "选择模板", "en": "Which form?"},
+    "cmd.picker_next": {"zh_CN": "下一步", "en": "Next"},
+    "cmd.loading": {"zh_CN": "正在加载表单…", "en": "Loading the form…"},
+    "cmd.close": {"zh_CN": "关闭", "en": "Close"},
+    "cmd.form_unavailable": {
+        "zh_CN": "无法打开这个表单：{reason}",
+        "en": "This form cannot be opened: {reason}",
+    },
+    # filing from Slack
+    "submit.unmapped": {
+        "zh_CN": "找不到你（<@{user}>）在审批系统中的账号。请让管理员在配置的 [users] 中添加 "
+        '`"{user}" = "<你的企业微信账号>"`，或确认 Slack 与企业微信使用同一个邮箱。',
+        "en": "I can't find your account (<@{user}>) in the approval system. Ask an admin to add "
+        '`"{user}" = "<your WeCom userid>"` under [users], or make sure Slack and WeCom have the same email.',
+    },
+    "submit.person_unmapped": {
+        "zh_CN": "<@{user}> 在审批系统中没有对应账号，无法选为成员。",
+        "en": "<@{user}> has no account in the approval system, so they can't be chosen.",
+    },
+    "submit.unavailable": {
+        "zh_CN": "审批系统暂时无法访问（{error}）。你的草稿已保存，请稍后再试。",
+        "en": "The approval system can't be reached right now ({error}). "
+        "Your draft is kept: try again later.",
+    },
+    "submit.file_unreadable": {
+        "zh_CN": "无法从 Slack 读取附件 {name}。",
+        "en": "The attachment {name} could not be read from Slack.",
+    },
+    "submit.refused": {
+        "zh_CN": "你的申请没有提交成功：{reason}\n草稿已保存，修改后可以重新提交。",
+        "en": "Your request was not filed: {reason}\nYour draft is kept: fix it and submit again.",
+    },
+    "submit.uncertain": {
+        "zh_CN": "审批系统没有及时回应，无法确认申请是否已提交。重新检查前不会重复提交。",
+        "en": "The approval system did not answer in time, "
+        "so I can't tell yet whether your request was filed. "
+        "Nothing will be filed twice: check again and I'll look for it first.",
+    },
+    "submit.edit": {"zh_CN": "修改并重新提交", "en": "Edit and resubmit"},
+    "submit.check": {"zh_CN": "重新检查", "en": "Check again"},
+    "submit.refused_notice": {
+        "zh_CN": "上次提交被拒绝：{reason}",
+        "en": "The last attempt was refused: {reason}",
+    },
+    "submit.gone": {
+        "zh_CN": "这份草稿已不存在或已提交。",
+        "en": "This draft no longer exists or was already filed.",
+    },
 }
 
 _ENUM_PREFIX: dict[type[IntEnum], str] = {

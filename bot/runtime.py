@@ -77,7 +77,8 @@ def build_runtime(config: Config, *, with_bolt: bool = True) -> Runtime:
         "wecom_open": WeComOpenProvider(wecom, config.wecom.approval_url_template),
     }
     email_lookups = {"wecom": wecom_provider.email_of} if wecom is not None else {}
-    directory = Directory(store, slack, {"wecom": config.users}, email_lookups)
+    by_email = {"wecom": wecom_provider.userid_by_email} if wecom is not None else {}
+    directory = Directory(store, slack, {"wecom": config.users}, email_lookups, by_email)
     service = ApprovalService(
         store,
         directory,

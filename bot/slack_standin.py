@@ -9,6 +9,8 @@ lost (the case that double-posts naive bots).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import itertools
 import json
 import re
@@ -18,7 +20,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, urlencode, urlparse
+
+import httpx
 
 
 @dataclass
@@ -53,6 +57,15 @@ class SlackStandIn:
         self.messages: dict[str, list[Posted]] = defaultdict(list)
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.faults: list[Fault] = []
+        self.views: dict[str, dict[str, Any]] = {}  # view id -> {"user", "view"} of open modals
+        self.home: dict[str, dict[str, Any]] = {}  # user -> the App Home view published for them
+        self.responses: list[dict[str, Any]] = []  # what was sent to response_url (slash command replies)
+        self.ephemeral: dict[str, list[dict[str, Any]]] = defaultdict(list)  # user -> chat.postEphemeral
+        self.files: dict[str, tuple[str, bytes, str]] = {}  # file id -> (name, content, mimetype)
+        self._triggers: dict[str, str] = {}  # trigger id -> user who caused it
+        self.events_url = ""
+        self.signing_secret = ""
+        self._ids = itertools.count(1)
         self._server: ThreadingHTTPServer | None = None
 
     # lifecycle -----------------------------------------------------------------
@@ -122,6 +135,151 @@ class SlackStandIn:
         with self._lock:
             return [args for name, args in self.calls if name == method]
 
+    def trigger(self, user: str) -> str:
+        """A trigger_id, as Slack attaches to a command or click by `user` (lets a modal open)."""
+        trigger_id = f"trigger-{next(self._ids)}"
+        with self._lock:
+            self._triggers[trigger_id] = user
+        return trigger_id
+
+    def response_url(self) -> str:
+        return f"{self.api_url.removesuffix('/api/')}/respond/{next(self._ids)}"
+
+    def upload(self, name: str, content: bytes, mimetype: str = "application/octet-stream") -> dict[str, Any]:
+        """A file a user attached: its id goes into a file_input's state; the bot fetches it."""
+        file_id = f"F{next(self._ids):08d}"
+        with self._lock:
+            self.files[file_id] = (name, content, mimetype)
+        return self._file_object(file_id)
+
+    def _file_object(self, file_id: str) -> dict[str, Any]:
+        name, content, mimetype = self.files[file_id]
+        base = self.api_url.removesuffix("/api/")
+        return {
+            "id": file_id,
+            "name": name,
+            "mimetype": mimetype,
+            "size": len(content),
+            "url_private": f"{base}/files/{file_id}/{name}",
+            "url_private_download": f"{base}/files/{file_id}/{name}",
+        }
+
+    def open_view(self, user: str) -> dict[str, Any] | None:
+        """The modal `user` has open now (the newest), with its id."""
+        with self._lock:
+            mine = [dict(v["view"], id=view_id) for view_id, v in self.views.items() if v["user"] == user]
+        return mine[-1] if mine else None
+
+    def close_view(self, view_id: str) -> None:
+        with self._lock:
+            self.views.pop(view_id, None)
+
+    # acting as Slack towards the bot: signed requests to its /slack/events ------------
+
+    def attach(self, events_url: str, signing_secret: str) -> None:
+        """Where the bot listens, and the secret Slack signs requests with."""
+        self.events_url = events_url
+        self.signing_secret = signing_secret
+
+    def _send(self, body: bytes, content_type: str) -> httpx.Response:
+        timestamp = str(int(time.time()))
+        base = b"v0:" + timestamp.encode() + b":" + body
+        signature = "v0=" + hmac.new(self.signing_secret.encode(), base, hashlib.sha256).hexdigest()
+        headers = {
+            "X-Slack-Request-Timestamp": timestamp,
+            "X-Slack-Signature": signature,
+            "Content-Type": content_type,
+        }
+        return httpx.post(self.events_url, content=body, headers=headers, timeout=10)
+
+    def _interaction(self, payload: dict[str, Any]) -> httpx.Response:
+        body = urlencode({"payload": json.dumps(payload)}).encode()
+        return self._send(body, "application/x-www-form-urlencoded")
+
+    def command(self, user: str, text: str, command: str = "/approval") -> httpx.Response:
+        """`user` types `/approval <text>`."""
+        form = {
+            "command": command,
+            "text": text,
+            "user_id": user,
+            "user_name": user,
+            "team_id": self.team,
+            "channel_id": self.dm_channel(user),
+            "api_app_id": "A000STANDIN",
+            "response_url": self.response_url(),
+            "trigger_id": self.trigger(user),
+        }
+        return self._send(urlencode(form).encode(), "application/x-www-form-urlencoded")
+
+    def click(
+        self,
+        user: str,
+        action_id: str,
+        value: str = "",
+        *,
+        in_view: dict[str, Any] | None = None,
+        block_id: str = "",
+        message: Posted | None = None,
+    ) -> httpx.Response:
+        """`user` presses a button (in a modal, on App Home, or on a message)."""
+        payload: dict[str, Any] = {
+            "type": "block_actions",
+            "user": {"id": user},
+            "team": {"id": self.team},
+            "api_app_id": "A000STANDIN",
+            "trigger_id": self.trigger(user),
+            "actions": [
+                {
+                    "type": "button",
+                    "action_id": action_id,
+                    "block_id": block_id,
+                    "value": value,
+                    "action_ts": str(time.time()),
+                }
+            ],
+        }
+        if in_view is not None:
+            payload["view"] = in_view
+            payload["container"] = {"type": "view", "view_id": in_view["id"]}
+        if message is not None:
+            payload["container"] = {
+                "type": "message",
+                "channel_id": message.channel,
+                "message_ts": message.ts,
+            }
+            payload["channel"] = {"id": message.channel}
+            payload["message"] = {"ts": message.ts, "text": message.text, "blocks": message.blocks}
+            payload["response_url"] = self.response_url()
+        return self._interaction(payload)
+
+    def submit(self, user: str, view: dict[str, Any], values: dict[str, Any]) -> httpx.Response:
+        """`user` presses the modal's submit button with `values` (view.state.values shape)."""
+        submitted = dict(view, state={"values": values})
+        payload = {
+            "type": "view_submission",
+            "user": {"id": user},
+            "team": {"id": self.team},
+            "api_app_id": "A000STANDIN",
+            "trigger_id": self.trigger(user),
+            "view": submitted,
+        }
+        response = self._interaction(payload)
+        if response.status_code == 200 and not response.content:
+            self.close_view(view["id"])  # a plain ack closes the modal
+        return response
+
+    def open_home(self, user: str) -> httpx.Response:
+        event = {"type": "app_home_opened", "user": user, "tab": "home", "channel": self.dm_channel(user)}
+        body = {
+            "type": "event_callback",
+            "team_id": self.team,
+            "api_app_id": "A000STANDIN",
+            "event": event,
+            "event_id": f"Ev{next(self._ids):08d}",
+            "event_time": int(time.time()),
+        }
+        return self._send(json.dumps(body).encode(), "application/json")
+
     def fail(self, method: str, kind: str, times: int = 1, retry_after: int = 1) -> None:
         with self._lock:
             self.faults.append(Fault(method, kind, times, retry_after))
@@ -130,6 +288,9 @@ class SlackStandIn:
 
     def _handle(self, request: BaseHTTPRequestHandler) -> None:
         url = urlparse(request.path)
+        if url.path.startswith("/files/"):
+            self._serve_file(request, url.path.split("/")[2])
+            return
         method = url.path.rsplit("/", 1)[-1]
         args = {k: v[0] for k, v in parse_qs(url.query).items()}
         length = int(request.headers.get("Content-Length") or 0)
@@ -144,6 +305,11 @@ class SlackStandIn:
             fault = next((f for f in self.faults if f.method == method and f.times > 0), None)
             if fault is not None:
                 fault.times -= 1
+        if url.path.startswith("/respond/"):
+            with self._lock:
+                self.responses.append(args)
+            self._reply(request, {"ok": True})
+            return
         if fault is not None and fault.kind == "ratelimit":
             self._reply(
                 request,
@@ -162,6 +328,25 @@ class SlackStandIn:
             request.connection.shutdown(2)
             return
         self._reply(request, result)
+
+    def _serve_file(self, request: BaseHTTPRequestHandler, file_id: str) -> None:
+        """url_private: only with the bot token, as in Slack."""
+        if not (request.headers.get("Authorization") or "").startswith("Bearer xoxb-"):
+            request.send_response(302)
+            request.send_header("Location", "/login")
+            request.end_headers()
+            return
+        with self._lock:
+            found = self.files.get(file_id)
+        if found is None:
+            request.send_response(404)
+            request.end_headers()
+            return
+        request.send_response(200)
+        request.send_header("Content-Type", found[2])
+        request.send_header("Content-Length", str(len(found[1])))
+        request.end_headers()
+        request.wfile.write(found[1])
 
     @staticmethod
     def _reply(
@@ -237,6 +422,48 @@ class SlackStandIn:
             if profile.get("email") == args.get("email"):
                 return {"ok": True, "user": {"id": user_id, "tz": profile.get("tz", "Asia/Shanghai")}}
         return {"ok": False, "error": "users_not_found"}
+
+    def _api_views_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            user = self._triggers.pop(str(args.get("trigger_id", "")), None)
+        if user is None:
+            return {"ok": False, "error": "expired_trigger_id"}
+        view = self._json_arg(args, "view")
+        view_id = f"V{next(self._ids):08d}"
+        with self._lock:
+            self.views[view_id] = {"user": user, "view": view}
+        return {"ok": True, "view": dict(view, id=view_id)}
+
+    def _api_views_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        view_id = str(args.get("view_id", ""))
+        with self._lock:
+            if view_id not in self.views:
+                return {"ok": False, "error": "not_found"}
+            self.views[view_id]["view"] = self._json_arg(args, "view")
+            view = self.views[view_id]["view"]
+        return {"ok": True, "view": dict(view, id=view_id)}
+
+    def _api_views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
+        user = str(args.get("user_id", ""))
+        if user not in self.users:
+            return {"ok": False, "error": "user_not_found"}
+        with self._lock:
+            self.home[user] = self._json_arg(args, "view")
+        return {"ok": True, "view": self.home[user]}
+
+    def _api_files_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        file_id = str(args.get("file", ""))
+        if file_id not in self.files:
+            return {"ok": False, "error": "file_not_found"}
+        return {"ok": True, "file": self._file_object(file_id)}
+
+    def _api_chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
+        user = str(args.get("user", ""))
+        with self._lock:
+            self.ephemeral[user].append(
+                {"text": args.get("text", ""), "blocks": self._json_arg(args, "blocks")}
+            )
+        return {"ok": True, "message_ts": f"{int(time.time())}.{next(self._ts):06d}"}
 
     def _api_users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         profile = self.users.get(args.get("user", ""))

@@ -44,6 +44,13 @@ class WeComProvider:
             return None
         return profile.get("email") or profile.get("biz_mail") or None
 
+    def userid_by_email(self, email: str) -> str | None:
+        """None when no WeCom member has that email; other failures propagate."""
+        try:
+            return self._api().user.get_userid_by_email(email)
+        except WeComRefused:
+            return None
+
 
 class WeComOpenProvider(WeComProvider):
     """Approvals launched from the bot's own pages (thirdNo), read with getopenapprovaldata."""
