@@ -10,6 +10,8 @@
 Tests own the dicts (`approvals`, `open_approvals`, `templates`, `users`, `media`) and may set them
 at any time; the fake only adds to them (applyevent, create_template, media/upload). Lookups of
 something absent answer 301025 (approvals, templates) or 60111 (users), as WeCom's "not found".
+JS-SDK tickets (get_jsapi_ticket, ticket/get?type=agent_config) are fresh on every call; the last
+of each kind is in `js_tickets`.
 """
 
 from __future__ import annotations
@@ -80,6 +82,8 @@ class FakeWeComApi:
         self.templates: dict[str, JSON] = {}  # template_id → the oa/gettemplatedetail reply
         self.users: dict[str, JSON] = {}  # userid → the user/get reply; "email"/"biz_mail" find them
         self.media: dict[str, tuple[str, bytes]] = {}  # media_id → (filename, content)
+        self.ticket_lifetime = 7200  # expires_in of the JS-SDK tickets
+        self.js_tickets: dict[str, str] = {}  # "corp" / "agent_config" → the last JS-SDK ticket issued
         self._lock = threading.Lock()
         self._calls: list[Call] = []
         self._tokens: dict[str, int] = {}  # issued token → 0 if good, else the errcode it now gets
@@ -99,6 +103,8 @@ class FakeWeComApi:
             ("GET", "user/get"): self._user_get,
             ("POST", "user/get_userid_by_email"): self._get_userid_by_email,
             ("POST", "media/upload"): self._media_upload,
+            ("GET", "get_jsapi_ticket"): self._get_jsapi_ticket,
+            ("GET", "ticket/get"): self._ticket_get,
         }
 
     # -- life cycle ------------------------------------------------------------------------------------
@@ -313,6 +319,20 @@ class FakeWeComApi:
         media_id = f"fake-media-{next(self._serial)}"
         self.media[media_id] = body
         return {"type": query.get("type", "file"), "media_id": media_id, "created_at": str(int(time.time()))}
+
+    def _get_jsapi_ticket(self, _query: dict[str, str], _body: Any) -> JSON:
+        return self._issue_js_ticket("corp")
+
+    def _ticket_get(self, query: dict[str, str], _body: Any) -> JSON:
+        if query.get("type") != "agent_config":
+            raise _Reply(40058, "invalid type")
+        return self._issue_js_ticket("agent_config")
+
+    def _issue_js_ticket(self, kind: str) -> JSON:
+        ticket = f"fake-{kind}-ticket-{secrets.token_hex(8)}"
+        with self._lock:
+            self.js_tickets[kind] = ticket
+        return {"ticket": ticket, "expires_in": self.ticket_lifetime}
 
 
 class _Server(ThreadingHTTPServer):

@@ -211,6 +211,9 @@ _GET_OPEN_APPROVAL_DATA = _Endpoint("corp/getopenapprovaldata")
 _GET_USER = _Endpoint("user/get", "GET")
 _GET_USERID_BY_EMAIL = _Endpoint("user/get_userid_by_email")
 _UPLOAD_MEDIA = _Endpoint("media/upload")
+# JS-SDK tickets: https://developer.work.weixin.qq.com/document/path/96909 (获取企业/应用 jsapi_ticket)
+_GET_CORP_JSAPI_TICKET = _Endpoint("get_jsapi_ticket", "GET")
+_GET_AGENT_JSAPI_TICKET = _Endpoint("ticket/get", "GET")
 
 
 class _RedactingFilter(logging.Filter):
@@ -259,6 +262,7 @@ class WeComClient:
         self.corp = CorpApi(self)
         self.user = UserApi(self)
         self.media = MediaApi(self)
+        self.ticket = TicketApi(self)
 
     def token_state(self) -> dict[str, Any]:
         """For /healthz: whether a token is held and for how long; never the token itself."""
@@ -441,3 +445,26 @@ class MediaApi(_Group):
         return str(
             self._client._call(_UPLOAD_MEDIA, params={"type": media_type}, files=files, field="media_id")
         )
+
+
+class TicketApi(_Group):
+    """JS-SDK tickets, which sign a page's wx.config (corp) and wx.agentConfig (app).
+
+    Each call fetches a fresh ticket: WeCom allows 400 fetches an hour per corp and 100 per app,
+    so callers cache them (bot/providers/wecom/jssdk.py) for their lifetime, normally 7200 s.
+    """
+
+    def corp_jsapi_ticket(self) -> tuple[str, float]:
+        """(ticket, expires_in seconds) of the corp, for wx.config."""
+        return self._ticket(_GET_CORP_JSAPI_TICKET, {})
+
+    def agent_jsapi_ticket(self) -> tuple[str, float]:
+        """(ticket, expires_in seconds) of this app, for wx.agentConfig."""
+        return self._ticket(_GET_AGENT_JSAPI_TICKET, {"type": "agent_config"})
+
+    def _ticket(self, endpoint: _Endpoint, params: dict[str, str]) -> tuple[str, float]:
+        body = self._client._call(endpoint, params=params)
+        try:
+            return str(body["ticket"]), float(body["expires_in"])
+        except (KeyError, TypeError, ValueError):
+            raise WeComUnavailable(BUSY, endpoint.path, "WeCom's ticket reply is incomplete") from None

@@ -1,0 +1,297 @@
+"""GET /wecom/launch/<third_no>?sig=…[&view=1]: the page that opens an approval in WeCom's engine.
+
+A self-built app files an approval of its approval engine only from a web page inside the WeCom
+client: wx.config (the corp) and wx.agentConfig (the app) are signed for the page's own URL, then
+wx.invoke('thirdPartyOpenPage') opens WeCom's form ("10001") or the filed approval ("10002").
+The bot sends people a link signed with `launch_link`; this page checks it, signs the JS-SDK
+configs and lets the client do the rest. GET changes nothing here: WeCom files the approval
+and its callback tells the bot.
+
+Spec: https://developer.work.weixin.qq.com/document/path/14584 (审批流程引擎) and the JS-SDK
+sources cited in bot/providers/wecom/jssdk.py. The page's domain must be a trusted domain of the app.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import html
+import json
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, quote
+
+from bot.providers.wecom.client import WeComError
+from bot.providers.wecom.jssdk import JsSdkSigner
+from handlers.wecom_callback import Reply
+
+log = logging.getLogger(__name__)
+
+PREFIX = "/wecom/launch/"
+LAUNCH, VIEW = "10001", "10002"  # thirdPartyOpenPage oaType: file an approval, show a filed one
+SCRIPTS = (  # the only external assets: WeCom's JS-SDK (wx.config) and its agentConfig extension
+    "https://res.wx.qq.com/open/js/jweixin-1.2.0.js",
+    "https://open.work.weixin.qq.com/wwopen/js/jwxwork-1.0.0.js",
+)
+_HTML = "text/html; charset=utf-8"
+_HEADERS = [
+    ("Cache-Control", "no-store"),  # the signatures are for this moment and this URL
+    # the URL carries the link signature: the script hosts need not see it
+    ("Referrer-Policy", "no-referrer"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Allow", "GET"),  # GET shows a page and changes nothing; there is nothing to POST
+]
+
+
+def _text(zh_cn: str, en: str) -> dict[str, str]:
+    return {"zh_CN": zh_cn, "en": en}
+
+
+# What people read, in both languages: the page cannot know which one the reader prefers.
+_TEXTS = {
+    "connecting": _text("正在连接企业微信…", "Connecting to WeCom…"),
+    "opening": _text("正在打开审批…", "Opening the approval…"),
+    "done": _text("审批页面已打开，可以关闭此页。", "The approval page was opened; you can close this page."),
+    "outside": _text("请在企业微信中打开此链接。", "Open this link in WeCom (企业微信)."),
+    "failed": _text("企业微信未能打开审批：", "WeCom could not open the approval:"),
+    "noscript": _text("此页面需要 JavaScript。", "This page needs JavaScript."),
+    "number": _text("审批编号", "Number"),
+    "launch": _text("发起审批", "Launch the approval"),
+    "view": _text("查看审批", "View the approval"),
+    "forbidden": _text(
+        "此链接无效或不完整，请从 Slack 重新打开。",
+        "This link is not valid or not complete: open it again from Slack.",
+    ),
+    "not_found": _text("找不到这个审批申请。", "This approval request does not exist."),
+    "unavailable": _text(
+        "暂时无法准备此页面，请稍后再试。", "This page cannot be prepared right now; try again later."
+    ),
+    "method": _text("只支持 GET 请求。", "Only GET requests are supported."),
+}
+# The engine's errors (spec, 错误说明), recognised by their text in the callback's err_msg.
+_ERRORS = [
+    {"match": match, **_text(zh_cn, en)}
+    for match, zh_cn, en in (
+        (
+            "已存在相同的审批编号",
+            "此申请已发起过（审批编号重复）。",
+            "This request was already launched (duplicate number).",
+        ),
+        ("审批申请不存在", "审批申请不存在。", "Approval not found."),
+        (
+            "审批模板ID不正确",
+            "审批模板 ID 不正确：请管理员检查 [wecom.open_templates]。",
+            "The template id is wrong: ask your admin to check [wecom.open_templates].",
+        ),
+        (
+            "应用ID不正确",
+            "应用 ID 不正确：请管理员检查 wecom.agent_id。",
+            "The app id is wrong: ask your admin to check wecom.agent_id.",
+        ),
+    )
+]
+
+_SCRIPT_TEXTS = ("opening", "done", "outside", "failed")  # what the script may show, besides _ERRORS
+
+# ES5 and textContent only: WeCom's webviews vary, and nothing from data or WeCom becomes markup.
+_SCRIPT = """(function () {
+  "use strict";
+  var data = JSON.parse(document.getElementById("launch-data").textContent);
+  var status = document.getElementById("status");
+  var button = document.getElementById("launch");
+  function show(text, detail) {
+    var lines = [text.zh_CN, text.en];
+    if (detail) { lines.push(detail); }
+    status.textContent = "";
+    for (var i = 0; i < lines.length; i++) {
+      var line = document.createElement("span");
+      line.textContent = lines[i];
+      status.appendChild(line);
+    }
+  }
+  function messageOf(res) { return (res && (res.err_msg || res.errMsg)) || ""; }
+  function outside(res) { button.disabled = true; show(data.texts.outside, messageOf(res)); }
+  function explain(message) {
+    for (var i = 0; i < data.errors.length; i++) {
+      if (message.indexOf(data.errors[i].match) !== -1) { show(data.errors[i]); return; }
+    }
+    show(data.texts.failed, message);
+  }
+  function launch() {
+    button.disabled = true;
+    show(data.texts.opening);
+    wx.invoke("thirdPartyOpenPage", data.invoke, function (res) {
+      var message = messageOf(res);
+      button.disabled = false;
+      if (message.indexOf(":ok") !== -1) { show(data.texts.done); } else { explain(message); }
+    });
+  }
+  if (typeof wx === "undefined" || typeof wx.agentConfig !== "function"
+      || !/wxwork/i.test(navigator.userAgent)) {
+    outside();
+    return;
+  }
+  button.onclick = launch;
+  wx.config(data.config);
+  wx.error(outside);
+  wx.ready(function () {
+    var agent = data.agentConfig;
+    agent.success = launch;
+    agent.fail = outside;
+    wx.agentConfig(agent);
+  });
+}());
+"""
+
+_STYLE = """body{margin:0;font:16px/1.5 -apple-system,"PingFang SC","Microsoft YaHei",sans-serif;color:#222}
+main{max-width:36em;margin:0 auto;padding:1em}h1{font-size:1.3em;margin:.2em 0 .6em;overflow-wrap:anywhere}
+dl{margin:0 0 1em}dt{color:#666;font-size:.9em}dd{margin:0 0 .6em;overflow-wrap:anywhere}
+#status span{display:block}#status span+span+span{color:#666;font-size:.9em;overflow-wrap:anywhere}
+button{width:100%;padding:.8em;font-size:1em;border:0;border-radius:6px;background:#07c160;color:#fff}
+button:disabled{background:#9ed8b5}"""
+
+
+@dataclass(frozen=True)
+class LaunchDraft:
+    """An approval the bot prepared and WeCom's engine should file under `third_no`."""
+
+    third_no: str
+    template_id: str  # OpenTemplateId
+    fields: tuple[tuple[str, str, str], ...]  # (title, "text"|"link", value) -> extData.fieldList
+    title: str  # shown on the page
+
+
+def link_signature(third_no: str, secret: bytes) -> str:
+    """HMAC-SHA256 of the thirdNo, hex: a link opens only the approval it was made for."""
+    return hmac.new(secret, third_no.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def verify_link(third_no: str, signature: str, secret: bytes) -> bool:
+    """Whether `signature` is the link signature of `third_no`, compared in constant time."""
+    return hmac.compare_digest(signature.encode("utf-8"), link_signature(third_no, secret).encode())
+
+
+def _launch_path(third_no: str) -> str:
+    """The one spelling of a launch path, shared by the link and the URL the page signs."""
+    return PREFIX + quote(third_no, safe="")
+
+
+def launch_link(public_url: str, third_no: str, secret: bytes, *, view: bool = False) -> str:
+    """The signed URL of the page that launches (or, with view, shows) the approval `third_no`."""
+    query = f"sig={link_signature(third_no, secret)}" + ("&view=1" if view else "")
+    return f"{public_url.rstrip('/')}{_launch_path(third_no)}?{query}"
+
+
+def _script_json(value: Any) -> str:
+    """JSON safe inside <script>: no "<", ">" or "&" survive, so "</script>" cannot close the tag."""
+    text = json.dumps(value, ensure_ascii=False)
+    for char in "<>&\u2028\u2029":
+        text = text.replace(char, f"\\u{ord(char):04x}")
+    return text
+
+
+def _both(text: dict[str, str], separator: str = " / ") -> str:
+    """Both languages of a text, as markup."""
+    zh_cn, en = html.escape(text["zh_CN"]), html.escape(text["en"])
+    return f'<span lang="zh-CN">{zh_cn}</span>{separator}<span lang="en">{en}</span>'
+
+
+def _document(title: str, body: str) -> bytes:
+    return (
+        '<!DOCTYPE html>\n<html lang="zh-CN">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{html.escape(title)}</title>\n<style>{_STYLE}</style>\n</head>\n"
+        f"<body>\n<main>\n{body}\n</main>\n</body>\n</html>\n"
+    ).encode()
+
+
+def _notice(status: str, key: str, detail: dict[str, str] | None = None) -> Reply:
+    """A page that only says something, e.g. why there is no approval to open."""
+    body = f"<h1>{_both(_TEXTS[key], '<br>')}</h1>"
+    if detail:
+        body += f"\n<p>{_both(detail, '<br>')}</p>"
+    return Reply(status, _document(_TEXTS[key]["en"], body), _HTML)
+
+
+class LaunchPage:
+    """A WSGI app for PREFIX. `public_url` is the bot's address as browsers see it (server.public_url)."""
+
+    def __init__(
+        self,
+        lookup: Callable[[str], LaunchDraft | None],
+        signer: JsSdkSigner,
+        link_secret: bytes,
+        public_url: str,
+    ) -> None:
+        self.lookup = lookup
+        self.signer = signer
+        self.link_secret = link_secret
+        self.public_url = public_url.rstrip("/")
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        reply = self.handle(environ)
+        headers = [("Content-Type", reply.content_type), ("Content-Length", str(len(reply.body))), *_HEADERS]
+        start_response(reply.status, headers)
+        return [reply.body]
+
+    def handle(self, environ: dict[str, Any]) -> Reply:
+        if environ.get("REQUEST_METHOD", "GET") != "GET":
+            return _notice("405 Method Not Allowed", "method")
+        third_no = _third_no(environ.get("PATH_INFO", ""))
+        query = parse_qs(environ.get("QUERY_STRING", ""))
+        # The signature is checked before the lookup: a forged link learns nothing, not even existence.
+        if third_no is None or not verify_link(third_no, query.get("sig", [""])[0], self.link_secret):
+            log.warning(
+                "launch page: bad or missing link signature", extra={"path": environ.get("PATH_INFO")}
+            )
+            return _notice("403 Forbidden", "forbidden")
+        draft = self.lookup(third_no)
+        if draft is None:
+            return _notice("404 Not Found", "not_found")
+        url = f"{self.public_url}{_launch_path(third_no)}?{environ.get('QUERY_STRING', '')}"
+        try:
+            config = self.signer.page_config(url)
+        except WeComError as exc:
+            log.warning("launch page: no JS-SDK ticket", extra={"third_no": third_no, "error": exc.message})
+            return _notice("503 Service Unavailable", "unavailable", _text(exc.message_zh, exc.message))
+        view = query.get("view", [""])[0] == "1"
+        return Reply("200 OK", _document(draft.title, _launch_body(draft, config, view)), _HTML)
+
+
+def _third_no(path: str) -> str | None:
+    """The thirdNo in a WSGI PATH_INFO (URL-decoded bytes as latin-1), or None if the path is not ours."""
+    if not path.startswith(PREFIX):
+        return None
+    try:
+        third_no = path[len(PREFIX) :].encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return None
+    return third_no or None
+
+
+def _launch_body(draft: LaunchDraft, config: dict[str, dict[str, Any]], view: bool) -> str:
+    """The page: what is being launched, a status line, the button, and the data the script needs."""
+    data = {
+        **config,
+        "invoke": {
+            "oaType": VIEW if view else LAUNCH,
+            "templateId": draft.template_id,
+            "thirdNo": draft.third_no,
+            "extData": {"fieldList": [{"title": t, "type": k, "value": v} for t, k, v in draft.fields]},
+        },
+        "texts": {key: _TEXTS[key] for key in _SCRIPT_TEXTS},
+        "errors": _ERRORS,
+    }
+    fields = "".join(f"<dt>{html.escape(t)}</dt><dd>{html.escape(v)}</dd>" for t, _, v in draft.fields)
+    number = f"<dt>{_both(_TEXTS['number'])}</dt><dd>{html.escape(draft.third_no)}</dd>"
+    scripts = "".join(f'<script src="{src}"></script>\n' for src in SCRIPTS)
+    return (
+        f"<h1>{html.escape(draft.title)}</h1>\n<dl>{number}{fields}</dl>\n"
+        f'<p id="status" role="status" aria-live="polite">{_both(_TEXTS["connecting"], "")}</p>\n'
+        f"<noscript><p>{_both(_TEXTS['noscript'])}</p></noscript>\n"
+        f'<button id="launch" type="button" disabled>{_both(_TEXTS["view" if view else "launch"])}</button>\n'
+        f'{scripts}<script type="application/json" id="launch-data">{_script_json(data)}</script>\n'
+        f"<script>\n{_SCRIPT}</script>"
+    )
