@@ -4,7 +4,7 @@ service, workers and the bolt app. `serve`, `sweep` and the tests all use it."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import App
@@ -14,12 +14,13 @@ from bot.config import Config
 from bot.delivery import Deliverer
 from bot.directory import Directory
 from bot.processor import InboxProcessor
-from bot.providers.base import Provider
-from bot.providers.wecom.client import WeComClient
-from bot.providers.wecom.provider import WeComOpenProvider, WeComProvider, decode_callback
+from bot.providers.setup import ProviderSetup
+from bot.providers.wecom.setup import setup as wecom_setup
 from bot.service import ApprovalService, ServiceSettings
 from bot.store import Store
-from handlers import register_all
+from bot.submit import Submissions
+from handlers.home import build_home_view
+from handlers.listeners import register_all
 
 log = logging.getLogger(__name__)
 
@@ -33,9 +34,9 @@ class Runtime:
     service: ApprovalService
     processor: InboxProcessor
     deliverer: Deliverer
-    wecom: WeComClient | None = None
+    submissions: Submissions
+    parts: ProviderSetup
     bolt: App | None = None
-    extras: dict[str, Any] = field(default_factory=dict)
 
     def start(self) -> None:
         """Replay what was acknowledged but not applied, then run the workers."""
@@ -46,48 +47,47 @@ class Runtime:
         """Let the workers finish what they hold, then close the store cleanly."""
         self.processor.stop()
         self.deliverer.stop()
-        if self.wecom is not None:
-            self.wecom.close()
+        self.parts.close()
         self.store.close()
 
+    def render_home(self, user: str) -> dict[str, Any]:
+        """The App Home of `user`, from the current state."""
+        mine, waiting, names = self.service.for_user(user)
+        return build_home_view(
+            mine=mine,
+            waiting=[(snap, self.service.link(snap)) for snap in waiting],
+            names=names,
+            lang=self.config.slack.language,
+            templates=[(alias, alias) for alias in self.submissions.aliases()],
+        )
+
+    def routes(self) -> dict[str, Any]:
+        """The HTTP routes the providers serve (paths, or prefixes ending in '/')."""
+        return self.parts.routes(self)
+
     def health(self) -> dict[str, Any]:
-        providers: dict[str, Any] = {}
-        if self.wecom is not None:
-            providers["wecom"] = {"token": self.wecom.token_state()}
         return {
             "status": "ok",
             "outbox_backlog": self.deliverer.backlog(),
             "inbox_applied_seq": self.processor.applied_seq,
             "delivery": vars(self.deliverer.stats),
-            "providers": providers,
+            "providers": self.parts.health(),
         }
 
 
 def build_runtime(config: Config, *, with_bolt: bool = True) -> Runtime:
     store = Store(config.store_path)
     slack = WebClient(token=config.slack.bot_token or None, base_url=config.slack.api_url, retry_handlers=[])
-    wecom = (
-        WeComClient(config.wecom.corp_id, config.wecom.secret, api_base=config.wecom.api_base)
-        if config.wecom.api_enabled
-        else None
-    )
-    wecom_provider = WeComProvider(wecom, config.wecom.approval_url_template)
-    providers: dict[str, Provider] = {
-        "wecom": wecom_provider,
-        "wecom_open": WeComOpenProvider(wecom, config.wecom.approval_url_template),
-    }
-    email_lookups = {"wecom": wecom_provider.email_of} if wecom is not None else {}
-    by_email = {"wecom": wecom_provider.userid_by_email} if wecom is not None else {}
-    directory = Directory(store, slack, {"wecom": config.users}, email_lookups, by_email)
-    service = ApprovalService(
-        store,
-        directory,
-        providers,
-        ServiceSettings(language=config.slack.language, audit_channel=config.slack.audit_channel),
-    )
+    parts = wecom_setup(config, store)
+    directory = Directory(store, slack, parts.static_users, parts.emails, parts.by_email)
+    settings = ServiceSettings(language=config.slack.language, audit_channel=config.slack.audit_channel)
+    service = ApprovalService(store, directory, parts.providers, settings)
+    catalog = {alias: entry for alias, entry in parts.catalog.items() if entry.provider in parts.filers}
+    submissions = Submissions(store, service, directory, slack, parts.filers, catalog, config.slack.language)
     deliverer = Deliverer(store, slack, directory)
-    processor = InboxProcessor(service, {"wecom": decode_callback}, on_queued=deliverer.wake)
-    runtime = Runtime(config, store, slack, directory, service, processor, deliverer, wecom)
+    processor = InboxProcessor(service, parts.decoders, on_queued=deliverer.wake)
+    runtime = Runtime(config, store, slack, directory, service, processor, deliverer, submissions, parts)
+    deliverer.render_home = runtime.render_home
     if with_bolt:
         runtime.bolt = build_bolt_app(config, slack, runtime)
     return runtime

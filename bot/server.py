@@ -17,10 +17,8 @@ from typing import Any
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from waitress.server import create_server
 
-from bot.providers.wecom.crypto import WeComCrypto
 from bot.runtime import Runtime
 from bot.worker import Worker
-from handlers.wecom_callback import WeComCallback
 
 log = logging.getLogger(__name__)
 
@@ -38,23 +36,16 @@ def _json(status: str, payload: Any) -> WSGIApp:
 
 
 def build_wsgi_app(runtime: Runtime) -> WSGIApp:
-    routes: dict[str, WSGIApp] = {}
+    routes: dict[str, WSGIApp] = dict(runtime.routes())
     if runtime.bolt is not None and not runtime.config.slack.app_token:
         routes["/slack/events"] = SlackRequestHandler(runtime.bolt, path="/slack/events")
-    wecom = runtime.config.wecom
-    if wecom.callbacks_enabled:
-        routes["/wecom/callback"] = WeComCallback(
-            WeComCrypto(wecom.token, wecom.encoding_aes_key, wecom.corp_id),
-            runtime.processor.record,
-            max_skew=runtime.config.server.callback_max_skew_seconds,
-            max_body=runtime.config.server.max_body_bytes,
-        )
+    prefixes = [path for path in routes if path.endswith("/")]
 
     def app(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if path == "/healthz":
             return _json("200 OK", runtime.health())(environ, start_response)
-        route = routes.get(path)
+        route = routes.get(path) or next((routes[p] for p in prefixes if path.startswith(p)), None)
         if route is None:
             return _json("404 Not Found", {"error": "not found"})(environ, start_response)
         try:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import secrets
 import threading
 import time
 import uuid
@@ -421,6 +422,21 @@ class Store:
     def get_draft(self, draft_id: str) -> dict[str, Any] | None:
         with self._lock:
             return self._drafts.get(draft_id)
+
+    def draft_filed_as(self, number: str) -> dict[str, Any] | None:
+        """The draft that was filed under `number` (drafts are few: they expire)."""
+        with self._lock:
+            return next((d for d in self._drafts.all() if d.get("number") == number), None)
+
+    def secret(self, name: str) -> bytes:
+        """A random secret made once and kept in the store (e.g. to sign links when none is configured)."""
+        with self._lock:
+            value = self.meta(f"secret:{name}")
+            if value is None:
+                value = secrets.token_hex(32)
+                with self.transaction():
+                    self.set_meta(f"secret:{name}", value)
+            return bytes.fromhex(value)
 
     def put_draft(self, draft: dict[str, Any]) -> None:
         """Drafts older than DRAFT_TTL are dropped as new ones come: abandoned modals leave no trace."""

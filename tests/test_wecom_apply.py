@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.forms import Control, DateSpan, FilledForm, Option, Template, UploadedFile
-from bot.providers.wecom.apply import ApproverNode, build_apply_request, summary_lines
+from bot.providers.wecom.apply import ApproverNode, _day_weights, build_apply_request, summary_lines
 
 FIXTURES = Path(__file__).parent / "fixtures" / "wecom" / "apply"
 TEMPLATE_ID = "3Tka1eD6v6JfzhDMqPd3aMkFdxqtJMc2ZRioeFXkaaa"
@@ -688,11 +688,27 @@ def files_in(filled: FilledForm) -> int:
     return count(filled.template.controls, filled.answers)
 
 
+def long_overtime(filled: FilledForm) -> bool:
+    """附12: 加班的时间跨度不能超过七天 (days as the builder counts them for slice_info)."""
+    return any(
+        control.kind == "Attendance"
+        and control.attendance_type == 5
+        and isinstance(span := filled.answers.get(control.id), DateSpan)
+        and span.end >= span.begin
+        and len(_day_weights(span)) > 7
+        for control in filled.template.controls
+    )
+
+
 @settings(max_examples=200, deadline=None)
 @given(filled_forms())
 def test_any_form_gives_a_well_formed_body(filled: FilledForm) -> None:
     if files_in(filled) > 6:
         with pytest.raises(ValueError, match="attachments"):
+            build(filled)
+        return
+    if long_overtime(filled):
+        with pytest.raises(ValueError, match="overtime cannot span more than 7 days"):
             build(filled)
         return
 

@@ -51,6 +51,7 @@ class _Failure:
     errcode: int | None
     http_status: int | None
     hang: bool
+    processed: bool = False
 
 
 class _Reply(Exception):
@@ -151,13 +152,18 @@ class FakeWeComApi:
         errcode: int | None = None,
         http_status: int | None = None,
         hang: bool = False,
+        processed: bool = False,
     ) -> None:
         """Make the next `times` calls to `path` fail: with an errcode reply, with a bare HTTP status
-        (e.g. 500, not JSON) or by hanging until release()/stop() or hang_limit (then answered as usual)."""
+        (e.g. 500, not JSON) or by hanging until release()/stop() or hang_limit (then answered as usual).
+        With `processed`, an http_status failure comes after the call took effect (the answer was lost)."""
         if (errcode is None) + (http_status is None) + (not hang) != 2:
             raise ValueError("give exactly one of errcode, http_status, hang")
+        if processed and http_status is None:
+            raise ValueError("processed goes with http_status")
+        failure = _Failure(errcode, http_status, hang, processed)
         with self._lock:
-            self._failures.setdefault(path, deque()).extend([_Failure(errcode, http_status, hang)] * times)
+            self._failures.setdefault(path, deque()).extend([failure] * times)
 
     def release(self) -> None:
         """Let every hanging request go on and be answered."""
@@ -213,7 +219,7 @@ class FakeWeComApi:
             return 404, b"not found"
         if failure is not None and failure.hang:
             release.wait(self.hang_limit)
-        elif failure is not None and failure.http_status is not None:
+        elif failure is not None and failure.http_status is not None and not failure.processed:
             return failure.http_status, b"fake failure"
         try:
             if failure is not None and failure.errcode is not None:
@@ -225,6 +231,8 @@ class FakeWeComApi:
             reply = {"errcode": 0, "errmsg": "ok", **route(query, body)}
         except _Reply as refusal:
             reply = {"errcode": refusal.errcode, "errmsg": refusal.errmsg}
+        if failure is not None and failure.processed and failure.http_status is not None:
+            return failure.http_status, b"fake failure after the call took effect"
         return 200, json.dumps(reply, ensure_ascii=False).encode()
 
     def _check_token(self, token: str | None) -> None:

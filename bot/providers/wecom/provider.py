@@ -3,6 +3,7 @@ self-built-app approval engine ("wecom_open") share a client and identities."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from bot.model import Snapshot
@@ -56,6 +57,22 @@ class WeComOpenProvider(WeComProvider):
     """Approvals launched from the bot's own pages (thirdNo), read with getopenapprovaldata."""
 
     name = "wecom_open"
+
+    def __init__(
+        self,
+        client: WeComClient | None,
+        url_template: str = "",
+        launch_link: Callable[[str, bool], str] | None = None,
+    ) -> None:
+        super().__init__(client, url_template)
+        self.launch_link = launch_link
+
+    def approval_link(self, snap: Snapshot) -> str | None:
+        """A configured {third_no} URL, else the bot's launch page: it launches the request until
+        WeCom has reported on it (nodes known), then shows it."""
+        if "{third_no}" in self.url_template:
+            return self.url_template.format(third_no=snap.number, sp_no=snap.number)
+        return self.launch_link(snap.number, bool(snap.nodes)) if self.launch_link else None
 
     def fetch_details(self, snap: Snapshot) -> Snapshot:
         try:

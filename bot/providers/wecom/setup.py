@@ -1,0 +1,87 @@
+"""WeCom's part of the bot: the approval app, the self-built-app engine, callbacks, launch pages."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.config import Config
+from bot.providers.setup import ProviderSetup, WSGIApp
+from bot.providers.wecom.client import WeComClient
+from bot.providers.wecom.crypto import WeComCrypto
+from bot.providers.wecom.filing import WeComFiler
+from bot.providers.wecom.jssdk import JsSdkSigner
+from bot.providers.wecom.open_engine import OpenEngineFiler, launch_draft
+from bot.providers.wecom.provider import WeComOpenProvider, WeComProvider, decode_callback
+from bot.store import Store
+from bot.submit import CatalogEntry, Filer, decode_answers
+from handlers.launch_page import PREFIX as LAUNCH_PREFIX
+from handlers.launch_page import LaunchDraft, LaunchPage, launch_link
+from handlers.wecom_callback import WeComCallback
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
+
+def setup(config: Config, store: Store) -> ProviderSetup:
+    wecom = config.wecom
+    client = WeComClient(wecom.corp_id, wecom.secret, api_base=wecom.api_base) if wecom.api_enabled else None
+    public_url = config.server.public_url or f"http://{config.server.host}:{config.server.port}"
+    link_secret = config.server.link_secret.encode() if config.server.link_secret else store.secret("links")
+
+    def launch(third_no: str, view: bool) -> str:
+        return launch_link(public_url, third_no, link_secret, view=view)
+
+    app_provider = WeComProvider(client, wecom.approval_url_template)
+    parts = ProviderSetup(
+        providers={
+            "wecom": app_provider,
+            "wecom_open": WeComOpenProvider(client, wecom.approval_url_template, launch),
+        },
+        static_users={"wecom": config.users},
+        decoders={"wecom": decode_callback},
+    )
+    if client is None:
+        parts.routes = lambda runtime: _callback_route(config, runtime)
+        return parts
+
+    engine = OpenEngineFiler(config.slack.language)
+    filers: dict[str, Filer] = {"wecom": WeComFiler(client), "wecom_open": engine}
+    catalog = {alias: CatalogEntry(alias, "wecom", tid) for alias, tid in wecom.templates.items()}
+    catalog |= {alias: CatalogEntry(alias, "wecom_open", tid) for alias, tid in wecom.open_templates.items()}
+
+    def find_launch(third_no: str) -> LaunchDraft | None:
+        draft = store.draft_filed_as(third_no)
+        if draft is None or draft.get("provider") != "wecom_open" or draft["alias"] not in catalog:
+            return None
+        entry = catalog[draft["alias"]]
+        return launch_draft(
+            third_no, entry.template_id, draft["alias"], decode_answers(draft["answers"]), engine.titles
+        )
+
+    def routes(runtime: Runtime) -> dict[str, WSGIApp]:
+        signer = JsSdkSigner(client, wecom.corp_id, wecom.agent_id)
+        return {
+            **_callback_route(config, runtime),
+            LAUNCH_PREFIX: LaunchPage(find_launch, signer, link_secret, public_url),
+        }
+
+    parts.filers, parts.catalog, parts.routes = filers, catalog, routes
+    parts.emails = {"wecom": app_provider.email_of}
+    parts.by_email = {"wecom": app_provider.userid_by_email}
+    parts.health = lambda: {"wecom": {"token": client.token_state()}}
+    parts.close = client.close
+    return parts
+
+
+def _callback_route(config: Config, runtime: Runtime) -> dict[str, WSGIApp]:
+    wecom = config.wecom
+    if not wecom.callbacks_enabled:
+        return {}
+    crypto = WeComCrypto(wecom.token, wecom.encoding_aes_key, wecom.corp_id)
+    callback = WeComCallback(
+        crypto,
+        runtime.processor.record,
+        max_skew=config.server.callback_max_skew_seconds,
+        max_body=config.server.max_body_bytes,
+    )
+    return {"/wecom/callback": callback}

@@ -1,0 +1,314 @@
+"""Filing approval requests from Slack.
+
+Every modal is a draft in the store. A submission moves its draft to
+"filing" once, atomically, so a double click or a Slack retry cannot file
+twice; the provider call is marked as attempted *before* it is made, so
+after a timeout or a crash the next attempt first asks the provider whether
+the request already exists (applyevent has no idempotency key). Outcomes
+reach the applicant through the outbox: the status card on success, or
+what was wrong, in plain words, with a button to fix and resubmit.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol
+
+import httpx
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.directory import Directory, LookupUnavailable
+from bot.forms import Answer, DateSpan, FilledForm, Template, UploadedFile
+from bot.i18n import t
+from bot.model import ApprovalStatus, Snapshot
+from bot.providers.base import ProviderError
+from bot.service import ApprovalService
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+TEMPLATE_TTL = 600.0  # template details are cached this long (seconds)
+
+
+class FilingRefused(Exception):
+    """The provider understood the request and said no; the message is fit for the applicant."""
+
+
+class FilingUncertain(Exception):
+    """No answer: the provider may or may not have filed the request."""
+
+
+class Filer(Protocol):
+    """What a provider implements to accept requests filed from Slack."""
+
+    name: str
+    identity: str
+
+    def template(self, template_id: str, alias: str) -> Template: ...
+
+    def file(
+        self,
+        form: FilledForm,
+        creator: str,
+        people: Callable[[str], tuple[str, str]],
+        fetch: Callable[[UploadedFile], bytes],
+    ) -> str:
+        """Files the request as `creator` (a provider user id); returns its number."""
+        ...
+
+    def find_filed(self, form: FilledForm, creator: str, since: int) -> str | None:
+        """The number of a request like this one filed by `creator` since `since`, if any."""
+        ...
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    alias: str
+    provider: str
+    template_id: str
+
+
+class Submissions:
+    def __init__(
+        self,
+        store: Store,
+        service: ApprovalService,
+        directory: Directory,
+        slack: WebClient,
+        filers: Mapping[str, Filer],
+        catalog: Mapping[str, CatalogEntry],
+        lang: str,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.service = service
+        self.directory = directory
+        self.slack = slack
+        self.filers = dict(filers)
+        self.catalog = dict(catalog)
+        self.lang = lang
+        self.clock = clock
+        self._templates: dict[str, tuple[float, Template]] = {}
+        self._templates_lock = threading.Lock()
+
+    # templates -----------------------------------------------------------------
+
+    def aliases(self) -> list[str]:
+        return sorted(self.catalog)
+
+    def template(self, alias: str) -> Template:
+        """The template behind an alias, read from its provider and cached for TEMPLATE_TTL."""
+        entry = self.catalog[alias]
+        with self._templates_lock:
+            cached = self._templates.get(alias)
+            if cached and self.clock() - cached[0] < TEMPLATE_TTL:
+                return cached[1]
+        template = self.filers[entry.provider].template(entry.template_id, alias)
+        with self._templates_lock:
+            self._templates[alias] = (self.clock(), template)
+        return template
+
+    # drafts --------------------------------------------------------------------
+
+    def start(self, user: str, alias: str) -> dict[str, Any]:
+        """A new draft for `user` filling in `alias`."""
+        draft = {
+            "id": uuid.uuid4().hex[:16],
+            "user": user,
+            "alias": alias,
+            "status": "open",
+            "created": self.clock(),
+            "answers": {},
+        }
+        with self.store.transaction():
+            self.store.put_draft(draft)
+        return draft
+
+    def draft(self, draft_id: str, user: str) -> dict[str, Any] | None:
+        """The draft, only for the person it belongs to."""
+        draft = self.store.get_draft(draft_id)
+        return draft if draft is not None and draft["user"] == user else None
+
+    def begin_filing(self, draft_id: str, user: str, form: FilledForm) -> bool:
+        """Claims the draft for filing; False when it is already being filed or was filed (a repeat)."""
+        with self.store.transaction():
+            draft = self.draft(draft_id, user)
+            if draft is None or draft["status"] not in ("open", "refused"):
+                return False
+            draft.update(status="filing", answers=encode_answers(form.answers), error="")
+            self.store.put_draft(draft)
+        return True
+
+    # filing ----------------------------------------------------------------------
+
+    def file(self, draft_id: str) -> None:
+        """Runs after the modal was acknowledged: file, then tell the applicant either way."""
+        draft = self.store.get_draft(draft_id)
+        if draft is None or draft["status"] not in ("filing", "uncertain"):
+            return
+        entry = self.catalog[draft["alias"]]
+        filer = self.filers[entry.provider]
+        try:
+            form = FilledForm(self.template(draft["alias"]), decode_answers(draft["answers"]))
+            creator = self.directory.provider_id(filer.identity, draft["user"])
+            if creator is None:
+                raise FilingRefused(t("submit.unmapped", self.lang, user=draft["user"]))
+            number = self._file_once(draft, form, creator, filer)
+        except FilingRefused as exc:
+            self._refused(draft, str(exc))
+        except (LookupUnavailable, ProviderError) as exc:
+            self._refused(draft, t("submit.unavailable", self.lang, error=str(exc)))
+        except FilingUncertain:
+            self._uncertain(draft)
+        else:
+            self._filed(draft, entry, number)
+
+    def _file_once(self, draft: dict[str, Any], form: FilledForm, creator: str, filer: Filer) -> str:
+        """File unless an earlier, unanswered attempt already did."""
+        if draft.get("attempted_at"):
+            found = filer.find_filed(form, creator, int(draft["attempted_at"]))
+            if found:
+                log.info(
+                    "earlier filing found; not filing again", extra={"draft": draft["id"], "found": found}
+                )
+                return found
+        with self.store.transaction():
+            draft["attempted_at"] = draft.get("attempted_at") or self.clock()
+            self.store.put_draft(draft)
+        try:
+            return filer.file(form, creator, self._people(filer.identity), self._fetch)
+        except FilingUncertain:
+            found = filer.find_filed(form, creator, int(draft["attempted_at"]))
+            if found:
+                return found
+            raise
+
+    def _people(self, identity: str) -> Callable[[str], tuple[str, str]]:
+        def person(slack_id: str) -> tuple[str, str]:
+            provider_id = self.directory.provider_id(identity, slack_id)
+            if provider_id is None:
+                raise LookupError(t("submit.person_unmapped", self.lang, user=slack_id))
+            return provider_id, self._display_name(slack_id)
+
+        return person
+
+    def _display_name(self, slack_id: str) -> str:
+        try:
+            user = self.slack.users_info(user=slack_id)["user"]
+        except SlackApiError:
+            return slack_id
+        profile = user.get("profile") or {}
+        return profile.get("real_name") or user.get("real_name") or user.get("name") or slack_id
+
+    def _fetch(self, file: UploadedFile) -> bytes:
+        """A file attached in Slack: url_private needs the bot token."""
+        headers = {"Authorization": f"Bearer {self.slack.token}"}
+        response = httpx.get(file.url, headers=headers, timeout=30, follow_redirects=False)
+        if response.status_code != 200:
+            raise FilingRefused(t("submit.file_unreadable", self.lang, name=file.name))
+        return response.content
+
+    # outcomes ----------------------------------------------------------------------
+
+    def _filed(self, draft: dict[str, Any], entry: CatalogEntry, number: str) -> None:
+        with self.store.transaction():
+            draft.update(status="filed", number=number, provider=entry.provider)
+            self.store.put_draft(draft)
+        stub = Snapshot(
+            provider=entry.provider,
+            number=number,
+            template_id=entry.template_id,
+            template_name=self.template(draft["alias"]).name,
+            status=ApprovalStatus.PENDING,
+            applicant=self.directory.provider_id(self.filers[entry.provider].identity, draft["user"]) or "",
+            apply_time=int(self.clock()),
+        )
+        self.service.apply_snapshot(self.service.complete(stub))
+        log.info("request filed", extra={"draft": draft["id"], "approval": stub.key})
+
+    def _refused(self, draft: dict[str, Any], reason: str) -> None:
+        with self.store.transaction():
+            draft.update(status="refused", error=reason)
+            self.store.put_draft(draft)
+            self._tell(draft, t("submit.refused", self.lang, reason=reason), button="submit.edit")
+        log.info("request refused", extra={"draft": draft["id"], "reason": reason})
+
+    def _uncertain(self, draft: dict[str, Any]) -> None:
+        with self.store.transaction():
+            draft["status"] = "uncertain"
+            self.store.put_draft(draft)
+            self._tell(draft, t("submit.uncertain", self.lang), button="submit.check")
+
+    def _tell(self, draft: dict[str, Any], text: str, *, button: str) -> None:
+        action = {"submit.edit": "draft_edit", "submit.check": "draft_check"}[button]
+        blocks = [
+            {"type": "section", "text": {"type": "mrkdwn", "text": text}},
+            {
+                "type": "actions",
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": action,
+                        "value": draft["id"],
+                        "text": {"type": "plain_text", "text": t(button, self.lang)},
+                    }
+                ],
+            },
+        ]
+        self.store.enqueue(
+            {
+                "approval_key": f"draft:{draft['id']}",
+                "user": draft["user"],
+                "kind": "draft",
+                "text": text,
+                "blocks": blocks,
+            }
+        )
+
+    def claim_retry(self, draft_id: str, user: str) -> bool:
+        """The applicant asks to check an unanswered filing again; True when there is one to check."""
+        draft = self.draft(draft_id, user)
+        return draft is not None and draft["status"] == "uncertain"
+
+
+# answers <-> JSON (drafts keep them to prefill a resubmission) ---------------------------
+
+
+def encode_answers(answers: Mapping[str, Answer]) -> dict[str, Any]:
+    return {key: _encode(value) for key, value in answers.items()}
+
+
+def decode_answers(data: Mapping[str, Any]) -> dict[str, Answer]:
+    return {key: _decode(value) for key, value in data.items()}
+
+
+def _encode(value: Answer) -> Any:
+    if isinstance(value, DateSpan):
+        return {"span": asdict(value)}
+    if isinstance(value, UploadedFile):
+        return {"file": asdict(value)}
+    if isinstance(value, dict):
+        return {"row": encode_answers(value)}
+    if isinstance(value, tuple):
+        return {"tuple": [_encode(v) for v in value]}
+    return value
+
+
+def _decode(value: Any) -> Answer:
+    if isinstance(value, dict):
+        if "span" in value:
+            return DateSpan(**value["span"])
+        if "file" in value:
+            return UploadedFile(**value["file"])
+        if "row" in value:
+            return decode_answers(value["row"])
+        if "tuple" in value:
+            return tuple(_decode(v) for v in value["tuple"])
+    return value

@@ -1,0 +1,85 @@
+"""/approval: new [template] · list · status <number> · help."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from bot.i18n import t
+from handlers import cards
+from handlers.form_flow import FormFlow
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
+LIST_LIMIT = 15
+
+
+def register(app: App, runtime: Runtime) -> None:
+    command = ApprovalCommand(runtime)
+    app.command("/approval")(lambda ack, body, respond, client: command(ack, body, respond, client))
+
+
+class ApprovalCommand:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.flow = FormFlow(runtime)
+        self.lang = runtime.config.slack.language
+
+    def __call__(self, ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        ack()
+        sub, _, rest = (body.get("text") or "").strip().partition(" ")
+        user, rest = body["user_id"], rest.strip()
+        if sub in ("", "help"):
+            respond(self._usage())
+        elif sub == "new":
+            self._new(client, body["trigger_id"], user, rest, respond)
+        elif sub == "list":
+            respond(self._list(user))
+        elif sub == "status":
+            respond(self._status(user, rest))
+        else:
+            respond(f"{t('cmd.unknown_sub', self.lang, sub=cards.user_text(sub, 40))}\n{self._usage()}")
+
+    def _usage(self) -> str:
+        aliases = self.runtime.submissions.aliases()
+        templates = (
+            t("cmd.templates", self.lang, aliases=", ".join(f"`{a}`" for a in aliases))
+            if aliases
+            else t("cmd.no_templates", self.lang)
+        )
+        return f"{t('cmd.usage', self.lang)}\n{templates}"
+
+    def _new(self, client: WebClient, trigger_id: str, user: str, alias: str, respond: Respond) -> None:
+        if not self.runtime.submissions.aliases():
+            respond(t("cmd.no_templates", self.lang))
+        elif not alias:
+            self.flow.open_picker(client, trigger_id)
+        elif alias not in self.runtime.submissions.aliases():
+            respond(f"{t('cmd.unknown_alias', self.lang, alias=cards.user_text(alias, 40))}\n{self._usage()}")
+        else:
+            self.flow.open_form(client, trigger_id, user, alias)
+
+    def _list(self, user: str) -> str:
+        mine, _, _ = self.runtime.service.for_user(user)
+        if not mine:
+            return t("cmd.list_empty", self.lang)
+        lines = [
+            f"• {cards.status_text(snap, self.lang)} · {cards.number_text(snap)} · "
+            f"{cards.user_text(snap.template_name, 60)} · {cards.date_token(snap.apply_time)}"
+            for snap in mine[:LIST_LIMIT]
+        ]
+        return "\n".join([t("cmd.list_header", self.lang), *lines])
+
+    def _status(self, user: str, number: str) -> dict[str, Any] | str:
+        if not number:
+            return t("cmd.status_usage", self.lang)
+        admin = user in self.runtime.config.slack.admins
+        snap = self.runtime.service.find(number, user, admin=admin)
+        if snap is None:
+            return t("cmd.status_not_found", self.lang, number=cards.user_text(number, 40))
+        names = self.runtime.service.resolve_people(snap, tolerate_outage=True).name
+        message = cards.applicant_card(snap, names, self.lang, self.runtime.service.link(snap))
+        return {"text": message.text, "blocks": list(message.blocks), "response_type": "ephemeral"}

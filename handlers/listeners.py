@@ -1,0 +1,17 @@
+"""Every Slack listener, wired onto one bolt app: each module has a `register(app, runtime)`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from slack_bolt import App
+
+from handlers import actions, commands, events, views
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
+
+def register_all(app: App, runtime: Runtime) -> None:
+    for listeners in (commands, views, actions, events):
+        listeners.register(app, runtime)
