@@ -83,6 +83,9 @@ class WeComConfig:
     approval_url_template: str = ""
     templates: dict[str, str] = field(default_factory=dict)
     open_templates: dict[str, str] = field(default_factory=dict)
+    # alias -> {"nodes": [{type, apv_rel, pick | users}], "choose_department": bool}: who decides,
+    # instead of the template's own flow
+    flows: dict[str, Any] = field(default_factory=dict)
 
     @property
     def callbacks_enabled(self) -> bool:
@@ -239,7 +242,7 @@ def _typed(cls: type, key: str, value: Any, where: str, wrong: list[str]) -> Any
         value = tuple(value) if ok else value
     else:
         ok = isinstance(value, dict)
-        value = {str(k): str(v) for k, v in value.items()} if ok else value
+        value = {str(k): v if isinstance(v, dict) else str(v) for k, v in value.items()} if ok else value
     return value if ok else _fail(where, value, wrong)
 
 
@@ -371,6 +374,33 @@ def _check_wecom(wecom: WeComConfig, error: Any, warning: Any) -> None:
             "wecom.approval_url_template",
             "not set: approvers' cards will say to open WeCom instead of a link",
         )
+
+
+def flow_problems(alias: str, flow: Any, templates: dict[str, str]) -> list[str]:
+    """What is wrong with one [wecom.flows.<alias>] table, in plain words."""
+    if alias not in templates:
+        return [f"there is no template {alias!r} in [wecom.templates]"]
+    if not isinstance(flow, dict):
+        return ["must be a table with nodes = [...] and/or choose_department = true"]
+    problems: list[str] = []
+    nodes = flow.get("nodes", [])
+    if not isinstance(nodes, list) or not all(isinstance(n, dict) for n in nodes):
+        return ["nodes must be a list of tables like { type = 1, apv_rel = 1, pick = true }"]
+    for i, node in enumerate(nodes, 1):
+        if node.get("type") not in (1, 2, 3):
+            problems.append(f"node {i}: type must be 1 (approvers), 2 (CC) or 3 (handlers)")
+        if node.get("type") in (1, 3) and node.get("apv_rel") not in (1, 2, 3):
+            problems.append(f"node {i}: apv_rel must be 1 (会签 all), 2 (或签 any) or 3 (依次 in turn)")
+        users = node.get("users", [])
+        if not node.get("pick") and not users:
+            problems.append(f'node {i}: give users = ["U..."] or pick = true (chosen in the form)')
+        if not isinstance(users, list) or not all(
+            isinstance(u, str) and SLACK_USER_ID.match(u) for u in users
+        ):
+            problems.append(f"node {i}: users must be Slack user ids like U012ABCDEF")
+    if not isinstance(flow.get("choose_department", False), bool):
+        problems.append("choose_department must be true or false")
+    return problems
 
 
 def _check_users(config: Config, error: Any) -> None:

@@ -24,7 +24,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.directory import Directory, LookupUnavailable
-from bot.forms import Answer, DateSpan, FilledForm, Template, UploadedFile
+from bot.forms import Answer, DateSpan, FilledForm, Option, Template, UploadedFile
 from bot.i18n import t
 from bot.model import ApprovalStatus, Snapshot
 from bot.providers.base import ProviderError
@@ -114,6 +114,19 @@ class Submissions:
         with self._templates_lock:
             self._templates[alias] = (self.clock(), template)
         return template
+
+    def departments(self, user: str, template: Template) -> list[Option]:
+        """The departments `user` may file for, when the form asks (empty if it cannot be known)."""
+        wants = any(c.kind == "Contact" and c.contact_mode == "department" for c in template.controls)
+        filer = self.filers[self.catalog[template.alias].provider]
+        if not wants or not hasattr(filer, "departments"):
+            return []
+        try:
+            creator = self.directory.provider_id(filer.identity, user)
+            return filer.departments(creator) if creator else []
+        except (LookupUnavailable, ProviderError) as exc:
+            log.warning("departments unavailable", extra={"user": user, "error": str(exc)})
+            return []
 
     # drafts --------------------------------------------------------------------
 

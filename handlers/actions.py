@@ -38,7 +38,7 @@ class Actions:
 
     def table(self, ack: Ack, body: dict[str, Any], client: WebClient, delta: int) -> None:
         ack()
-        self.flow.change_rows(client, body["view"], body["actions"][0]["value"], delta)
+        self.flow.change_rows(client, body["user"]["id"], body["view"], body["actions"][0]["value"], delta)
 
     def picked(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         """The picker modal becomes the chosen form."""

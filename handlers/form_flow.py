@@ -112,6 +112,7 @@ class FormFlow:
                 private_metadata=_metadata(draft["id"], alias, rows),
                 rows=rows,
                 initial=initial,
+                departments=self.submissions.departments(user, template),
                 notice=notice,
             )
         except (ProviderError, FormNotFillable, TemplateTooLarge) as exc:
@@ -119,7 +120,9 @@ class FormFlow:
             view = _message_view(t("cmd.picker_title", self.lang), reason, self.lang)
         client.views_update(view_id=view_id, view=view)
 
-    def change_rows(self, client: WebClient, view: dict[str, Any], table_id: str, delta: int) -> None:
+    def change_rows(
+        self, client: WebClient, user: str, view: dict[str, Any], table_id: str, delta: int
+    ) -> None:
         """Add or remove a table row; Slack keeps what was typed in blocks whose ids stay the same."""
         meta = json.loads(view["private_metadata"])
         rows = dict(meta["rows"])
@@ -133,6 +136,7 @@ class FormFlow:
                 self.lang,
                 rows=rows,
                 initial=initial,
+                departments=self.submissions.departments(user, template),
                 private_metadata=_metadata(meta["draft"], meta["alias"], rows),
             )
         except TemplateTooLarge:

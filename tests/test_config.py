@@ -529,3 +529,26 @@ def _wecom(**overrides: str) -> dict[str, str]:
 def test_values_of_the_wrong_shape_are_reported_not_raised(raw: dict, key: str, fragment: str) -> None:
     found = [p for p in problems(from_dict(raw, {})) if p.key == key and p.severity == "error"]
     assert any(fragment in p.message for p in found), found
+
+
+@pytest.mark.parametrize(
+    ("flow", "fragment"),
+    [
+        ({"nodes": [{"type": 4, "pick": True}]}, "type must be 1"),
+        ({"nodes": [{"type": 1, "pick": True}]}, "apv_rel must be 1"),
+        ({"nodes": [{"type": 2}]}, "give users"),
+        ({"nodes": [{"type": 2, "users": ["alice"]}]}, "Slack user ids"),
+        ({"nodes": "approvers"}, "nodes must be a list"),
+        ({"choose_department": "yes"}, "true or false"),
+    ],
+)
+def test_wecom_flows_are_checked_in_plain_words(flow: dict, fragment: str) -> None:
+    raw = {"wecom": {"templates": {"seal": "tmpl"}, "flows": {"seal": flow}}}
+    found = [p for p in problems(from_dict(raw, {})) if p.key == "wecom.flows.seal"]
+    assert any(fragment in p.message for p in found), found
+
+
+def test_a_flow_for_a_template_that_does_not_exist_is_named() -> None:
+    raw = {"wecom": {"templates": {}, "flows": {"seal": {"choose_department": True}}}}
+    [problem] = [p for p in problems(from_dict(raw, {})) if p.key == "wecom.flows.seal"]
+    assert "no template 'seal'" in problem.message

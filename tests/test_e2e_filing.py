@@ -43,18 +43,23 @@ def wecom() -> Iterator[FakeWeComApi]:
         yield fake
 
 
-@pytest.fixture
-def bot(tmp_path: Path, slack: SlackStandIn, wecom: FakeWeComApi) -> Iterator[BotProcess]:
+def start_bot(tmp_path: Path, slack: SlackStandIn, wecom: FakeWeComApi, extra: str = "") -> BotProcess:
     config = write_config(
         tmp_path / "config.toml",
         slack.api_url,
         wecom.base_url,
         tmp_path / "data" / "a.json",
         users={APPLICANT: "WuJunJie"},
-        extra='[wecom.templates]\nseal = "tmpl-seal"\n',
+        extra='[wecom.templates]\nseal = "tmpl-seal"\n' + extra,
     )
     process = BotProcess(config).start()
     slack.attach(f"{process.url}/slack/events", "test-signing-secret")
+    return process
+
+
+@pytest.fixture
+def bot(tmp_path: Path, slack: SlackStandIn, wecom: FakeWeComApi) -> Iterator[BotProcess]:
+    process = start_bot(tmp_path, slack, wecom)
     yield process
     if process.proc and process.proc.poll() is None:
         process.stop()
@@ -224,3 +229,34 @@ def test_the_command_explains_itself_and_only_shows_approvals_to_people_on_them(
     slack.open_home(APPLICANT)
     home = wait_for(lambda: slack.home.get(APPLICANT), what="App Home")
     assert sp_no in json.dumps(home, ensure_ascii=False)
+
+
+def test_approvers_cc_and_department_chosen_in_slack_when_the_template_is_set_up_for_it(
+    tmp_path: Path, slack: SlackStandIn, wecom: FakeWeComApi
+) -> None:
+    flows = (
+        "[wecom.flows.seal]\n"
+        'nodes = [{ type = 1, apv_rel = 1, pick = true }, { type = 2, users = ["U0COLLEAGUE"] }]\n'
+        "choose_department = true\n"
+    )
+    wecom.users["WuJunJie"]["department"] = [2, 3]
+    wecom.departments.update({"2": {"id": 2, "name": "销售部"}, "3": {"id": 3, "name": "生产部"}})
+    bot = start_bot(tmp_path, slack, wecom, flows)
+    try:
+        view = open_form(slack)
+        department = next(b for b in view["blocks"] if b.get("block_id") == "form/_department")
+        assert [o["value"] for o in department["element"]["options"]] == ["2", "3"]
+        values = answers(slack)
+        values["form/_flow-0"] = {"value": {"type": "multi_users_select", "selected_users": [COLLEAGUE]}}
+        values["form/_department"] = {"value": {"type": "static_select", "selected_option": {"value": "3"}}}
+        assert slack.submit(APPLICANT, view, values).status_code == 200
+        [body] = wait_for(lambda: filed(wecom), what="applyevent")
+    finally:
+        bot.stop()
+    assert body["use_template_approver"] == 0
+    assert body["process"]["node_list"] == [
+        {"type": 1, "apv_rel": 1, "userid": ["lisi"]},
+        {"type": 2, "userid": ["lisi"]},
+    ]
+    assert body["choose_department"] == 3
+    assert not any(c["id"].startswith("_") for c in body["apply_data"]["contents"])  # ours stay ours

@@ -82,6 +82,7 @@ class FakeWeComApi:
         self.open_approvals: dict[str, JSON] = {}  # thirdNo → the "data" of corp/getopenapprovaldata
         self.templates: dict[str, JSON] = {}  # template_id → the oa/gettemplatedetail reply
         self.users: dict[str, JSON] = {}  # userid → the user/get reply; "email"/"biz_mail" find them
+        self.departments: dict[str, JSON] = {}  # id → {"id", "name", "parentid"} for department/get
         self.media: dict[str, tuple[str, bytes]] = {}  # media_id → (filename, content)
         self.ticket_lifetime = 7200  # expires_in of the JS-SDK tickets
         self.js_tickets: dict[str, str] = {}  # "corp" / "agent_config" → the last JS-SDK ticket issued
@@ -102,6 +103,7 @@ class FakeWeComApi:
             ("POST", "oa/approval/update_template"): self._update_template,
             ("POST", "corp/getopenapprovaldata"): self._getopenapprovaldata,
             ("GET", "user/get"): self._user_get,
+            ("GET", "department/get"): self._department_get,
             ("POST", "user/get_userid_by_email"): self._get_userid_by_email,
             ("POST", "media/upload"): self._media_upload,
             ("GET", "get_jsapi_ticket"): self._get_jsapi_ticket,
@@ -310,6 +312,9 @@ class FakeWeComApi:
 
     def _getopenapprovaldata(self, _query: dict[str, str], body: JSON) -> JSON:
         return {"data": _found(self.open_approvals, body.get("thirdNo"), 301025)}
+
+    def _department_get(self, query: dict[str, str], _body: Any) -> JSON:
+        return {"department": _found(self.departments, query.get("id"), 60123)}
 
     def _user_get(self, query: dict[str, str], _body: Any) -> JSON:
         return _found(self.users, query.get("userid"), 60111)

@@ -210,6 +210,7 @@ _UPDATE_TEMPLATE = _Endpoint("oa/approval/update_template")
 _GET_OPEN_APPROVAL_DATA = _Endpoint("corp/getopenapprovaldata")
 _GET_USER = _Endpoint("user/get", "GET")
 _GET_USERID_BY_EMAIL = _Endpoint("user/get_userid_by_email")
+_GET_DEPARTMENT = _Endpoint("department/get", "GET")
 _UPLOAD_MEDIA = _Endpoint("media/upload")
 # JS-SDK tickets: https://developer.work.weixin.qq.com/document/path/96909 (获取企业/应用 jsapi_ticket)
 _GET_CORP_JSAPI_TICKET = _Endpoint("get_jsapi_ticket", "GET")
@@ -434,6 +435,10 @@ class UserApi(_Group):
         """The userid for an email (1: corp mailbox, 2: personal): links Slack users to WeCom ones."""
         body = {"email": email, "email_type": email_type}
         return str(self._client._call(_GET_USERID_BY_EMAIL, json=body, field="userid"))
+
+    def department(self, department_id: int) -> JSON:
+        """One department (id, name, parentid): names for the "which department" choice."""
+        return self._client._call(_GET_DEPARTMENT, params={"id": str(department_id)}, field="department")
 
 
 class MediaApi(_Group):

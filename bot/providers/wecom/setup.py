@@ -45,7 +45,8 @@ def setup(config: Config, store: Store) -> ProviderSetup:
         return parts
 
     engine = OpenEngineFiler(config.slack.language)
-    filers: dict[str, Filer] = {"wecom": WeComFiler(client), "wecom_open": engine}
+    filing = WeComFiler(client, flows=wecom.flows, lang=config.slack.language)
+    filers: dict[str, Filer] = {"wecom": filing, "wecom_open": engine}
     catalog = {alias: CatalogEntry(alias, "wecom", tid) for alias, tid in wecom.templates.items()}
     catalog |= {alias: CatalogEntry(alias, "wecom_open", tid) for alias, tid in wecom.open_templates.items()}
 
