@@ -374,6 +374,9 @@ def _check_wecom(wecom: WeComConfig, error: Any, warning: Any) -> None:
             "wecom.approval_url_template",
             "not set: approvers' cards will say to open WeCom instead of a link",
         )
+    for alias, flow in wecom.flows.items():
+        for message in flow_problems(alias, flow, wecom.templates):
+            error(f"wecom.flows.{alias}", message)
 
 
 def flow_problems(alias: str, flow: Any, templates: dict[str, str]) -> list[str]:
