@@ -24,9 +24,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.directory import Directory, LookupUnavailable
-from bot.forms import Answer, DateSpan, FilledForm, Option, Template, UploadedFile
+from bot.forms import Answer, Control, DateSpan, FilledForm, Option, Template, UploadedFile
 from bot.i18n import t
-from bot.model import ApprovalStatus, Snapshot
+from bot.model import ApprovalStatus, FormField, Snapshot
 from bot.providers.base import ProviderError
 from bot.service import ApprovalService
 from bot.store import Store
@@ -181,7 +181,7 @@ class Submissions:
         except FilingUncertain:
             self._uncertain(draft)
         else:
-            self._filed(draft, entry, number)
+            self._filed(draft, entry, form, number)
 
     def _file_once(self, draft: dict[str, Any], form: FilledForm, creator: str, filer: Filer) -> str:
         """File unless an earlier, unanswered attempt already did."""
@@ -230,7 +230,7 @@ class Submissions:
 
     # outcomes ----------------------------------------------------------------------
 
-    def _filed(self, draft: dict[str, Any], entry: CatalogEntry, number: str) -> None:
+    def _filed(self, draft: dict[str, Any], entry: CatalogEntry, form: FilledForm, number: str) -> None:
         with self.store.transaction():
             draft.update(status="filed", number=number, provider=entry.provider)
             self.store.put_draft(draft)
@@ -243,7 +243,10 @@ class Submissions:
             applicant=self.directory.provider_id(self.filers[entry.provider].identity, draft["user"]) or "",
             apply_time=int(self.clock()),
         )
-        self.service.apply_snapshot(self.service.complete(stub))
+        snap = self.service.complete(stub)
+        if not snap.has_details:  # the provider cannot say (yet): show what was filled in
+            snap = snap.with_details((), display_fields(form))
+        self.service.apply_snapshot(snap)
         log.info("request filed", extra={"draft": draft["id"], "approval": stub.key})
 
     def _refused(self, draft: dict[str, Any], reason: str) -> None:
@@ -289,6 +292,42 @@ class Submissions:
         """The applicant asks to check an unanswered filing again; True when there is one to check."""
         draft = self.draft(draft_id, user)
         return draft is not None and draft["status"] == "uncertain"
+
+
+def display_fields(form: FilledForm) -> tuple[FormField, ...]:
+    """The answers as a card shows them, for when the provider has no form data to give back."""
+    return tuple(
+        FormField(control.title, _display(control, form.answers[control.id]))
+        for control in form.template.controls
+        if control.id in form.answers and not control.id.startswith("_")
+    )
+
+
+def _display(control: Control, answer: Answer) -> str:
+    """One answer in words, by what the control is (option texts, mentions, dates, file names)."""
+    options = {option.key: option.text for option in control.options}
+    if control.kind == "Table":
+        return " | ".join(
+            "; ".join(_display(child, row[child.id]) for child in control.children if child.id in row)
+            for row in answer  # type: ignore[attr-defined]
+        )
+    if isinstance(answer, DateSpan):
+        return f"{_moment(answer.begin)} – {_moment(answer.end)}"
+    if control.kind == "Vacation" and isinstance(answer, tuple):
+        return f"{options.get(answer[0], answer[0])}: {_display(control, answer[1])}"
+    if control.kind == "Contact" and control.contact_mode == "user" and isinstance(answer, tuple):
+        return ", ".join(f"<@{user}>" for user in answer)
+    if isinstance(answer, tuple):
+        return ", ".join(
+            v.name if isinstance(v, UploadedFile) else options.get(str(v), str(v)) for v in answer
+        )
+    if control.kind == "Date" and isinstance(answer, int):
+        return _moment(answer)
+    return str(answer)
+
+
+def _moment(ts: int) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.gmtime(ts + 8 * 3600))
 
 
 # answers <-> JSON (drafts keep them to prefill a resubmission) ---------------------------

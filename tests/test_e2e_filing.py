@@ -5,15 +5,17 @@ the real WeCom client talking to the fake WeCom API."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from bot.slack_standin import Posted, SlackStandIn
 from tests.fakes.wecom_api import FakeWeComApi
-from tests.harness import CORP_ID, SECRET, BotProcess, wait_for, write_config
+from tests.harness import CORP_ID, SECRET, BotProcess, WeComSender, wait_for, write_config
 
 FIXTURE = Path(__file__).parent / "fixtures" / "wecom" / "templates" / "every_control.json"
 APPLICANT, COLLEAGUE, STRANGER = "U0APPLICANT", "U0COLLEAGUE", "U0STRANGER"
@@ -260,3 +262,57 @@ def test_approvers_cc_and_department_chosen_in_slack_when_the_template_is_set_up
     ]
     assert body["choose_department"] == 3
     assert not any(c["id"].startswith("_") for c in body["apply_data"]["contents"])  # ours stay ours
+
+
+def open_engine_callback(third_no: str, create_time: int) -> str:
+    """open_approval_change as in the spec's sample, for our thirdNo: 李四 is to approve."""
+    return (
+        "<xml><ToUserName>ww-fake-corp</ToUserName><FromUserName>sys</FromUserName>"
+        f"<CreateTime>{create_time}</CreateTime><MsgType>event</MsgType><Event>open_approval_change</Event>"
+        f"<AgentID>1</AgentID><ApprovalInfo><ThirdNo>{third_no}</ThirdNo><OpenSpName>付款</OpenSpName>"
+        "<OpenTemplateId>1234567111</OpenTemplateId><OpenSpStatus>1</OpenSpStatus>"
+        f"<ApplyTime>{create_time}</ApplyTime><ApplyUserName>吴俊杰</ApplyUserName>"
+        "<ApplyUserId>WuJunJie</ApplyUserId><ApplyUserParty>产品部</ApplyUserParty><ApprovalNodes><ApprovalNode>"
+        "<NodeStatus>1</NodeStatus><NodeAttr>1</NodeAttr><NodeType>1</NodeType><Items><Item>"
+        "<ItemName>李四</ItemName><ItemUserid>lisi</ItemUserid><ItemStatus>1</ItemStatus>"
+        "<ItemSpeech></ItemSpeech><ItemOpTime>0</ItemOpTime></Item></Items></ApprovalNode></ApprovalNodes>"
+        "<NotifyNodes></NotifyNodes><ApproverStep>0</ApproverStep></ApprovalInfo></xml>"
+    )
+
+
+def test_self_built_app_requests_launch_from_a_signed_page_and_are_tracked(
+    tmp_path: Path, slack: SlackStandIn, wecom: FakeWeComApi
+) -> None:
+    bot = start_bot(tmp_path, slack, wecom, '[wecom.open_templates]\npayment = "1234567111"\n')
+    try:
+        assert slack.command(APPLICANT, "new payment").status_code == 200
+        view = wait_for(lambda: _form(slack, APPLICANT), what="the engine's form")
+        values = {
+            "form/subject": {"value": {"type": "plain_text_input", "value": "Pay the <design> agency"}},
+            "form/amount": {"value": {"type": "number_input", "value": "4839"}},
+            "form/link": {"value": {"type": "plain_text_input", "value": "https://example.com/po/7"}},
+        }
+        assert slack.submit(APPLICANT, view, values).status_code == 200
+        card = wait_for(lambda: dm(slack, APPLICANT, "payment"), what="the applicant's card")
+        link = next(e["url"] for e in buttons(card).values() if "url" in e)
+        third_no = link.split("/wecom/launch/")[1].split("?")[0]
+        assert wecom.calls_to("oa/applyevent") == []  # launched in WeCom, not filed by API
+        assert "4839.00" in json.dumps(card.blocks)  # what was filled in, shown on the card
+
+        page = httpx.get(link.replace("http://127.0.0.1", bot.url), timeout=10)
+        assert page.status_code == 200
+        assert '"oaType": "10001"' in page.text or '"oaType":"10001"' in page.text
+        assert third_no in page.text and "https://example.com/po/7" in page.text
+        assert "<design>" not in page.text  # escaped
+        forged = httpx.get(link.replace("http://127.0.0.1", bot.url).replace("sig=", "sig=0"), timeout=10)
+        assert forged.status_code == 403
+
+        sender = WeComSender(bot.url)
+        assert sender.post(open_engine_callback(third_no, int(time.time()))).text == "success"
+        wait_for(lambda: slack.conversation(COLLEAGUE), what="the approver's card (李四 is U0COLLEAGUE)")
+        updated = wait_for(
+            lambda: (m := dm(slack, APPLICANT, third_no)) and m.updates and m, what="card update"
+        )
+        assert "view=1" in json.dumps(updated.blocks)  # launched: the link now shows it
+    finally:
+        bot.stop()
