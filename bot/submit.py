@@ -103,12 +103,16 @@ class Submissions:
     def aliases(self) -> list[str]:
         return sorted(self.catalog)
 
-    def template(self, alias: str) -> Template:
-        """The template behind an alias, read from its provider and cached for TEMPLATE_TTL."""
+    def template(self, alias: str, *, stale_ok: bool = False) -> Template:
+        """The template behind an alias, read from its provider and cached for TEMPLATE_TTL.
+
+        `stale_ok` serves the cached one however old: reading a submission must answer within
+        Slack's 3 s, with the template the form was built from.
+        """
         entry = self.catalog[alias]
         with self._templates_lock:
             cached = self._templates.get(alias)
-            if cached and self.clock() - cached[0] < TEMPLATE_TTL:
+            if cached and (stale_ok or self.clock() - cached[0] < TEMPLATE_TTL):
                 return cached[1]
         template = self.filers[entry.provider].template(entry.template_id, alias)
         with self._templates_lock:

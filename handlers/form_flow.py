@@ -148,7 +148,7 @@ class FormFlow:
     def read(self, view: dict[str, Any]) -> tuple[str, FilledForm | dict[str, str]]:
         """(draft id, the filled form or field errors) from a submitted form view."""
         meta = json.loads(view["private_metadata"])
-        template = self.submissions.template(meta["alias"])
+        template = self.submissions.template(meta["alias"], stale_ok=True)
         values = view["state"]["values"]
         return meta["draft"], read_submission(template, values, meta["rows"], self.lang)
 
