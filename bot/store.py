@@ -199,6 +199,7 @@ class Store:
         self._users = _Keyed(self._db.table("users"), "key")
         self._meta = _Keyed(self._db.table("meta"), "key")
         self._drafts = _Keyed(self._db.table("drafts"), "id")
+        self._used_links = _Keyed(self._db.table("used_links"), "id")
         self._final = {d["key"] for d in self._approvals.all() if d.get("final")}
         queued = sorted(self._outbox.all(), key=lambda d: d["created"])
         self._queued_for: Counter[str] = Counter(item["approval_key"] for item in queued)
@@ -444,6 +445,18 @@ class Store:
             self._drafts.put(draft)
             cutoff = time.time() - DRAFT_TTL
             self._drafts.remove([d["id"] for d in self._drafts.all() if d["created"] < cutoff])
+
+    # approve links ---------------------------------------------------------------
+
+    def use_link(self, link_id: str, expires: int, now: float) -> bool:
+        """Marks a link used, durably; False if it was used before. Expired ones are forgotten:
+        they cannot be used anyway, so the table stays as small as the links still alive."""
+        with self.transaction():
+            self._used_links.remove([d["id"] for d in self._used_links.all() if d["expires"] < now])
+            if link_id in self._used_links:
+                return False
+            self._used_links.put({"id": link_id, "expires": expires, "at": now})
+            return True
 
     # meta ----------------------------------------------------------------------
 

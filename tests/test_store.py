@@ -31,3 +31,16 @@ def test_temp_files_of_interrupted_writes_are_removed_on_open(tmp_path: Path) ->
     torn.write_text('{"half": ')
     Store(path).close()
     assert not torn.exists()
+
+
+def test_a_link_is_used_once_and_the_record_survives_a_restart(tmp_path: Path) -> None:
+    path = tmp_path / "approvals.json"
+    store = Store(path)
+    assert store.use_link("digest", expires=2_000, now=1_000)
+    assert not store.use_link("digest", expires=2_000, now=1_001)
+    store.close()
+    store = Store(path)
+    assert not store.use_link("digest", expires=2_000, now=1_002)
+    assert store.use_link("other", expires=5_000, now=3_000)  # and "digest", expired, is forgotten
+    assert "digest" not in store._used_links
+    store.close()
