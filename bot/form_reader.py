@@ -27,7 +27,7 @@ from decimal import Decimal
 from typing import Any
 
 from bot.forms import Answer, Control, DateSpan, FilledForm, Option, Template, UploadedFile
-from bot.i18n import FALLBACK
+from bot.i18n import t
 
 ACTION = "value"
 TYPE, BEGIN, END, BEGIN_HALF, END_HALF = "type", "begin", "end", "begin_half", "end_half"
@@ -51,42 +51,6 @@ _PHONE = re.compile(r"(\+[0-9]{1,3}[ -]+)?[0-9][0-9 -]*")
 _PHONE_DIGITS = (5, 20)
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _NUMBER_SEPARATORS = re.compile(r"[\s,，、;；]+")
-
-CATALOG: dict[str, dict[str, str]] = {
-    "required": {"zh_CN": "此项为必填项。", "en": "This is required."},
-    "row_required": {"zh_CN": "填写这一行时，此项为必填项。", "en": "Required when this row is filled in."},
-    "table_required": {"zh_CN": "请至少填写一行。", "en": "Fill in at least one row."},
-    "not_number": {"zh_CN": "请输入数字，例如 12 或 3.5。", "en": "Enter a number, like 12 or 3.5."},
-    "money_decimals": {
-        "zh_CN": "金额最多保留两位小数，例如 12.50。",
-        "en": "Enter an amount with at most 2 decimals, like 12.50.",
-    },
-    "newline": {
-        "zh_CN": "此项只能填写一行，请删除换行。",
-        "en": "This takes a single line: remove the line breaks.",
-    },
-    "phone": {
-        "zh_CN": "请输入电话号码：5 到 20 位数字，可含空格和 -；国家代码后请加空格，例如 +86 13800000000。",
-        "en": "Enter a phone number of 5 to 20 digits (spaces and - allowed), "
-        "with a space after any country code, like +86 13800000000.",
-    },
-    "bad_date": {"zh_CN": "请从日历中选择日期。", "en": "Pick a date from the calendar."},
-    "end_before_begin": {"zh_CN": "结束时间必须晚于开始时间。", "en": "The end must come after the start."},
-    "unknown_option": {
-        "zh_CN": "此选项已不可用，请重新选择。",
-        "en": "This option is no longer offered: choose again.",
-    },
-    "too_many_files": {
-        "zh_CN": "一个审批最多只能有 {limit} 个附件，算上这里的共有 {count} 个。",
-        "en": "An approval takes at most {limit} files in all; counting these, it has {count}.",
-    },
-}
-
-
-def localize(catalog: Mapping[str, Mapping[str, str]], key: str, lang: str, **params: object) -> str:
-    """`key` of a module's own catalog in `lang` (English when unknown), as `bot.i18n.t` does."""
-    entry = catalog[key]
-    return entry.get(lang, entry[FALLBACK]).format(**params)
 
 
 @dataclass(frozen=True)
@@ -174,13 +138,14 @@ class _Reader:
         self.errors: dict[str, str] = {}
 
     def fail(self, block_id: str, key: str, **params: object) -> None:
-        """The first error of a block stands: it is the most specific (a bad date over "required")."""
-        self.errors.setdefault(block_id, localize(CATALOG, key, self._lang, **params))
+        """The first error of a block stands: it is the most specific (a bad date over "required").
+        `key` is one of the catalog's ``form.*`` messages (`bot.i18n`)."""
+        self.errors.setdefault(block_id, t(key, self._lang, **params))
 
     def control(self, slot: Slot, *, required: bool) -> Answer | None:
         answer, failed = self._attempt(slot)
         if answer is None and not failed and required and readable(slot.control):
-            self.fail(slot.first_block, "required")
+            self.fail(slot.first_block, "form.required")
         return answer
 
     def table(self, table: Control, count: int) -> tuple[dict[str, Answer], ...] | None:
@@ -195,12 +160,12 @@ class _Reader:
                 continue
             for slot, answer, failed in results:
                 if answer is None and not failed and slot.control.required and readable(slot.control):
-                    self.fail(slot.first_block, "row_required")
+                    self.fail(slot.first_block, "form.row_required")
             kept.append(answers)
         if not kept and table.required:
             anchor = _anchor(table)
             if anchor is not None:
-                self.fail(anchor.first_block, "table_required")
+                self.fail(anchor.first_block, "form.table_required")
         return tuple(kept) or None
 
     def _attempt(self, slot: Slot) -> tuple[Answer | None, bool]:
@@ -216,7 +181,7 @@ class _Reader:
     def text(self, slot: Slot) -> str | None:
         value = self._string(slot.block_id())
         if slot.control.kind == "Text" and ("\n" in value or "\r" in value):
-            self.fail(slot.block_id(), "newline")  # WeCom's Text takes no line breaks
+            self.fail(slot.block_id(), "form.newline")  # WeCom's Text takes no line breaks
             return None
         return value or None
 
@@ -224,7 +189,7 @@ class _Reader:
         value = self._string(slot.block_id())
         digits = sum(c.isdigit() for c in value)
         if value and not (_PHONE.fullmatch(value) and _PHONE_DIGITS[0] <= digits <= _PHONE_DIGITS[1]):
-            self.fail(slot.block_id(), "phone")
+            self.fail(slot.block_id(), "form.phone")
             return None
         return value or None
 
@@ -233,14 +198,14 @@ class _Reader:
         if not raw:
             return None
         if not is_number(raw):
-            self.fail(slot.block_id(), "not_number")
+            self.fail(slot.block_id(), "form.not_number")
             return None
         canonical = _canonical(raw)
         if slot.control.kind != "Money":
             return canonical
         whole, _, cents = canonical.partition(".")
         if len(cents) > 2:
-            self.fail(slot.block_id(), "money_decimals")
+            self.fail(slot.block_id(), "form.money_decimals")
             return None
         return f"{whole}.{cents:0<2}"
 
@@ -253,7 +218,7 @@ class _Reader:
     def selector(self, slot: Slot) -> tuple[str, ...] | None:
         keys = self._one_or_many(slot, self._choices(slot.block_id()))
         if any(key not in {o.key for o in slot.control.options} for key in keys):
-            self.fail(slot.block_id(), "unknown_option")
+            self.fail(slot.block_id(), "form.unknown_option")
             return None
         return keys or None
 
@@ -269,7 +234,7 @@ class _Reader:
         files = self._uploads(slot.block_id())
         self._files += len(files)
         if files and self._files > MAX_FILES:
-            self.fail(slot.block_id(), "too_many_files", limit=MAX_FILES, count=self._files)
+            self.fail(slot.block_id(), "form.too_many_files", limit=MAX_FILES, count=self._files)
         return files or None
 
     def related(self, slot: Slot) -> tuple[str, ...] | None:
@@ -286,10 +251,10 @@ class _Reader:
             begin, end = self._half_day(slot, BEGIN, BEGIN_HALF, AM), self._half_day(slot, END, END_HALF, PM)
         if begin is None or end is None:
             if begin is not None or end is not None:
-                self.fail(slot.block_id(END if begin is not None else BEGIN), "required")
+                self.fail(slot.block_id(END if begin is not None else BEGIN), "form.required")
             return None
         if end < begin or (end == begin and hourly(slot.control)):
-            self.fail(slot.block_id(END), "end_before_begin")
+            self.fail(slot.block_id(END), "form.end_before_begin")
             return None
         if hourly(slot.control):
             return DateSpan(begin, end, "hour", end - begin)
@@ -301,14 +266,14 @@ class _Reader:
         keys = self._choices(slot.block_id(TYPE))[:1]
         if not keys:
             if span is not None or len(self.errors) > before:
-                self.fail(slot.block_id(TYPE), "required")
+                self.fail(slot.block_id(TYPE), "form.required")
             return None
         if keys[0] not in {o.key for o in slot.control.options}:
-            self.fail(slot.block_id(TYPE), "unknown_option")
+            self.fail(slot.block_id(TYPE), "form.unknown_option")
             return None
         if span is None:
             if len(self.errors) == before:
-                self.fail(slot.block_id(BEGIN), "required")
+                self.fail(slot.block_id(BEGIN), "form.required")
             return None
         return keys[0], span
 
@@ -349,7 +314,7 @@ class _Reader:
                 return date.fromisoformat(raw)
         except ValueError:
             pass
-        self.fail(block_id, "bad_date")
+        self.fail(block_id, "form.bad_date")
         return None
 
     def _moment(self, block_id: str) -> int | None:
@@ -358,7 +323,7 @@ class _Reader:
             return None
         if isinstance(raw, int) and not isinstance(raw, bool) and 0 <= raw <= LATEST:
             return raw
-        self.fail(block_id, "bad_date")
+        self.fail(block_id, "form.bad_date")
         return None
 
     def _half_day(self, slot: Slot, day_part: str, half_part: str, default: str) -> int | None:

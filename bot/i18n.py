@@ -2,7 +2,10 @@
 
 Cards are pure functions of (snapshot, language), so all wording lives here:
 one catalog keeps the two languages side by side and the keys stable, and a
-missing key fails loudly instead of showing a raw key to a user.
+missing key fails loudly instead of showing a raw key to a user. Besides the
+cards and commands, it holds the form modal and its reader (``form.*``), the
+App Home tab (``home.*``) and the WeCom launch page (``launch.*``, shown in
+both languages at once).
 """
 
 from __future__ import annotations
@@ -236,6 +239,156 @@ CATALOG: dict[str, dict[str, str]] = {
     "submit.gone": {
         "zh_CN": "这份草稿已不存在或已提交。",
         "en": "This draft no longer exists or was already filed.",
+    },
+    # The form modal (handlers.modals)
+    "form.submit": {"zh_CN": "提交", "en": "Submit"},
+    "form.close": {"zh_CN": "取消", "en": "Cancel"},
+    "form.row": {"zh_CN": "第 {row} 行", "en": "Row {row}"},
+    "form.add_row": {"zh_CN": "添加一行", "en": "Add row"},
+    "form.remove_row": {"zh_CN": "删除最后一行", "en": "Remove last row"},
+    "form.table_full": {
+        "zh_CN": "无法再添加行：Slack 对话框最多容纳 {limit} 个区块。",
+        "en": "No room for another row: a Slack dialog holds at most {limit} blocks.",
+    },
+    "form.type": {"zh_CN": "类型", "en": "Type"},
+    "form.begin": {"zh_CN": "开始时间", "en": "Start"},
+    "form.end": {"zh_CN": "结束时间", "en": "End"},
+    "form.begin_day": {"zh_CN": "开始日期", "en": "Start date"},
+    "form.end_day": {"zh_CN": "结束日期", "en": "End date"},
+    "form.begin_half": {"zh_CN": "开始：上午/下午", "en": "Start: morning or afternoon"},
+    "form.end_half": {"zh_CN": "结束：上午/下午", "en": "End: morning or afternoon"},
+    "form.am": {"zh_CN": "上午", "en": "Morning"},
+    "form.pm": {"zh_CN": "下午", "en": "Afternoon"},
+    "form.files_not_kept": {
+        "zh_CN": "之前的附件无法沿用，请重新上传。",
+        "en": "Files from the last attempt can't be carried over: attach them again.",
+    },
+    "form.cannot_fill": {
+        "zh_CN": "*{control}* 无法在 Slack 中填写。{reason}",
+        "en": "*{control}* can't be filled in from Slack. {reason}",
+    },
+    "form.reason.unsupported": {
+        "zh_CN": "Slack 没有适用于此类控件（{kind}）的输入方式。",
+        "en": "Slack has no input for this kind of control ({kind}).",
+    },
+    "form.reason.no_options": {"zh_CN": "它没有可选的选项。", "en": "It has no options to choose from."},
+    "form.reason.too_many_options": {
+        "zh_CN": "它有 {count} 个选项，而 Slack 最多只能列出 100 个。",
+        "en": "It has {count} options, and Slack lists at most 100.",
+    },
+    "form.reason.bad_options": {
+        "zh_CN": "它的选项无法在 Slack 中列出。",
+        "en": "Its options can't be listed in Slack.",
+    },
+    "form.reason.no_departments": {
+        "zh_CN": "此模板的部门无法在 Slack 中选择。",
+        "en": "Departments can't be chosen from Slack for this template.",
+    },
+    "form.reason.no_columns": {
+        "zh_CN": "它没有可以在 Slack 中填写的列。",
+        "en": "None of its columns can be filled in from Slack.",
+    },
+    "form.not_fillable": {
+        "zh_CN": "「{control}」是必填项，但无法在 Slack 中填写。{reason}"
+        "请改在{provider}中提交「{template}」。",
+        "en": "“{control}” is required, but it can't be filled in from Slack. {reason} "
+        "Please submit {template} in {provider} instead.",
+    },
+    "form.too_large": {
+        "zh_CN": "「{template}」需要 {count} 个区块，而 Slack 对话框最多容纳 {limit} 个。"
+        "请改在{provider}中提交。",
+        "en": "{template} needs {count} blocks, but a Slack dialog holds at most {limit}. "
+        "Please submit it in {provider} instead.",
+    },
+    # What is wrong with a submitted form (bot.form_reader); the modal shows row_required as a hint too
+    "form.required": {"zh_CN": "此项为必填项。", "en": "This is required."},
+    "form.row_required": {
+        "zh_CN": "填写这一行时，此项为必填项。",
+        "en": "Required when this row is filled in.",
+    },
+    "form.table_required": {"zh_CN": "请至少填写一行。", "en": "Fill in at least one row."},
+    "form.not_number": {"zh_CN": "请输入数字，例如 12 或 3.5。", "en": "Enter a number, like 12 or 3.5."},
+    "form.money_decimals": {
+        "zh_CN": "金额最多保留两位小数，例如 12.50。",
+        "en": "Enter an amount with at most 2 decimals, like 12.50.",
+    },
+    "form.newline": {
+        "zh_CN": "此项只能填写一行，请删除换行。",
+        "en": "This takes a single line: remove the line breaks.",
+    },
+    "form.phone": {
+        "zh_CN": "请输入电话号码：5 到 20 位数字，可含空格和 -；国家代码后请加空格，例如 +86 13800000000。",
+        "en": "Enter a phone number of 5 to 20 digits (spaces and - allowed), "
+        "with a space after any country code, like +86 13800000000.",
+    },
+    "form.bad_date": {"zh_CN": "请从日历中选择日期。", "en": "Pick a date from the calendar."},
+    "form.end_before_begin": {
+        "zh_CN": "结束时间必须晚于开始时间。",
+        "en": "The end must come after the start.",
+    },
+    "form.unknown_option": {
+        "zh_CN": "此选项已不可用，请重新选择。",
+        "en": "This option is no longer offered: choose again.",
+    },
+    "form.too_many_files": {
+        "zh_CN": "一个审批最多只能有 {limit} 个附件，算上这里的共有 {count} 个。",
+        "en": "An approval takes at most {limit} files in all; counting these, it has {count}.",
+    },
+    # The App Home tab (handlers.home)
+    "home.title": {"zh_CN": "审批", "en": "Approvals"},
+    "home.new_request": {"zh_CN": "发起审批", "en": "New request"},
+    "home.pick_template": {"zh_CN": "从模板发起…", "en": "New request from template…"},
+    "home.waiting": {"zh_CN": "待我审批（{count}）", "en": "Waiting for me ({count})"},
+    "home.mine": {"zh_CN": "我的申请", "en": "My requests"},
+    "home.waiting_empty": {"zh_CN": "没有需要你审批的申请。", "en": "Nothing is waiting for you."},
+    "home.mine_empty": {
+        "zh_CN": "你还没有提交过申请——使用 `/approval new` 发起",
+        "en": "You have no requests yet — use `/approval new`",
+    },
+    "home.more": {
+        "zh_CN": "……另有 {count} 条——使用 `/approval list` 查看",
+        "en": "…and {count} more — use `/approval list`",
+    },
+    "home.waiting_for": {"zh_CN": "等待 {names}", "en": "waiting for {names}"},
+    "home.open": {"zh_CN": "打开", "en": "Open"},
+    "home.approve": {"zh_CN": "同意", "en": "Approve"},
+    "home.reject": {"zh_CN": "驳回", "en": "Reject"},
+    # The WeCom launch page (handlers.launch_page), which shows both languages at once
+    "launch.connecting": {"zh_CN": "正在连接企业微信…", "en": "Connecting to WeCom…"},
+    "launch.opening": {"zh_CN": "正在打开审批…", "en": "Opening the approval…"},
+    "launch.done": {
+        "zh_CN": "审批页面已打开，可以关闭此页。",
+        "en": "The approval page was opened; you can close this page.",
+    },
+    "launch.outside": {"zh_CN": "请在企业微信中打开此链接。", "en": "Open this link in WeCom (企业微信)."},
+    "launch.failed": {"zh_CN": "企业微信未能打开审批：", "en": "WeCom could not open the approval:"},
+    "launch.noscript": {"zh_CN": "此页面需要 JavaScript。", "en": "This page needs JavaScript."},
+    "launch.number": {"zh_CN": "审批编号", "en": "Number"},
+    "launch.launch": {"zh_CN": "发起审批", "en": "Launch the approval"},
+    "launch.view": {"zh_CN": "查看审批", "en": "View the approval"},
+    "launch.forbidden": {
+        "zh_CN": "此链接无效或不完整，请从 Slack 重新打开。",
+        "en": "This link is not valid or not complete: open it again from Slack.",
+    },
+    "launch.not_found": {"zh_CN": "找不到这个审批申请。", "en": "This approval request does not exist."},
+    "launch.unavailable": {
+        "zh_CN": "暂时无法准备此页面，请稍后再试。",
+        "en": "This page cannot be prepared right now; try again later.",
+    },
+    "launch.method": {"zh_CN": "只支持 GET 请求。", "en": "Only GET requests are supported."},
+    # The approval engine's errors, as the launch page explains them
+    "launch.error.duplicate": {
+        "zh_CN": "此申请已发起过（审批编号重复）。",
+        "en": "This request was already launched (duplicate number).",
+    },
+    "launch.error.not_found": {"zh_CN": "审批申请不存在。", "en": "Approval not found."},
+    "launch.error.template_id": {
+        "zh_CN": "审批模板 ID 不正确：请管理员检查 [wecom.open_templates]。",
+        "en": "The template id is wrong: ask your admin to check [wecom.open_templates].",
+    },
+    "launch.error.agent_id": {
+        "zh_CN": "应用 ID 不正确：请管理员检查 wecom.agent_id。",
+        "en": "The app id is wrong: ask your admin to check wecom.agent_id.",
     },
 }
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.i18n import FALLBACK, LANGUAGES, t
+from bot.i18n import t
 from bot.model import Snapshot
 from handlers.cards import (
     ACTION_OPEN,
@@ -39,28 +39,6 @@ MAX_OPTIONS = 100  # static_select limit
 OPTION_TEXT_LIMIT = 75
 OPTION_VALUE_LIMIT = 150
 
-# Strings of the Home tab only; the shared card wording stays in bot.i18n.
-TEXT: dict[str, dict[str, str]] = {
-    "title": {"zh_CN": "审批", "en": "Approvals"},
-    "new_request": {"zh_CN": "发起审批", "en": "New request"},
-    "pick_template": {"zh_CN": "从模板发起…", "en": "New request from template…"},
-    "waiting": {"zh_CN": "待我审批（{count}）", "en": "Waiting for me ({count})"},
-    "mine": {"zh_CN": "我的申请", "en": "My requests"},
-    "waiting_empty": {"zh_CN": "没有需要你审批的申请。", "en": "Nothing is waiting for you."},
-    "mine_empty": {
-        "zh_CN": "你还没有提交过申请——使用 `/approval new` 发起",
-        "en": "You have no requests yet — use `/approval new`",
-    },
-    "more": {
-        "zh_CN": "……另有 {count} 条——使用 `/approval list` 查看",
-        "en": "…and {count} more — use `/approval list`",
-    },
-    "waiting_for": {"zh_CN": "等待 {names}", "en": "waiting for {names}"},
-    "open": {"zh_CN": "打开", "en": "Open"},
-    "approve": {"zh_CN": "同意", "en": "Approve"},
-    "reject": {"zh_CN": "驳回", "en": "Reject"},
-}
-
 
 def build_home_view(
     *,
@@ -75,23 +53,18 @@ def build_home_view(
     newest_waiting = sorted(waiting, key=lambda pair: pair[0].apply_time, reverse=True)
     newest_mine = sorted(mine, key=lambda snap: snap.apply_time, reverse=True)
     blocks = [
-        _plain_header(_text("title", lang)),
+        _plain_header(t("home.title", lang)),
         _new_request(templates, lang),
         {"type": "divider"},
-        _plain_header(_text("waiting", lang, count=len(waiting))),
+        _plain_header(t("home.waiting", lang, count=len(waiting))),
     ]
     for snap, link in newest_waiting[:MAX_WAITING]:
         blocks += _waiting_item(snap, link, names, lang)
-    blocks += _rest(len(waiting), MAX_WAITING, "waiting_empty", lang)
-    blocks += [{"type": "divider"}, _plain_header(_text("mine", lang))]
+    blocks += _rest(len(waiting), MAX_WAITING, "home.waiting_empty", lang)
+    blocks += [{"type": "divider"}, _plain_header(t("home.mine", lang))]
     blocks += [_mine_item(snap, names, lang) for snap in newest_mine[:MAX_MINE]]
-    blocks += _rest(len(mine), MAX_MINE, "mine_empty", lang)
+    blocks += _rest(len(mine), MAX_MINE, "home.mine_empty", lang)
     return {"type": "home", "blocks": blocks}
-
-
-def _text(key: str, lang: str, **params: object) -> str:
-    entry = TEXT[key]
-    return entry[lang if lang in LANGUAGES else FALLBACK].format(**params)
 
 
 def _plain_header(text: str) -> dict:
@@ -107,7 +80,7 @@ def _new_request(templates: Sequence[tuple[str, str]], lang: str) -> dict:
 
     Aliases too long for an option value are left out rather than sent cut, which would name no template.
     """
-    elements = [_button(ACTION_NEW_REQUEST, _text("new_request", lang), style="primary")]
+    elements = [_button(ACTION_NEW_REQUEST, t("home.new_request", lang), style="primary")]
     options = [
         {
             "text": {"type": "plain_text", "text": clip(one_line(name) or alias, OPTION_TEXT_LIMIT)},
@@ -117,7 +90,7 @@ def _new_request(templates: Sequence[tuple[str, str]], lang: str) -> dict:
         if 0 < len(alias) <= OPTION_VALUE_LIMIT
     ][:MAX_OPTIONS]
     if options:
-        placeholder = {"type": "plain_text", "text": _text("pick_template", lang)}
+        placeholder = {"type": "plain_text", "text": t("home.pick_template", lang)}
         elements.append(
             {
                 "type": "static_select",
@@ -158,12 +131,12 @@ def _waiting_item(snap: Snapshot, link: str | None, names: Names, lang: str) -> 
         lines.append(preview)
     section: dict = {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}}
     if link and len(link) <= URL_LIMIT:
-        section["accessory"] = _button(ACTION_OPEN, _text("open", lang), url=link)
+        section["accessory"] = _button(ACTION_OPEN, t("home.open", lang), url=link)
         return [section]
     if link is None and snap.provider == "local":
         decide = [
-            _button(ACTION_APPROVE, _text("approve", lang), value=snap.key, style="primary"),
-            _button(ACTION_REJECT, _text("reject", lang), value=snap.key, style="danger"),
+            _button(ACTION_APPROVE, t("home.approve", lang), value=snap.key, style="primary"),
+            _button(ACTION_REJECT, t("home.reject", lang), value=snap.key, style="danger"),
         ]
         return [section, {"type": "actions", "elements": decide}]
     provider = t(f"provider.{snap.provider}", lang)
@@ -176,7 +149,7 @@ def _mine_item(snap: Snapshot, names: Names, lang: str) -> dict:
     progress = [date_token(snap.apply_time)]
     waiting_on = snap.waiting_on()
     if waiting_on:
-        progress.insert(0, _text("waiting_for", lang, names=people_text(names, waiting_on, lang)))
+        progress.insert(0, t("home.waiting_for", lang, names=people_text(names, waiting_on, lang)))
     text = f"{status_text(snap, lang)} · {_title(snap, lang)}\n{' · '.join(progress)}"
     return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
 
@@ -184,8 +157,8 @@ def _mine_item(snap: Snapshot, names: Names, lang: str) -> dict:
 def _rest(total: int, shown: int, empty_key: str, lang: str) -> list[dict]:
     """The empty state of a list, or how many items it left out, or nothing."""
     if total == 0:
-        return [{"type": "section", "text": {"type": "mrkdwn", "text": _text(empty_key, lang)}}]
+        return [{"type": "section", "text": {"type": "mrkdwn", "text": t(empty_key, lang)}}]
     if total > shown:
-        more = _text("more", lang, count=total - shown)
+        more = t("home.more", lang, count=total - shown)
         return [{"type": "context", "elements": [{"type": "mrkdwn", "text": more}]}]
     return []

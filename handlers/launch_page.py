@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, quote
 
+from bot.i18n import t
 from bot.providers.wecom.client import WeComError
 from bot.providers.wecom.jssdk import JsSdkSigner
 from handlers.wecom_callback import Reply
@@ -45,55 +46,17 @@ _HEADERS = [
 ]
 
 
-def _text(zh_cn: str, en: str) -> dict[str, str]:
-    return {"zh_CN": zh_cn, "en": en}
-
-
-# What people read, in both languages: the page cannot know which one the reader prefers.
-_TEXTS = {
-    "connecting": _text("正在连接企业微信…", "Connecting to WeCom…"),
-    "opening": _text("正在打开审批…", "Opening the approval…"),
-    "done": _text("审批页面已打开，可以关闭此页。", "The approval page was opened; you can close this page."),
-    "outside": _text("请在企业微信中打开此链接。", "Open this link in WeCom (企业微信)."),
-    "failed": _text("企业微信未能打开审批：", "WeCom could not open the approval:"),
-    "noscript": _text("此页面需要 JavaScript。", "This page needs JavaScript."),
-    "number": _text("审批编号", "Number"),
-    "launch": _text("发起审批", "Launch the approval"),
-    "view": _text("查看审批", "View the approval"),
-    "forbidden": _text(
-        "此链接无效或不完整，请从 Slack 重新打开。",
-        "This link is not valid or not complete: open it again from Slack.",
-    ),
-    "not_found": _text("找不到这个审批申请。", "This approval request does not exist."),
-    "unavailable": _text(
-        "暂时无法准备此页面，请稍后再试。", "This page cannot be prepared right now; try again later."
-    ),
-    "method": _text("只支持 GET 请求。", "Only GET requests are supported."),
-}
-# The engine's errors (spec, 错误说明), recognised by their text in the callback's err_msg.
-_ERRORS = [
-    {"match": match, **_text(zh_cn, en)}
-    for match, zh_cn, en in (
-        (
-            "已存在相同的审批编号",
-            "此申请已发起过（审批编号重复）。",
-            "This request was already launched (duplicate number).",
-        ),
-        ("审批申请不存在", "审批申请不存在。", "Approval not found."),
-        (
-            "审批模板ID不正确",
-            "审批模板 ID 不正确：请管理员检查 [wecom.open_templates]。",
-            "The template id is wrong: ask your admin to check [wecom.open_templates].",
-        ),
-        (
-            "应用ID不正确",
-            "应用 ID 不正确：请管理员检查 wecom.agent_id。",
-            "The app id is wrong: ask your admin to check wecom.agent_id.",
-        ),
-    )
-]
-
-_SCRIPT_TEXTS = ("opening", "done", "outside", "failed")  # what the script may show, besides _ERRORS
+# What people read comes from the catalog (launch.*), in both languages at once: the page cannot know
+# which one its reader prefers.
+# The engine's errors (spec, 错误说明), recognised by their text in the callback's err_msg: (match, key).
+_ERRORS = (
+    ("已存在相同的审批编号", "launch.error.duplicate"),
+    ("审批申请不存在", "launch.error.not_found"),
+    ("审批模板ID不正确", "launch.error.template_id"),
+    ("应用ID不正确", "launch.error.agent_id"),
+)
+# What the script may show, besides _ERRORS: the catalog's launch.<name> for each name.
+_SCRIPT_TEXTS = ("opening", "done", "outside", "failed")
 
 # ES5 and textContent only: WeCom's webviews vary, and nothing from data or WeCom becomes markup.
 _SCRIPT = """(function () {
@@ -192,8 +155,18 @@ def _script_json(value: Any) -> str:
     return text
 
 
-def _both(text: dict[str, str], separator: str = " / ") -> str:
-    """Both languages of a text, as markup."""
+def _texts(key: str) -> dict[str, str]:
+    """The catalog's text `key` in both languages, as the script's data carries it."""
+    return {"zh_CN": t(key, "zh_CN"), "en": t(key, "en")}
+
+
+def _both(key: str, separator: str = " / ") -> str:
+    """The catalog's text `key` in both languages, as markup."""
+    return _markup(_texts(key), separator)
+
+
+def _markup(text: dict[str, str], separator: str) -> str:
+    """A text given in both languages (zh_CN, en), as markup."""
     zh_cn, en = html.escape(text["zh_CN"]), html.escape(text["en"])
     return f'<span lang="zh-CN">{zh_cn}</span>{separator}<span lang="en">{en}</span>'
 
@@ -208,11 +181,11 @@ def _document(title: str, body: str) -> bytes:
 
 
 def _notice(status: str, key: str, detail: dict[str, str] | None = None) -> Reply:
-    """A page that only says something, e.g. why there is no approval to open."""
-    body = f"<h1>{_both(_TEXTS[key], '<br>')}</h1>"
+    """A page that only says something (the catalog's `key`), e.g. why there is no approval to open."""
+    body = f"<h1>{_both(key, '<br>')}</h1>"
     if detail:
-        body += f"\n<p>{_both(detail, '<br>')}</p>"
-    return Reply(status, _document(_TEXTS[key]["en"], body), _HTML)
+        body += f"\n<p>{_markup(detail, '<br>')}</p>"
+    return Reply(status, _document(t(key, "en"), body), _HTML)
 
 
 class LaunchPage:
@@ -238,7 +211,7 @@ class LaunchPage:
 
     def handle(self, environ: dict[str, Any]) -> Reply:
         if environ.get("REQUEST_METHOD", "GET") != "GET":
-            return _notice("405 Method Not Allowed", "method")
+            return _notice("405 Method Not Allowed", "launch.method")
         third_no = _third_no(environ.get("PATH_INFO", ""))
         query = parse_qs(environ.get("QUERY_STRING", ""))
         # The signature is checked before the lookup: a forged link learns nothing, not even existence.
@@ -246,16 +219,18 @@ class LaunchPage:
             log.warning(
                 "launch page: bad or missing link signature", extra={"path": environ.get("PATH_INFO")}
             )
-            return _notice("403 Forbidden", "forbidden")
+            return _notice("403 Forbidden", "launch.forbidden")
         draft = self.lookup(third_no)
         if draft is None:
-            return _notice("404 Not Found", "not_found")
+            return _notice("404 Not Found", "launch.not_found")
         url = f"{self.public_url}{_launch_path(third_no)}?{environ.get('QUERY_STRING', '')}"
         try:
             config = self.signer.page_config(url)
         except WeComError as exc:
             log.warning("launch page: no JS-SDK ticket", extra={"third_no": third_no, "error": exc.message})
-            return _notice("503 Service Unavailable", "unavailable", _text(exc.message_zh, exc.message))
+            return _notice(
+                "503 Service Unavailable", "launch.unavailable", {"zh_CN": exc.message_zh, "en": exc.message}
+            )
         view = query.get("view", [""])[0] == "1"
         return Reply("200 OK", _document(draft.title, _launch_body(draft, config, view)), _HTML)
 
@@ -279,19 +254,20 @@ def _launch_body(draft: LaunchDraft, config: dict[str, dict[str, Any]], view: bo
             "oaType": VIEW if view else LAUNCH,
             "templateId": draft.template_id,
             "thirdNo": draft.third_no,
-            "extData": {"fieldList": [{"title": t, "type": k, "value": v} for t, k, v in draft.fields]},
+            "extData": {"fieldList": [{"title": n, "type": k, "value": v} for n, k, v in draft.fields]},
         },
-        "texts": {key: _TEXTS[key] for key in _SCRIPT_TEXTS},
-        "errors": _ERRORS,
+        "texts": {name: _texts(f"launch.{name}") for name in _SCRIPT_TEXTS},
+        "errors": [{"match": match, **_texts(key)} for match, key in _ERRORS],
     }
-    fields = "".join(f"<dt>{html.escape(t)}</dt><dd>{html.escape(v)}</dd>" for t, _, v in draft.fields)
-    number = f"<dt>{_both(_TEXTS['number'])}</dt><dd>{html.escape(draft.third_no)}</dd>"
+    fields = "".join(f"<dt>{html.escape(n)}</dt><dd>{html.escape(v)}</dd>" for n, _, v in draft.fields)
+    number = f"<dt>{_both('launch.number')}</dt><dd>{html.escape(draft.third_no)}</dd>"
     scripts = "".join(f'<script src="{src}"></script>\n' for src in SCRIPTS)
+    button = _both("launch.view" if view else "launch.launch")
     return (
         f"<h1>{html.escape(draft.title)}</h1>\n<dl>{number}{fields}</dl>\n"
-        f'<p id="status" role="status" aria-live="polite">{_both(_TEXTS["connecting"], "")}</p>\n'
-        f"<noscript><p>{_both(_TEXTS['noscript'])}</p></noscript>\n"
-        f'<button id="launch" type="button" disabled>{_both(_TEXTS["view" if view else "launch"])}</button>\n'
+        f'<p id="status" role="status" aria-live="polite">{_both("launch.connecting", "")}</p>\n'
+        f"<noscript><p>{_both('launch.noscript')}</p></noscript>\n"
+        f'<button id="launch" type="button" disabled>{button}</button>\n'
         f'{scripts}<script type="application/json" id="launch-data">{_script_json(data)}</script>\n'
         f"<script>\n{_SCRIPT}</script>"
     )

@@ -40,15 +40,12 @@ from bot.form_reader import (
     Slot,
     hourly,
     is_number,
-    localize,
     options_problem,
     row_count,
     shanghai_time,
 )
-from bot.form_reader import CATALOG as READER_CATALOG
 from bot.forms import Answer, Control, DateSpan, Option, Template
-from bot.i18n import CATALOG as I18N_CATALOG
-from bot.i18n import t
+from bot.i18n import CATALOG, t
 from handlers.cards import HEADER_LIMIT, SECTION_LIMIT, clip, one_line, user_text
 
 CALLBACK_ID = "approval_form"
@@ -63,68 +60,6 @@ PLACEHOLDER_LIMIT = 150
 OPTION_TEXT_LIMIT = 75
 NAME_LIMIT = 200  # a control's title inside a sentence: WeCom allows 40, so this only stops garbage
 REASON_LIMIT = 1000  # our own sentence, but it names the control's kind, which comes from the template
-
-CATALOG: dict[str, dict[str, str]] = {
-    "submit": {"zh_CN": "提交", "en": "Submit"},
-    "close": {"zh_CN": "取消", "en": "Cancel"},
-    "row": {"zh_CN": "第 {row} 行", "en": "Row {row}"},
-    "add_row": {"zh_CN": "添加一行", "en": "Add row"},
-    "remove_row": {"zh_CN": "删除最后一行", "en": "Remove last row"},
-    "table_full": {
-        "zh_CN": "无法再添加行：Slack 对话框最多容纳 {limit} 个区块。",
-        "en": "No room for another row: a Slack dialog holds at most {limit} blocks.",
-    },
-    "type": {"zh_CN": "类型", "en": "Type"},
-    "begin": {"zh_CN": "开始时间", "en": "Start"},
-    "end": {"zh_CN": "结束时间", "en": "End"},
-    "begin_day": {"zh_CN": "开始日期", "en": "Start date"},
-    "end_day": {"zh_CN": "结束日期", "en": "End date"},
-    "begin_half": {"zh_CN": "开始：上午/下午", "en": "Start: morning or afternoon"},
-    "end_half": {"zh_CN": "结束：上午/下午", "en": "End: morning or afternoon"},
-    AM: {"zh_CN": "上午", "en": "Morning"},
-    PM: {"zh_CN": "下午", "en": "Afternoon"},
-    "files_not_kept": {
-        "zh_CN": "之前的附件无法沿用，请重新上传。",
-        "en": "Files from the last attempt can't be carried over: attach them again.",
-    },
-    "cannot_fill": {
-        "zh_CN": "*{control}* 无法在 Slack 中填写。{reason}",
-        "en": "*{control}* can't be filled in from Slack. {reason}",
-    },
-    "reason.unsupported": {
-        "zh_CN": "Slack 没有适用于此类控件（{kind}）的输入方式。",
-        "en": "Slack has no input for this kind of control ({kind}).",
-    },
-    "reason.no_options": {"zh_CN": "它没有可选的选项。", "en": "It has no options to choose from."},
-    "reason.too_many_options": {
-        "zh_CN": "它有 {count} 个选项，而 Slack 最多只能列出 100 个。",
-        "en": "It has {count} options, and Slack lists at most 100.",
-    },
-    "reason.bad_options": {
-        "zh_CN": "它的选项无法在 Slack 中列出。",
-        "en": "Its options can't be listed in Slack.",
-    },
-    "reason.no_departments": {
-        "zh_CN": "此模板的部门无法在 Slack 中选择。",
-        "en": "Departments can't be chosen from Slack for this template.",
-    },
-    "reason.no_columns": {
-        "zh_CN": "它没有可以在 Slack 中填写的列。",
-        "en": "None of its columns can be filled in from Slack.",
-    },
-    "not_fillable": {
-        "zh_CN": "「{control}」是必填项，但无法在 Slack 中填写。{reason}"
-        "请改在{provider}中提交「{template}」。",
-        "en": "“{control}” is required, but it can't be filled in from Slack. {reason} "
-        "Please submit {template} in {provider} instead.",
-    },
-    "too_large": {
-        "zh_CN": "「{template}」需要 {count} 个区块，而 Slack 对话框最多容纳 {limit} 个。"
-        "请改在{provider}中提交。",
-        "en": "{template} needs {count} blocks, but a Slack dialog holds at most {limit}. "
-        "Please submit it in {provider} instead.",
-    },
-}
 
 
 class FormNotFillable(ValueError):
@@ -152,13 +87,13 @@ def build_form_view(
     intro = [*_notice(notice), _header(form.name)]
     needed = len(intro) + len(form.body(spare=MAX_BLOCKS))  # the count does not depend on spare
     if needed > MAX_BLOCKS:
-        raise TemplateTooLarge(form.say("too_large", count=needed, limit=MAX_BLOCKS))
+        raise TemplateTooLarge(form.say("form.too_large", count=needed, limit=MAX_BLOCKS))
     return {
         "type": "modal",
         "callback_id": CALLBACK_ID,
         "title": _plain(form.name, VIEW_TITLE_LIMIT),  # clipped; the header below has it whole
-        "submit": _plain(form.say("submit"), VIEW_TITLE_LIMIT),
-        "close": _plain(form.say("close"), VIEW_TITLE_LIMIT),
+        "submit": _plain(form.say("form.submit"), VIEW_TITLE_LIMIT),
+        "close": _plain(form.say("form.close"), VIEW_TITLE_LIMIT),
         "private_metadata": private_metadata,
         "blocks": [*intro, *form.body(spare=MAX_BLOCKS - needed)],
     }
@@ -183,7 +118,8 @@ class _Form:
         self.name = one_line(template.name) or t("card.untitled", lang)
 
     def say(self, key: str, **params: object) -> str:
-        return localize(CATALOG, key, self._lang, template=self.name, provider=self._provider(), **params)
+        """The catalog's text `key` (``form.*`` in `bot.i18n`), naming this template and its provider."""
+        return t(key, self._lang, template=self.name, provider=self._provider(), **params)
 
     def refuse_unfillable(self) -> None:
         """Raises `FormNotFillable` for the first required control or table column it cannot offer."""
@@ -197,12 +133,12 @@ class _Form:
     def _refuse_if(self, control: Control, problem: str) -> None:
         if control.required and problem:
             reason = self._reason(control, problem)
-            raise FormNotFillable(self.say("not_fillable", control=_name(control), reason=reason))
+            raise FormNotFillable(self.say("form.not_fillable", control=_name(control), reason=reason))
 
     def _provider(self) -> str:
         """Where else the approval can be submitted, named as people know it."""
         key = f"provider.{self._template.provider}"
-        return t(key, self._lang) if key in I18N_CATALOG else self._template.provider
+        return t(key, self._lang) if key in CATALOG else self._template.provider
 
     def body(self, *, spare: int) -> list[dict]:
         """Every control's blocks; a table offers "Add row" only if one more row fits in `spare` blocks."""
@@ -234,7 +170,7 @@ class _Form:
         return ""
 
     def _reason(self, control: Control, problem: str) -> str:
-        return self.say(f"reason.{problem}", kind=control.kind, count=len(control.options))
+        return self.say(f"form.reason.{problem}", kind=control.kind, count=len(control.options))
 
     # -- blocks ------------------------------------------------------------------------------------------
 
@@ -243,7 +179,9 @@ class _Form:
         if problem:
             name, reason = _name(slot.control), self._reason(slot.control, problem)
             text = self.say(
-                "cannot_fill", control=user_text(name, NAME_LIMIT), reason=user_text(reason, REASON_LIMIT)
+                "form.cannot_fill",
+                control=user_text(name, NAME_LIMIT),
+                reason=user_text(reason, REASON_LIMIT),
             )
             return [_context(text)]
         return _RENDERERS[slot.control.kind](self, slot)
@@ -255,13 +193,13 @@ class _Form:
             blocks += self._row(table, row)
         buttons = []
         if len(self._row(table, 0)) <= spare:
-            buttons.append(_button(self.say("add_row"), ACTION_TABLE_ADD, table.id))
+            buttons.append(_button(self.say("form.add_row"), ACTION_TABLE_ADD, table.id))
         if count > 1:
-            buttons.append(_button(self.say("remove_row"), ACTION_TABLE_REMOVE, table.id))
+            buttons.append(_button(self.say("form.remove_row"), ACTION_TABLE_REMOVE, table.id))
         blocks.append(
             {"type": "actions", "elements": buttons}
             if buttons
-            else _context(self.say("table_full", limit=MAX_BLOCKS))
+            else _context(self.say("form.table_full", limit=MAX_BLOCKS))
         )
         return blocks
 
@@ -275,7 +213,7 @@ class _Form:
         required = self._required(slot)
         hints = [hint]
         if control.required and not required:  # a column of a row the table may do without
-            hints.append(localize(READER_CATALOG, "row_required", self._lang))
+            hints.append(t("form.row_required", self._lang))
         block = {
             "type": "input",
             "block_id": slot.block_id(part),
@@ -289,7 +227,9 @@ class _Form:
 
     def _row_label(self, slot: Slot) -> str:
         return (
-            self.say("row", row=slot.row + 1) if slot.table and row_count(self._rows, slot.table) > 1 else ""
+            self.say("form.row", row=slot.row + 1)
+            if slot.table and row_count(self._rows, slot.table) > 1
+            else ""
         )
 
     def _required(self, slot: Slot) -> bool:
@@ -360,7 +300,7 @@ class _Form:
         """Up to 6 files here; the approval-wide limit of 6 is the reader's to enforce."""
         hints = [
             one_line(slot.control.placeholder),
-            self.say("files_not_kept") if self._answer(slot) else "",
+            self.say("form.files_not_kept") if self._answer(slot) else "",
         ]
         element = {"type": "file_input", "max_files": MAX_FILES}
         return [self._input(slot, element, hint=" ".join(filter(None, hints)))]
@@ -378,7 +318,9 @@ class _Form:
         """The leave type, then the span: the answer is (type key, DateSpan)."""
         answer = self._answer(slot)
         key, span = answer if isinstance(answer, tuple) and len(answer) == 2 else ("", None)
-        kind = self._select(slot, slot.control.options, _strings((key,)), part=TYPE, label=self.say("type"))
+        kind = self._select(
+            slot, slot.control.options, _strings((key,)), part=TYPE, label=self.say("form.type")
+        )
         return [kind, *self._ends(slot, span if isinstance(span, DateSpan) else None)]
 
     def _ends(self, slot: Slot, span: DateSpan | None) -> list[dict]:
@@ -388,12 +330,14 @@ class _Form:
             moment = None if span is None else span.begin if part == BEGIN else span.end
             if hourly(slot.control):
                 picker = {"type": "datetimepicker", **_initial_moment(moment)}
-                blocks.append(self._input(slot, picker, part=part, label=self.say(part)))
+                blocks.append(self._input(slot, picker, part=part, label=self.say(f"form.{part}")))
                 continue
             picker = {"type": "datepicker", **_initial_day(moment)}
-            blocks.append(self._input(slot, picker, part=part, label=self.say(f"{part}_day")))
+            blocks.append(self._input(slot, picker, part=part, label=self.say(f"form.{part}_day")))
             blocks.append(
-                self._input(slot, self._half(moment, default), part=half_part, label=self.say(half_part))
+                self._input(
+                    slot, self._half(moment, default), part=half_part, label=self.say(f"form.{half_part}")
+                )
             )
         return blocks
 
@@ -417,7 +361,7 @@ class _Form:
     def _half(self, moment: int | None, default: str) -> dict:
         """The morning/afternoon select, starting from the half `moment` falls in."""
         half = (PM if shanghai_time(moment).hour >= 12 else AM) if _is_moment(moment) else default
-        options = {h: {"text": _plain_text(self.say(h)), "value": h} for h in (AM, PM)}
+        options = {h: {"text": _plain_text(self.say(f"form.{h}")), "value": h} for h in (AM, PM)}
         return {"type": "static_select", "options": list(options.values()), "initial_option": options[half]}
 
 

@@ -21,7 +21,6 @@ from bot.form_reader import (
     AM,
     BEGIN,
     BEGIN_HALF,
-    CATALOG,
     END,
     END_HALF,
     PM,
@@ -32,7 +31,7 @@ from bot.form_reader import (
     row_count,
 )
 from bot.forms import Control, DateSpan, FilledForm, Option, Template, UploadedFile
-from bot.i18n import LANGUAGES
+from bot.i18n import CATALOG, LANGUAGES
 from tests.test_wecom_templates import every_control_template
 
 MARCH_1 = 1_709_222_400  # 2024-03-01 00:00 in Asia/Shanghai (2024-02-29 16:00 UTC)
@@ -517,7 +516,9 @@ def test_errors_speak_the_reader_language() -> None:
 
 
 def test_the_catalog_speaks_every_language_with_the_same_parameters() -> None:
-    for key, entry_ in CATALOG.items():
+    form_entries = {key: entry_ for key, entry_ in CATALOG.items() if key.startswith("form.")}
+    assert form_entries
+    for key, entry_ in form_entries.items():
         assert set(entry_) == set(LANGUAGES), key
         fields = {lang: sorted(_fields(text_)) for lang, text_ in entry_.items()}
         assert len({tuple(f) for f in fields.values()}) == 1, key

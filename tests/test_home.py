@@ -9,14 +9,13 @@ import pytest
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-from bot.i18n import LANGUAGES, enum_name, t
+from bot.i18n import CATALOG, LANGUAGES, enum_name, t
 from bot.model import ApprovalMode, ApprovalStatus, FormField, Member, MemberStatus, Node, NodeType, Snapshot
 from handlers.home import (
     ACTION_APPROVE,
     ACTION_NEW_REQUEST,
     ACTION_PICK_TEMPLATE,
     ACTION_REJECT,
-    TEXT,
     build_home_view,
 )
 
@@ -96,8 +95,8 @@ def test_empty_home_says_so_in_plain_words(lang: str) -> None:
 
     assert view["type"] == "home"
     assert view["blocks"][0]["type"] == "header"
-    assert TEXT["waiting_empty"][lang] in texts(view)
-    assert TEXT["mine_empty"][lang] in texts(view)
+    assert t("home.waiting_empty", lang) in texts(view)
+    assert t("home.mine_empty", lang) in texts(view)
     assert [e["action_id"] for e in elements(view)] == [ACTION_NEW_REQUEST]
 
 
@@ -140,10 +139,10 @@ def test_full_home_offers_templates_links_and_decisions(lang: str) -> None:
     assert "事由: 出差" in all_text  # first field, when there is no summary
     assert f"✅ {enum_name(ApprovalStatus.APPROVED, lang)}" in all_text
     assert f"⏳ {enum_name(ApprovalStatus.PENDING, lang)}" in all_text
-    assert TEXT["waiting_for"][lang].format(names="<@UBOB>") in all_text
+    assert t("home.waiting_for", lang, names="<@UBOB>") in all_text
     assert "`W-3`" in all_text
-    assert TEXT["waiting_empty"][lang] not in all_text
-    assert TEXT["mine_empty"][lang] not in all_text
+    assert t("home.waiting_empty", lang) not in all_text
+    assert t("home.mine_empty", lang) not in all_text
 
 
 def test_lists_are_newest_first() -> None:
@@ -164,7 +163,7 @@ def test_two_hundred_approvals_stay_within_a_hundred_blocks(lang: str) -> None:
     )
 
     assert len(view["blocks"]) <= 100
-    assert texts(view).count(TEXT["more"][lang].format(count=180)) == 2
+    assert texts(view).count(t("home.more", lang, count=180)) == 2
     assert len(by_action(view, ACTION_APPROVE)) == 20
     assert "`L-199`" in texts(view)  # the newest are the ones shown
     assert "`L-0`" not in texts(view)
@@ -211,11 +210,13 @@ def test_local_approval_with_a_link_opens_it_instead_of_deciding_here() -> None:
 
 def test_unknown_language_falls_back_to_english() -> None:
     view = build_home_view(mine=[], waiting=[], names=names, lang="fr")
-    assert TEXT["waiting_empty"]["en"] in texts(view)
+    assert t("home.waiting_empty", "en") in texts(view)
 
 
 def test_every_string_exists_in_every_language() -> None:
-    assert all(set(entry) == set(LANGUAGES) for entry in TEXT.values())
+    home_entries = [entry for key, entry in CATALOG.items() if key.startswith("home.")]
+    assert home_entries
+    assert all(set(entry) == set(LANGUAGES) for entry in home_entries)
 
 
 def test_a_final_request_waits_on_nobody() -> None:

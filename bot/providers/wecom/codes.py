@@ -3,14 +3,17 @@
 The two formats spell their fields differently (<SpYj> vs "sp_yj") but send the same codes. Each module
 extracts plain values from its own format and builds statuses, nodes and members here, so a code table,
 what an absent code means, and the error for an unknown one live in one place.
+
+The JSON parsers (detail.py, templates.py) also share their tolerant readers of plain values here: a text,
+an integer, the zh_CN text of a ``[{text, lang}]`` list, and objects of a value that may be anything.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterable
-from typing import NamedTuple, ParamSpec, TypeVar
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, NamedTuple, ParamSpec, TypeVar
 
 from bot.model import ApprovalMode, ApprovalStatus, Member, MemberStatus, Node, NodeType
 
@@ -19,6 +22,8 @@ _T = TypeVar("_T")
 
 # int() would also take "+1", "1_000" or non-ASCII digits; WeCom only ever sends plain digits.
 _DIGITS = re.compile(r"[0-9]+")
+
+ZH_CN = "zh_CN"  # the language whose text a [{text, lang}] list is read in
 
 # ApproverAttr (SpRecord) and NodeAttr (open engine) count the other way round from ApvRel.
 _ATTR_MODES = {1: ApprovalMode.ANY, 2: ApprovalMode.ALL}  # 1-或签 2-会签
@@ -61,6 +66,43 @@ def digits(text: str) -> int | None:
     """The number a text of plain ASCII digits spells, surrounding space aside; None for anything else."""
     text = text.strip()
     return int(text) if _DIGITS.fullmatch(text) else None
+
+
+def text(value: Any, numbers: tuple[type, ...] = (int,)) -> str:
+    """A JSON string, stripped, or a number of one of the types `numbers` as Python prints it (ids may come
+    as numbers); "" for anything else, booleans included."""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, numbers) and not isinstance(value, bool):
+        return str(value)
+    return ""
+
+
+def integer(value: Any) -> int | None:
+    """A whole JSON number as it is, or a text of plain digits; None for anything else, booleans included."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    return digits(value) if isinstance(value, str) else None
+
+
+def localized(entries: Any, numbers: tuple[type, ...] = (int,)) -> str:
+    """The zh_CN text of a WeCom ``[{text, lang}]`` list, else its first text; "" when it has none. Each
+    text is read as `text` reads it."""
+    texts = [(e.get("lang"), text(e.get("text"), numbers)) for e in as_objs(entries)]
+    texts = [(lang, found) for lang, found in texts if found]
+    return next((found for lang, found in texts if lang == ZH_CN), texts[0][1] if texts else "")
+
+
+def as_obj(value: Any) -> Mapping[str, Any]:
+    """An object as it is; {} for anything else."""
+    return value if isinstance(value, Mapping) else {}
+
+
+def as_objs(value: Any) -> list[Mapping[str, Any]]:
+    """The objects of a list; [] for anything but a list."""
+    return [v for v in value if isinstance(v, Mapping)] if isinstance(value, list) else []
 
 
 def number(raw: Raw, default: int | None = None) -> int:

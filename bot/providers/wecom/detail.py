@@ -18,6 +18,7 @@ from bot.providers.wecom import codes
 
 _Json = Mapping[str, Any]
 
+_NUMBERS = (int, float)  # JSON numbers read as text: both kinds, as Python prints them
 _PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")  # no exponent, NaN or Infinity to blow up a format
 
 # WeCom shows times in China Standard Time, which has had no daylight saving since 1991: a fixed
@@ -45,7 +46,7 @@ def parse_approval_detail(info: _Json) -> Snapshot:
     # The form is only shown, never acted on: a control of an odd shape degrades its text, not the snapshot.
     fields = tuple(
         FormField(_localized(c.get("title")), _render(c))
-        for c in _as_objs(_as_obj(info.get("apply_data")).get("contents"))
+        for c in codes.as_objs(codes.as_obj(info.get("apply_data")).get("contents"))
         if c.get("control") != "Tips"  # fixed instructions from the template, not something filled in
     )
     return Snapshot(
@@ -164,7 +165,7 @@ def _comment(comment: _Json) -> Comment:
 
 def _summary(info: _Json) -> tuple[str, ...]:
     """The summary lines the submitter set (summary_list/summary_info), when the response has them."""
-    lines = (_localized(item.get("summary_info")) for item in _as_objs(info.get("summary_list")))
+    lines = (_localized(item.get("summary_info")) for item in codes.as_objs(info.get("summary_list")))
     return tuple(line for line in lines if line)[:_SUMMARY_LINES]
 
 
@@ -179,7 +180,7 @@ def _fallback_summary(fields: tuple[FormField, ...]) -> tuple[str, ...]:
 
 def _render(control: _Json) -> str:
     """Display text of one filled control; an unknown control gets whatever text its value holds."""
-    value = _as_obj(control.get("value"))
+    value = codes.as_obj(control.get("value"))
     renderer = _RENDERERS.get(_scalar(control.get("control")))
     return renderer(value) if renderer else _any_text(value)
 
@@ -198,7 +199,7 @@ def _money(value: _Json) -> str:
 
 
 def _date(value: _Json) -> str:
-    date = _as_obj(value.get("date"))
+    date = codes.as_obj(value.get("date"))
     moment = _timestamp(date.get("s_timestamp"))
     if moment is None:
         return ""
@@ -206,19 +207,22 @@ def _date(value: _Json) -> str:
 
 
 def _selector(value: _Json) -> str:
-    return _options(_as_obj(value.get("selector")))
+    return _options(codes.as_obj(value.get("selector")))
 
 
 def _contact(value: _Json) -> str:
-    members = [_scalar(m.get("name")) or _scalar(m.get("userid")) for m in _as_objs(value.get("members"))]
+    members = [
+        _scalar(m.get("name")) or _scalar(m.get("userid")) for m in codes.as_objs(value.get("members"))
+    ]
     departments = [
-        _scalar(d.get("name")) or _scalar(d.get("openapi_id")) for d in _as_objs(value.get("departments"))
+        _scalar(d.get("name")) or _scalar(d.get("openapi_id"))
+        for d in codes.as_objs(value.get("departments"))
     ]
     return _join(*members, *departments)
 
 
 def _file(value: _Json) -> str:
-    count = len(_as_objs(value.get("files")))
+    count = len(codes.as_objs(value.get("files")))
     return _plural(count, "file") if count else ""
 
 
@@ -227,30 +231,31 @@ def _table(value: _Json) -> str:
     rows = (
         "; ".join(
             f"{_localized(cell.get('title'))}: {_render(cell)}"
-            for cell in _as_objs(row.get("list"))
+            for cell in codes.as_objs(row.get("list"))
             if cell.get("control") != "Tips"
         )
-        for row in _as_objs(value.get("children"))
+        for row in codes.as_objs(value.get("children"))
     )
     return "\n".join(row for row in rows if row)
 
 
 def _vacation(value: _Json) -> str:
-    vacation = _as_obj(value.get("vacation"))
-    attendance = _as_obj(vacation.get("attendance"))
+    vacation = codes.as_obj(value.get("vacation"))
+    attendance = codes.as_obj(vacation.get("attendance"))
     return _join(
-        _options(_as_obj(vacation.get("selector"))), _date_range(_as_obj(attendance.get("date_range")))
+        _options(codes.as_obj(vacation.get("selector"))),
+        _date_range(codes.as_obj(attendance.get("date_range"))),
     )
 
 
 def _attendance(value: _Json) -> str:
-    attendance = _as_obj(value.get("attendance"))
+    attendance = codes.as_obj(value.get("attendance"))
     kind = _ATTENDANCE_TYPES.get(_integer(attendance.get("type")), "")
-    return _join(_date_range(_as_obj(attendance.get("date_range"))), kind)
+    return _join(_date_range(codes.as_obj(attendance.get("date_range"))), kind)
 
 
 def _punch_correction(value: _Json) -> str:
-    punch = _as_obj(value.get("punch_correction"))
+    punch = codes.as_obj(value.get("punch_correction"))
     moment = _timestamp(punch.get("time"))
     return _join(
         _scalar(punch.get("state")), "" if moment is None else _format_time(moment, "%Y-%m-%d %H:%M")
@@ -258,11 +263,11 @@ def _punch_correction(value: _Json) -> str:
 
 
 def _duration_control(value: _Json) -> str:
-    return _date_range(_as_obj(value.get("date_range")))
+    return _date_range(codes.as_obj(value.get("date_range")))
 
 
 def _location(value: _Json) -> str:
-    location = _as_obj(value.get("location"))
+    location = codes.as_obj(value.get("location"))
     title, address = _scalar(location.get("title")), _scalar(location.get("address"))
     if title and address:
         return f"{title} ({address})"
@@ -272,17 +277,17 @@ def _location(value: _Json) -> str:
 def _related_approval(value: _Json) -> str:
     related = (
         (_scalar(r.get("sp_no")), _localized(r.get("template_names")))
-        for r in _as_objs(value.get("related_approval"))
+        for r in codes.as_objs(value.get("related_approval"))
     )
     return _join(*(f"{number} ({name})" if number and name else number or name for number, name in related))
 
 
 def _formula(value: _Json) -> str:
-    return _scalar(_as_obj(value.get("formula")).get("value"))
+    return _scalar(codes.as_obj(value.get("formula")).get("value"))
 
 
 def _bank_account(value: _Json) -> str:
-    account = _as_obj(value.get("bank_account"))
+    account = codes.as_obj(value.get("bank_account"))
     return _join(
         _scalar(account.get("account_name")),
         _scalar(account.get("account_number")),
@@ -314,7 +319,7 @@ _RENDERERS: dict[str, Callable[[_Json], str]] = {
 def _options(selector: _Json) -> str:
     """Chosen options' texts (the detail response carries them); the key when an option has no text."""
     return _join(
-        *(_localized(o.get("value")) or _scalar(o.get("key")) for o in _as_objs(selector.get("options")))
+        *(_localized(o.get("value")) or _scalar(o.get("key")) for o in codes.as_objs(selector.get("options")))
     )
 
 
@@ -362,9 +367,7 @@ def _any_text(value: Any) -> str:
 
 def _localized(entries: Any) -> str:
     """The zh_CN text of a WeCom [{text, lang}] list, else its first text."""
-    texts = [(e.get("lang"), _scalar(e.get("text"))) for e in _as_objs(entries)]
-    texts = [(lang, text) for lang, text in texts if text]
-    return next((text for lang, text in texts if lang == "zh_CN"), texts[0][1] if texts else "")
+    return codes.localized(entries, _NUMBERS)
 
 
 def _join(*parts: str) -> str:
@@ -372,38 +375,20 @@ def _join(*parts: str) -> str:
 
 
 def _scalar(value: Any) -> str:
-    if isinstance(value, bool):
-        return ""
-    if isinstance(value, str):
-        return value.strip()
-    if isinstance(value, (int, float)):
-        return str(value)
-    return ""
+    """A string, stripped, or a number of either kind as Python prints it; "" for anything else."""
+    return codes.text(value, _NUMBERS)
 
 
 def _integer(value: Any) -> int | None:
     """A whole JSON number, or a digit string; None for anything else (codes and times are never negative)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value if value >= 0 else None
-    if isinstance(value, str):
-        return codes.digits(value)
-    return None
+    number = codes.integer(value)
+    return None if number is None or number < 0 else number
 
 
 def _timestamp(value: Any) -> int | None:
     """Unix seconds (or a duration) to show; None when absent, malformed or past any plausible time."""
     number = _integer(value)
     return number if number is not None and number < _LATEST else None
-
-
-def _as_obj(value: Any) -> _Json:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _as_objs(value: Any) -> list[_Json]:
-    return [v for v in value if isinstance(v, Mapping)] if isinstance(value, list) else []
 
 
 # -- strict accessors for the fields the snapshot is built from -----------------------------------------

@@ -26,10 +26,10 @@ from dataclasses import replace
 from typing import Any
 
 from bot.forms import Control, Option, Template
+from bot.providers.wecom import codes
 
 _Json = Mapping[str, Any]
 
-_ZH = "zh_CN"
 _TIPS_LINK = 2  # sub_text type: 1 plain text, 2 link
 
 
@@ -50,13 +50,13 @@ def parse_template_detail(reply: _Json, *, alias: str, template_id: str) -> Temp
         id=template_id,
         alias=alias,
         name=_localized(reply.get("template_names")),
-        controls=tuple(_control(raw) for raw in _objs(content.get("controls"))),
+        controls=tuple(_control(raw) for raw in codes.as_objs(content.get("controls"))),
     )
 
 
 def _control(raw: _Json) -> Control:
-    prop = _obj(raw.get("property"))
-    kind, control_id = _text(prop.get("control")), _text(prop.get("id"))
+    prop = codes.as_obj(raw.get("property"))
+    kind, control_id = codes.text(prop.get("control")), codes.text(prop.get("id"))
     if not kind or not control_id:
         raise TemplateParseError(f"a control lacks its kind or id: {dict(prop)!r}")
     control = Control(
@@ -64,10 +64,10 @@ def _control(raw: _Json) -> Control:
         id=control_id,
         title=_localized(prop.get("title")),
         placeholder=_localized(prop.get("placeholder")),
-        required=_integer(prop.get("require")) == 1,
+        required=codes.integer(prop.get("require")) == 1,
     )
     # The docs put config next to property; some SDKs model it inside property, so read either.
-    config = _obj(raw.get("config")) or _obj(prop.get("config"))
+    config = codes.as_obj(raw.get("config")) or codes.as_obj(prop.get("config"))
     configure = _CONFIGURE.get(kind)
     return configure(control, config) if configure else control
 
@@ -76,54 +76,58 @@ def _control(raw: _Json) -> Control:
 
 
 def _date(control: Control, config: _Json) -> Control:
-    return replace(control, date_type="hour" if _obj(config.get("date")).get("type") == "hour" else "day")
+    return replace(
+        control, date_type="hour" if codes.as_obj(config.get("date")).get("type") == "hour" else "day"
+    )
 
 
 def _selector(control: Control, config: _Json) -> Control:
-    selector = _obj(config.get("selector"))
+    selector = codes.as_obj(config.get("selector"))
     options = tuple(
         Option(key, _localized(o.get("value")) or key)
-        for o in _objs(selector.get("options"))
-        if (key := _text(o.get("key")))
+        for o in codes.as_objs(selector.get("options"))
+        if (key := codes.text(o.get("key")))
     )
     return replace(control, multi=selector.get("type") == "multi", options=options)
 
 
 def _contact(control: Control, config: _Json) -> Control:
-    contact = _obj(config.get("contact"))
+    contact = codes.as_obj(config.get("contact"))
     mode = "department" if contact.get("mode") == "department" else "user"
     return replace(control, multi=contact.get("type") == "multi", contact_mode=mode)
 
 
 def _tips(control: Control, config: _Json) -> Control:
     """The zh_CN text, else the first: its plain runs as they are, links as "title (url)"."""
-    contents = _objs(_obj(config.get("tips")).get("tips_content"))
-    chosen = next((c for c in contents if c.get("lang") == _ZH), contents[0] if contents else {})
-    runs = [_tips_run(sub) for sub in _objs(_obj(chosen.get("text")).get("sub_text"))]
+    contents = codes.as_objs(codes.as_obj(config.get("tips")).get("tips_content"))
+    chosen = next((c for c in contents if c.get("lang") == codes.ZH_CN), contents[0] if contents else {})
+    runs = [_tips_run(sub) for sub in codes.as_objs(codes.as_obj(chosen.get("text")).get("sub_text"))]
     return replace(control, text="".join(runs).strip())
 
 
 def _tips_run(sub: _Json) -> str:
-    content = _obj(sub.get("content"))
-    if _integer(sub.get("type")) == _TIPS_LINK:
-        link = _obj(content.get("link"))
-        title, url = _text(link.get("title")), _text(link.get("url"))
+    content = codes.as_obj(sub.get("content"))
+    if codes.integer(sub.get("type")) == _TIPS_LINK:
+        link = codes.as_obj(content.get("link"))
+        title, url = codes.text(link.get("title")), codes.text(link.get("url"))
         return f"{title} ({url})" if title and url else title or url
-    plain = _obj(content.get("plain_text")).get("content")
+    plain = codes.as_obj(content.get("plain_text")).get("content")
     return plain if isinstance(plain, str) else ""
 
 
 def _table(control: Control, config: _Json) -> Control:
-    children = tuple(_control(child) for child in _objs(_obj(config.get("table")).get("children")))
+    children = tuple(
+        _control(child) for child in codes.as_objs(codes.as_obj(config.get("table")).get("children"))
+    )
     return replace(control, children=children)
 
 
 def _attendance(control: Control, config: _Json) -> Control:
-    attendance = _obj(config.get("attendance"))
+    attendance = codes.as_obj(config.get("attendance"))
     return replace(
         control,
         date_type=_span_unit(attendance),
-        attendance_type=_integer(attendance.get("type")) or control.attendance_type,
+        attendance_type=codes.integer(attendance.get("type")) or control.attendance_type,
     )
 
 
@@ -132,8 +136,8 @@ def _vacation(control: Control, config: _Json) -> Control:
     half days (how WeCom's own leave template asks)."""
     options = tuple(
         Option(key, _localized(item.get("name")) or key)
-        for item in _objs(_obj(config.get("vacation_list")).get("item"))
-        if (key := _text(item.get("id")))
+        for item in codes.as_objs(codes.as_obj(config.get("vacation_list")).get("item"))
+        if (key := codes.text(item.get("id")))
     )
     return _attendance(replace(control, options=options, attendance_type=1), config)
 
@@ -143,7 +147,7 @@ def _date_range(control: Control, config: _Json) -> Control:
 
 
 def _span_unit(holder: _Json) -> str:
-    return "hour" if _obj(holder.get("date_range")).get("type") == "hour" else "halfday"
+    return "hour" if codes.as_obj(holder.get("date_range")).get("type") == "hour" else "halfday"
 
 
 _CONFIGURE: dict[str, Callable[[Control, _Json], Control]] = {
@@ -164,36 +168,4 @@ _CONFIGURE: dict[str, Callable[[Control, _Json], Control]] = {
 def _localized(entries: Any) -> str:
     """The zh_CN text of a [{text, lang}] list, else its first text; a lone {text, lang} object (the shape
     create_template uses for option values) counts as a list of one."""
-    texts = [
-        (e.get("lang"), _text(e.get("text")))
-        for e in _objs([entries] if isinstance(entries, Mapping) else entries)
-    ]
-    texts = [(lang, text) for lang, text in texts if text]
-    return next((text for lang, text in texts if lang == _ZH), texts[0][1] if texts else "")
-
-
-def _text(value: Any) -> str:
-    """A string as it is, stripped; ids may come as numbers (vacation item ids do)."""
-    if isinstance(value, str):
-        return value.strip()
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return ""
-
-
-def _integer(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
-        return int(value)
-    return None
-
-
-def _obj(value: Any) -> _Json:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _objs(value: Any) -> list[_Json]:
-    return [v for v in value if isinstance(v, Mapping)] if isinstance(value, list) else []
+    return codes.localized([entries] if isinstance(entries, Mapping) else entries)
