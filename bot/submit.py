@@ -58,8 +58,9 @@ class Filer(Protocol):
         creator: str,
         people: Callable[[str], tuple[str, str]],
         fetch: Callable[[UploadedFile], bytes],
-    ) -> str:
-        """Files the request as `creator` (a provider user id); returns its number."""
+    ) -> str | Snapshot:
+        """Files the request as `creator` (a provider user id); returns its number, or the whole new
+        approval when the filer runs the flow itself (the embedded engine)."""
         ...
 
     def find_filed(self, form: FilledForm, creator: str, since: int) -> str | None:
@@ -177,7 +178,7 @@ class Submissions:
             creator = self.directory.provider_id(filer.identity, draft["user"])
             if creator is None:
                 raise FilingRefused(t("submit.unmapped", self.lang, user=draft["user"]))
-            number = self._file_once(draft, form, creator, filer)
+            filed = self._file_once(draft, form, creator, filer)
         except FilingRefused as exc:
             self._refused(draft, str(exc))
         except (LookupUnavailable, ProviderError) as exc:
@@ -185,9 +186,11 @@ class Submissions:
         except FilingUncertain:
             self._uncertain(draft)
         else:
-            self._filed(draft, entry, form, number)
+            self._filed(draft, entry, form, filed)
 
-    def _file_once(self, draft: dict[str, Any], form: FilledForm, creator: str, filer: Filer) -> str:
+    def _file_once(
+        self, draft: dict[str, Any], form: FilledForm, creator: str, filer: Filer
+    ) -> str | Snapshot:
         """File unless an earlier, unanswered attempt already did."""
         if draft.get("attempted_at"):
             found = filer.find_filed(form, creator, int(draft["attempted_at"]))
@@ -234,10 +237,17 @@ class Submissions:
 
     # outcomes ----------------------------------------------------------------------
 
-    def _filed(self, draft: dict[str, Any], entry: CatalogEntry, form: FilledForm, number: str) -> None:
+    def _filed(
+        self, draft: dict[str, Any], entry: CatalogEntry, form: FilledForm, filed: str | Snapshot
+    ) -> None:
+        number = filed.number if isinstance(filed, Snapshot) else filed
         with self.store.transaction():
             draft.update(status="filed", number=number, provider=entry.provider)
             self.store.put_draft(draft)
+        if isinstance(filed, Snapshot):
+            self.service.apply_snapshot(filed)
+            log.info("request filed", extra={"draft": draft["id"], "approval": filed.key})
+            return
         stub = Snapshot(
             provider=entry.provider,
             number=number,
