@@ -1,0 +1,1 @@
+"""The embedded approval engine: approvals that live in this bot, no outside system."""

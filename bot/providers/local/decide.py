@@ -1,0 +1,73 @@
+"""Deciding embedded-engine approvals: from a Slack button or an approve link to a new state.
+
+Each decision reads the stored approval, moves it on with an engine function
+and applies the result, all under the store's lock: two approvers clicking at
+the same moment are applied one after the other, and the second sees the
+first's decision (and is told "already decided by X"), never overwrites it.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from bot.codec import snapshot_from_dict
+from bot.model import Snapshot
+from bot.providers.local import engine
+from bot.service import ApprovalService
+from bot.store import Store
+
+OPERATIONS: dict[str, Callable[..., Snapshot]] = {
+    "approve": engine.approve,
+    "reject": engine.reject,
+    "transfer": engine.transfer,
+    "add_approver": engine.add_approver,
+    "return": engine.return_to,
+    "comment": engine.comment,
+    "urge": engine.urge,
+    "revoke": engine.revoke,
+}
+
+
+class UnknownApproval(Exception):
+    """No embedded-engine approval with that key."""
+
+
+class Decisions:
+    def __init__(
+        self,
+        store: Store,
+        service: ApprovalService,
+        *,
+        allow_self_approval: bool = False,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.service = service
+        self.allow_self_approval = allow_self_approval
+        self.clock = clock
+
+    def current(self, key: str) -> Snapshot:
+        doc = self.store.get_approval(key)
+        if doc is None or not key.startswith("local:"):
+            raise UnknownApproval(key)
+        return snapshot_from_dict(doc["snapshot"])
+
+    def act(self, key: str, actor: str, operation: str, **details: Any) -> Snapshot:
+        """Applies one decision by `actor`; raises engine.NotAllowed (with the reason) when they may not."""
+        now = int(self.clock())
+        with self.store.transaction():
+            snap = self.current(key)
+            if operation == "approve":
+                details.setdefault("allow_self", self.allow_self_approval)
+            if operation == "comment":
+                details.setdefault("comment_id", uuid.uuid4().hex[:12])
+            if operation == "urge":
+                details["last_urged"] = self.store.meta(f"urged:{key}")
+            new = OPERATIONS[operation](snap, actor, now=now, **details)
+            if operation == "urge":
+                self.store.set_meta(f"urged:{key}", now)
+            self.service.apply_snapshot(new, self.service.resolve_people(new))  # Slack ids: no lookups
+        return new

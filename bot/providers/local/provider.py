@@ -1,0 +1,83 @@
+"""The embedded engine behind the Provider and Filer seams: approvals that live in the bot.
+
+Its user ids are Slack ids, its approvers decide with buttons in Slack (or an
+approve link), and its state is the stored snapshot itself, moved on by
+`engine` functions.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+
+from bot.forms import FilledForm, Template, UploadedFile
+from bot.model import Snapshot
+from bot.providers.local import engine
+from bot.store import Store
+from bot.submit import display_fields
+
+
+class LocalProvider:
+    name = "local"
+    identity = "slack"
+
+    def __init__(self, approve_link: Callable[[Snapshot, str], str] | None = None) -> None:
+        self.approve_link = approve_link
+
+    def fetch_details(self, snap: Snapshot) -> Snapshot:
+        return snap  # the engine's snapshots carry their form from the start
+
+    def approval_link(self, snap: Snapshot, approver: str | None = None) -> str | None:
+        """Decided with buttons in Slack; an approver's card also gets a signed approve link of
+        their own, for deciding from outside Slack."""
+        if approver is None or self.approve_link is None or approver not in snap.waiting_on():
+            return None
+        return self.approve_link(snap, approver)
+
+    def email_of(self, user_id: str) -> str | None:
+        return None  # ids are Slack ids already
+
+
+class LocalFiler:
+    name = "local"
+    identity = "slack"
+
+    def __init__(
+        self,
+        templates: Mapping[str, engine.LocalTemplate],
+        store: Store,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.templates = dict(templates)
+        self.store = store
+        self.clock = clock
+
+    def template(self, template_id: str, alias: str) -> Template:
+        return self.templates[alias].template
+
+    def file(
+        self,
+        form: FilledForm,
+        creator: str,
+        people: Callable[[str], tuple[str, str]],
+        fetch: Callable[[UploadedFile], bytes],
+    ) -> Snapshot:
+        fields = display_fields(form)
+        summary = tuple(f"{f.title}: {f.value}" for f in fields[:3])
+        now = int(self.clock())
+        template = self.templates[form.template.alias]
+        return engine.submit(
+            template, creator, form, self._next_number(now), now, fields=fields, summary=summary
+        )
+
+    def find_filed(self, form: FilledForm, creator: str, since: int) -> str | None:
+        return None  # filing is local and atomic: nothing can be half-filed
+
+    def _next_number(self, now: int) -> str:
+        """YYYYMMDD + a daily sequence, like WeCom's approval numbers."""
+        day = time.strftime("%Y%m%d", time.gmtime(now + 8 * 3600))
+        with self.store.transaction():
+            sequence = self.store.meta(f"local_seq:{day}", 0) + 1
+            self.store.set_meta(f"local_seq:{day}", sequence)
+        return f"{day}{sequence:04d}"
