@@ -54,6 +54,7 @@ class ServerConfig:
     callback_max_skew_seconds: int = 300
     max_body_bytes: int = 1_048_576
     threads: int = 32
+    link_ttl_hours: int = 168
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,7 @@ class Config:
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     users: dict[str, str] = field(default_factory=dict)  # Slack user id -> WeCom userid
     local_templates: tuple[dict[str, Any], ...] = ()
+    allow_self_approval: bool = False  # [local] allow_self_approval: may applicants approve their own?
     source: str = ""  # where it was loaded from, for messages
     unknown_keys: tuple[str, ...] = ()
     wrong_types: tuple[str, ...] = ()  # "key: explanation" for values ignored because of their type
@@ -168,7 +170,7 @@ _KNOWN = {
     "fxiaoke": set(FXiaoKeConfig.__dataclass_fields__),
     "schedule": set(ScheduleConfig.__dataclass_fields__),
     "users": None,
-    "local": {"templates"},
+    "local": {"templates", "allow_self_approval"},
 }
 
 
@@ -205,6 +207,7 @@ def from_dict(raw: dict[str, Any], env: dict[str, str], source: str = "") -> Con
         schedule=build(ScheduleConfig, "schedule"),
         users={str(k): str(v) for k, v in _table(raw, "users", wrong).items()},
         local_templates=tuple(templates),
+        allow_self_approval=local.get("allow_self_approval") is True,
         source=source,
         unknown_keys=tuple(unknown),
         wrong_types=tuple(wrong),
@@ -305,6 +308,7 @@ def _check_types(config: Config, error: Any) -> None:
         "server.callback_max_skew_seconds": config.server.callback_max_skew_seconds,
         "server.max_body_bytes": config.server.max_body_bytes,
         "server.threads": config.server.threads,
+        "server.link_ttl_hours": config.server.link_ttl_hours,
         "schedule.sweep_minutes": config.schedule.sweep_minutes,
         "schedule.remind_after_hours": config.schedule.remind_after_hours,
     }

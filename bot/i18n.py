@@ -351,8 +351,6 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "home.waiting_for": {"zh_CN": "等待 {names}", "en": "waiting for {names}"},
     "home.open": {"zh_CN": "打开", "en": "Open"},
-    "home.approve": {"zh_CN": "同意", "en": "Approve"},
-    "home.reject": {"zh_CN": "驳回", "en": "Reject"},
     # The WeCom launch page (handlers.launch_page), which shows both languages at once
     "launch.connecting": {"zh_CN": "正在连接企业微信…", "en": "Connecting to WeCom…"},
     "launch.opening": {"zh_CN": "正在打开审批…", "en": "Opening the approval…"},
@@ -389,6 +387,94 @@ CATALOG: dict[str, dict[str, str]] = {
     "launch.error.agent_id": {
         "zh_CN": "应用 ID 不正确：请管理员检查 wecom.agent_id。",
         "en": "The app id is wrong: ask your admin to check wecom.agent_id.",
+    },
+    # deciding embedded-engine approvals in Slack
+    "decide.approve": {"zh_CN": "同意", "en": "Approve"},
+    "decide.reject": {"zh_CN": "驳回", "en": "Reject"},
+    "decide.more": {"zh_CN": "更多", "en": "More"},
+    "decide.transfer": {"zh_CN": "转审", "en": "Transfer"},
+    "decide.add_approver": {"zh_CN": "加签", "en": "Add approver"},
+    "decide.return": {"zh_CN": "退回", "en": "Return"},
+    "decide.comment": {"zh_CN": "评论", "en": "Comment"},
+    "decide.urge": {"zh_CN": "催办", "en": "Urge"},
+    "decide.revoke": {"zh_CN": "撤销", "en": "Revoke"},
+    "decide.by_link": {
+        "zh_CN": "不在 Slack？<{url}|用链接同意>",
+        "en": "Away from Slack? <{url}|Approve with a link>",
+    },
+    "decide.submit": {"zh_CN": "确定", "en": "Confirm"},
+    "decide.cancel": {"zh_CN": "取消", "en": "Cancel"},
+    "decide.reason": {"zh_CN": "理由", "en": "Reason"},
+    "decide.speech": {"zh_CN": "意见（可选）", "en": "Note (optional)"},
+    "decide.comment_text": {"zh_CN": "评论内容", "en": "Your comment"},
+    "decide.to": {"zh_CN": "转给", "en": "Hand over to"},
+    "decide.add_who": {"zh_CN": "加签人", "en": "Who else should approve"},
+    "decide.and_approve": {"zh_CN": "同时同意", "en": "and approve it myself"},
+    "decide.revoke_reason": {
+        "zh_CN": "撤销理由（已通过的申请必须填写）",
+        "en": "Why (required once it was approved)",
+    },
+    "decide.done": {"zh_CN": "已提交。", "en": "Done."},
+    "decide.not_allowed.not_your_turn": {
+        "zh_CN": "现在还没轮到你审批这个申请。",
+        "en": "It is not your turn to decide on this request.",
+    },
+    "decide.not_allowed.already_decided": {
+        "zh_CN": "这个申请已由 {who} 于 {when} 处理。",
+        "en": "Already decided by {who} at {when}.",
+    },
+    "decide.not_allowed.already_decided_plain": {
+        "zh_CN": "你已经处理过这个申请，或它已不再等你。",
+        "en": "You already acted on this request, or it no longer waits for you.",
+    },
+    "decide.not_allowed.final": {
+        "zh_CN": "这个申请已经结束（{status}），不能再操作。",
+        "en": "This request is finished ({status}): nothing more can be done.",
+    },
+    "decide.not_allowed.own_request": {
+        "zh_CN": "你不能审批自己提交的申请。",
+        "en": "You cannot approve your own request.",
+    },
+    "decide.not_allowed.not_applicant": {
+        "zh_CN": "只有申请人可以这样做。",
+        "en": "Only the person who filed the request can do that.",
+    },
+    "decide.not_allowed.reason_required": {"zh_CN": "请填写理由。", "en": "Please give a reason."},
+    "decide.not_allowed.urge_too_soon": {
+        "zh_CN": "刚刚催办过，请稍后再试。",
+        "en": "You urged this request a moment ago: try again later.",
+    },
+    "decide.not_allowed.unknown_user": {
+        "zh_CN": "请选择一位 Slack 成员。",
+        "en": "Please choose a person in Slack.",
+    },
+    "decide.not_allowed.nothing_to_return": {
+        "zh_CN": "没有可以退回的上一步。",
+        "en": "There is no earlier step to return it to.",
+    },
+    "decide.not_allowed.not_on_it": {
+        "zh_CN": "你不在这个申请的流程里。",
+        "en": "You are not on this request.",
+    },
+    "decide.unknown": {"zh_CN": "找不到这个申请。", "en": "This request could not be found."},
+    # approve-link pages (shown outside Slack, in both languages at once)
+    "links.title": {"zh_CN": "审批", "en": "Approval"},
+    "links.confirm_approve": {"zh_CN": "确认同意这个申请？", "en": "Approve this request?"},
+    "links.button_approve": {"zh_CN": "同意", "en": "Approve"},
+    "links.speech": {"zh_CN": "意见（可选）", "en": "Note (optional)"},
+    "links.applicant": {"zh_CN": "申请人", "en": "Applicant"},
+    "links.number": {"zh_CN": "单号", "en": "Number"},
+    "links.done": {"zh_CN": "已同意。可以关闭这个页面。", "en": "Approved. You can close this page."},
+    "links.forged": {"zh_CN": "这个链接无效。", "en": "This link is not valid."},
+    "links.expired": {
+        "zh_CN": "这个链接已过期，请在 Slack 中处理。",
+        "en": "This link has expired: decide in Slack instead.",
+    },
+    "links.used": {"zh_CN": "这个链接已经用过了。", "en": "This link was already used."},
+    "links.gone": {"zh_CN": "找不到这个申请。", "en": "This request could not be found."},
+    "decide.not_allowed.same_person": {
+        "zh_CN": "不能转给自己。",
+        "en": "You can't hand it over to yourself.",
     },
 }
 

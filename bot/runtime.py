@@ -14,6 +14,8 @@ from bot.config import Config
 from bot.delivery import Deliverer
 from bot.directory import Directory
 from bot.processor import InboxProcessor
+from bot.providers.local.decide import Decisions
+from bot.providers.local.setup import setup as local_setup
 from bot.providers.setup import ProviderSetup
 from bot.providers.wecom.setup import setup as wecom_setup
 from bot.service import ApprovalService, ServiceSettings
@@ -36,6 +38,7 @@ class Runtime:
     deliverer: Deliverer
     submissions: Submissions
     parts: ProviderSetup
+    decisions: Decisions
     bolt: App | None = None
 
     def start(self) -> None:
@@ -78,7 +81,7 @@ class Runtime:
 def build_runtime(config: Config, *, with_bolt: bool = True) -> Runtime:
     store = Store(config.store_path)
     slack = WebClient(token=config.slack.bot_token or None, base_url=config.slack.api_url, retry_handlers=[])
-    parts = wecom_setup(config, store)
+    parts = wecom_setup(config, store).merge(local_setup(config, store))
     directory = Directory(store, slack, parts.static_users, parts.emails, parts.by_email)
     settings = ServiceSettings(language=config.slack.language, audit_channel=config.slack.audit_channel)
     service = ApprovalService(store, directory, parts.providers, settings)
@@ -86,7 +89,10 @@ def build_runtime(config: Config, *, with_bolt: bool = True) -> Runtime:
     submissions = Submissions(store, service, directory, slack, parts.filers, catalog, config.slack.language)
     deliverer = Deliverer(store, slack, directory)
     processor = InboxProcessor(service, parts.decoders, on_queued=deliverer.wake)
-    runtime = Runtime(config, store, slack, directory, service, processor, deliverer, submissions, parts)
+    decisions = Decisions(store, service, allow_self_approval=config.allow_self_approval)
+    runtime = Runtime(
+        config, store, slack, directory, service, processor, deliverer, submissions, parts, decisions
+    )
     deliverer.render_home = runtime.render_home
     if with_bolt:
         runtime.bolt = build_bolt_app(config, slack, runtime)

@@ -171,7 +171,8 @@ class ApprovalService:
 
     def _render(self, snap: Snapshot, notice: Notice, names: cards.Names) -> cards.Message:
         lang = self.settings.language
-        link = self.provider(snap.provider).approval_link(snap)
+        approver = notice.recipient if notice.kind is Kind.APPROVER_CARD else None
+        link = self.provider(snap.provider).approval_link(snap, approver)
         if notice.kind is Kind.APPLICANT_CARD:
             return cards.applicant_card(snap, names, lang, link)
         if notice.kind is Kind.APPROVER_CARD:

@@ -19,6 +19,14 @@ from bot.model import Action, ApprovalMode, ApprovalStatus, Comment, Member, Sna
 Names = Callable[[str], str]  # provider user id -> "<@U123>" when mapped to Slack, else a plain name/id
 
 ACTION_OPEN = "open_approval_link"
+# embedded-engine decisions: the actions block_id is DECISION_BLOCK + approval key; values name operations
+DECISION_BLOCK = "decide|"
+ACTION_APPROVE = "approval_approve"
+ACTION_REJECT = "approval_reject"
+ACTION_MORE = "approval_more"
+ACTION_URGE = "approval_urge"
+ACTION_COMMENT = "approval_comment"
+ACTION_REVOKE = "approval_revoke"
 
 # Block Kit limits (https://docs.slack.dev/reference/block-kit/blocks)
 SECTION_LIMIT = 3000
@@ -82,6 +90,7 @@ def applicant_card(snap: Snapshot, names: Names, lang: str, link: str | None) ->
         *_sections(_progress(snap, names, lang)),
         *_timeline(snap, names, lang),
         *_link_button(link, lang),
+        *_applicant_actions(snap, lang),
     ]
     return Message(text, tuple(blocks))
 
@@ -391,11 +400,69 @@ def _link_button(link: str | None, lang: str, primary: bool = False) -> list[dic
 
 
 def _call_to_act(snap: Snapshot, link: str | None, lang: str) -> list[dict]:
-    """Where to act: the button when there is a link, otherwise a sentence naming the provider."""
+    """Where to act: decision buttons for the bot's own approvals (and, given, an approve link for
+    outside Slack), else the button to the provider, else a sentence naming it."""
+    if snap.provider == "local":
+        by_link = [_context(t("decide.by_link", lang, url=link))] if link and len(link) <= URL_LIMIT else []
+        return [decision_actions(snap, lang), *by_link]
     provider = t(f"provider.{snap.provider}", lang)
     return _link_button(link, lang, primary=True) or [
         _context(t("card.act_elsewhere", lang, provider=provider))
     ]
+
+
+def decision_actions(snap: Snapshot, lang: str) -> dict:
+    """Approve, Reject and the rest (transfer, add an approver, return, comment) for an approver."""
+    return _actions(
+        snap,
+        [
+            _button("decide.approve", ACTION_APPROVE, "approve", lang, style="primary"),
+            _button("decide.reject", ACTION_REJECT, "reject", lang, style="danger"),
+            _more(("transfer", "add_approver", "return", "comment"), lang),
+        ],
+    )
+
+
+def _applicant_actions(snap: Snapshot, lang: str) -> list[dict]:
+    """What the applicant can do to their own request in the bot: urge and revoke while pending,
+    revoke (with a reason) once approved, comment while it is alive."""
+    if snap.provider != "local":
+        return []
+    if snap.status is ApprovalStatus.PENDING:
+        elements = [
+            _button("decide.urge", ACTION_URGE, "urge", lang),
+            _button("decide.comment", ACTION_COMMENT, "comment", lang),
+            _button("decide.revoke", ACTION_REVOKE, "revoke", lang, style="danger"),
+        ]
+    elif snap.status is ApprovalStatus.APPROVED:
+        elements = [_button("decide.revoke", ACTION_REVOKE, "revoke", lang, style="danger")]
+    else:
+        return []
+    return [_actions(snap, elements)]
+
+
+def _actions(snap: Snapshot, elements: list[dict]) -> dict:
+    """Decision buttons say which approval in their block_id (255 chars), since an overflow
+    option's value holds only 75: the values say what to do."""
+    return {"type": "actions", "block_id": f"{DECISION_BLOCK}{snap.key}"[:255], "elements": elements}
+
+
+def _button(label: str, action_id: str, value: str, lang: str, style: str = "") -> dict:
+    """A decision button; its value names the operation (the block names the approval)."""
+    button = {"type": "button", "action_id": action_id, "value": value, "text": _plain(t(label, lang))}
+    if style:
+        button["style"] = style
+    return button
+
+
+def _more(operations: Sequence[str], lang: str) -> dict:
+    """The less common decisions, in one overflow menu: its option values say what and on which approval."""
+    options = [{"text": _plain(t(f"decide.{op}", lang)), "value": op} for op in operations]
+    return {"type": "overflow", "action_id": ACTION_MORE, "options": options}
+
+
+def _plain(text: str) -> dict:
+    return {"type": "plain_text", "text": text}
 
 
 def _actor(snap: Snapshot) -> str:

@@ -19,6 +19,7 @@ from handlers.cards import (
     Names,
     clip,
     date_token,
+    decision_actions,
     number_text,
     one_line,
     people_text,
@@ -29,8 +30,6 @@ from handlers.cards import (
 
 ACTION_NEW_REQUEST = "home_new_request"
 ACTION_PICK_TEMPLATE = "home_pick_template"
-ACTION_APPROVE = "approval_approve"
-ACTION_REJECT = "approval_reject"
 
 # Each waiting item takes at most 2 blocks, each request 1: 8 fixed blocks + 2 * 20 + 20 = 68 ≤ 100.
 MAX_WAITING = 20
@@ -134,11 +133,7 @@ def _waiting_item(snap: Snapshot, link: str | None, names: Names, lang: str) -> 
         section["accessory"] = _button(ACTION_OPEN, t("home.open", lang), url=link)
         return [section]
     if link is None and snap.provider == "local":
-        decide = [
-            _button(ACTION_APPROVE, t("home.approve", lang), value=snap.key, style="primary"),
-            _button(ACTION_REJECT, t("home.reject", lang), value=snap.key, style="danger"),
-        ]
-        return [section, {"type": "actions", "elements": decide}]
+        return [section, decision_actions(snap, lang)]
     provider = t(f"provider.{snap.provider}", lang)
     section["text"]["text"] += f"\n_{t('card.act_elsewhere', lang, provider=provider)}_"
     return [section]

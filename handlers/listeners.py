@@ -6,12 +6,12 @@ from typing import TYPE_CHECKING
 
 from slack_bolt import App
 
-from handlers import actions, commands, events, views
+from handlers import actions, commands, decisions, events, views
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
 
 
 def register_all(app: App, runtime: Runtime) -> None:
-    for listeners in (commands, views, actions, events):
+    for listeners in (commands, views, actions, decisions, events):
         listeners.register(app, runtime)

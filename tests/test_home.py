@@ -11,13 +11,8 @@ from slack_sdk.models.views import View
 
 from bot.i18n import CATALOG, LANGUAGES, enum_name, t
 from bot.model import ApprovalMode, ApprovalStatus, FormField, Member, MemberStatus, Node, NodeType, Snapshot
-from handlers.home import (
-    ACTION_APPROVE,
-    ACTION_NEW_REQUEST,
-    ACTION_PICK_TEMPLATE,
-    ACTION_REJECT,
-    build_home_view,
-)
+from handlers.cards import ACTION_APPROVE, ACTION_REJECT, DECISION_BLOCK
+from handlers.home import ACTION_NEW_REQUEST, ACTION_PICK_TEMPLATE, build_home_view
 
 T0 = 1_749_600_000  # 2025-06-11 00:00 UTC
 LINK = "https://approvals.example.com/wecom/open?sp_no=202506110001"
@@ -128,8 +123,12 @@ def test_full_home_offers_templates_links_and_decisions(lang: str) -> None:
     assert [o["value"] for o in pick["options"]] == ["leave", "purchase"]
     [open_button] = by_action(view, "open_approval_link")
     assert open_button["url"] == LINK
-    assert [b["value"] for b in by_action(view, ACTION_APPROVE)] == ["local:L-1"]
-    assert [b["value"] for b in by_action(view, ACTION_REJECT)] == ["local:L-1"]
+    assert [b["value"] for b in by_action(view, ACTION_APPROVE)] == ["approve"]
+    assert [b["value"] for b in by_action(view, ACTION_REJECT)] == ["reject"]
+    decide_blocks = [
+        b["block_id"] for b in view["blocks"] if b.get("block_id", "").startswith(DECISION_BLOCK)
+    ]
+    assert decide_blocks == [f"{DECISION_BLOCK}local:L-1"]  # which approval the buttons decide
     # a WeCom approval without a link gets no button, but says where to act
     assert t("card.act_elsewhere", lang, provider=t("provider.wecom", lang)) in all_text
 

@@ -36,7 +36,7 @@ class StubProvider:
             raise ProviderError("WeCom is down")
         return self.details[snap.number]
 
-    def approval_link(self, snap: Snapshot) -> str | None:
+    def approval_link(self, snap: Snapshot, approver: str | None = None) -> str | None:
         return f"https://wecom.example/{snap.number}"
 
     def email_of(self, user_id: str) -> str | None:

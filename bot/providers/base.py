@@ -19,8 +19,9 @@ class Provider(Protocol):
         """The snapshot completed with form fields and summary; raises ProviderError."""
         ...
 
-    def approval_link(self, snap: Snapshot) -> str | None:
-        """Where an approver acts on this approval, if anywhere."""
+    def approval_link(self, snap: Snapshot, approver: str | None = None) -> str | None:
+        """Where to act on this approval, if anywhere; `approver` (a provider user id) when the
+        link is for one approver's card, so it can be made for them alone."""
         ...
 
     def email_of(self, user_id: str) -> str | None:

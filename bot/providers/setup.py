@@ -10,8 +10,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from bot.config import Config
 from bot.model import Snapshot
 from bot.providers.base import Provider
+from bot.store import Store
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -32,3 +34,36 @@ class ProviderSetup:
     routes: Callable[[Runtime], dict[str, WSGIApp]] = lambda runtime: {}  # path (or prefix ending in /)
     health: Callable[[], dict[str, Any]] = dict
     close: Callable[[], None] = lambda: None
+
+    def merge(self, other: ProviderSetup) -> ProviderSetup:
+        """Both providers' parts; their routes, health and close run one after the other."""
+        mine, theirs = self.routes, other.routes
+        mine_health, their_health = self.health, other.health
+        mine_close, their_close = self.close, other.close
+
+        def close() -> None:
+            mine_close()
+            their_close()
+
+        return ProviderSetup(
+            providers={**self.providers, **other.providers},
+            filers={**self.filers, **other.filers},
+            catalog={**self.catalog, **other.catalog},
+            static_users={**self.static_users, **other.static_users},
+            emails={**self.emails, **other.emails},
+            by_email={**self.by_email, **other.by_email},
+            decoders={**self.decoders, **other.decoders},
+            routes=lambda runtime: {**mine(runtime), **theirs(runtime)},
+            health=lambda: {**mine_health(), **their_health()},
+            close=close,
+        )
+
+
+def public_url(config: Config) -> str:
+    """The bot's address as browsers see it: links it builds start with it."""
+    return config.server.public_url or f"http://{config.server.host}:{config.server.port}"
+
+
+def link_secret(config: Config, store: Store) -> bytes:
+    """Signs the links the bot serves: configured, or made once and kept in the store."""
+    return config.server.link_secret.encode() if config.server.link_secret else store.secret("links")

@@ -32,7 +32,7 @@ class WeComProvider:
         except (WeComError, ValueError) as exc:
             raise ProviderError(str(exc)) from exc
 
-    def approval_link(self, snap: Snapshot) -> str | None:
+    def approval_link(self, snap: Snapshot, approver: str | None = None) -> str | None:
         if not self.url_template:
             return None
         return self.url_template.format(sp_no=snap.number, third_no=snap.number)
@@ -67,7 +67,7 @@ class WeComOpenProvider(WeComProvider):
         super().__init__(client, url_template)
         self.launch_link = launch_link
 
-    def approval_link(self, snap: Snapshot) -> str | None:
+    def approval_link(self, snap: Snapshot, approver: str | None = None) -> str | None:
         """A configured {third_no} URL, else the bot's launch page: it launches the request until
         WeCom has reported on it (nodes known), then shows it."""
         if "{third_no}" in self.url_template:

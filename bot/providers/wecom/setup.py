@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.config import Config
-from bot.providers.setup import ProviderSetup, WSGIApp
+from bot.providers.setup import ProviderSetup, WSGIApp, link_secret, public_url
 from bot.providers.wecom.client import WeComClient
 from bot.providers.wecom.crypto import WeComCrypto
 from bot.providers.wecom.filing import WeComFiler
@@ -25,11 +25,10 @@ if TYPE_CHECKING:
 def setup(config: Config, store: Store) -> ProviderSetup:
     wecom = config.wecom
     client = WeComClient(wecom.corp_id, wecom.secret, api_base=wecom.api_base) if wecom.api_enabled else None
-    public_url = config.server.public_url or f"http://{config.server.host}:{config.server.port}"
-    link_secret = config.server.link_secret.encode() if config.server.link_secret else store.secret("links")
+    url, secret = public_url(config), link_secret(config, store)
 
     def launch(third_no: str, view: bool) -> str:
-        return launch_link(public_url, third_no, link_secret, view=view)
+        return launch_link(url, third_no, secret, view=view)
 
     app_provider = WeComProvider(client, wecom.approval_url_template)
     parts = ProviderSetup(
@@ -63,7 +62,7 @@ def setup(config: Config, store: Store) -> ProviderSetup:
         signer = JsSdkSigner(client, wecom.corp_id, wecom.agent_id)
         return {
             **_callback_route(config, runtime),
-            LAUNCH_PREFIX: LaunchPage(find_launch, signer, link_secret, public_url),
+            LAUNCH_PREFIX: LaunchPage(find_launch, signer, secret, url),
         }
 
     parts.filers, parts.catalog, parts.routes = filers, catalog, routes
