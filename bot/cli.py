@@ -6,7 +6,9 @@ import argparse
 import csv
 import json
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     check = commands.add_parser("check-config", help="validate the configuration and explain problems")
     check.add_argument("--config")
 
+    sandbox = commands.add_parser(
+        "sandbox", help="a WeCom stand-in on loopback: [[local.templates]] served as WeCom templates, offline"
+    )
+    sandbox.add_argument("--config")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8090)
+    sandbox.add_argument("--callback-url", help="where to POST callbacks (default: server.public_url)")
+
     export = commands.add_parser("export", help="every approval the bot knows, to stdout")
     export.add_argument("--config")
     export.add_argument("--format", choices=["json", "csv"], default="json")
@@ -38,9 +48,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     setup_logging()
     try:
-        return {"serve": cmd_serve, "check-config": cmd_check_config, "export": cmd_export}[args.command](
-            args
-        )
+        return {
+            "serve": cmd_serve,
+            "check-config": cmd_check_config,
+            "export": cmd_export,
+            "sandbox": cmd_sandbox,
+        }[args.command](args)
     except ConfigError as exc:
         print(f"approvals-bot: {exc}", file=sys.stderr)
         return 2
@@ -88,6 +101,30 @@ def cmd_serve(args: argparse.Namespace) -> int:
         runtime.stop()
         print(f"approvals-bot: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
         return 1
+    return 0
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    from bot.sandbox_config import SandboxConfigError, build_sandbox, callback_url_for
+
+    config = _load(args)
+    try:
+        sandbox = build_sandbox(config, callback_url=args.callback_url)
+    except SandboxConfigError as exc:
+        print(f"approvals-bot sandbox: {exc}", file=sys.stderr)
+        return 1
+    sandbox.start(args.host, args.port)
+    callbacks = args.callback_url or callback_url_for(config)
+    print(
+        f"WeCom sandbox on {sandbox.base_url} (set wecom.api_base to it); callbacks to {callbacks}",
+        file=sys.stderr,
+        flush=True,
+    )
+    stopped = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stopped.set())
+    stopped.wait()
+    sandbox.stop()
     return 0
 
 

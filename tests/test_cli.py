@@ -7,12 +7,15 @@ import io
 import json
 import logging
 import os
+import re
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
+import httpx
 import pytest
 
 from bot import cli
@@ -159,10 +162,16 @@ def test_check_config_uses_env_variable_then_cwd(
     assert "Checked config.toml:" in capsys.readouterr().out
 
 
-def test_python_dash_m_bot(tmp_path: Path, good_config: Path) -> None:
-    bad = write(tmp_path / "bad.toml", BAD)
+def _env() -> dict[str, str]:
+    """The environment for `python -m bot` from the repository, without secrets from outside."""
     env = {k: v for k, v in os.environ.items() if k not in {*SECRET_ENV.values(), CONFIG_ENV, "PORT"}}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    return env
+
+
+def test_python_dash_m_bot(tmp_path: Path, good_config: Path) -> None:
+    bad = write(tmp_path / "bad.toml", BAD)
+    env = _env()
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -421,3 +430,52 @@ def test_export_empty_store_file(
     store_path.parent.mkdir(parents=True)
     store_path.touch()
     assert export(good_config, "json", capsys) == "[]\n"
+
+
+SANDBOX_CONFIG = """
+[server]
+public_url = "http://127.0.0.1:9"
+[wecom]
+corp_id = "ww-sandbox"
+secret = "sandbox-secret"
+token = "QDG6eK"
+encoding_aes_key = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
+[wecom.templates]
+purchase = "tmpl-purchase"
+[users]
+"U0APPROVERA" = "alice"
+[[local.templates]]
+alias = "purchase"
+name = "采购申请"
+controls = [{ control = "Text", id = "Text-1", title = "事由", require = true }]
+process = [{ type = 1, apv_rel = 1, users = ["U0APPROVERA"] }]
+"""
+
+
+def test_sandbox_serves_the_local_templates_as_wecom_ones(tmp_path: Path) -> None:
+    config = tmp_path / "sandbox.toml"
+    config.write_text(SANDBOX_CONFIG, encoding="utf-8")
+    command = [sys.executable, "-m", "bot", "sandbox", "--config", str(config), "--port", "0"]
+    proc = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=_env())
+    try:
+        line = proc.stderr.readline()
+        base = re.search(r"on (http://\S+/cgi-bin/)", line).group(1)
+        token = httpx.get(
+            f"{base}gettoken", params={"corpid": "ww-sandbox", "corpsecret": "sandbox-secret"}
+        ).json()
+        detail = httpx.post(
+            f"{base}oa/gettemplatedetail",
+            params={"access_token": token["access_token"]},
+            json={"template_id": "tmpl-purchase"},
+        ).json()
+        assert detail["errcode"] == 0 and detail["template_names"][0]["text"] == "采购申请"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+
+
+def test_sandbox_says_what_is_missing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "sandbox.toml"
+    config.write_text("[users]\n", encoding="utf-8")
+    assert cli.main(["sandbox", "--config", str(config)]) == 1
+    assert "[wecom] needs corp_id, secret, token, encoding_aes_key" in capsys.readouterr().err

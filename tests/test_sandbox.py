@@ -801,3 +801,37 @@ def test_a_callback_is_given_up_after_three_retries(
 
     assert sandbox.drain_callbacks()
     assert [s.number for s in receiver.snapshots] == [first] * 4 + [second]
+
+
+def test_local_templates_become_wecom_template_details_that_read_back_the_same() -> None:
+    """`approvals-bot sandbox` serves [[local.templates]] as WeCom templates."""
+    from bot.providers.local.engine import template_from_config
+    from bot.providers.wecom.render import template_detail
+
+    entry = {
+        "alias": "purchase",
+        "name": "采购申请",
+        "controls": [
+            {"control": "Text", "id": "Text-1", "title": "事由", "require": True},
+            {"control": "Money", "id": "Money-1", "title": "金额", "require": True},
+            {"control": "Date", "id": "Date-1", "title": "日期", "date_type": "hour"},
+            {
+                "control": "Selector",
+                "id": "Selector-1",
+                "title": "类型",
+                "multi": True,
+                "options": [{"key": "a", "text": "电脑"}, {"key": "b", "text": "显示器"}],
+            },
+            {"control": "Contact", "id": "Contact-1", "title": "经办人", "contact_mode": "user"},
+            {
+                "control": "Table",
+                "id": "Table-1",
+                "title": "明细",
+                "children": [{"control": "Text", "id": "Text-2", "title": "项目"}],
+            },
+        ],
+        "process": [{"type": 1, "apv_rel": 1, "users": ["U0APPROVERA"]}],
+    }
+    template = template_from_config(entry).template
+    again = parse_template_detail(template_detail(template), alias=template.alias, template_id=template.id)
+    assert again == replace(template, provider="wecom")

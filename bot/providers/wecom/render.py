@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from xml.sax.saxutils import escape
 
+from bot.forms import Control, Template
 from bot.model import ApprovalMode, Comment, Member, Node, NodeType, Snapshot
 
 _LANG = "zh_CN"
@@ -204,3 +205,57 @@ def _plain(tag: str, value: int | str) -> str:
 def _cdata(tag: str, text: str) -> str:
     """A CDATA section cannot hold "]]>": it is closed before the ">" and a new one opened."""
     return f"<{tag}><![CDATA[{text.replace(']]>', ']]]]><![CDATA[>')}]]></{tag}>"
+
+
+def template_detail(template: Template) -> dict[str, Any]:
+    """A gettemplatedetail reply for `template`: the reverse of templates.parse_template_detail,
+    so the sandbox can serve templates written as [[local.templates]]."""
+    return {
+        "template_names": _zh(template.name),
+        "template_content": {"controls": [_template_control(c) for c in template.controls]},
+    }
+
+
+def _template_control(control: Control) -> dict[str, Any]:
+    prop = {
+        "control": control.kind,
+        "id": control.id,
+        "title": _zh(control.title),
+        "placeholder": _zh(control.placeholder),
+        "require": int(control.required),
+        "un_print": 0,
+    }
+    return {"property": prop, "config": _template_config(control)}
+
+
+def _template_config(control: Control) -> dict[str, Any]:
+    span = {"date_range": {"type": "hour" if control.date_type == "hour" else "halfday"}}
+    if control.kind == "Date":
+        return {"date": {"type": control.date_type or "day"}}
+    if control.kind == "Selector":
+        options = [{"key": o.key, "value": _zh(o.text)} for o in control.options]
+        return {"selector": {"type": "multi" if control.multi else "single", "options": options}}
+    if control.kind == "Contact":
+        return {
+            "contact": {
+                "type": "multi" if control.multi else "single",
+                "mode": control.contact_mode or "user",
+            }
+        }
+    if control.kind == "Tips":
+        text = {"sub_text": [{"type": 1, "content": {"plain_text": {"content": control.text}}}]}
+        return {"tips": {"tips_content": [{"text": text, "lang": "zh_CN"}]}}
+    if control.kind == "Table":
+        return {"table": {"children": [_template_control(child) for child in control.children]}}
+    if control.kind == "Attendance":
+        return {"attendance": {**span, "type": control.attendance_type}}
+    if control.kind == "Vacation":
+        items = [{"id": o.key, "name": _zh(o.text)} for o in control.options]
+        return {"vacation_list": {"item": items}, "attendance": {**span, "type": 1}}
+    if control.kind == "DateRange":
+        return span
+    return {}
+
+
+def _zh(text: str) -> list[dict[str, str]]:
+    return [{"text": text, "lang": "zh_CN"}]
