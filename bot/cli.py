@@ -33,6 +33,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     check = commands.add_parser("check-config", help="validate the configuration and explain problems")
     check.add_argument("--config")
 
+    demo = commands.add_parser("demo", help="the whole loop, offline, with stand-ins for Slack and WeCom")
+    demo.add_argument("--dir", help="keep the demo's store here (default: a temporary folder)")
+
     sandbox = commands.add_parser(
         "sandbox", help="a WeCom stand-in on loopback: [[local.templates]] served as WeCom templates, offline"
     )
@@ -53,6 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "check-config": cmd_check_config,
             "export": cmd_export,
             "sandbox": cmd_sandbox,
+            "demo": cmd_demo,
         }[args.command](args)
     except ConfigError as exc:
         print(f"approvals-bot: {exc}", file=sys.stderr)
@@ -102,6 +106,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"approvals-bot: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from bot.demo import run_demo
+
+    return run_demo(Path(args.dir) if args.dir else None)
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
