@@ -35,6 +35,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     demo = commands.add_parser("demo", help="the whole loop, offline, with stand-ins for Slack and WeCom")
     demo.add_argument("--dir", help="keep the demo's store here (default: a temporary folder)")
+    demo.add_argument(
+        "--interactive",
+        action="store_true",
+        help="instead of the story: type slash commands and press buttons",
+    )
 
     sandbox = commands.add_parser(
         "sandbox", help="a WeCom stand-in on loopback: [[local.templates]] served as WeCom templates, offline"
@@ -111,7 +116,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
-    return run_demo(Path(args.dir) if args.dir else None)
+    return run_demo(Path(args.dir) if args.dir else None, interactive=args.interactive)
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:

@@ -52,6 +52,8 @@ SIGNING_SECRET = "demo-signing-secret"
 
 
 class Demo:
+    """The demo's world (stand-ins, sandbox, the bot) and its story; `play` runs a scene in it."""
+
     def __init__(self, folder: Path, out: Callable[[str], None] = print) -> None:
         self.folder = folder
         self.out = out
@@ -63,6 +65,9 @@ class Demo:
     # set-up ------------------------------------------------------------------------
 
     def run(self) -> int:
+        return self.play(self.story)
+
+    def play(self, scene: Callable[[Runtime, Sandbox, str], None]) -> int:
         logging.getLogger().setLevel(logging.WARNING)
         with self.slack:
             app_ref: dict[str, Any] = {}
@@ -92,7 +97,7 @@ class Demo:
             runtime.start()
             self.slack.attach(f"{url}/slack/events", SIGNING_SECRET)
             try:
-                self.story(runtime, sandbox, url)
+                scene(runtime, sandbox, url)
             finally:
                 server.close()
                 runtime.stop()
@@ -236,6 +241,11 @@ class Demo:
                 self.out(f"   │ {line}")
 
 
-def run_demo(folder: Path | None = None) -> int:
+def run_demo(folder: Path | None = None, *, interactive: bool = False) -> int:
     with tempfile.TemporaryDirectory(prefix="approvals-demo-") as scratch:
-        return Demo(folder or Path(scratch)).run()
+        demo = Demo(folder or Path(scratch))
+        if not interactive:
+            return demo.run()
+        from bot.console import Console
+
+        return demo.play(lambda runtime, sandbox, url: Console(demo, runtime, sandbox).loop())
