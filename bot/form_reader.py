@@ -313,7 +313,8 @@ class _Reader:
             if _DAY.fullmatch(raw):
                 return date.fromisoformat(raw)
         except ValueError:
-            pass
+            self.fail(block_id, "form.bad_date")  # shaped like a date, but no such day
+            return None
         self.fail(block_id, "form.bad_date")
         return None
 

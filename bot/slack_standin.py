@@ -87,7 +87,7 @@ class SlackStandIn:
             do_GET = do_POST
 
             def log_message(self, *args: Any) -> None:
-                pass
+                """Quiet: what matters is recorded in `calls`, not on stderr."""
 
         self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self._server.daemon_threads = True
