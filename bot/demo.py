@@ -96,6 +96,7 @@ class Demo:
             threading.Thread(target=server.run, daemon=True).start()
             runtime.start()
             self.slack.attach(f"{url}/slack/events", SIGNING_SECRET)
+            runtime.sweeper.run_once()  # the first sweep learns what WeCom has, telling nobody
             try:
                 scene(runtime, sandbox, url)
             finally:
@@ -163,6 +164,20 @@ class Demo:
         self.wait(runtime, sandbox)
         self.show("U0WANG", "U0LI")
 
+        self.title("5. A callback is lost on its way; the next sweep recovers it")
+        sp_no = self.file_request("purchase-wecom", "Standing desks", "5400")
+        self.wait(runtime, sandbox)
+        sandbox.lose_callbacks(1)
+        sandbox.decide(sp_no, "lijingli", "approve", speech="Fine")
+        sandbox.drain_callbacks()
+        self.out(
+            "   李经理 approved in WeCom, but the callback never arrived: 小王's card still shows 0 of 2"
+        )
+        [report] = runtime.sweeper.run_once()
+        self.out(f"   sweep: {report.reads} detail reads, {report.changed} change(s) found and told once")
+        self.wait(runtime)
+        self.show("U0WANG")
+
         self.title("Summary")
         posts = sum(len(m) for m in self.slack.messages.values())
         edits = sum(p.updates for m in self.slack.messages.values() for p in m)
@@ -170,7 +185,6 @@ class Demo:
         self.out(
             f"   WeCom request {sp_no} (numbered by WeCom's sandbox): rejected in WeCom, with the reason"
         )
-        self.out("   not yet in the story: a lost callback recovered by the next sweep (sweeps come next)")
         self.out(
             f"   {posts} Slack messages posted, {edits} updated in place, none twice; "
             f"{len(self.slack.messages.get('C0AUDIT', []))} audit lines"

@@ -21,6 +21,7 @@ from bot.providers.wecom.setup import setup as wecom_setup
 from bot.service import ApprovalService, ServiceSettings
 from bot.store import Store
 from bot.submit import Submissions
+from bot.sweep import Sweeper
 from handlers.home import build_home_view
 from handlers.listeners import register_all
 
@@ -39,6 +40,7 @@ class Runtime:
     submissions: Submissions
     parts: ProviderSetup
     decisions: Decisions
+    sweeper: Sweeper
     bolt: App | None = None
 
     def start(self) -> None:
@@ -90,8 +92,9 @@ def build_runtime(config: Config, *, with_bolt: bool = True) -> Runtime:
     deliverer = Deliverer(store, slack, directory)
     processor = InboxProcessor(service, parts.decoders, on_queued=deliverer.wake)
     decisions = Decisions(store, service, allow_self_approval=config.allow_self_approval)
+    sweeper = Sweeper(store, service, parts.sweepers)
     runtime = Runtime(
-        config, store, slack, directory, service, processor, deliverer, submissions, parts, decisions
+        config, store, slack, directory, service, processor, deliverer, submissions, parts, decisions, sweeper
     )
     deliverer.render_home = runtime.render_home
     if with_bolt:

@@ -109,11 +109,14 @@ class ApprovalService:
             return detailed
         return snap.with_details(detailed.summary, detailed.fields)
 
-    def apply_snapshot(self, snap: Snapshot, people: People | None = None) -> ApplyResult:
+    def apply_snapshot(
+        self, snap: Snapshot, people: People | None = None, *, quiet: bool = False
+    ) -> ApplyResult:
         """Record `snap` and queue every notification it calls for, in one atomic commit.
 
         Pass `people` (from `resolve_people`) when calling inside a wider transaction: the
-        lookups may reach the network and must not run under the store lock.
+        lookups may reach the network and must not run under the store lock. `quiet` records
+        without telling anyone (a first sweep learning what already exists).
         """
         if people is None:
             people = self.resolve_people(snap)
@@ -133,8 +136,11 @@ class ApprovalService:
             plan = notify_plan(old, snap, frozenset(doc["approvers"]))
             if not is_change:
                 plan = [n for n in plan if n.kind is Kind.URGE]
+            if quiet:
+                plan = []
             queued, unmapped = self._queue(snap, plan, people)
-            self._queue_audit(snap, unmapped, people)
+            if not quiet:
+                self._queue_audit(snap, unmapped, people)
 
             doc["approvers"] = sorted(
                 set(doc["approvers"]) | {n.recipient for n in plan if n.kind is Kind.APPROVER_CARD}

@@ -18,6 +18,7 @@ from bot.store import Store
 if TYPE_CHECKING:
     from bot.runtime import Runtime
     from bot.submit import CatalogEntry, Filer
+    from bot.sweep import Sweepable
 
 WSGIApp = Callable[[dict[str, Any], Callable], Any]
 
@@ -31,6 +32,7 @@ class ProviderSetup:
     emails: dict[str, Callable[[str], str | None]] = field(default_factory=dict)  # identity: user -> email
     by_email: dict[str, Callable[[str], str | None]] = field(default_factory=dict)  # identity: email -> user
     decoders: dict[str, Callable[[dict[str, Any]], Snapshot | None]] = field(default_factory=dict)
+    sweepers: dict[str, Sweepable] = field(default_factory=dict)  # Snapshot.provider -> its sweep
     routes: Callable[[Runtime], dict[str, WSGIApp]] = lambda runtime: {}  # path (or prefix ending in /)
     health: Callable[[], dict[str, Any]] = dict
     close: Callable[[], None] = lambda: None
@@ -53,6 +55,7 @@ class ProviderSetup:
             emails={**self.emails, **other.emails},
             by_email={**self.by_email, **other.by_email},
             decoders={**self.decoders, **other.decoders},
+            sweepers={**self.sweepers, **other.sweepers},
             routes=lambda runtime: {**mine(runtime), **theirs(runtime)},
             health=lambda: {**mine_health(), **their_health()},
             close=close,

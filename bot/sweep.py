@@ -1,0 +1,92 @@
+"""Sweeps: asking each approval system what changed, for whatever callbacks missed.
+
+What a sweep finds goes through the same `apply_snapshot` as callbacks, so a
+change already told is never told twice. The first sweep of a provider only
+records what exists (nobody is flooded with history); changes after that are
+notified, including approvals filed outside the bot.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
+
+from bot.codec import snapshot_from_dict
+from bot.model import Snapshot
+from bot.providers.base import ProviderError
+from bot.service import ApprovalService
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SweepResult:
+    snapshots: list[Snapshot]  # the state of every approval the sweep looked at in detail
+    state: dict[str, Any]  # what the provider wants back next time (watermark, rotation...)
+    reads: int = 0  # detail reads spent
+
+
+class Sweepable(Protocol):
+    name: str  # the Snapshot.provider it sweeps
+
+    def sweep(self, state: dict[str, Any] | None, tracked: list[Snapshot], now: int) -> SweepResult: ...
+
+
+@dataclass
+class SweepReport:
+    provider: str
+    at: int
+    first: bool = False
+    looked_at: int = 0
+    changed: int = 0
+    reads: int = 0
+    error: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+class Sweeper:
+    def __init__(
+        self,
+        store: Store,
+        service: ApprovalService,
+        sweepers: Mapping[str, Sweepable],
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.service = service
+        self.sweepers = dict(sweepers)
+        self.clock = clock
+
+    def run_once(self) -> list[SweepReport]:
+        return [self._sweep(name, sweeper) for name, sweeper in self.sweepers.items()]
+
+    def _sweep(self, name: str, sweeper: Sweepable) -> SweepReport:
+        now = int(self.clock())
+        state = self.store.meta(f"sweep:{name}")
+        report = SweepReport(name, now, first=state is None)
+        tracked = [
+            snapshot_from_dict(doc["snapshot"])
+            for doc in self.store.open_approvals()
+            if doc["key"].startswith(f"{name}:")
+        ]
+        try:
+            result = sweeper.sweep(state, tracked, now)
+        except ProviderError as exc:
+            report.error = str(exc)
+            log.warning("sweep failed", extra={"provider": name, "error": report.error})
+        else:
+            for snap in result.snapshots:
+                applied = self.service.apply_snapshot(snap, quiet=report.first)
+                report.changed += applied.status in ("new", "changed")
+            report.looked_at, report.reads = len(result.snapshots), result.reads
+            with self.store.transaction():
+                self.store.set_meta(f"sweep:{name}", result.state)
+        with self.store.transaction():
+            self.store.set_meta(f"sweep_report:{name}", asdict(report))
+        log.info("sweep done", extra=asdict(report))
+        return report
