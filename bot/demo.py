@@ -165,14 +165,12 @@ class Demo:
         self.show("U0WANG", "U0LI")
 
         self.title("5. A callback is lost on its way; the next sweep recovers it")
-        sp_no = self.file_request("purchase-wecom", "Standing desks", "5400")
+        lost_no = self.file_request("purchase-wecom", "Standing desks", "5400")
         self.wait(runtime, sandbox)
         sandbox.lose_callbacks(1)
-        sandbox.decide(sp_no, "lijingli", "approve", speech="Fine")
+        sandbox.decide(lost_no, "lijingli", "approve", speech="Fine")
         sandbox.drain_callbacks()
-        self.out(
-            "   李经理 approved in WeCom, but the callback never arrived: 小王's card still shows 0 of 2"
-        )
+        self.out("   李经理 approved in WeCom, but the callback never arrived: 小王's card still says 0 of 2")
         [report] = runtime.sweeper.run_once()
         self.out(f"   sweep: {report.reads} detail reads, {report.changed} change(s) found and told once")
         self.wait(runtime)
@@ -185,6 +183,7 @@ class Demo:
         self.out(
             f"   WeCom request {sp_no} (numbered by WeCom's sandbox): rejected in WeCom, with the reason"
         )
+        self.out(f"   WeCom request {lost_no}: its lost callback recovered by the sweep, told once")
         self.out(
             f"   {posts} Slack messages posted, {edits} updated in place, none twice; "
             f"{len(self.slack.messages.get('C0AUDIT', []))} audit lines"

@@ -24,4 +24,6 @@ def test_the_demo_plays_the_story_offline(tmp_path: Path) -> None:
     out = result.stdout
     assert "POST again → 409" in out  # the approve link worked once
     assert "✅ Approved" in out and "❌ Rejected" in out and "Over budget this quarter" in out
+    recovered = out.split("A callback is lost")[1]
+    assert "1 change(s) found and told once" in recovered and "1 of 2 approved" in recovered
     assert (tmp_path / "data" / "approvals.json").exists()
