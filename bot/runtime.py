@@ -77,6 +77,7 @@ class Runtime:
             "inbox_applied_seq": self.processor.applied_seq,
             "delivery": vars(self.deliverer.stats),
             "providers": self.parts.health(),
+            "sweeps": {name: self.store.meta(f"sweep_report:{name}") for name in self.parts.sweepers},
         }
 
 
