@@ -9,14 +9,16 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from bot.codec import snapshot_from_dict
 from bot.config import CONFIG_ENV, Config, ConfigError, config_path, load_config, problems
 from bot.logs import setup_logging
-from bot.store import StoreLockedError, read_all_approvals
+from bot.store import StoreLockedError, read_all_approvals, read_meta
 
 EXPORT_COLUMNS = ["number", "provider", "template", "applicant", "status", "nodes", "applied", "updated"]
 
@@ -29,6 +31,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--config")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+
+    sweep = commands.add_parser(
+        "sweep", help="sweep every provider now and deliver what it finds (beside a running serve too)"
+    )
+    sweep.add_argument("--config")
+    sweep.add_argument("--url", help="a running serve to ask (default: server.host and server.port)")
 
     check = commands.add_parser("check-config", help="validate the configuration and explain problems")
     check.add_argument("--config")
@@ -62,6 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "export": cmd_export,
             "sandbox": cmd_sandbox,
             "demo": cmd_demo,
+            "sweep": cmd_sweep,
         }[args.command](args)
     except ConfigError as exc:
         print(f"approvals-bot: {exc}", file=sys.stderr)
@@ -111,6 +120,73 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"approvals-bot: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """Sweep now. Without serve: open the store, sweep, deliver, exit. Beside serve (which holds
+    the store): ask it to sweep, proving with the bot's secret that the request is ours."""
+    from bot.runtime import build_runtime
+
+    config = _load(args)
+    try:
+        runtime = build_runtime(config, with_bolt=False)
+    except StoreLockedError:
+        return _sweep_through_server(config, args.url)
+    try:
+        runtime.processor.apply_pending()  # callbacks acknowledged but not applied come first
+        reports = [asdict(r) for r in runtime.sweeper.run_once()]
+        left = _deliver_all(runtime)
+    finally:
+        runtime.stop()
+    _print_sweep(reports)
+    if left:
+        print(f"{left} message(s) still waiting for Slack (rate limits); the next run or serve sends them")
+    return 1 if any(r["error"] for r in reports) else 0
+
+
+def _deliver_all(runtime: Any, limit: float = 120.0) -> int:
+    """Deliver what the sweep queued before exiting (cron has no serve); returns what is left."""
+    deadline = time.monotonic() + limit
+    while runtime.deliverer.backlog() and time.monotonic() < deadline:
+        time.sleep(min(runtime.deliverer.run_once(), 1.0))
+    return runtime.deliverer.backlog()
+
+
+def _sweep_through_server(config: Config, url: str | None) -> int:
+    import httpx
+
+    from bot.scheduling import SWEEP_HEADER, SWEEP_PATH, sweep_signature
+
+    stored = read_meta(config.store_path, "secret:links")
+    secret = config.server.link_secret.encode() if config.server.link_secret else bytes.fromhex(stored or "")
+    host = config.server.host if config.server.host not in ("", "0.0.0.0") else "127.0.0.1"
+    target = (url or f"http://{host}:{config.server.port}").rstrip("/") + SWEEP_PATH
+    try:
+        reply = httpx.post(
+            target, headers={SWEEP_HEADER: sweep_signature(secret, int(time.time()))}, timeout=300
+        )
+    except httpx.HTTPError as exc:
+        print(
+            f"approvals-bot: a serve holds the store, but {target} does not answer ({exc})", file=sys.stderr
+        )
+        return 1
+    if reply.status_code != 200:
+        print(f"approvals-bot: the running serve refused the sweep ({reply.status_code})", file=sys.stderr)
+        return 1
+    print("(swept by the running serve)")
+    _print_sweep(reply.json())
+    return 1 if any(r["error"] for r in reply.json()) else 0
+
+
+def _print_sweep(reports: list[dict[str, Any]]) -> None:
+    if not reports:
+        print("nothing to sweep: no provider that can be swept is configured")
+    for r in reports:
+        kind = "first sweep (recorded, nobody told)" if r["first"] else "sweep"
+        result = (
+            f"error: {r['error']}" if r["error"] else f"{r['changed']} change(s), {r['reads']} detail read(s)"
+        )
+        print(f"{r['provider']}: {kind}: {r['looked_at']} looked at, {result}")
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

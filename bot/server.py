@@ -17,7 +17,9 @@ from typing import Any
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from waitress.server import create_server
 
+from bot.providers.setup import link_secret
 from bot.runtime import Runtime
+from bot.scheduling import SWEEP_PATH, Schedule, sweep_endpoint
 from bot.worker import Worker
 
 log = logging.getLogger(__name__)
@@ -35,8 +37,10 @@ def _json(status: str, payload: Any) -> WSGIApp:
     return app
 
 
-def build_wsgi_app(runtime: Runtime) -> WSGIApp:
+def build_wsgi_app(runtime: Runtime, schedule: Schedule | None = None) -> WSGIApp:
     routes: dict[str, WSGIApp] = dict(runtime.routes())
+    if schedule is not None:
+        routes[SWEEP_PATH] = sweep_endpoint(schedule, link_secret(runtime.config, runtime.store))
     if runtime.bolt is not None and not runtime.config.slack.app_token:
         routes["/slack/events"] = SlackRequestHandler(runtime.bolt, path="/slack/events")
     prefixes = [path for path in routes if path.endswith("/")]
@@ -101,14 +105,16 @@ class SocketModeLink(Worker):
 
 def serve(runtime: Runtime, host: str, port: int) -> None:
     """Run until SIGTERM/SIGINT, then drain: in-flight requests finish, workers stop, the store closes."""
+    schedule = Schedule(runtime)
     server = create_server(
-        build_wsgi_app(runtime),
+        build_wsgi_app(runtime, schedule),
         host=host,
         port=port,
         threads=runtime.config.server.threads,
         ident="approvals-bot",
     )
     runtime.start()
+    schedule.start()
     socket_mode = SocketModeLink(runtime) if runtime.config.slack.app_token and runtime.bolt else None
     if socket_mode is not None:
         socket_mode.start()
@@ -127,5 +133,6 @@ def serve(runtime: Runtime, host: str, port: int) -> None:
         if socket_mode is not None:
             socket_mode.stop()
         server.close()
+        schedule.stop()
         runtime.stop()
         log.info("stopped cleanly")

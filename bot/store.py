@@ -470,6 +470,14 @@ class Store:
             self._meta.put({"key": name, "value": value})
 
 
+def read_meta(path: Path, name: str) -> Any:
+    """One meta value, read-only from the hot file (safe while `serve` writes)."""
+    if not path.exists() or not path.stat().st_size:
+        return None
+    meta = json.loads(path.read_text(encoding="utf-8")).get("meta", {})
+    return next((doc["value"] for doc in meta.values() if doc.get("key") == name), None)
+
+
 def read_all_approvals(path: Path) -> Iterator[dict[str, Any]]:
     """Every approval on disk, read-only: safe while `serve` writes (files are replaced atomically)."""
     hot: dict[str, dict[str, Any]] = {}

@@ -247,7 +247,7 @@ def test_socket_mode_keeps_wecom_routes_up_while_slack_is_unreachable(
             lambda: any("Socket Mode connection failed" in line for line in bot.log), what="the log line"
         )
         health = bot.health()
-        assert health["status"] == "ok" and health["sweeps"] == {"wecom": None}  # none yet: not scheduled
+        assert health["status"] == "ok" and "wecom" in health["sweeps"]
     finally:
         assert bot.stop() == 0
 
