@@ -171,7 +171,7 @@ class Demo:
         sandbox.decide(lost_no, "lijingli", "approve", speech="Fine")
         sandbox.drain_callbacks()
         self.out("   李经理 approved in WeCom, but the callback never arrived: 小王's card still says 0 of 2")
-        [report] = runtime.sweeper.run_once()
+        report = next(r for r in runtime.sweeper.run_once() if r.provider == "wecom")
         self.out(f"   sweep: {report.reads} detail reads, {report.changed} change(s) found and told once")
         self.wait(runtime)
         self.show("U0WANG")

@@ -124,3 +124,35 @@ def test_a_sweep_with_nothing_changed_reads_almost_nothing(
     assert report.changed == 0
     assert detail_reads(wecom) - reads_before == ROTATION  # only the rotating progress check
     assert len(wecom.calls_to("oa/getapprovalinfo")) - lists_before == 2  # filed-since and still-pending
+
+
+def test_self_built_app_approvals_are_read_one_by_one_and_unlaunched_ones_skipped(
+    tmp_path: Path, wecom: FakeWeComApi
+) -> None:
+    import json
+
+    from bot.model import ApprovalStatus, Snapshot
+    from bot.providers.wecom.provider import WeComOpenProvider
+    from bot.providers.wecom.sweep import WeComOpenSweeper
+
+    store = Store(tmp_path / "b.json")
+    client = WeComClient(wecom.corp_id, wecom.secret, api_base=wecom.base_url)
+    directory = Directory(
+        store, WebClient(base_url="http://127.0.0.1:9/"), {"wecom": {"UAPPLICANT": "WuJunJie"}}
+    )
+    providers = {"wecom_open": WeComOpenProvider(client)}
+    service = ApprovalService(store, directory, providers, ServiceSettings("en"))
+    sweeper = Sweeper(store, service, {"wecom_open": WeComOpenSweeper(client)})
+    for third_no in ("launched", "not-yet"):
+        stub = Snapshot("wecom_open", third_no, "1234567111", "付款", ApprovalStatus.PENDING, "WuJunJie", NOW)
+        service.apply_snapshot(stub, quiet=True)
+    data = json.loads((Path(__file__).parent / "fixtures/wecom/open_approval_data.json").read_text())["data"]
+    wecom.open_approvals["launched"] = {**data, "ThirdNo": "launched", "OpenSpstatus": 2}
+    try:
+        [report] = sweeper.run_once()
+        assert (report.looked_at, report.changed, report.error) == (1, 1, "")
+        assert store.get_approval("wecom_open:launched")["snapshot"]["status"] == 2
+        assert len(wecom.calls_to("corp/getopenapprovaldata")) == 2  # each tracked, unfinished one
+    finally:
+        client.close()
+        store.close()

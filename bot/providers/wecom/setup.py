@@ -12,7 +12,7 @@ from bot.providers.wecom.filing import WeComFiler
 from bot.providers.wecom.jssdk import JsSdkSigner
 from bot.providers.wecom.open_engine import OpenEngineFiler, launch_draft
 from bot.providers.wecom.provider import WeComOpenProvider, WeComProvider, decode_callback
-from bot.providers.wecom.sweep import WeComSweeper
+from bot.providers.wecom.sweep import WeComOpenSweeper, WeComSweeper
 from bot.store import Store
 from bot.submit import CatalogEntry, Filer, decode_answers
 from handlers.launch_page import PREFIX as LAUNCH_PREFIX
@@ -67,7 +67,10 @@ def setup(config: Config, store: Store) -> ProviderSetup:
         }
 
     parts.filers, parts.catalog, parts.routes = filers, catalog, routes
-    parts.sweepers = {"wecom": WeComSweeper(client, list(wecom.templates.values()))}
+    parts.sweepers = {
+        "wecom": WeComSweeper(client, list(wecom.templates.values())),
+        "wecom_open": WeComOpenSweeper(client),
+    }
     parts.emails = {"wecom": app_provider.email_of}
     parts.by_email = {"wecom": app_provider.userid_by_email}
     parts.health = lambda: {"wecom": {"token": client.token_state()}}

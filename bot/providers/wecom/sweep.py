@@ -16,8 +16,8 @@ from typing import Any
 
 from bot.model import ApprovalStatus, Snapshot
 from bot.providers.base import ProviderError
-from bot.providers.wecom.client import WeComClient, WeComError
-from bot.providers.wecom.detail import parse_approval_detail
+from bot.providers.wecom.client import WeComClient, WeComError, WeComRefused
+from bot.providers.wecom.detail import parse_approval_detail, parse_open_approval_data
 from bot.sweep import SweepResult
 
 WINDOW = 31 * 24 * 3600 - 60  # getapprovalinfo's limit, with a margin
@@ -80,3 +80,27 @@ def _windows(start: int, end: int) -> Iterable[tuple[int, int]]:
     while start < end:
         yield start, min(start + WINDOW, end)
         start += WINDOW
+
+
+class WeComOpenSweeper:
+    """Self-built-app approvals have no list API: each tracked, unfinished thirdNo is read."""
+
+    name = "wecom_open"
+
+    def __init__(self, client: WeComClient) -> None:
+        self.client = client
+
+    def sweep(self, state: dict[str, Any] | None, tracked: list[Snapshot], now: int) -> SweepResult:
+        snapshots = []
+        for snap in tracked:
+            if snap.status.is_final:
+                continue
+            try:
+                snapshots.append(
+                    parse_open_approval_data(self.client.corp.get_open_approval_data(snap.number))
+                )
+            except WeComRefused:
+                continue  # not launched in WeCom yet: nothing to learn
+            except (WeComError, ValueError) as exc:
+                raise ProviderError(f"WeCom sweep of self-built-app approvals: {exc}") from exc
+        return SweepResult(snapshots, {"watermark": now}, reads=len(snapshots))
