@@ -21,6 +21,16 @@ else:  # pragma: no cover - exercised on 3.10 only
 from bot.i18n import LANGUAGES
 from bot.providers.wecom.crypto import aes_key_problems
 
+
+def parse_quiet_hours(text: str) -> tuple[int, int]:
+    """ "21-8" -> (21, 8): from and to, local hours; raises ValueError in plain words."""
+    start, _, end = text.partition("-")
+    hours = (start.strip(), end.strip())
+    if not all(h.isdigit() and 0 <= int(h) <= 23 for h in hours):
+        raise ValueError(f'looks like "21-8" (from-to, hours 0-23), got {text!r}')
+    return int(hours[0]), int(hours[1])
+
+
 SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 SLACK_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 DEFAULT_CONFIG_FILE = "config.toml"
@@ -114,6 +124,8 @@ class FXiaoKeConfig:
 class ScheduleConfig:
     sweep_minutes: int = 10
     remind_after_hours: int = 24
+    remind_every_hours: int = 24
+    quiet_hours: str = "21-8"  # approvers' local night, when nobody is reminded
 
 
 @dataclass(frozen=True)
@@ -295,6 +307,10 @@ def problems(config: Config) -> list[Problem]:
     _check_slack(config.slack, error, warning)
     _check_wecom(config.wecom, error, warning)
     _check_users(config, error)
+    try:
+        parse_quiet_hours(config.schedule.quiet_hours)
+    except ValueError as exc:
+        error("schedule.quiet_hours", str(exc))
     if config.server.public_url and not config.server.public_url.startswith(("http://", "https://")):
         error("server.public_url", "must start with http:// or https://")
     if not config.server.public_url:
@@ -311,6 +327,7 @@ def _check_types(config: Config, error: Any) -> None:
         "server.link_ttl_hours": config.server.link_ttl_hours,
         "schedule.sweep_minutes": config.schedule.sweep_minutes,
         "schedule.remind_after_hours": config.schedule.remind_after_hours,
+        "schedule.remind_every_hours": config.schedule.remind_every_hours,
     }
     for key, value in integers.items():
         if isinstance(value, bool) or (not isinstance(value, int) and not str(value).isdecimal()):

@@ -476,6 +476,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "zh_CN": "不能转给自己。",
         "en": "You can't hand it over to yourself.",
     },
+    "remind.text": {
+        "zh_CN": "⏰ 提醒：{applicant} 的{template} {number} 已等待你审批 {hours} 小时",
+        "en": "⏰ Reminder: {template} {number} from {applicant} has waited {hours} h for your decision",
+    },
 }
 
 _ENUM_PREFIX: dict[type[IntEnum], str] = {

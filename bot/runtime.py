@@ -10,7 +10,7 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.config import Config
+from bot.config import Config, parse_quiet_hours
 from bot.delivery import Deliverer
 from bot.directory import Directory
 from bot.processor import InboxProcessor
@@ -18,6 +18,7 @@ from bot.providers.local.decide import Decisions
 from bot.providers.local.setup import setup as local_setup
 from bot.providers.setup import ProviderSetup
 from bot.providers.wecom.setup import setup as wecom_setup
+from bot.reminders import Reminders, ReminderSettings
 from bot.service import ApprovalService, ServiceSettings
 from bot.store import Store
 from bot.submit import Submissions
@@ -41,6 +42,7 @@ class Runtime:
     parts: ProviderSetup
     decisions: Decisions
     sweeper: Sweeper
+    reminders: Reminders
     bolt: App | None = None
 
     def start(self) -> None:
@@ -94,8 +96,31 @@ def build_runtime(config: Config, *, with_bolt: bool = True) -> Runtime:
     processor = InboxProcessor(service, parts.decoders, on_queued=deliverer.wake)
     decisions = Decisions(store, service, allow_self_approval=config.allow_self_approval)
     sweeper = Sweeper(store, service, parts.sweepers)
+    schedule = config.schedule
+    reminders = Reminders(
+        store,
+        service,
+        slack,
+        ReminderSettings(
+            int(schedule.remind_after_hours),
+            int(schedule.remind_every_hours),
+            parse_quiet_hours(schedule.quiet_hours),
+            config.slack.language,
+        ),
+    )
     runtime = Runtime(
-        config, store, slack, directory, service, processor, deliverer, submissions, parts, decisions, sweeper
+        config,
+        store,
+        slack,
+        directory,
+        service,
+        processor,
+        deliverer,
+        submissions,
+        parts,
+        decisions,
+        sweeper,
+        reminders,
     )
     deliverer.render_home = runtime.render_home
     if with_bolt:

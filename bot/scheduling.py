@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SWEEP_JOB = "sweep"
+REMIND_JOB = "remind"
+REMIND_EVERY = 15  # minutes between looks for approvals that waited too long
 FIRST_RUN_AFTER = 5  # seconds after start: a restart catches up on what it missed at once
 MISFIRE_GRACE = 300
 SWEEP_PATH = "/internal/sweep"
@@ -57,7 +59,16 @@ class Schedule:
             replace_existing=True,
             next_run_time=first,
         )
+        self.scheduler.add_job(
+            self.remind_now, IntervalTrigger(minutes=REMIND_EVERY), id=REMIND_JOB, replace_existing=True
+        )
         self.scheduler.start()
+
+    def remind_now(self) -> int:
+        queued = self.runtime.reminders.run_once()
+        if queued:
+            self.runtime.deliverer.wake()
+        return queued
 
     def stop(self) -> None:
         self.scheduler.shutdown(wait=True)

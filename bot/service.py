@@ -175,7 +175,8 @@ class ApprovalService:
                 people.known[uid] = self.directory.slack_id(identity, uid)
         return people
 
-    def _render(self, snap: Snapshot, notice: Notice, names: cards.Names) -> cards.Message:
+    def render(self, snap: Snapshot, notice: Notice, names: cards.Names) -> cards.Message:
+        """The message a notice becomes (also for reminders, which re-render approver cards)."""
         lang = self.settings.language
         approver = notice.recipient if notice.kind is Kind.APPROVER_CARD else None
         link = self.provider(snap.provider).approval_link(snap, approver)
@@ -201,7 +202,7 @@ class ApprovalService:
                 if notice.recipient not in unmapped:
                     unmapped.append(notice.recipient)
                 continue
-            message = self._render(snap, notice, people.name)
+            message = self.render(snap, notice, people.name)
             self.store.enqueue(
                 {
                     "approval_key": snap.key,

@@ -146,7 +146,15 @@ def comment_message(snap: Snapshot, comment: Comment, names: Names, lang: str) -
 
 def urge_message(snap: Snapshot, names: Names, lang: str, link: str | None) -> Message:
     """Passes the applicant's reminder on to whoever the approval is waiting on."""
-    text = t("urge.text", lang, **_about(snap, names))
+    return _nudge(snap, names, lang, link, t("urge.text", lang, **_about(snap, names)))
+
+
+def reminder_message(snap: Snapshot, names: Names, lang: str, link: str | None, hours: int) -> Message:
+    """The bot's own nudge when an approval has waited on someone too long."""
+    return _nudge(snap, names, lang, link, t("remind.text", lang, **_about(snap, names), hours=hours))
+
+
+def _nudge(snap: Snapshot, names: Names, lang: str, link: str | None, text: str) -> Message:
     blocks = [
         _section(text),
         _facts(snap, names, lang),

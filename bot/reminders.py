@@ -1,0 +1,132 @@
+"""Reminders: an approval that has waited on the same people too long gets a nudge.
+
+"Waiting since" is the approval's last activity: the current step has waited
+on the same approvers since then. Each approver is nudged once after
+`remind_after_hours`, then at most every `remind_every_hours`, and never in
+their night (their Slack time zone; `quiet_hours` such as "21-8"). A nudge
+updates their card in place and posts a short new message (an edit alone
+notifies nobody). When each approver was last nudged is kept with the
+approval, so it moves to the archive with it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.codec import snapshot_from_dict
+from bot.model import ApprovalStatus, Snapshot
+from bot.notify import Kind, Notice
+from bot.service import ApprovalService
+from bot.store import Store
+from handlers import cards
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TZ = "Asia/Shanghai"
+
+
+@dataclass(frozen=True)
+class ReminderSettings:
+    after_hours: int = 24
+    every_hours: int = 24
+    quiet_hours: tuple[int, int] = (21, 8)  # from, to (local hours); from > to spans midnight
+    language: str = "zh_CN"
+
+
+class Reminders:
+    def __init__(
+        self,
+        store: Store,
+        service: ApprovalService,
+        slack: WebClient,
+        settings: ReminderSettings,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.service = service
+        self.slack = slack
+        self.settings = settings
+        self.clock = clock
+
+    def run_once(self) -> int:
+        """Queue every reminder that is due now; returns how many."""
+        now = int(self.clock())
+        queued = 0
+        for doc in self.store.open_approvals():
+            snap = snapshot_from_dict(doc["snapshot"])
+            hours = (now - snap.last_activity()) // 3600
+            if snap.status is ApprovalStatus.PENDING and hours >= self.settings.after_hours:
+                queued += self._remind(snap, now, hours)
+        return queued
+
+    def _remind(self, snap: Snapshot, now: int, hours: int) -> int:
+        people = self.service.resolve_people(snap, tolerate_outage=True)
+        link = self.service.link(snap)
+        queued = 0
+        for approver in snap.waiting_on():
+            slack_id = people.slack_id(approver)
+            if slack_id is None or self._night(slack_id, now):
+                continue
+            with self.store.transaction():
+                doc = self.store.get_approval(snap.key)
+                if doc is None:
+                    continue
+                last = doc.setdefault("reminded", {}).get(slack_id, 0)
+                if now - last < self.settings.every_hours * 3600:
+                    continue
+                card = self.service.render(snap, Notice(Kind.APPROVER_CARD, approver), people.name)
+                nudge = cards.reminder_message(snap, people.name, self.settings.language, link, hours)
+                self.store.enqueue(
+                    {
+                        "approval_key": snap.key,
+                        "card_key": f"{snap.key}|approver_card:{approver}",
+                        "user": slack_id,
+                        "kind": "approver_card",
+                        "text": card.text,
+                        "blocks": list(card.blocks),
+                    }
+                )
+                self.store.enqueue(
+                    {
+                        "approval_key": snap.key,
+                        "user": slack_id,
+                        "kind": "reminder",
+                        "text": nudge.text,
+                        "blocks": list(nudge.blocks),
+                    }
+                )
+                doc["reminded"][slack_id] = now
+                self.store.put_approval(doc)
+                queued += 1
+        if queued:
+            log.info("reminders queued", extra={"approval": snap.key, "count": queued, "waited_hours": hours})
+        return queued
+
+    def _night(self, slack_id: str, now: int) -> bool:
+        start, end = self.settings.quiet_hours
+        hour = datetime.fromtimestamp(now, self._zone(slack_id)).hour
+        return (hour >= start or hour < end) if start > end else start <= hour < end
+
+    def _zone(self, slack_id: str) -> ZoneInfo:
+        """The person's Slack time zone (users.info), cached a day like other profile facts."""
+        cached = self.store.cached_user(f"tz:{slack_id}")
+        name = cached.get("tz") if cached else None
+        if name is None:
+            try:
+                name = self.slack.users_info(user=slack_id)["user"].get("tz") or DEFAULT_TZ
+            except SlackApiError:
+                name = DEFAULT_TZ
+            self.store.cache_user(f"tz:{slack_id}", tz=name)
+        try:
+            return ZoneInfo(name)
+        except ZoneInfoNotFoundError:
+            return ZoneInfo(DEFAULT_TZ)
