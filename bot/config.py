@@ -126,6 +126,8 @@ class ScheduleConfig:
     remind_after_hours: int = 24
     remind_every_hours: int = 24
     quiet_hours: str = "21-8"  # approvers' local night, when nobody is reminded
+    daily_digest: bool = False  # a morning list for each approver with things waiting
+    digest_hour: int = 9  # local hour of the digest
 
 
 @dataclass(frozen=True)
@@ -307,6 +309,9 @@ def problems(config: Config) -> list[Problem]:
     _check_slack(config.slack, error, warning)
     _check_wecom(config.wecom, error, warning)
     _check_users(config, error)
+    digest_hour = config.schedule.digest_hour
+    if isinstance(digest_hour, bool) or not isinstance(digest_hour, int) or not 0 <= digest_hour <= 23:
+        error("schedule.digest_hour", f"must be an hour from 0 to 23, got {digest_hour!r}")
     try:
         parse_quiet_hours(config.schedule.quiet_hours)
     except ValueError as exc:

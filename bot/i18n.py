@@ -480,6 +480,14 @@ CATALOG: dict[str, dict[str, str]] = {
         "zh_CN": "⏰ 提醒：{applicant} 的{template} {number} 已等待你审批 {hours} 小时",
         "en": "⏰ Reminder: {template} {number} from {applicant} has waited {hours} h for your decision",
     },
+    "digest.title": {
+        "zh_CN": "☀️ 今天有 {count} 个申请等待你审批",
+        "en": "☀️ {count} request(s) wait for your decision",
+    },
+    "digest.line": {
+        "zh_CN": "• {template} {number} · {applicant} · 已等待 {hours} 小时",
+        "en": "• {template} {number} from {applicant} · waiting {hours} h",
+    },
 }
 
 _ENUM_PREFIX: dict[type[IntEnum], str] = {

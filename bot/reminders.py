@@ -39,6 +39,7 @@ class ReminderSettings:
     every_hours: int = 24
     quiet_hours: tuple[int, int] = (21, 8)  # from, to (local hours); from > to spans midnight
     language: str = "zh_CN"
+    digest_hour: int | None = None  # local hour of the daily digest; None: no digest
 
 
 class Reminders:
@@ -110,6 +111,43 @@ class Reminders:
         if queued:
             log.info("reminders queued", extra={"approval": snap.key, "count": queued, "waited_hours": hours})
         return queued
+
+    def digest_once(self) -> int:
+        """At each approver's digest hour (their time zone), one list of what waits for them; once a day."""
+        if self.settings.digest_hour is None:
+            return 0
+        now = int(self.clock())
+        waiting: dict[str, list[tuple[Snapshot, int]]] = {}
+        names: dict[str, str] = {}
+        for doc in self.store.open_approvals():
+            snap = snapshot_from_dict(doc["snapshot"])
+            if snap.status is not ApprovalStatus.PENDING:
+                continue
+            names.update(doc.get("slack", {}).get("ids", {}))
+            for slack_id in doc.get("slack", {}).get("waiting", []):
+                waiting.setdefault(slack_id, []).append((snap, (now - snap.last_activity()) // 3600))
+        sent = 0
+        for slack_id, items in waiting.items():
+            local = datetime.fromtimestamp(now, self._zone(slack_id))
+            key = f"digest:{slack_id}"
+            if local.hour != self.settings.digest_hour or self.store.meta(key) == local.date().isoformat():
+                continue
+            message = cards.digest_message(
+                items, lambda u: f"<@{names[u]}>" if u in names else u, self.settings.language
+            )
+            with self.store.transaction():
+                self.store.enqueue(
+                    {
+                        "approval_key": f"digest:{slack_id}",
+                        "user": slack_id,
+                        "kind": "digest",
+                        "text": message.text,
+                        "blocks": list(message.blocks),
+                    }
+                )
+                self.store.set_meta(key, local.date().isoformat())
+            sent += 1
+        return sent
 
     def _night(self, slack_id: str, now: int) -> bool:
         start, end = self.settings.quiet_hours

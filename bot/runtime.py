@@ -106,6 +106,7 @@ def build_runtime(config: Config, *, with_bolt: bool = True) -> Runtime:
             int(schedule.remind_every_hours),
             parse_quiet_hours(schedule.quiet_hours),
             config.slack.language,
+            int(schedule.digest_hour) if schedule.daily_digest else None,
         ),
     )
     runtime = Runtime(

@@ -65,7 +65,7 @@ class Schedule:
         self.scheduler.start()
 
     def remind_now(self) -> int:
-        queued = self.runtime.reminders.run_once()
+        queued = self.runtime.reminders.run_once() + self.runtime.reminders.digest_once()
         if queued:
             self.runtime.deliverer.wake()
         return queued

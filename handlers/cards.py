@@ -41,6 +41,7 @@ VALUE_LIMIT = 300
 SPEECH_LIMIT = 500
 FALLBACK_SPEECH_LIMIT = 200
 MAX_DETAILS = 20
+MAX_DIGEST = 30
 MAX_PEOPLE = 10
 MAX_TIMELINE = 15
 
@@ -152,6 +153,18 @@ def urge_message(snap: Snapshot, names: Names, lang: str, link: str | None) -> M
 def reminder_message(snap: Snapshot, names: Names, lang: str, link: str | None, hours: int) -> Message:
     """The bot's own nudge when an approval has waited on someone too long."""
     return _nudge(snap, names, lang, link, t("remind.text", lang, **_about(snap, names), hours=hours))
+
+
+def digest_message(items: Sequence[tuple[Snapshot, int]], names: Names, lang: str) -> Message:
+    """Once a day, for an approver with several things waiting: one line each, oldest first."""
+    lines = [
+        t("digest.line", lang, **_about(snap, names), hours=hours)
+        for snap, hours in sorted(items, key=lambda item: -item[1])[:MAX_DIGEST]
+    ]
+    if len(items) > MAX_DIGEST:
+        lines.append(t("card.more_fields", lang, count=len(items) - MAX_DIGEST))
+    text = t("digest.title", lang, count=len(items))
+    return Message(text, (_section(f"*{text}*"), *_sections(lines)))
 
 
 def _nudge(snap: Snapshot, names: Names, lang: str, link: str | None, text: str) -> Message:

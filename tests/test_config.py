@@ -552,3 +552,13 @@ def test_a_flow_for_a_template_that_does_not_exist_is_named() -> None:
     raw = {"wecom": {"templates": {}, "flows": {"seal": {"choose_department": True}}}}
     [problem] = [p for p in problems(from_dict(raw, {})) if p.key == "wecom.flows.seal"]
     assert "no template 'seal'" in problem.message
+
+
+@pytest.mark.parametrize("hour", [24, -1, "9"])
+def test_digest_hour_must_be_an_hour(hour: object) -> None:
+    found = [
+        p
+        for p in problems(from_dict({"schedule": {"digest_hour": hour}}, {}))
+        if p.key == "schedule.digest_hour"
+    ]
+    assert found and "0 to 23" in found[0].message

@@ -91,3 +91,18 @@ def test_quiet_hours_are_read_from_config(text: str, hours: tuple[int, int]) -> 
 def test_bad_quiet_hours_are_explained(text: str) -> None:
     with pytest.raises(ValueError, match="21-8"):
         parse_quiet_hours(text)
+
+
+def test_the_daily_digest_comes_once_at_the_approvers_morning_when_switched_on(
+    world: tuple[Store, Reminders, Clock],
+) -> None:
+    store, reminders, clock = world
+    assert reminders.digest_once() == 0  # off by default
+    reminders.settings = ReminderSettings(language="en", digest_hour=9)
+    clock.now = at_shanghai(16, 9)  # 09:00 for A in Shanghai; 20:00 for B in New York
+    assert reminders.digest_once() == 1
+    [digest] = [i for i in store.outbox_items() if i["kind"] == "digest"]
+    assert digest["user"] == "UA" and "1 request(s) wait for your decision" in digest["text"]
+    assert reminders.digest_once() == 0  # once a day
+    clock.now = at_shanghai(16, 22)  # 09:00 in New York
+    assert reminders.digest_once() == 1
