@@ -113,7 +113,9 @@ class FXiaoKeConfig:
     app_secret: str = ""
     permanent_code: str = ""
     api_base: str = "https://open.71360.com/cgi/"
-    users: dict[str, str] = field(default_factory=dict)
+    approval_url_template: str = ""  # where approvers act; {id} is the approval id
+    forms: tuple[str, ...] = ()  # approvalFormIds to sweep; empty: every type
+    users: dict[str, str] = field(default_factory=dict)  # Slack user id -> FSUID_...
 
     @property
     def enabled(self) -> bool:
@@ -309,6 +311,7 @@ def problems(config: Config) -> list[Problem]:
     _check_slack(config.slack, error, warning)
     _check_wecom(config.wecom, error, warning)
     _check_users(config, error)
+    _check_fxiaoke(config.fxiaoke, error)
     digest_hour = config.schedule.digest_hour
     if isinstance(digest_hour, bool) or not isinstance(digest_hour, int) or not 0 <= digest_hour <= 23:
         error("schedule.digest_hour", f"must be an hour from 0 to 23, got {digest_hour!r}")
@@ -430,6 +433,26 @@ def flow_problems(alias: str, flow: Any, templates: dict[str, str]) -> list[str]
     if not isinstance(flow.get("choose_department", False), bool):
         problems.append("choose_department must be true or false")
     return problems
+
+
+def _check_fxiaoke(fx: FXiaoKeConfig, error: Any) -> None:
+    credentials = {"app_id": fx.app_id, "app_secret": fx.app_secret, "permanent_code": fx.permanent_code}
+    if any(credentials.values()):
+        for key, value in credentials.items():
+            if not value:
+                error(
+                    f"fxiaoke.{key}", "missing: FXiaoKe needs app_id, app_secret and permanent_code together"
+                )
+    for slack_id, open_id in fx.users.items():
+        if not SLACK_USER_ID.match(slack_id):
+            error(
+                "fxiaoke.users",
+                f"{slack_id!r} is not a Slack user id (like U012ABCDEF); the key is the Slack id",
+            )
+        if not open_id.startswith("FSUID_"):
+            error("fxiaoke.users", f"{slack_id}: {open_id!r} is not an FXiaoKe open user id (FSUID_...)")
+    if fx.approval_url_template and "{id}" not in fx.approval_url_template:
+        error("fxiaoke.approval_url_template", "must contain {id} where the approval id goes")
 
 
 def _check_users(config: Config, error: Any) -> None:

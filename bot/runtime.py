@@ -14,6 +14,7 @@ from bot.config import Config, parse_quiet_hours
 from bot.delivery import Deliverer
 from bot.directory import Directory
 from bot.processor import InboxProcessor
+from bot.providers.fxiaoke.setup import setup as fxiaoke_setup
 from bot.providers.local.decide import Decisions
 from bot.providers.local.setup import setup as local_setup
 from bot.providers.setup import ProviderSetup
@@ -86,7 +87,7 @@ class Runtime:
 def build_runtime(config: Config, *, with_bolt: bool = True) -> Runtime:
     store = Store(config.store_path)
     slack = WebClient(token=config.slack.bot_token or None, base_url=config.slack.api_url, retry_handlers=[])
-    parts = wecom_setup(config, store).merge(local_setup(config, store))
+    parts = wecom_setup(config, store).merge(local_setup(config, store)).merge(fxiaoke_setup(config, store))
     directory = Directory(store, slack, parts.static_users, parts.emails, parts.by_email)
     settings = ServiceSettings(language=config.slack.language, audit_channel=config.slack.audit_channel)
     service = ApprovalService(store, directory, parts.providers, settings)

@@ -1,0 +1,1 @@
+"""FXiaoKe (纷享销客) open platform provider: approvals read by sweeping, no callbacks."""
