@@ -16,14 +16,15 @@ as the test stored it. Unknown ids and bad parameters answer 15002 ("illegal par
 
 from __future__ import annotations
 
-import functools
 import json
 import secrets
 import threading
 from collections import deque
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.fakes.loopback import LoopbackServer
 
 JSON = dict[str, Any]
 _PREFIX = "/cgi/"
@@ -52,7 +53,7 @@ class _Reply(Exception):
         self.message = message
 
 
-class FakeFXiaoKeApi:
+class FakeFXiaoKeApi(LoopbackServer):
     """A loopback FXiaoKe: corpAccessToken, approval types, approval query and approval details."""
 
     def __init__(
@@ -76,7 +77,6 @@ class FakeFXiaoKeApi:
         self._calls: list[Call] = []
         self._tokens: dict[str, int] = {}  # issued token → 0 if good, else the errorCode it now gets
         self._failures: dict[str, deque[int]] = {}
-        self._server: ThreadingHTTPServer | None = None
         self._routes = {
             _TOKEN_PATH: self._token,
             "approvalTypeForms/get": self._types,
@@ -84,35 +84,10 @@ class FakeFXiaoKeApi:
             "approval/get": self._get,
         }
 
-    def start(self) -> FakeFXiaoKeApi:
-        """Listen on a free port of 127.0.0.1, serving from a daemon thread."""
-        fake = self
+    prefix = _PREFIX
 
-        class Handler(_Handler):
-            api = fake
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        serve = functools.partial(self._server.serve_forever, poll_interval=0.05)
-        threading.Thread(target=serve, name="fake-fxiaoke", daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakeFXiaoKeApi:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        """The api_base to configure: "http://127.0.0.1:PORT/cgi/"."""
-        assert self._server is not None, "start() the fake first"
-        return f"http://127.0.0.1:{self._server.server_address[1]}{_PREFIX}"
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return _Handler
 
     def fail(self, path: str, times: int = 1, *, error_code: int) -> None:
         """Make the next `times` calls to `path` answer `error_code`."""

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import email.parser
 import email.policy
-import functools
 import itertools
 import json
 import secrets
@@ -27,9 +26,11 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from tests.fakes.loopback import LoopbackServer
 
 JSON = dict[str, Any]
 _PREFIX = "/cgi-bin/"
@@ -63,7 +64,7 @@ class _Reply(Exception):
         self.errmsg = errmsg
 
 
-class FakeWeComApi:
+class FakeWeComApi(LoopbackServer):
     """A loopback WeCom: tokens, the approval app, the approval engine, users and media uploads."""
 
     def __init__(
@@ -92,7 +93,6 @@ class FakeWeComApi:
         self._failures: dict[str, deque[_Failure]] = {}
         self._release = threading.Event()
         self._serial = itertools.count(1)
-        self._server: _Server | None = None
         self._routes: dict[tuple[str, str], Callable[[dict[str, str], Any], JSON]] = {
             ("GET", "gettoken"): self._gettoken,
             ("POST", "oa/applyevent"): self._applyevent,
@@ -112,37 +112,15 @@ class FakeWeComApi:
 
     # -- life cycle ------------------------------------------------------------------------------------
 
-    def start(self) -> FakeWeComApi:
-        """Listen on a free port of 127.0.0.1, serving from a daemon thread."""
-        fake = self
+    prefix = _PREFIX
 
-        class Handler(_Handler):
-            api = fake
-
-        self._server = _Server(("127.0.0.1", 0), Handler)
-        serve = functools.partial(self._server.serve_forever, poll_interval=0.05)  # quick stop()
-        threading.Thread(target=serve, name="fake-wecom", daemon=True).start()
-        return self
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return _Handler
 
     def stop(self) -> None:
         """Release hanging requests and stop listening."""
         self.release()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakeWeComApi:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        """The api_base to configure: "http://127.0.0.1:PORT/cgi-bin/"."""
-        assert self._server is not None, "start() the fake first"
-        return f"http://127.0.0.1:{self._server.server_address[1]}{_PREFIX}"
+        super().stop()
 
     # -- scripting -------------------------------------------------------------------------------------
 
@@ -346,10 +324,6 @@ class FakeWeComApi:
         with self._lock:
             self.js_tickets[kind] = ticket
         return {"ticket": ticket, "expires_in": self.ticket_lifetime}
-
-
-class _Server(ThreadingHTTPServer):
-    request_queue_size = 128  # tests open dozens of connections at once; the default backlog is 5
 
 
 class _Handler(BaseHTTPRequestHandler):
