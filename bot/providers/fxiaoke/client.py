@@ -9,12 +9,13 @@ its body; `errorCode` ≠ 0 is an error, told apart by its code only (messages c
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 import httpx
+
+from bot.providers.credentials import SharedCredential
 
 logger = logging.getLogger(__name__)
 
@@ -23,7 +24,6 @@ JSON = dict[str, Any]
 
 UNAVAILABLE = -1  # our own code: FXiaoKe could not be reached, timed out or sent something not its JSON
 _STALE_TOKEN = frozenset({20016})  # "corpAccessToken error": the only token code the spec lists
-_RENEW_MARGIN = 300.0  # renew the token this long before it expires, so no call meets an expired one
 _MAX_WINDOW_MS = 180 * 86400 * 1000  # approval/query refuses longer windows
 _MAX_PAGE_SIZE = 1000
 _TEXTS: dict[int, str] = {  # errorCode → plain words for users
@@ -56,49 +56,6 @@ class FXiaoKeUnavailable(FXiaoKeError):
     """FXiaoKe could not be reached, timed out or answered with something that is not its JSON."""
 
 
-class _CorpToken:
-    """The one (corpAccessToken, corpId) every thread shares: fetched once, renewed early, single-flight.
-
-    Fetching under the lock is the single flight: concurrent callers wait for one fetch and reuse it.
-    """
-
-    def __init__(self, fetch: Callable[[], tuple[str, str, float]], clock: Clock) -> None:
-        self._fetch = fetch
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._current: tuple[str, str, float, float] | None = None  # (token, corp_id, renew_at, expires_at)
-
-    def get(self) -> tuple[str, str]:
-        with self._lock:
-            current = self._current
-            if current is None or self._clock() >= current[2]:
-                current = self._renew_locked()
-            return current[0], current[1]
-
-    def renew(self, stale: str) -> tuple[str, str]:
-        """Replace a token FXiaoKe rejected, unless another thread already has."""
-        with self._lock:
-            current = self._current
-            if current is None or current[0] == stale:
-                current = self._renew_locked()
-            return current[0], current[1]
-
-    def state(self) -> dict[str, Any]:
-        current = self._current
-        if current is None:
-            return {"valid": False, "expires_in": None}
-        left = current[3] - self._clock()
-        return {"valid": left > 0, "expires_in": max(0, int(left))}
-
-    def _renew_locked(self) -> tuple[str, str, float, float]:
-        asked_at = self._clock()  # count the lifetime from the request: errs on the early side
-        token, corp_id, lifetime = self._fetch()
-        renew_at = asked_at + lifetime - min(_RENEW_MARGIN, lifetime / 2)
-        self._current = (token, corp_id, renew_at, asked_at + lifetime)
-        logger.info("FXiaoKe corpAccessToken renewed; it expires in %d s", lifetime)
-        return self._current
-
-
 class FXiaoKeClient:
     """A FXiaoKe open platform client for one app and one corp; safe to share between threads."""
 
@@ -118,7 +75,9 @@ class FXiaoKeClient:
         self._timeout = httpx.Timeout(timeout)
         self._owns_http = http is None
         self._http = http if http is not None else httpx.Client(timeout=self._timeout)
-        self._token = _CorpToken(self._fetch_token, clock)
+        self._token: SharedCredential[tuple[str, str]] = SharedCredential(
+            "FXiaoKe corpAccessToken", self._fetch_token, clock
+        )
 
     def token_state(self) -> dict[str, Any]:
         """For /healthz: whether a token is held and for how long; never the token itself."""
@@ -178,10 +137,10 @@ class FXiaoKeClient:
             if exc.code not in _STALE_TOKEN:
                 raise
             logger.info("FXiaoKe %s: corpAccessToken rejected (%d), renewing it", endpoint, exc.code)
-            token, corp_id = self._token.renew(stale=token)
+            token, corp_id = self._token.renew(stale=(token, corp_id))
             return self._post(endpoint, {"corpAccessToken": token, "corpId": corp_id, **payload})
 
-    def _fetch_token(self) -> tuple[str, str, float]:
+    def _fetch_token(self) -> tuple[tuple[str, str], float]:
         try:
             body = self._post(_TOKEN, self._credentials)
         except FXiaoKeUnavailable:
@@ -189,7 +148,7 @@ class FXiaoKeClient:
         except FXiaoKeError as exc:  # any refusal of the token request is a credentials problem
             raise FXiaoKeAuthError(exc.code, _TOKEN, "FXiaoKe rejected the app credentials") from None
         try:
-            return str(body["corpAccessToken"]), str(body["corpId"]), float(body["expiresIn"])
+            return (str(body["corpAccessToken"]), str(body["corpId"])), float(body["expiresIn"])
         except (KeyError, TypeError, ValueError):
             raise FXiaoKeUnavailable(UNAVAILABLE, _TOKEN, "FXiaoKe's token reply is incomplete") from None
 

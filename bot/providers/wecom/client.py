@@ -20,6 +20,8 @@ from typing import Any
 
 import httpx
 
+from bot.providers.credentials import SharedCredential
+
 logger = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
@@ -30,7 +32,6 @@ BUSY = -1  # WeCom's "system busy"; also the code of every "WeCom unavailable" e
 _STALE_TOKEN = frozenset({40001, 40014, 42001})  # a fresh token may cure these
 _AUTH = _STALE_TOKEN | {40013, 40091, 41001}
 _RATE_LIMITED = frozenset({45009, 45033})
-_RENEW_MARGIN = 300.0  # renew the token this long before it expires, so no call meets an expired one
 _BACKOFF_FIRST, _BACKOFF_MAX = 0.5, 8.0
 _PACING = {  # calls per minute, from the specs
     "oa/applyevent": 60,
@@ -141,50 +142,6 @@ class RateLimiter:
             self._sleep(start - now)
 
 
-class _AccessToken:
-    """The one access_token every thread shares: fetched once, renewed early, renewed single-flight.
-
-    Fetching under the lock is the single flight: concurrent callers wait for one fetch and then
-    reuse its token. `_current` is one tuple, so `state()` reads it without waiting for a fetch.
-    """
-
-    def __init__(self, fetch: Callable[[], tuple[str, float]], clock: Clock) -> None:
-        self._fetch = fetch
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._current: tuple[str, float, float] | None = None  # (token, renew_at, expires_at)
-
-    def get(self) -> str:
-        with self._lock:
-            current = self._current
-            if current is None or self._clock() >= current[1]:
-                current = self._renew_locked()
-            return current[0]
-
-    def renew(self, stale: str) -> str:
-        """Replace a token WeCom rejected, unless another thread already has."""
-        with self._lock:
-            current = self._current
-            if current is None or current[0] == stale:
-                current = self._renew_locked()
-            return current[0]
-
-    def state(self) -> dict[str, Any]:
-        current = self._current
-        if current is None:
-            return {"valid": False, "expires_in": None}
-        left = current[2] - self._clock()
-        return {"valid": left > 0, "expires_in": max(0, int(left))}
-
-    def _renew_locked(self) -> tuple[str, float, float]:
-        asked_at = self._clock()  # count the lifetime from the request: errs on the early side
-        token, lifetime = self._fetch()
-        renew_at = asked_at + lifetime - min(_RENEW_MARGIN, lifetime / 2)
-        self._current = (token, renew_at, asked_at + lifetime)
-        logger.info("WeCom access token renewed; it expires in %d s", lifetime)
-        return self._current
-
-
 class _Retry(Exception):
     """One attempt failed in a way another attempt may cure; `error` is raised when none is left."""
 
@@ -258,7 +215,7 @@ class WeComClient:
         self._sleep = sleep
         self._max_retries = max_retries
         self._pacing = {path: RateLimiter(limit, clock=clock, sleep=sleep) for path, limit in _PACING.items()}
-        self._token = _AccessToken(self._fetch_token, clock)
+        self._token: SharedCredential[str] = SharedCredential("WeCom access token", self._fetch_token, clock)
         self.oa = OaApi(self)
         self.corp = CorpApi(self)
         self.user = UserApi(self)

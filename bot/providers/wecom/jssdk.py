@@ -18,11 +18,11 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
+from bot.providers.credentials import SharedCredential
 from bot.providers.wecom.client import WeComClient, WeComError
 
 logger = logging.getLogger(__name__)
@@ -30,8 +30,6 @@ logger = logging.getLogger(__name__)
 Clock = Callable[[], float]
 
 JS_API_LIST = ("thirdPartyOpenPage",)  # the only JS API the launch page calls
-_RENEW_EARLY = 300.0  # renew a ticket this long before it expires: a page signed now is used seconds later
-_STILL_USABLE = 60.0  # if renewal fails, a ticket with this much life left still signs pages
 
 
 def sign(ticket: str, noncestr: str, timestamp: int | str, url: str) -> str:
@@ -45,40 +43,6 @@ def sign(ticket: str, noncestr: str, timestamp: int | str, url: str) -> str:
     return hashlib.sha1(plain.encode("utf-8")).hexdigest()
 
 
-class _Ticket:
-    """One ticket every thread shares: fetched once, renewed early, one fetch at a time.
-
-    Fetching under the lock is the single flight. A failed renewal keeps serving the old ticket
-    while it has life left, so a WeCom hiccup near the renewal time breaks no page.
-    """
-
-    def __init__(self, name: str, fetch: Callable[[], tuple[str, float]], clock: Clock) -> None:
-        self._name = name
-        self._fetch = fetch
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._current: tuple[str, float, float] | None = None  # (ticket, renew_at, expires_at)
-
-    def get(self) -> str:
-        with self._lock:
-            now = self._clock()
-            if self._current is None or now >= self._current[1]:
-                try:
-                    self._current = self._renew_locked(now)
-                except WeComError:
-                    if self._current is None or now >= self._current[2] - _STILL_USABLE:
-                        raise
-                    logger.warning(
-                        "WeCom %s ticket renewal failed; the current one is still valid", self._name
-                    )
-            return self._current[0]
-
-    def _renew_locked(self, asked_at: float) -> tuple[str, float, float]:
-        ticket, lifetime = self._fetch()  # lifetime counted from the request: errs on the early side
-        logger.info("WeCom %s ticket renewed; it expires in %d s", self._name, lifetime)
-        return ticket, asked_at + lifetime - min(_RENEW_EARLY, lifetime / 2), asked_at + lifetime
-
-
 class JsSdkSigner:
     """Signs wx.config and wx.agentConfig for a page URL; safe to share between threads.
 
@@ -89,8 +53,13 @@ class JsSdkSigner:
         self._corp_id = corp_id
         self._agent_id = agent_id
         self._clock = clock
-        self._corp_ticket = _Ticket("corp jsapi", client.ticket.corp_jsapi_ticket, clock)
-        self._agent_ticket = _Ticket("agent jsapi", client.ticket.agent_jsapi_ticket, clock)
+        # a failed renewal near the renewal time keeps the current ticket: no page breaks on a hiccup
+        self._corp_ticket = SharedCredential(
+            "WeCom corp jsapi ticket", client.ticket.corp_jsapi_ticket, clock, keep_on_failure=(WeComError,)
+        )
+        self._agent_ticket = SharedCredential(
+            "WeCom agent jsapi ticket", client.ticket.agent_jsapi_ticket, clock, keep_on_failure=(WeComError,)
+        )
 
     def page_config(self, url: str) -> dict[str, dict[str, Any]]:
         """{"config": wx.config params, "agentConfig": wx.agentConfig params} for the page at `url`.
