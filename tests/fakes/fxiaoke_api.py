@@ -85,6 +85,7 @@ class FakeFXiaoKeApi(LoopbackServer):
         }
 
     prefix = _PREFIX
+    token_expired = TOKEN_ERROR
 
     def handler_class(self) -> type[BaseHTTPRequestHandler]:
         return _Handler
@@ -93,26 +94,6 @@ class FakeFXiaoKeApi(LoopbackServer):
         """Make the next `times` calls to `path` answer `error_code`."""
         with self._lock:
             self._failures.setdefault(path, deque()).extend([error_code] * times)
-
-    def expire_tokens(self) -> None:
-        """Every token issued so far is rejected (20016) from now on."""
-        with self._lock:
-            self._tokens = dict.fromkeys(self._tokens, TOKEN_ERROR)
-
-    @property
-    def calls(self) -> list[Call]:
-        """Every request received so far, in order of arrival (a copy)."""
-        with self._lock:
-            return list(self._calls)
-
-    def calls_to(self, path: str) -> list[Call]:
-        return [call for call in self.calls if call.path == path]
-
-    @property
-    def issued_tokens(self) -> list[str]:
-        """Every token handed out, so tests can check that none leaked into logs or errors."""
-        with self._lock:
-            return list(self._tokens)
 
     def _serve(self, path: str, body: Any) -> tuple[int, bytes]:
         """Record the call, apply the script and the token check, route; returns (HTTP status, body)."""

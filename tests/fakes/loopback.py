@@ -16,11 +16,38 @@ class _Server(ThreadingHTTPServer):
 
 
 class LoopbackServer:
-    """Subclasses set `prefix` (the API's path, e.g. "/cgi-bin/") and give their request handler
-    class (whose `api` attribute is set to the fake) from `handler_class`."""
+    """Subclasses set `prefix` (the API's path, e.g. "/cgi-bin/") and `token_expired` (the code an
+    expired token gets), give their request handler class (whose `api` attribute is set to the fake)
+    from `handler_class`, and keep `_lock`, `_calls` (each with a `.path`) and `_tokens`
+    (issued token -> 0 while good, else the code it now gets)."""
 
     prefix = "/"
+    token_expired = 0
     _server: _Server | None = None
+    _lock: threading.Lock
+    _calls: list[Any]
+    _tokens: dict[str, int]
+
+    def expire_tokens(self, code: int | None = None) -> None:
+        """Every token issued so far is rejected from now on (with `code`, else `token_expired`)."""
+        with self._lock:
+            self._tokens = dict.fromkeys(self._tokens, code if code is not None else self.token_expired)
+
+    @property
+    def calls(self) -> list[Any]:
+        """Every request received so far, in order of arrival (a copy)."""
+        with self._lock:
+            return list(self._calls)
+
+    def calls_to(self, path: str) -> list[Any]:
+        """The requests received for one path ("gettoken", "oa/applyevent", "approval/query"...)."""
+        return [call for call in self.calls if call.path == path]
+
+    @property
+    def issued_tokens(self) -> list[str]:
+        """Every token handed out, so tests can check that none leaked into logs or errors."""
+        with self._lock:
+            return list(self._tokens)
 
     def handler_class(self) -> type[BaseHTTPRequestHandler]:
         raise TypeError(f"{type(self).__name__} must say which handler serves it")

@@ -113,6 +113,7 @@ class FakeWeComApi(LoopbackServer):
     # -- life cycle ------------------------------------------------------------------------------------
 
     prefix = _PREFIX
+    token_expired = 42001
 
     def handler_class(self) -> type[BaseHTTPRequestHandler]:
         return _Handler
@@ -151,32 +152,9 @@ class FakeWeComApi(LoopbackServer):
             self._release.set()
             self._release = threading.Event()
 
-    def expire_tokens(self, errcode: int = 42001) -> None:
-        """Every token issued so far is rejected from now on: 42001 (expired), 40014 or 40001 (invalid)."""
-        with self._lock:
-            self._tokens = dict.fromkeys(self._tokens, errcode)
-
-    # -- inspection ------------------------------------------------------------------------------------
-
-    @property
-    def calls(self) -> list[Call]:
-        """Every request received so far, in order of arrival (a copy)."""
-        with self._lock:
-            return list(self._calls)
-
-    def calls_to(self, path: str) -> list[Call]:
-        """The requests received for one path ("gettoken", "oa/applyevent", ...)."""
-        return [call for call in self.calls if call.path == path]
-
     @property
     def gettoken_count(self) -> int:
         return len(self.calls_to("gettoken"))
-
-    @property
-    def issued_tokens(self) -> list[str]:
-        """Every token handed out, so tests can check that none leaked into logs or errors."""
-        with self._lock:
-            return list(self._tokens)
 
     # -- serving (called from the handler threads) -----------------------------------------------------
 
