@@ -50,7 +50,8 @@ class Filer(Protocol):
     name: str
     identity: str
 
-    def template(self, template_id: str, alias: str) -> Template: ...
+    def template(self, template_id: str, alias: str) -> Template:
+        """The form for `alias` (`template_id` in the provider)."""
 
     def file(
         self,
@@ -61,11 +62,9 @@ class Filer(Protocol):
     ) -> str | Snapshot:
         """Files the request as `creator` (a provider user id); returns its number, or the whole new
         approval when the filer runs the flow itself (the embedded engine)."""
-        ...
 
     def find_filed(self, form: FilledForm, creator: str, since: int) -> str | None:
         """The number of a request like this one filed by `creator` since `since`, if any."""
-        ...
 
 
 @dataclass(frozen=True)

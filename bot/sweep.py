@@ -33,7 +33,8 @@ class SweepResult:
 class Sweepable(Protocol):
     name: str  # the Snapshot.provider it sweeps
 
-    def sweep(self, state: dict[str, Any] | None, tracked: list[Snapshot], now: int) -> SweepResult: ...
+    def sweep(self, state: dict[str, Any] | None, tracked: list[Snapshot], now: int) -> SweepResult:
+        """What changed since `state` (None on the first sweep), given the approvals still tracked."""
 
 
 @dataclass

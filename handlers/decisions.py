@@ -14,8 +14,7 @@ from slack_sdk import WebClient
 from bot.i18n import t
 from bot.providers.local.decide import UnknownApproval
 from bot.providers.local.engine import NotAllowed
-from handlers import cards
-from handlers.form_flow import safely
+from handlers import cards, safely
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from handlers.form_flow import safely
+from handlers import safely
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime

@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.form_reader import read_submission
 from bot.forms import FilledForm
@@ -167,11 +166,3 @@ class FormFlow:
 
 def _metadata(draft_id: str, alias: str, rows: Mapping[str, int]) -> str:
     return json.dumps({"draft": draft_id, "alias": alias, "rows": dict(rows)}, separators=(",", ":"))
-
-
-def safely(action: str, call: Any, *args: Any, **kwargs: Any) -> None:
-    """Slack calls from listeners: a failure is logged with context, never a traceback to a user."""
-    try:
-        call(*args, **kwargs)
-    except SlackApiError as exc:
-        log.warning("Slack call failed", extra={"action": action, "error": exc.response.get("error")})

@@ -17,13 +17,10 @@ class Provider(Protocol):
 
     def fetch_details(self, snap: Snapshot) -> Snapshot:
         """The snapshot completed with form fields and summary; raises ProviderError."""
-        ...
 
     def approval_link(self, snap: Snapshot, approver: str | None = None) -> str | None:
         """Where to act on this approval, if anywhere; `approver` (a provider user id) when the
         link is for one approver's card, so it can be made for them alone."""
-        ...
 
     def email_of(self, user_id: str) -> str | None:
         """The user's email, for mapping to Slack; None when unknown."""
-        ...
