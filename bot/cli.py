@@ -10,7 +10,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -18,8 +18,9 @@ from typing import Any
 from bot.codec import snapshot_from_dict
 from bot.config import CONFIG_ENV, Config, ConfigError, config_path, load_config, problems
 from bot.logs import setup_logging
-from bot.store import StoreLockedError, read_all_approvals, read_meta
+from bot.store import Decoder, StoreLockedError, read_all_approvals, read_meta
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 EXPORT_COLUMNS = ["number", "provider", "template", "applicant", "status", "nodes", "applied", "updated"]
 
 
@@ -100,7 +101,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from bot.runtime import build_runtime
+    from bot.runtime import SlackRefusedError, build_runtime, check_slack_at_start
     from bot.server import serve
 
     config = _load(args)
@@ -113,6 +114,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     host = args.host if args.host is not None else config.server.host
     port = int(args.port if args.port is not None else config.server.port)
     runtime = build_runtime(config)
+    try:
+        check_slack_at_start(runtime)
+    except SlackRefusedError as exc:
+        runtime.stop()
+        print(f"approvals-bot: {exc}", file=sys.stderr)
+        return 1
     try:
         serve(runtime, host, port)
     except OSError as exc:
@@ -136,18 +143,24 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         runtime.processor.apply_pending()  # callbacks acknowledged but not applied come first
         reports = [asdict(r) for r in runtime.sweeper.run_once()]
         left = _deliver_all(runtime)
+        problems = runtime.health()["problems"]
     finally:
         runtime.stop()
     _print_sweep(reports)
+    for problem in problems:
+        print(f"approvals-bot: {problem}", file=sys.stderr)
     if left:
-        print(f"{left} message(s) still waiting for Slack (rate limits); the next run or serve sends them")
+        why = "Slack refuses the bot" if problems else "rate limits"
+        print(f"{left} message(s) still waiting for Slack ({why}); the next run or serve sends them")
     return 1 if any(r["error"] for r in reports) else 0
 
 
 def _deliver_all(runtime: Any, limit: float = 120.0) -> int:
-    """Deliver what the sweep queued before exiting (cron has no serve); returns what is left."""
+    """Deliver what the sweep queued before exiting (cron has no serve); returns what is left.
+
+    While Slack refuses the bot nothing can go out: the items stay held for the next run or serve."""
     deadline = time.monotonic() + limit
-    while runtime.deliverer.backlog() and time.monotonic() < deadline:
+    while runtime.deliverer.backlog() and time.monotonic() < deadline and runtime.deliverer.fault is None:
         time.sleep(min(runtime.deliverer.run_once(), 1.0))
     return runtime.deliverer.backlog()
 
@@ -219,9 +232,10 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
-def export_rows(store_path: Path) -> list[dict[str, Any]]:
+def export_rows(store_path: Path, decoders: Mapping[str, Decoder] | None = None) -> list[dict[str, Any]]:
+    """One row per approval; with `decoders`, callbacks acknowledged but not applied yet are included."""
     rows = []
-    for doc in read_all_approvals(store_path):
+    for doc in read_all_approvals(store_path, decoders):
         snap = snapshot_from_dict(doc["snapshot"])
         rows.append(
             {
@@ -257,7 +271,9 @@ def export_rows(store_path: Path) -> list[dict[str, Any]]:
 def cmd_export(args: argparse.Namespace) -> int:
     # a config named explicitly must exist; without one, the default store path is exported
     config = _load(args, required=bool(args.config or os.environ.get(CONFIG_ENV)))
-    rows = export_rows(config.store_path)
+    from bot.runtime import journal_decoders
+
+    rows = export_rows(config.store_path, journal_decoders(config))
     if args.format == "json":
         json.dump(rows, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
@@ -265,8 +281,16 @@ def cmd_export(args: argparse.Namespace) -> int:
     writer = csv.DictWriter(sys.stdout, fieldnames=EXPORT_COLUMNS)
     writer.writeheader()
     for row in rows:
-        writer.writerow({**row, "nodes": _nodes_text(row["nodes"])})
+        cells = {**row, "nodes": _nodes_text(row["nodes"])}
+        writer.writerow({column: csv_cell(value) for column, value in cells.items()})
     return 0
+
+
+def csv_cell(value: Any) -> str:
+    """A cell a spreadsheet shows as text: one starting like a formula gets a leading ' (OWASP CSV
+    injection), since template names and user ids come from outside the bot."""
+    text = str(value)
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
 
 def _nodes_text(nodes: list[dict[str, Any]]) -> str:

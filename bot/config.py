@@ -92,6 +92,8 @@ class WeComConfig:
     encoding_aes_key: str = ""
     api_base: str = "https://qyapi.weixin.qq.com/cgi-bin/"
     approval_url_template: str = ""
+    # seconds before a WeCom API call counts as unanswered (then retried, or checked before refiling)
+    timeout_seconds: int = 10
     templates: dict[str, str] = field(default_factory=dict)
     open_templates: dict[str, str] = field(default_factory=dict)
     # alias -> {"nodes": [{type, apv_rel, pick | users}], "choose_department": bool}: who decides,
@@ -333,6 +335,7 @@ def _check_types(config: Config, error: Any) -> None:
         "server.max_body_bytes": config.server.max_body_bytes,
         "server.threads": config.server.threads,
         "server.link_ttl_hours": config.server.link_ttl_hours,
+        "wecom.timeout_seconds": config.wecom.timeout_seconds,
         "schedule.sweep_minutes": config.schedule.sweep_minutes,
         "schedule.remind_after_hours": config.schedule.remind_after_hours,
         "schedule.remind_every_hours": config.schedule.remind_every_hours,

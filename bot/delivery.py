@@ -1,14 +1,26 @@
-"""Outbox -> Slack: retried with backoff, paced per channel, never double-posted.
+"""Outbox -> Slack: retried with backoff, paced per channel, never double-posted, never dropped
+because of the bot's own credentials.
 
 Each item is posted once and its `ts` recorded; cards are updated in place.
 Every post carries the outbox id in message metadata, so when a post may
 have reached Slack without us learning its ts (a dropped connection, a crash
 between post and commit), the retry first looks for that message in the
 channel's recent history and adopts it instead of posting again.
+
+Slack's refusals fall in three groups:
+
+- passing trouble (network, 5xx, `ratelimited`, `internal_error`): retried with backoff;
+- the bot's own token or scopes (`invalid_auth`, `missing_scope`, ...): no message can go out, so
+  none is dropped. Every queued item is *held* (durably, with the reason), the deliverer stops
+  calling Slack and probes `auth.test` with backoff; once it works the held items go out in their
+  original order. Health says what to fix meanwhile;
+- faults of one message that no retry fixes (`channel_not_found`, `msg_too_long`, ...): that item
+  ends, recorded in the store's failed deliveries (never its text) for health and admins.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -28,24 +40,114 @@ METADATA_EVENT = "approvals_bot_delivery"
 CHANNEL_INTERVAL = 1.0  # chat.postMessage: about one message a second per channel
 MAX_BACKOFF = 300.0
 MAX_ATTEMPTS = 25  # about a day and a half of retries at the backoff cap
-# Errors that retrying cannot fix: the item is dropped with a log line.
-PERMANENT_ERRORS = {
-    "channel_not_found",
-    "user_not_found",
-    "not_in_channel",
-    "is_archived",
-    "account_inactive",
-    "invalid_blocks",
-    "invalid_blocks_format",
-    "msg_too_long",
-    "no_text",
-    "cannot_dm_bot",
-    "user_disabled",
-    "restricted_action",
-    "missing_scope",
-    "invalid_auth",
-    "not_authed",
+PROBE_FIRST = 15.0  # while Slack refuses the bot: first auth.test after this, doubling ...
+PROBE_MAX = 300.0  # ... up to this
+HEALTH_FAILURES = 5  # the latest failed deliveries health shows
+# The bot's token itself is refused: whatever the message, nothing can be sent.
+TOKEN_ERRORS = frozenset(
+    {
+        "invalid_auth",
+        "not_authed",
+        "token_revoked",
+        "token_expired",
+        "account_inactive",
+        "not_allowed_token_type",
+    }
+)
+SCOPE_ERROR = "missing_scope"
+# The token or the app's installation lacks a permission, for every message alike.
+CREDENTIAL_ERRORS = TOKEN_ERRORS | {
+    SCOPE_ERROR,
+    "no_permission",
+    "team_access_not_granted",
+    "ekm_access_denied",
+    "org_login_required",
+    "accesslimited",
 }
+# Errors no retry can fix for that one message: the item ends, recorded.
+PERMANENT_ERRORS = frozenset(
+    {
+        "channel_not_found",
+        "user_not_found",
+        "not_in_channel",
+        "is_archived",
+        "invalid_blocks",
+        "invalid_blocks_format",
+        "invalid_arguments",
+        "invalid_metadata_format",
+        "invalid_metadata_schema",
+        "metadata_too_large",
+        "msg_too_long",
+        "no_text",
+        "too_many_attachments",
+        "cannot_dm_bot",
+        "messages_tab_disabled",
+        "user_disabled",
+        "restricted_action",
+        "restricted_action_read_only_channel",
+        "restricted_action_thread_only_channel",
+        "restricted_action_non_threadable_channel",
+    }
+)
+# Reading history to find an interrupted post: without im:history it never works; post again instead.
+HISTORY_UNREADABLE = PERMANENT_ERRORS | {SCOPE_ERROR}
+UNREACHABLE = "unreachable"
+
+
+@dataclass(frozen=True)
+class SlackFault:
+    """Why nothing can be delivered now: Slack's error code (or UNREACHABLE) and the scopes it wants."""
+
+    reason: str
+    needed: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, exc: SlackApiError) -> SlackFault:
+        needed = str(exc.response.get("needed") or "")
+        return cls(exc.response.get("error", ""), tuple(s.strip() for s in needed.split(",") if s.strip()))
+
+    @classmethod
+    def from_hold(cls, hold: dict[str, Any]) -> SlackFault:
+        return cls(hold.get("reason", ""), tuple(hold.get("needed") or ()))
+
+    def hold(self) -> dict[str, Any]:
+        """What a held item keeps of the fault (so a restart knows what to probe for)."""
+        return {"reason": self.reason, "needed": list(self.needed)}
+
+    def what_to_fix(self) -> str:
+        """In plain words for whoever runs the bot: what is wrong and which setting fixes it."""
+        if self.reason in TOKEN_ERRORS:
+            return (
+                f"Slack rejected the bot token ({self.reason}): put a valid xoxb- token in slack.bot_token "
+                "or SLACK_BOT_TOKEN"
+            )
+        if self.reason == SCOPE_ERROR:
+            scopes = ", ".join(self.needed) or "a scope the bot needs"
+            return (
+                f"The Slack app lacks {scopes} ({self.reason}): add it under OAuth & Permissions and "
+                "reinstall the app"
+            )
+        if self.reason == UNREACHABLE:
+            return "Slack could not be reached to check the bot token: check the network and slack.api_url"
+        return (
+            f"Slack refuses the bot ({self.reason}): check the app's installation and permissions in "
+            "the workspace"
+        )
+
+    def problem(self, held: int) -> str:
+        return f"{self.what_to_fix()}; {held} notification(s) are held and will be sent when it works"
+
+    def satisfied_by(self, response: Any) -> bool:
+        """Whether a successful auth.test clears this fault: for missing scopes, only once the token's
+        scopes (X-OAuth-Scopes, when Slack sends it) include them."""
+        if not self.needed:
+            return True
+        headers = {name.lower(): value for name, value in (getattr(response, "headers", None) or {}).items()}
+        granted = headers.get("x-oauth-scopes")
+        if granted is None:
+            return True
+        scopes = {s.strip() for s in str(granted).split(",")}
+        return all(scope in scopes for scope in self.needed)
 
 
 @dataclass
@@ -70,15 +172,25 @@ class Deliverer(Worker):
         *,
         clock: Callable[[], float] = time.time,
         render_home: Callable[[str], dict[str, Any]] | None = None,
+        mint_links: Callable[[str], str] = lambda text: text,
     ) -> None:
+        """`mint_links` turns the link placeholders a stored message carries into live links, at the
+        moment it is sent: the store never holds a usable approve link."""
         super().__init__()
         self.store = store
         self.slack = slack
         self.directory = directory
         self.clock = clock
         self.render_home = render_home  # user -> their App Home view, built when it is published
+        self.mint_links = mint_links
         self.stats = DeliveryStats()
         self._channel_ready: dict[str, float] = {}
+        self._fault: SlackFault | None = None
+        self._probe_wait = PROBE_FIRST
+        self._probe_at = 0.0
+        held = store.held_outbox()
+        if held:  # held before a restart: ask Slack first, before anything is tried
+            self._enter_fault(SlackFault.from_hold(held[0]["held"]), probe_in=0.0)
 
     # work ------------------------------------------------------------------------
 
@@ -87,10 +199,15 @@ class Deliverer(Worker):
 
     def run_once(self) -> float:
         """Deliver what is due; returns how long to wait before something else is due."""
+        if self._fault is not None:
+            self._probe_if_due()
+            if self._fault is not None:
+                self._hold_queued(self._fault)  # queued during the fault: held like the rest
+                return max(self._probe_at - self.clock(), 0.05)
         next_due = 60.0
         earlier_cards: set[str] = set()
         for item in self.store.outbox_items():
-            if self.stopping:
+            if self.stopping or self._fault is not None:
                 break
             # one card's items go out in order: a newer version waits for an older one still queued
             if item.get("card_key"):
@@ -115,6 +232,8 @@ class Deliverer(Worker):
                 self._channel_ready.get(channel, 0.0), self.clock() + CHANNEL_INTERVAL
             )
             next_due = min(next_due, CHANNEL_INTERVAL)
+        if self._fault is not None:
+            next_due = self._probe_at - self.clock()
         return max(next_due, 0.05)
 
     def _channel_for(self, item: dict[str, Any]) -> str:
@@ -148,7 +267,10 @@ class Deliverer(Worker):
         self.store.update_outbox(item["id"], in_flight=True)  # a newer version is queued apart, not merged
         try:
             self.slack.chat_update(
-                channel=card["channel"], ts=card["ts"], text=item["text"], blocks=item.get("blocks") or None
+                channel=card["channel"],
+                ts=card["ts"],
+                text=self.mint_links(item["text"]),
+                blocks=self._blocks(item),
             )
         except SlackApiError as exc:
             if exc.response.get("error") not in ("message_not_found", "cant_update_message"):
@@ -168,8 +290,8 @@ class Deliverer(Worker):
             try:
                 response = self.slack.chat_postMessage(
                     channel=channel,
-                    text=item["text"],
-                    blocks=item.get("blocks") or None,
+                    text=self.mint_links(item["text"]),
+                    blocks=self._blocks(item),
                     metadata={"event_type": METADATA_EVENT, "event_payload": {"outbox_id": item["id"]}},
                     unfurl_links=False,
                     unfurl_media=False,
@@ -183,6 +305,11 @@ class Deliverer(Worker):
             self.store.set_card(item["approval_key"], item["card_key"], channel, ts)
         self._done(item)
 
+    def _blocks(self, item: dict[str, Any]) -> list[dict[str, Any]] | None:
+        """The item's blocks with live links in them (None: a text-only message)."""
+        blocks = item.get("blocks")
+        return json.loads(self.mint_links(json.dumps(blocks))) if blocks else None
+
     def _find_earlier_post(self, item: dict[str, Any], channel: str) -> str | None:
         """The ts of a message an interrupted attempt already posted, if Slack has it.
 
@@ -194,8 +321,8 @@ class Deliverer(Worker):
                 channel=channel, oldest=str(item["created"] - 1), include_all_metadata=True, limit=100
             )
         except SlackApiError as exc:
-            if exc.response.get("error") not in PERMANENT_ERRORS:
-                raise  # a passing failure: look again on the next attempt
+            if exc.response.get("error") not in HISTORY_UNREADABLE:
+                raise  # a passing failure, or the token itself: decided by the caller
             log.warning(
                 "cannot look for an earlier post; posting again",
                 extra={"outbox_id": item["id"], "error": exc.response.get("error")},
@@ -220,8 +347,12 @@ class Deliverer(Worker):
             channel = channel or item.get("channel") or item.get("user", "")
             self._channel_ready[channel] = self.clock() + retry_after
             self._retry(item, reason="ratelimited", delay=retry_after, count_attempt=False)
+        elif error in CREDENTIAL_ERRORS:
+            with self.store.transaction():
+                self.store.update_outbox(item["id"], in_flight=False)
+            self._enter_fault(SlackFault.of(exc))
         elif error in PERMANENT_ERRORS:
-            self._drop(item, error)
+            self._end(item, error)
         else:
             self._retry(item, reason=error or "error")
 
@@ -236,7 +367,7 @@ class Deliverer(Worker):
     ) -> None:
         attempts = item.get("attempts", 0) + (1 if count_attempt else 0)
         if attempts >= MAX_ATTEMPTS:
-            self._drop(item, f"gave up after {attempts} attempts ({reason})")
+            self._end(item, f"gave up after {attempts} attempts ({reason})")
             return
         delay = delay if delay is not None else min(MAX_BACKOFF, 2.0**attempts)
         self.stats.retried += 1
@@ -254,11 +385,112 @@ class Deliverer(Worker):
         with self.store.transaction():
             self.store.update_outbox(item["id"], **changes)
 
-    def _drop(self, item: dict[str, Any], reason: str) -> None:
+    def _end(self, item: dict[str, Any], reason: str) -> None:
+        """This one message can never be delivered: it leaves the outbox, and the failure is recorded."""
         self.stats.dropped += 1
         log.error(
-            "delivery dropped",
+            "delivery failed for good",
             extra={"outbox_id": item["id"], "approval": item["approval_key"], "reason": reason},
         )
         with self.store.transaction():
             self.store.remove_outbox(item["id"])
+            self.store.record_failure(item, reason, self.clock())
+
+    # Slack refusing the bot itself: hold everything, probe, release ------------------------
+
+    def assume_unreachable(self) -> None:
+        """Slack did not answer the start-up check: start as if faulted, so the probe finds out."""
+        self._enter_fault(SlackFault(UNREACHABLE))
+
+    def _enter_fault(self, fault: SlackFault, *, probe_in: float | None = None) -> None:
+        """Hold every queued item and stop calling Slack until a probe succeeds; one log line per fault."""
+        held = self._hold_queued(fault)
+        if fault != self._fault:
+            log.error(
+                "Slack refuses the bot; deliveries are held until it accepts it again",
+                extra={"reason": fault.reason, "fix": fault.what_to_fix(), "held": held},
+            )
+        self._fault = fault
+        self._probe_at = self.clock() + (self._probe_wait if probe_in is None else probe_in)
+
+    def _hold_queued(self, fault: SlackFault) -> int:
+        """Mark what is queued as held for `fault`; returns how many items are held."""
+        with self.store.transaction():
+            self.store.hold_outbox(fault.hold())
+        return len(self.store.held_outbox())
+
+    def _probe_if_due(self) -> None:
+        fault = self._fault
+        if fault is None or self.clock() < self._probe_at:
+            return
+        try:
+            response = self.slack.auth_test()
+        except SlackApiError as exc:
+            if exc.response.get("error") in CREDENTIAL_ERRORS:
+                self._enter_fault(SlackFault.of(exc), probe_in=self._next_probe_wait())
+                return
+            self._probe_failed(fault, exc.response.get("error") or "error")
+            return
+        except Exception as exc:  # still unreachable
+            self._probe_failed(fault, type(exc).__name__)
+            return
+        if not fault.satisfied_by(response):
+            self._probe_failed(fault, "scope still missing")
+            return
+        self._clear_fault()
+
+    def _probe_failed(self, fault: SlackFault, why: str) -> None:
+        wait = self._next_probe_wait()
+        log.info("Slack still refuses the bot", extra={"reason": fault.reason, "probe": why, "next_in": wait})
+        self._probe_at = self.clock() + wait
+
+    def _next_probe_wait(self) -> float:
+        self._probe_wait = min(self._probe_wait * 2, PROBE_MAX)
+        return self._probe_wait
+
+    def _clear_fault(self) -> int:
+        fault, self._fault = self._fault, None
+        self._probe_wait = PROBE_FIRST
+        with self.store.transaction():
+            released = self.store.release_held()
+        if fault is not None:
+            log.warning(
+                "Slack accepts the bot again; sending what was held",
+                extra={"reason": fault.reason, "released": released},
+            )
+        return released
+
+    def retry_held(self) -> int:
+        """Release every held item now, without waiting for the probe; returns how many.
+
+        If Slack still refuses the bot, the first attempt holds them again.
+        """
+        released = self._clear_fault()
+        self.wake()
+        return released
+
+    # what health and admins see -----------------------------------------------------------
+
+    @property
+    def fault(self) -> SlackFault | None:
+        """Why Slack refuses the bot now (nothing is sent meanwhile), or None."""
+        return self._fault
+
+    def failed_deliveries(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """Deliveries that ended without reaching Slack, newest first (no message text)."""
+        return self.store.failed_deliveries(limit)
+
+    def health(self) -> dict[str, Any]:
+        """Held and failed deliveries, and `problems`: plain-words faults that stop delivery now."""
+        held = len(self.store.held_outbox())
+        fault = self._fault
+        return {
+            "problems": [fault.problem(held)] if fault is not None else [],
+            "slack": fault.reason if fault is not None else "ok",
+            "outbox_held": held,
+            "failed_deliveries": self.store.failure_count(),
+            "recent_failures": [
+                {key: failure[key] for key in ("at", "kind", "reason")}
+                for failure in self.failed_deliveries(HEALTH_FAILURES)
+            ],
+        }

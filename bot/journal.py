@@ -71,6 +71,27 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
+def read_journal(directory: Path, *, after: int) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(seq, record) for every complete record after `after`, read-only, beside the process that appends.
+
+    No lock and no repair: a last line without its newline is a write in progress, left alone and
+    not returned. A segment deleted while reading (applied meanwhile) raises FileNotFoundError.
+    """
+    if not directory.exists():
+        return
+    segments = sorted(int(m.group(1)) for name in os.listdir(directory) if (m := _SEGMENT.fullmatch(name)))
+    for first, following in zip(segments, [*segments[1:], None], strict=True):
+        if following is not None and following - 1 <= after:
+            continue
+        path = directory / _segment_name(first)
+        data = path.read_bytes()
+        complete = data[: data.rfind(b"\n") + 1]
+        for lineno, line in enumerate(complete.split(b"\n")[:-1], start=1):
+            seq = first + lineno - 1
+            if seq > after:
+                yield seq, _parse_line(line, seq, path, lineno)
+
+
 class Journal:
     """Append-only JSON-lines log with group commit; see the module docstring.
 

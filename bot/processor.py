@@ -16,16 +16,14 @@ from typing import Any
 from bot.directory import LookupUnavailable
 from bot.model import Snapshot, dedupe_key
 from bot.service import ApprovalService
+from bot.store import INBOX_CHECKPOINT, Decoder
 from bot.worker import Worker
 
 log = logging.getLogger(__name__)
 
-CHECKPOINT = "inbox_applied_seq"
 BATCH = 200  # events per group commit
 OUTAGE_PATIENCE = 6  # lookup attempts (5 s, 10 s, ... about 5 min) before notifying whoever is known
 MAX_RETRY_WAIT = 300.0
-
-Decoder = Callable[[dict[str, Any]], Snapshot | None]
 
 
 class InboxProcessor(Worker):
@@ -42,7 +40,7 @@ class InboxProcessor(Worker):
         self.store = service.store
         self.decoders = decoders
         self.on_queued = on_queued
-        self._applied = self.store.meta(CHECKPOINT, 0)
+        self._applied = self.store.meta(INBOX_CHECKPOINT, 0)
         self._attempts: dict[int, int] = {}  # seq -> lookups that failed for it
         self._poisoned: set[int] = set()  # seqs that raised while being applied: skipped
         self._retry_in: float | None = None
@@ -78,7 +76,7 @@ class InboxProcessor(Worker):
                     break
                 handled += 1
             if self.store.generation != generation:  # rolled back here or elsewhere: replay
-                self._applied = self.store.meta(CHECKPOINT, 0)
+                self._applied = self.store.meta(INBOX_CHECKPOINT, 0)
                 continue
             self.store.commit()
             self.store.inbox.discard_through(self._applied)
@@ -105,7 +103,7 @@ class InboxProcessor(Worker):
                     self.store.remember(key)
                 elif snap is not None and seq not in self._poisoned:
                     log.info("duplicate delivery ignored", extra={"event": key})
-                self.store.set_meta(CHECKPOINT, seq)
+                self.store.set_meta(INBOX_CHECKPOINT, seq)
         except LookupUnavailable as exc:
             attempts = self._attempts[seq] = self._attempts.get(seq, 0) + 1
             self._retry_in = min(MAX_RETRY_WAIT, 5.0 * 2 ** (attempts - 1))

@@ -3,15 +3,17 @@ service, workers and the bolt app. `serve`, `sweep` and the tests all use it."""
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import App
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.config import Config, parse_quiet_hours
-from bot.delivery import Deliverer
+from bot.delivery import CREDENTIAL_ERRORS, Deliverer, SlackFault
 from bot.directory import Directory
 from bot.processor import InboxProcessor
 from bot.providers.fxiaoke.setup import setup as fxiaoke_setup
@@ -21,7 +23,7 @@ from bot.providers.setup import ProviderSetup
 from bot.providers.wecom.setup import setup as wecom_setup
 from bot.reminders import Reminders, ReminderSettings
 from bot.service import ApprovalService, ServiceSettings
-from bot.store import Store
+from bot.store import Decoder, Store, StoreReader
 from bot.submit import Submissions
 from bot.sweep import Sweeper
 from handlers.home import build_home_view
@@ -61,22 +63,34 @@ class Runtime:
     def render_home(self, user: str) -> dict[str, Any]:
         """The App Home of `user`, from the current state."""
         mine, waiting, names = self.service.for_user(user)
-        return build_home_view(
+        view = build_home_view(
             mine=mine,
             waiting=[(snap, self.service.link(snap)) for snap in waiting],
             names=names,
             lang=self.config.slack.language,
             templates=[(alias, alias) for alias in self.submissions.aliases()],
         )
+        return self.live(view)
+
+    def live(self, message: dict[str, Any]) -> dict[str, Any]:
+        """A message or view sent at once, never stored: its link placeholders made live links."""
+        return json.loads(self.parts.mint_links(json.dumps(message)))
 
     def routes(self) -> dict[str, Any]:
         """The HTTP routes the providers serve (paths, or prefixes ending in '/')."""
         return self.parts.routes(self)
 
     def health(self) -> dict[str, Any]:
+        """`status` is "ok" only when nothing stops the bot's work; else "degraded", with `problems`
+        saying in plain words what is wrong and what to fix."""
+        delivery = self.deliverer.health()
         return {
-            "status": "ok",
+            "status": "degraded" if delivery["problems"] else "ok",
+            "problems": delivery["problems"],
             "outbox_backlog": self.deliverer.backlog(),
+            "outbox_held": delivery["outbox_held"],
+            "failed_deliveries": delivery["failed_deliveries"],
+            "recent_failures": delivery["recent_failures"],
             "inbox_applied_seq": self.processor.applied_seq,
             "delivery": vars(self.deliverer.stats),
             "providers": self.parts.health(),
@@ -84,16 +98,60 @@ class Runtime:
         }
 
 
+class SlackRefusedError(Exception):
+    """Slack rejected the bot's credentials at start: `serve` must not run until the setting is fixed."""
+
+
+def check_slack_at_start(runtime: Runtime) -> None:
+    """Ask Slack whether it accepts the bot token (auth.test) before the bot listens.
+
+    Raises SlackRefusedError, saying which setting to fix, when Slack rejects the credentials. When
+    Slack cannot be reached the bot starts anyway (WeCom callbacks must still be taken), with its
+    deliveries held and probing until Slack answers. (An app token that is not an xapp- token is a
+    config error: `serve` refuses it before this check.)
+    """
+    try:
+        runtime.slack.auth_test()
+    except SlackApiError as exc:
+        error = exc.response.get("error", "")
+        if error in CREDENTIAL_ERRORS:
+            raise SlackRefusedError(f"{SlackFault.of(exc).what_to_fix()}; not starting") from exc
+        log.warning("Slack's token check failed; starting with deliveries held", extra={"error": error})
+        runtime.deliverer.assume_unreachable()
+    except Exception as exc:  # the network: Slack may be back in a minute, WeCom is not waiting
+        log.warning("Slack cannot be reached; starting with deliveries held", extra={"error": str(exc)})
+        runtime.deliverer.assume_unreachable()
+
+
+PROVIDER_SETUPS = (wecom_setup, local_setup, fxiaoke_setup)
+
+
+def provider_parts(config: Config, store: Store | StoreReader) -> ProviderSetup:
+    """Every provider's parts, merged."""
+    parts = ProviderSetup()
+    for setup in PROVIDER_SETUPS:
+        parts = parts.merge(setup(config, store))  # type: ignore[arg-type]  # a reader suffices to build
+    return parts
+
+
+def journal_decoders(config: Config) -> dict[str, Decoder]:
+    """The providers' decoders of journaled callbacks, for tools beside a running `serve`: built over
+    a read-only view of the store (no lock, nothing written); nothing else of the parts is kept."""
+    parts = provider_parts(config, StoreReader(config.store_path))
+    parts.close()
+    return parts.decoders
+
+
 def build_runtime(config: Config, *, with_bolt: bool = True) -> Runtime:
     store = Store(config.store_path)
     slack = WebClient(token=config.slack.bot_token or None, base_url=config.slack.api_url, retry_handlers=[])
-    parts = wecom_setup(config, store).merge(local_setup(config, store)).merge(fxiaoke_setup(config, store))
+    parts = provider_parts(config, store)
     directory = Directory(store, slack, parts.static_users, parts.emails, parts.by_email)
     settings = ServiceSettings(language=config.slack.language, audit_channel=config.slack.audit_channel)
     service = ApprovalService(store, directory, parts.providers, settings)
     catalog = {alias: entry for alias, entry in parts.catalog.items() if entry.provider in parts.filers}
     submissions = Submissions(store, service, directory, slack, parts.filers, catalog, config.slack.language)
-    deliverer = Deliverer(store, slack, directory)
+    deliverer = Deliverer(store, slack, directory, mint_links=parts.mint_links)
     processor = InboxProcessor(service, parts.decoders, on_queued=deliverer.wake)
     decisions = Decisions(store, service, allow_self_approval=config.allow_self_approval)
     sweeper = Sweeper(store, service, parts.sweepers)

@@ -26,7 +26,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -35,13 +35,21 @@ from tinydb import TinyDB
 from tinydb.middlewares import CachingMiddleware
 from tinydb.table import Document, Table
 
-from bot.journal import Journal
+from bot.codec import snapshot_from_dict, snapshot_to_dict
+from bot.journal import Journal, read_journal
+from bot.model import Snapshot
 from bot.storage import AtomicJSONStorage
 
 ARCHIVE_CHUNK = 1000
 DEDUPE_LIMIT = 20_000
 USER_CACHE_TTL = 24 * 3600
 DRAFT_TTL = 7 * 24 * 3600
+INBOX_CHECKPOINT = "inbox_applied_seq"  # meta: the last journal record whose effects are stored
+JOURNAL_READ_ATTEMPTS = 3
+FAILURE_LIMIT = 500  # failed deliveries kept for admins: the latest ones say what is wrong now
+
+
+Decoder = Callable[[dict[str, Any]], Snapshot | None]  # a journaled record -> the snapshot it carries
 
 
 class StoreLockedError(RuntimeError):
@@ -200,6 +208,7 @@ class Store:
         self._meta = _Keyed(self._db.table("meta"), "key")
         self._drafts = _Keyed(self._db.table("drafts"), "id")
         self._used_links = _Keyed(self._db.table("used_links"), "id")
+        self._failures = _Keyed(self._db.table("failed_deliveries"), "id")
         self._final = {d["key"] for d in self._approvals.all() if d.get("final")}
         queued = sorted(self._outbox.all(), key=lambda d: d["created"])
         self._queued_for: Counter[str] = Counter(item["approval_key"] for item in queued)
@@ -389,6 +398,59 @@ class Store:
         if self._waiting_cards.get(item.get("card_key") or "") == item["id"]:
             del self._waiting_cards[item["card_key"]]
 
+    def hold_outbox(self, hold: dict[str, Any]) -> int:
+        """Mark every queued item not held yet as held for `hold` (why, e.g. {"reason": "invalid_auth"}).
+
+        Held items stay queued across restarts; they wait for `release_held`, not for a retry time.
+        """
+        with self._lock:
+            waiting = [item["id"] for item in self._outbox.all() if not item.get("held")]
+            for item_id in waiting:
+                self._outbox.update(item_id, {"held": hold})
+            return len(waiting)
+
+    def release_held(self) -> int:
+        """Clear every hold mark (they go out in their original order); returns how many there were."""
+        with self._lock:
+            held = [item["id"] for item in self._outbox.all() if item.get("held")]
+            for item_id in held:
+                self._outbox.update(item_id, {"held": None, "not_before": 0.0})
+            return len(held)
+
+    def held_outbox(self) -> list[dict[str, Any]]:
+        """The held items, oldest first."""
+        with self._lock:
+            return [item for item in self.outbox_items() if item.get("held")]
+
+    # failed deliveries (what Slack refused for good; no message text is kept) ----------
+
+    def record_failure(self, item: dict[str, Any], reason: str, at: float) -> None:
+        """Remember that `item` ended without reaching Slack. Bounded to FAILURE_LIMIT, oldest out."""
+        with self._lock:
+            self._failures.put(
+                {
+                    "id": item["id"],
+                    "at": at,
+                    "approval_key": item.get("approval_key", ""),
+                    "recipient": item.get("channel") or item.get("user", ""),
+                    "kind": item.get("kind", ""),
+                    "reason": reason,
+                }
+            )
+            excess = len(self._failures) - FAILURE_LIMIT
+            if excess > 0:
+                self._failures.remove(list(self._failures.index)[:excess])
+
+    def failed_deliveries(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """Recorded failures, newest first."""
+        with self._lock:
+            newest_first = sorted(self._failures.all(), key=lambda d: d["at"], reverse=True)
+            return newest_first[:limit] if limit is not None else newest_first
+
+    def failure_count(self) -> int:
+        with self._lock:
+            return len(self._failures)
+
     # cards (Slack message ts per approval and recipient) -----------------------
 
     def card(self, approval_key: str, card_key: str) -> dict[str, Any] | None:
@@ -470,25 +532,99 @@ class Store:
             self._meta.put({"key": name, "value": value})
 
 
+def _read_hot(path: Path) -> dict[str, Any]:
+    """The hot file's tables, read-only ({} when there is none yet)."""
+    if not path.exists() or not path.stat().st_size:
+        return {}
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _meta_value(hot: dict[str, Any], name: str) -> Any:
+    return next((doc["value"] for doc in hot.get("meta", {}).values() if doc.get("key") == name), None)
+
+
 def read_meta(path: Path, name: str) -> Any:
     """One meta value, read-only from the hot file (safe while `serve` writes)."""
-    if not path.exists() or not path.stat().st_size:
-        return None
-    meta = json.loads(path.read_text(encoding="utf-8")).get("meta", {})
-    return next((doc["value"] for doc in meta.values() if doc.get("key") == name), None)
+    return _meta_value(_read_hot(path), name)
 
 
-def read_all_approvals(path: Path) -> Iterator[dict[str, Any]]:
-    """Every approval on disk, read-only: safe while `serve` writes (files are replaced atomically)."""
-    hot: dict[str, dict[str, Any]] = {}
-    if path.exists() and path.stat().st_size:
-        hot = {
-            d["key"]: d for d in json.loads(path.read_text(encoding="utf-8")).get("approvals", {}).values()
-        }
+class StoreReader:
+    """The store as a tool beside a running `serve` sees it: read-only, no process lock, nothing created.
+
+    Enough of the Store's face for a provider's setup to build its parts (e.g. its journal decoders).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def meta(self, name: str, default: Any = None) -> Any:
+        value = read_meta(self.path, name)
+        return default if value is None else value
+
+    def secret(self, name: str) -> bytes:
+        """The stored secret; a throwaway one while none was made (a reader signs nothing that lasts)."""
+        value = self.meta(f"secret:{name}")
+        return bytes.fromhex(value) if value else secrets.token_bytes(32)
+
+
+def read_all_approvals(path: Path, decoders: Mapping[str, Decoder] | None = None) -> Iterator[dict[str, Any]]:
+    """Every approval on disk, read-only: safe while `serve` writes (files are replaced atomically).
+
+    With `decoders` (journal source -> snapshot), callbacks that were acknowledged but not applied yet
+    (journaled after the stored checkpoint, e.g. just before a crash) are included: a journaled
+    snapshot that is not older than the stored one replaces it. Nothing is written or marked.
+    """
+    for attempt in range(JOURNAL_READ_ATTEMPTS):
+        try:
+            docs = _approvals_on_disk(path, decoders or {})
+        except FileNotFoundError:  # serve discarded a journal segment it had just applied: read again
+            if attempt + 1 == JOURNAL_READ_ATTEMPTS:
+                raise
+            continue
+        yield from docs
+        return
+
+
+def _approvals_on_disk(path: Path, decoders: Mapping[str, Decoder]) -> list[dict[str, Any]]:
+    hot_file = _read_hot(path)
+    hot = {d["key"]: d for d in hot_file.get("approvals", {}).values()}
+    docs: dict[str, dict[str, Any]] = {}
     archive_dir = path.with_name(f"{path.stem}.archive")
     for chunk in sorted(archive_dir.glob("chunk-*.json")) if archive_dir.exists() else ():
         text = chunk.read_text(encoding="utf-8")
         for doc in (json.loads(text).get("approvals", {}) if text else {}).values():
             if doc["key"] not in hot:
-                yield doc
-    yield from hot.values()
+                docs[doc["key"]] = doc
+    docs.update(hot)
+    if decoders:
+        applied = _meta_value(hot_file, INBOX_CHECKPOINT) or 0
+        inbox = path.with_name(f"{path.stem}.inbox")
+        for _seq, record in read_journal(inbox, after=applied):
+            _merge_journaled(docs, record, decoders)
+    return list(docs.values())
+
+
+def _merge_journaled(
+    docs: dict[str, dict[str, Any]], record: dict[str, Any], decoders: Mapping[str, Decoder]
+) -> None:
+    """One acknowledged-but-unapplied record into `docs`, by the rule `apply_snapshot` follows."""
+    decoder = decoders.get(record.get("source", ""))
+    try:
+        snap = decoder(record) if decoder is not None else None
+    except ValueError:
+        return  # the processor skips it as well
+    if snap is None:
+        return
+    stored = docs.get(snap.key)
+    if stored is not None:
+        old = snapshot_from_dict(stored["snapshot"])
+        if snap.progress_key() < old.progress_key():
+            return
+        if not snap.has_details and old.has_details:
+            snap = snap.with_details(old.summary, old.fields)
+    docs[snap.key] = {
+        **(stored or {"key": snap.key}),
+        "snapshot": snapshot_to_dict(snap),
+        "final": snap.status.is_final,
+        "updated": record.get("received", 0),
+    }

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -22,7 +23,9 @@ from bot import cli
 from bot.codec import snapshot_to_dict
 from bot.config import CONFIG_ENV, SECRET_ENV, load_config, problems
 from bot.model import ApprovalMode, ApprovalStatus, Member, MemberStatus, Node, NodeType, Snapshot
-from bot.store import Store, StoreLockedError
+from bot.slack_standin import SlackStandIn
+from bot.store import INBOX_CHECKPOINT, Store, StoreLockedError
+from tests.harness import Approver, approval_xml
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -222,6 +225,86 @@ def test_serve_refuses_a_bad_config_without_starting(
     assert "check-config" in captured.err
     assert "bot_tokn" not in captured.err  # only errors stop serve; warnings are not repeated
     assert not store.parent.exists()  # not even the store was opened
+
+
+def serve_config(tmp_path: Path, api_url: str) -> Path:
+    store = tmp_path / "data" / "approvals.json"
+    return write(tmp_path / "serve.toml", GOOD.format(store=store) + f'api_url = "{api_url}"\n')
+
+
+def test_serve_refuses_a_token_slack_rejects(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import bot.server
+
+    def must_not_run(*args: object, **kwargs: object) -> None:
+        raise AssertionError("serve started with a token Slack rejects")
+
+    monkeypatch.setattr(bot.server, "serve", must_not_run)
+    with SlackStandIn() as slack:
+        slack.fail("auth.test", "invalid_auth")
+        assert cli.main(["serve", "--config", str(serve_config(tmp_path, slack.api_url)), "--port", "0"]) == 1
+        assert len(slack.calls_to("auth.test")) == 1
+    err = capsys.readouterr().err
+    assert "approvals-bot: Slack rejected the bot token (invalid_auth)" in err
+    assert "slack.bot_token" in err and "SLACK_BOT_TOKEN" in err and "Traceback" not in err
+    Store(tmp_path / "data" / "approvals.json").close()  # the store was closed: it can be opened again
+
+
+def test_serve_starts_with_deliveries_held_when_slack_is_unreachable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.server
+
+    seen: list[dict[str, Any]] = []
+
+    def serve(runtime: Any, host: str, port: int) -> None:
+        seen.append(runtime.health())
+        runtime.stop()
+
+    monkeypatch.setattr(bot.server, "serve", serve)
+    with SlackStandIn() as slack:
+        unreachable = slack.api_url  # nothing listens there once the stand-in stops
+    assert cli.main(["serve", "--config", str(serve_config(tmp_path, unreachable)), "--port", "0"]) == 0
+    [health] = seen
+    assert health["status"] == "degraded"
+    [problem] = health["problems"]
+    assert "Slack could not be reached" in problem
+
+
+def test_serve_refuses_an_app_token_that_is_not_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import bot.runtime
+
+    def must_not_run(*args: object, **kwargs: object) -> None:
+        raise AssertionError("serve went on with a bot token as its app token")
+
+    monkeypatch.setattr(bot.runtime, "build_runtime", must_not_run)
+    text = GOOD.format(store=tmp_path / "s.json") + 'app_token = "xoxb-1-2"\n'
+    path = write(tmp_path / "socket.toml", text)
+    assert cli.main(["serve", "--config", str(path), "--port", "0"]) == 1
+    assert "slack.app_token: an app-level token (Socket Mode) starts with 'xapp-'" in capsys.readouterr().err
+
+
+def test_sweep_does_not_wait_on_slack_refusing_the_bot(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store_path = tmp_path / "data" / "approvals.json"
+    store = Store(store_path)
+    with store.transaction():
+        store.enqueue({"approval_key": "local:1", "channel": "CAUDIT", "kind": "audit", "text": "queued"})
+    store.close()
+    with SlackStandIn() as slack:
+        slack.fail("chat.postMessage", "invalid_auth")
+        assert cli.main(["sweep", "--config", str(serve_config(tmp_path, slack.api_url))]) == 0
+        assert len(slack.calls_to("chat.postMessage")) == 1
+    captured = capsys.readouterr()
+    assert "1 message(s) still waiting for Slack (Slack refuses the bot)" in captured.out
+    assert "Slack rejected the bot token (invalid_auth)" in captured.err
+    store = Store(store_path)
+    assert [item["held"]["reason"] for item in store.outbox_items()] == ["invalid_auth"]  # kept, held
+    store.close()
 
 
 def test_serve_missing_config_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -430,6 +513,81 @@ def test_export_empty_store_file(
     store_path.parent.mkdir(parents=True)
     store_path.touch()
     assert export(good_config, "json", capsys) == "[]\n"
+
+
+def test_export_csv_neutralizes_formulas_from_outside(
+    store_path: Path, good_config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Template names and user ids come from WeCom: a spreadsheet must show them, not run them."""
+    hostile = replace(pending_purchase(), template_name='=HYPERLINK("http://x")', applicant="@SUM(A1)")
+    store = Store(store_path)
+    store.put_approval(doc_of(hostile, 1_700_000_400))
+    store.put_approval(doc_of(replace(approved_leave(), applicant="+cmd", template_name="-1+1"), 5))
+    tab_cr = replace(approved_leave(), number="L-2", applicant="\tx", template_name="\ry")
+    store.put_approval(doc_of(tab_cr, 5))
+    store.close()
+
+    rows = list(csv.DictReader(io.StringIO(export(good_config, "csv", capsys))))
+    cells = {(r["template"], r["applicant"]) for r in rows}
+    assert cells == {("\'=HYPERLINK(\"http://x\")", "\'@SUM(A1)"), ("\'-1+1", "\'+cmd"), ("\'\ry", "\'\tx")}
+    assert {r["nodes"] for r in rows} >= {"approver/all: alice=approved, bob=pending | cc/all: carol=pending"}
+    # JSON keeps the values as they are
+    by_number = {r["number"]: r for r in json.loads(export(good_config, "json", capsys))}
+    assert by_number["202611210002"]["template"] == '=HYPERLINK("http://x")'
+
+
+@pytest.mark.parametrize("value", ["=1", "+1", "-1", "@x", "\tx", "\rx"])
+def test_every_formula_start_is_neutralized(value: str) -> None:
+    assert cli.csv_cell(value) == "'" + value
+    assert cli.csv_cell(" " + value) == " " + value  # not at the start: not a formula
+    assert cli.csv_cell(12) == "12"
+
+
+def journaled(store: Store, sp_no: str, *, received: float, **xml: Any) -> int:
+    """A WeCom callback the bot acknowledged: in the journal, as the callback route writes it."""
+    return store.inbox.append({"source": "wecom", "xml": approval_xml(sp_no, **xml), "received": received})
+
+
+def test_export_after_a_crash_includes_what_was_acknowledged_but_not_applied(
+    filled_store: Path, good_config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = Store(filled_store)
+    applied = journaled(store, "202611219990", received=1_700_000_500, applicant="WuJunJie")
+    store.set_meta(INBOX_CHECKPOINT, applied)  # its effects were stored; say it never was (no row)
+    store.commit()
+    approvers = [(1, [Approver("alice", 2, "ok", 1_700_000_300), Approver("bob", 2, "", 1_700_000_600)])]
+    journaled(store, "202611210002", received=1_700_000_700, status=2, action=2, nodes=approvers)
+    journaled(store, "202611219999", received=1_700_000_800, applicant="ZhangSan", apply_time=1_700_000_250)
+    stale = [(1, [Approver("alice"), Approver("bob")])]
+    journaled(store, "202611210002", received=1_700_000_900, nodes=stale)
+    journal = sorted(store.sibling("inbox").glob("*.jsonl"))
+    with journal[-1].open("ab") as segment:
+        segment.write(b'{"seq":5,"record":{"sou')  # a write in progress when serve was killed
+    before = {path: path.read_bytes() for path in [*journal, filled_store]}
+
+    # beside the process that still holds the store, as after `kill -9` and before a restart
+    rows = {r["number"]: r for r in json.loads(export(good_config, "json", capsys))}
+    store.close()
+
+    assert sorted(rows) == ["202611210002", "202611219999", "L-1"]  # the applied one is not re-read
+    assert rows["L-1"] == EXPECTED_ROWS[0]
+    assert rows["202611210002"]["status"] == "approved"  # the newer journaled state; the older one lost
+    assert [m["status"] for m in rows["202611210002"]["nodes"][0]["members"]] == ["approved", "approved"]
+    assert rows["202611210002"]["updated"] == 1_700_000_700
+    assert (rows["202611219999"]["applicant"], rows["202611219999"]["status"]) == ("ZhangSan", "pending")
+    assert {path: path.read_bytes() for path in before} == before  # nothing written, nothing cut off
+
+
+def test_export_of_a_journal_only_store_creates_nothing(
+    good_config: Path, store_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = Store(store_path)
+    journaled(store, "202611219999", received=1_700_000_800)
+    store.close()
+    assert not store_path.exists()  # killed before the first commit: only the journal holds it
+    files = sorted(store_path.parent.rglob("*"))
+    assert [r["number"] for r in json.loads(export(good_config, "json", capsys))] == ["202611219999"]
+    assert sorted(store_path.parent.rglob("*")) == files
 
 
 SANDBOX_CONFIG = """

@@ -7,21 +7,31 @@ which Slack methods were called.
 
 from __future__ import annotations
 
+import json
+import logging
+import re
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.slack_response import SlackResponse
 
 from bot.delivery import CHANNEL_INTERVAL, MAX_ATTEMPTS, METADATA_EVENT, Deliverer
 from bot.directory import Directory
+from bot.links import LinkError, LinkGrant, read_token
+from bot.providers.local.setup import ApproveLinks
 from bot.slack_standin import Posted, SlackStandIn
-from bot.store import Store
+from bot.store import FAILURE_LIMIT, Store
 
 KEY = "wecom:SP-0001"
 CARD = f"{KEY}|applicant_card:U1"
 BLOCKS = [{"type": "section", "text": {"type": "mrkdwn", "text": "*Leave request*"}}]
+T = {"type": "plain_text", "text": "Open"}
+SECRET = b"k" * 32
 
 
 class FakeClock:
@@ -508,3 +518,268 @@ def test_history_that_can_never_be_read_does_not_block_delivery(bot: Bot, standi
     bot.drain()
     assert len(standin.calls_to("conversations.history")) == 1
     assert [m.text for m in standin.conversation("U1")] == ["v1", "v1"]  # the documented trade-off
+
+
+# 10. Slack refusing the bot itself: held, probed, released --------------------------------------
+
+
+def recover(standin: SlackStandIn) -> None:
+    """The token works again: Slack stops refusing."""
+    with standin._lock:
+        standin.faults.clear()
+
+
+def refusals(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.levelno == logging.ERROR and "Slack refuses the bot" in r.message]
+
+
+def slack_response(client: WebClient, data: dict[str, Any], headers: dict[str, str] | None = None) -> Any:
+    return SlackResponse(
+        client=client,
+        http_verb="POST",
+        api_url=f"{client.base_url}auth.test",
+        req_args={},
+        data=data,
+        headers=headers or {},
+        status_code=200,
+    )
+
+
+def test_invalid_auth_holds_every_item_until_a_probe_succeeds_then_sends_each_once_in_order(
+    bot: Bot, standin: SlackStandIn, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    standin.fail("chat.postMessage", "invalid_auth", times=10_000)
+    standin.fail("auth.test", "invalid_auth", times=10_000)
+    bot.card("card")
+    bot.message("comment")
+    bot.audit("audit line")
+
+    clock.advance(bot.deliverer.run_once())
+    bot.message("queued during the outage")
+    for _ in range(40):  # a long outage: many passes, each as far as the deliverer asks to wait
+        clock.advance(bot.deliverer.run_once())
+
+    assert len(standin.calls_to("chat.postMessage")) == 1  # it stopped calling Slack after the refusal
+    queued = ["card", "comment", "audit line", "queued during the outage"]
+    assert [item["text"] for item in bot.queued()] == queued
+    assert all(item["held"] == {"reason": "invalid_auth", "needed": []} for item in bot.queued())
+    assert bot.deliverer.stats.dropped == 0 and bot.store.failure_count() == 0
+    assert len(refusals(caplog)) == 1  # one error line for the fault, not one per item or probe
+
+    health = bot.deliverer.health()
+    assert health["outbox_held"] == 4
+    [problem] = health["problems"]
+    assert "invalid_auth" in problem and "slack.bot_token" in problem and "SLACK_BOT_TOKEN" in problem
+    assert "4 notification(s) are held" in problem
+
+    assert len(standin.calls_to("auth.test")) == 40  # one probe per pass: nothing else woke it early
+
+    recover(standin)
+    bot.drain()
+    assert texts(standin.conversation("U1")) == ["card", "comment", "queued during the outage"]
+    assert texts(standin.conversation("CAUDIT")) == ["audit line"]
+    assert len(standin.calls_to("chat.postMessage")) == 1 + 4  # the refused one, then each exactly once
+    assert bot.deliverer.health() == {
+        "problems": [],
+        "slack": "ok",
+        "outbox_held": 0,
+        "failed_deliveries": 0,
+        "recent_failures": [],
+    }
+
+
+def test_probe_backoff_doubles_up_to_five_minutes(bot: Bot, standin: SlackStandIn, clock: FakeClock) -> None:
+    standin.fail("chat.postMessage", "token_revoked")
+    standin.fail("auth.test", "token_revoked", times=10_000)
+    bot.message("hello")
+    waits = []
+    for _ in range(8):
+        wait = bot.deliverer.run_once()
+        waits.append(wait)
+        clock.advance(wait)
+    assert waits == pytest.approx([15, 30, 60, 120, 240, 300, 300, 300])
+    assert len(standin.calls_to("auth.test")) == 7
+
+
+def test_held_items_survive_a_restart_and_the_new_process_asks_slack_first(
+    bot: Bot, standin: SlackStandIn, clock: FakeClock
+) -> None:
+    standin.fail("conversations.open", "account_inactive")
+    bot.card("card")
+    bot.deliverer.run_once()
+    assert bot.queued()[0]["held"]["reason"] == "account_inactive"
+
+    bot.restart()
+    assert "account_inactive" in bot.deliverer.health()["problems"][0]
+    recover(standin)
+    bot.deliverer.run_once()
+    assert [name for name, _ in standin.calls][-3:] == ["auth.test", "conversations.open", "chat.postMessage"]
+    assert texts(standin.conversation("U1")) == ["card"]
+    assert bot.queued() == []
+
+
+def test_an_update_refused_for_the_token_is_held_and_updates_the_card_later(
+    bot: Bot, standin: SlackStandIn, clock: FakeClock
+) -> None:
+    bot.card("v1")
+    bot.drain()
+    clock.advance(CHANNEL_INTERVAL)
+    standin.fail("chat.update", "invalid_auth")
+    bot.card("v2")
+    bot.deliverer.run_once()
+    assert bot.queued()[0]["held"]
+    assert bot.card("v3") == bot.queued()[0]["id"]  # a newer version still folds into the held item
+
+    assert bot.deliverer.retry_held() == 1
+    bot.drain()
+    [message] = standin.conversation("U1")
+    assert (message.text, message.updates) == ("v3", 1)
+
+
+def test_missing_scope_is_held_until_auth_test_shows_the_scope(
+    bot: Bot, standin: SlackStandIn, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_post = bot.client.chat_postMessage
+    granted = ["im:write,users:read"]  # what the token has, as Slack's X-OAuth-Scopes says
+
+    def post(**kwargs: Any) -> Any:
+        if "chat:write" not in granted[0].split(","):
+            data = {"ok": False, "error": "missing_scope", "needed": "chat:write", "provided": granted[0]}
+            raise SlackApiError("missing_scope", slack_response(bot.client, data))
+        return real_post(**kwargs)
+
+    def auth_test(**kwargs: Any) -> Any:
+        return slack_response(bot.client, {"ok": True, "user_id": "UBOT"}, {"X-OAuth-Scopes": granted[0]})
+
+    monkeypatch.setattr(bot.client, "chat_postMessage", post)
+    monkeypatch.setattr(bot.client, "auth_test", auth_test)
+    bot.message("hello")
+    clock.advance(bot.deliverer.run_once())
+    assert bot.queued()[0]["held"] == {"reason": "missing_scope", "needed": ["chat:write"]}
+    [problem] = bot.deliverer.health()["problems"]
+    assert "chat:write" in problem and "reinstall" in problem
+
+    clock.advance(bot.deliverer.run_once())  # auth.test works, but the scope is still missing: held
+    assert bot.queued()[0]["held"]
+    assert standin.conversation("U1") == []
+
+    granted[0] = "chat:write,im:write,users:read"  # the app was reinstalled with the scope
+    bot.drain()
+    assert texts(standin.conversation("U1")) == ["hello"]
+    assert bot.deliverer.health()["problems"] == []
+
+
+def test_a_probe_without_the_scopes_header_releases_a_missing_scope_hold(
+    bot: Bot, standin: SlackStandIn, clock: FakeClock
+) -> None:
+    standin.fail("conversations.open", "missing_scope")
+    bot.message("hello")
+    bot.deliverer.run_once()
+    assert bot.queued()[0]["held"]["reason"] == "missing_scope"
+    bot.drain()  # the stand-in's auth.test sends no X-OAuth-Scopes: success is enough
+    assert texts(standin.conversation("U1")) == ["hello"]
+
+
+def test_retry_held_releases_now_and_a_still_bad_token_holds_again(
+    bot: Bot, standin: SlackStandIn, caplog: pytest.LogCaptureFixture
+) -> None:
+    standin.fail("chat.postMessage", "invalid_auth", times=2)
+    bot.message("one")
+    bot.message("two", user="U2")
+    bot.deliverer.run_once()
+    assert len(bot.store.held_outbox()) == 2
+    assert standin.calls_to("auth.test") == []  # the probe is not due yet
+
+    assert bot.deliverer.retry_held() == 2
+    assert bot.store.held_outbox() == [] and bot.deliverer.health()["problems"] == []
+    bot.deliverer.run_once()  # the token is still refused: held again, at once
+    assert len(bot.store.held_outbox()) == 2
+    assert len(refusals(caplog)) == 2
+
+    assert bot.deliverer.retry_held() == 2
+    bot.drain()
+    assert texts(standin.conversation("U1")) == ["one"] and texts(standin.conversation("U2")) == ["two"]
+    assert bot.deliverer.retry_held() == 0
+
+
+# 11. failures that no retry fixes are recorded, never silent ----------------------------------------
+
+
+def test_failures_are_recorded_without_the_message_and_shown_in_health(
+    bot: Bot, standin: SlackStandIn, clock: FakeClock
+) -> None:
+    standin.fail("chat.postMessage", "channel_not_found")
+    audit_id = bot.audit("secret approval details", channel="CGONE")
+    bot.deliverer.run_once()
+    bot.message("hello", user="U404")
+    clock.advance(CHANNEL_INTERVAL)
+    bot.deliverer.run_once()
+
+    assert bot.queued() == []
+    newest, oldest = bot.deliverer.failed_deliveries()
+    assert oldest == {
+        "id": audit_id,
+        "at": pytest.approx(1_000_000.0),
+        "approval_key": KEY,
+        "recipient": "CGONE",
+        "kind": "audit",
+        "reason": "channel_not_found",
+    }
+    assert (newest["recipient"], newest["reason"]) == ("U404", "user_not_found")
+    assert "secret approval details" not in json.dumps(bot.store.failed_deliveries())
+    health = bot.deliverer.health()
+    assert health["failed_deliveries"] == 2
+    assert [f["reason"] for f in health["recent_failures"]] == ["user_not_found", "channel_not_found"]
+    assert health["problems"] == []  # one bad channel does not make the bot unhealthy
+
+    bot.restart()
+    assert [f["reason"] for f in bot.deliverer.failed_deliveries()] == ["user_not_found", "channel_not_found"]
+
+
+def test_giving_up_is_recorded_too(bot: Bot, standin: SlackStandIn, clock: FakeClock) -> None:
+    standin.fail("chat.postMessage", "internal_error", times=1000)
+    bot.message("hello")
+    while bot.queued():
+        clock.advance(bot.deliverer.run_once())
+    [failure] = bot.deliverer.failed_deliveries()
+    assert failure["reason"] == f"gave up after {MAX_ATTEMPTS} attempts (internal_error)"
+
+
+def test_the_failure_record_is_bounded_to_the_latest(bot: Bot) -> None:
+    with bot.store.transaction():
+        for number in range(FAILURE_LIMIT + 7):
+            bot.store.record_failure({"id": f"i{number}", "approval_key": KEY, "user": "U1"}, "x", number)
+    failures = bot.store.failed_deliveries()
+    assert len(failures) == FAILURE_LIMIT == bot.store.failure_count()
+    assert (failures[0]["id"], failures[-1]["id"]) == (f"i{FAILURE_LIMIT + 6}", "i7")
+
+
+# 12. approve links are minted when sent -------------------------------------------------------------
+
+
+def test_placeholders_are_minted_into_live_links_only_at_send(
+    bot: Bot, standin: SlackStandIn, clock: FakeClock
+) -> None:
+    links = ApproveLinks("https://bot.example", SECRET, ttl=3600, clock=clock)
+    placeholder = links.placeholder(SimpleNamespace(key=KEY), "U1")  # type: ignore[arg-type]
+    bot.deliverer.mint_links = links.mint
+    blocks = [{"type": "actions", "elements": [{"type": "button", "text": T, "url": placeholder}]}]
+    card = {"approval_key": KEY, "user": "U1", "kind": "approver_card"}
+    with bot.store.transaction():
+        bot.store.enqueue({**card, "text": f"<{placeholder}|open>"})
+        bot.store.enqueue({**card, "text": "x", "blocks": blocks})
+
+    stored = json.dumps(bot.store.outbox_items())
+    assert placeholder in stored and "." not in placeholder.removeprefix("https://bot.example")
+    queued_at = int(clock.now)
+    bot.drain()
+
+    first, second = standin.conversation("U1")
+    text_link = re.search(r"<(https://bot\.example/approve/[^|>]+)\|", first.text).group(1)
+    button_link = second.blocks[0]["elements"][0]["url"]
+    sent_at = [queued_at, queued_at + int(CHANNEL_INTERVAL)]  # each link's lifetime starts when it is sent
+    for link, at in zip((text_link, button_link), sent_at, strict=True):
+        token = link.removeprefix("https://bot.example/approve/")
+        assert read_token(token, SECRET, clock.now) == LinkGrant(KEY, "U1", "approve", at + 3600)
+    with pytest.raises(LinkError):  # the placeholder itself is no token
+        read_token(placeholder.removeprefix("https://bot.example/approve/"), SECRET, clock.now)

@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -207,7 +208,7 @@ def test_forged_stale_malformed_and_replayed_deliveries_change_nothing(
     )
     assert sender.post(bomb).status_code == 400
     assert bot.health()["inbox_applied_seq"] == 0
-    assert slack.calls == []  # nothing reached Slack
+    assert [name for name, _ in slack.calls] == ["auth.test"]  # nothing reached Slack but the start-up check
 
     # Replaying a captured request within the window is indistinguishable from a WeCom retry: 200, once.
     assert sender.post_raw(query, body).status_code == 200
@@ -271,3 +272,46 @@ def test_a_busy_store_or_port_is_explained_not_a_traceback(
     same_port = serve(other)
     assert same_port.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in same_port.stderr and "Traceback" not in same_port.stderr
+
+
+def with_apply_time(value: str) -> bytes:
+    xml = submitted()
+    assert "<ApplyTime>1700000000</ApplyTime>" in xml
+    return xml.replace("<ApplyTime>1700000000</ApplyTime>", f"<ApplyTime>{value}</ApplyTime>").encode()
+
+
+UNAPPLICABLE = {
+    "ISO-8859-1": lambda: ('<?xml version="1.0" encoding="ISO-8859-1"?>' + submitted()).encode(
+        "latin-1", "xmlcharrefreplace"
+    ),
+    "UTF-16": lambda: ('<?xml version="1.0" encoding="UTF-16"?>' + submitted()).encode("utf-16"),
+    "5000 digits": lambda: with_apply_time("9" * 5000),
+    "1e17": lambda: with_apply_time(str(10**17)),
+}
+
+
+@pytest.mark.parametrize("kind", UNAPPLICABLE)
+def test_signed_callbacks_the_bot_cannot_apply_are_400_and_never_journaled(
+    bot: BotProcess, slack: SlackStandIn, kind: str
+) -> None:
+    sender = WeComSender(bot.url)
+    reply = sender.post(UNAPPLICABLE[kind]())  # type: ignore[arg-type]  # wechatpy encrypts bytes as they are
+    assert (reply.status_code, reply.text) == (400, "malformed event XML")
+    assert bot.health()["inbox_applied_seq"] == 0
+
+    assert sender.post(submitted()).text == "success"
+    wait_for(lambda: bot.health()["inbox_applied_seq"] == 1, what="the next callback, the first journaled")
+    wait_for(lambda: slack.conversation(APPLICANT), what="the applicant's card")
+    assert not any("could not be applied" in line for line in bot.log)
+
+
+def test_url_verification_takes_an_echostr_with_a_raw_or_encoded_plus(bot: BotProcess) -> None:
+    key = base64.b64decode(AES_KEY + "=")
+    prp = wechat_crypto.PrpCrypto(key)
+    echostr = next(e for e in (prp.encrypt("4242", CORP_ID).decode() for _ in range(200)) if "+" in e)
+    timestamp, nonce = str(int(time.time())), "1372623149"
+    signature = wechat_crypto._get_signature(TOKEN, timestamp, nonce, echostr)
+    query = f"msg_signature={signature}&timestamp={timestamp}&nonce={nonce}"
+    for sent in (echostr, quote(echostr, safe="")):
+        reply = httpx.get(f"{bot.url}/wecom/callback?{query}&echostr={sent}", timeout=10)
+        assert (reply.status_code, reply.text) == (200, "4242"), sent

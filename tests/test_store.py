@@ -1,11 +1,17 @@
-"""Store layout on disk: modes, torn-write leftovers, archive chunks."""
+"""Store layout on disk: modes, torn-write leftovers, archive chunks; reading it beside serve."""
 
 from __future__ import annotations
 
 import stat
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-from bot.store import Store
+import pytest
+
+import bot.store
+from bot.model import ApprovalStatus, Snapshot
+from bot.store import Store, read_all_approvals
 
 
 def test_every_file_is_private_to_the_bot(tmp_path: Path) -> None:
@@ -44,3 +50,28 @@ def test_a_link_is_used_once_and_the_record_survives_a_restart(tmp_path: Path) -
     assert store.use_link("other", expires=5_000, now=3_000)  # and "digest", expired, is forgotten
     assert "digest" not in store._used_links
     store.close()
+
+
+def test_reading_beside_serve_reads_again_when_a_journal_segment_is_discarded_meanwhile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """serve deletes a segment once it applied it; a reader that was about to open it reads anew."""
+    path = tmp_path / "approvals.json"
+    store = Store(path)
+    store.inbox.append({"source": "test", "number": "1"})
+    store.close()
+    real = bot.store.read_journal
+    calls: list[int] = []
+
+    def discarded_once(directory: Path, *, after: int) -> Iterator[tuple[int, dict[str, Any]]]:
+        calls.append(after)
+        if len(calls) == 1:
+            raise FileNotFoundError(directory / "journal-000000000001.jsonl")
+        return real(directory, after=after)
+
+    def decode(record: dict[str, Any]) -> Snapshot:
+        return Snapshot("test", record["number"], "t", "T", ApprovalStatus.PENDING, "someone", 1)
+
+    monkeypatch.setattr(bot.store, "read_journal", discarded_once)
+    assert [doc["key"] for doc in read_all_approvals(path, {"test": decode})] == ["test:1"]
+    assert len(calls) == 2

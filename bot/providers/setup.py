@@ -36,12 +36,15 @@ class ProviderSetup:
     routes: Callable[[Runtime], dict[str, WSGIApp]] = lambda runtime: {}  # path (or prefix ending in /)
     health: Callable[[], dict[str, Any]] = dict
     close: Callable[[], None] = lambda: None
+    # a message's link placeholders -> live links, when it is sent (the store keeps no live link)
+    mint_links: Callable[[str], str] = lambda text: text
 
     def merge(self, other: ProviderSetup) -> ProviderSetup:
-        """Both providers' parts; their routes, health and close run one after the other."""
+        """Both providers' parts; their routes, health, close and link minting run one after the other."""
         mine, theirs = self.routes, other.routes
         mine_health, their_health = self.health, other.health
         mine_close, their_close = self.close, other.close
+        mine_mint, their_mint = self.mint_links, other.mint_links
 
         def close() -> None:
             mine_close()
@@ -59,6 +62,7 @@ class ProviderSetup:
             routes=lambda runtime: {**mine(runtime), **theirs(runtime)},
             health=lambda: {**mine_health(), **their_health()},
             close=close,
+            mint_links=lambda text: their_mint(mine_mint(text)),
         )
 
 

@@ -28,8 +28,8 @@ class LocalProvider:
         return snap  # the engine's snapshots carry their form from the start
 
     def approval_link(self, snap: Snapshot, approver: str | None = None) -> str | None:
-        """Decided with buttons in Slack; an approver's card also gets a signed approve link of
-        their own, for deciding from outside Slack."""
+        """Decided with buttons in Slack; an approver's card also gets an approve link of their own,
+        for deciding from outside Slack: a placeholder here, made a signed link when the card is sent."""
         if approver is None or self.approve_link is None or approver not in snap.waiting_on():
             return None
         return self.approve_link(snap, approver)
@@ -71,7 +71,9 @@ class LocalFiler:
             template, creator, form, self._next_number(now), now, fields=fields, summary=summary
         )
 
-    def find_filed(self, form: FilledForm, creator: str, since: int) -> str | None:
+    def find_filed(
+        self, form: FilledForm, creator: str, since: int, taken: Callable[[str], bool]
+    ) -> str | None:
         return None  # filing is local and atomic: nothing can be half-filed
 
     def _next_number(self, now: int) -> str:

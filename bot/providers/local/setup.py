@@ -4,10 +4,11 @@ or from outside Slack with signed approve links."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from bot.config import Config
-from bot.links import LinkGrant, make_token
+from bot.links import LinkGrant, LinkPlaceholders, make_token
 from bot.model import Snapshot
 from bot.providers.local.engine import template_from_config
 from bot.providers.local.provider import LocalFiler, LocalProvider
@@ -20,21 +21,41 @@ if TYPE_CHECKING:
     from bot.runtime import Runtime
 
 
+class ApproveLinks:
+    """Approve links minted at send time (see LinkPlaceholders): a card's placeholder names the
+    approval and approver; the live token's lifetime starts when the message goes out."""
+
+    def __init__(
+        self, public_url: str, secret: bytes, ttl: int, *, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.prefix = approve_link(public_url, "")
+        self.secret = secret
+        self.ttl = ttl
+        self.clock = clock
+        self._placeholders = LinkPlaceholders(self.prefix, secret, "approve-link-placeholder", 3, self._live)
+        self.mint = self._placeholders.mint
+
+    def placeholder(self, snap: Snapshot, approver: str) -> str:
+        return self._placeholders.make(snap.key, approver, "approve")
+
+    def _live(self, fields: Sequence[str]) -> str:
+        approval, approver, decision = fields
+        grant = LinkGrant(approval, approver, decision, int(self.clock()) + self.ttl)
+        return self.prefix + make_token(grant, self.secret)
+
+
 def setup(config: Config, store: Store) -> ProviderSetup:
     templates = {entry["alias"]: template_from_config(entry) for entry in config.local_templates}
-    url, secret = public_url(config), link_secret(config, store)
-    ttl = config.server.link_ttl_hours * 3600
-
-    def link_for(snap: Snapshot, approver: str) -> str:
-        grant = LinkGrant(snap.key, approver, "approve", int(time.time()) + ttl)
-        return approve_link(url, make_token(grant, secret))
+    secret = link_secret(config, store)
+    links = ApproveLinks(public_url(config), secret, config.server.link_ttl_hours * 3600)
 
     def routes(runtime: Runtime) -> dict[str, WSGIApp]:
-        return {PREFIX: ApprovePage(runtime.decisions, store, secret)}
+        return {PREFIX: ApprovePage(runtime.decisions, store, secret, public_url=config.server.public_url)}
 
     return ProviderSetup(
-        providers={"local": LocalProvider(link_for)},
+        providers={"local": LocalProvider(links.placeholder)},
         filers={"local": LocalFiler(templates, store)},
         catalog={alias: CatalogEntry(alias, "local", alias) for alias in templates},
         routes=routes,
+        mint_links=links.mint,
     )

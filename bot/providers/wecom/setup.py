@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.config import Config
+from bot.links import LinkPlaceholders
 from bot.providers.setup import ProviderSetup, WSGIApp, link_secret, public_url
 from bot.providers.wecom.client import WeComClient
 from bot.providers.wecom.crypto import WeComCrypto
@@ -25,11 +26,25 @@ if TYPE_CHECKING:
 
 def setup(config: Config, store: Store) -> ProviderSetup:
     wecom = config.wecom
-    client = WeComClient(wecom.corp_id, wecom.secret, api_base=wecom.api_base) if wecom.api_enabled else None
+    timeout = float(wecom.timeout_seconds)
+    client = (
+        WeComClient(wecom.corp_id, wecom.secret, api_base=wecom.api_base, timeout=timeout)
+        if wecom.api_enabled
+        else None
+    )
     url, secret = public_url(config), link_secret(config, store)
 
+    # launch links are signed: stored cards carry a placeholder, made live when the card is sent
+    launch_links = LinkPlaceholders(
+        url.rstrip("/") + LAUNCH_PREFIX,
+        secret,
+        "launch-link-placeholder",
+        2,
+        lambda fields: launch_link(url, fields[0], secret, view=fields[1] == "view"),
+    )
+
     def launch(third_no: str, view: bool) -> str:
-        return launch_link(url, third_no, secret, view=view)
+        return launch_links.make(third_no, "view" if view else "launch")
 
     app_provider = WeComProvider(client, wecom.approval_url_template)
     parts = ProviderSetup(
@@ -39,6 +54,7 @@ def setup(config: Config, store: Store) -> ProviderSetup:
         },
         static_users={"wecom": config.users},
         decoders={"wecom": decode_callback},
+        mint_links=launch_links.mint,
     )
     if client is None:
         parts.routes = lambda runtime: _callback_route(config, runtime)
