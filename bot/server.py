@@ -1,8 +1,12 @@
 """One process, one production WSGI server (waitress), every route.
 
-- POST /slack/events   bolt (HTTP mode); with slack.app_token, Socket Mode instead
+- POST /slack/events   bolt (HTTP mode) behind SlackRequestGuard; with slack.app_token, Socket Mode instead
 - GET/POST /wecom/callback
-- GET /healthz
+- GET /healthz         200 when health says "ok", else 503, the same JSON either way
+
+Every route has a body limit, checked from Content-Length before anything is read: the route's own
+`max_body` if it declares one, else DEFAULT_BODY_LIMIT. waitress is told the largest of them, so it
+answers 413 itself, without buffering, to anything bigger (chunked bodies included).
 """
 
 from __future__ import annotations
@@ -15,16 +19,23 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from waitress.channel import HTTPChannel
+from waitress.parser import HTTPRequestParser, ParsingError
 from waitress.server import create_server
 
+from bot.logs import redact
 from bot.providers.setup import link_secret
 from bot.runtime import Runtime
 from bot.scheduling import SWEEP_PATH, Schedule, sweep_endpoint
 from bot.worker import Worker
+from handlers.approve_page import MAX_FORM_BYTES
+from handlers.slack_http import Refusal, SlackRequestGuard, answer, body_length
 
 log = logging.getLogger(__name__)
 
 WSGIApp = Callable[[dict[str, Any], Callable], Iterable[bytes]]
+SLACK_PATH = "/slack/events"
+DEFAULT_BODY_LIMIT = MAX_FORM_BYTES  # a form (the approve page); routes that take more declare max_body
 
 
 def _json(status: str, payload: Any) -> WSGIApp:
@@ -37,28 +48,63 @@ def _json(status: str, payload: Any) -> WSGIApp:
     return app
 
 
-def build_wsgi_app(runtime: Runtime, schedule: Schedule | None = None) -> WSGIApp:
+class _LengthCheckingParser(HTTPRequestParser):
+    """waitress int()s a Content-Length of any number of digits; past Python's limit on digits that raises
+    ValueError, which waitress does not catch, so the client got no answer at all. It is a 400."""
+
+    def parse_header(self, header_plus: bytes) -> None:
+        try:
+            super().parse_header(header_plus)
+        except ValueError as exc:
+            raise ParsingError("Content-Length is invalid") from exc
+
+
+class _Channel(HTTPChannel):
+    parser_class = _LengthCheckingParser
+
+
+class FrontDoor:
+    """The WSGI app of every route: finds the route, holds it to its body limit, never shows a traceback."""
+
+    def __init__(self, routes: dict[str, WSGIApp], health: Callable[[], dict[str, Any]]) -> None:
+        self.routes = routes
+        self.health = health
+        self.prefixes = [path for path in routes if path.endswith("/")]
+        self.limits = {path: getattr(route, "max_body", DEFAULT_BODY_LIMIT) for path, route in routes.items()}
+
+    @property
+    def largest_body(self) -> int:
+        """The body limit waitress enforces for all: the largest any route takes."""
+        return max([DEFAULT_BODY_LIMIT, *self.limits.values()])
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path == "/healthz":
+            health = self.health()
+            status = "200 OK" if health.get("status") == "ok" else "503 Service Unavailable"
+            return _json(status, health)(environ, start_response)
+        found = path if path in self.routes else next((p for p in self.prefixes if path.startswith(p)), None)
+        if found is None:
+            return _json("404 Not Found", {"error": "not found"})(environ, start_response)
+        refusal = body_length(environ, self.limits[found])
+        if isinstance(refusal, Refusal):
+            log.warning("request refused unread", extra={"path": redact(path), "reason": refusal.reason})
+            return answer(refusal, start_response)
+        try:
+            return self.routes[found](environ, start_response)
+        except Exception:  # never a stack trace to a caller; the path may hold an approve link's token
+            log.exception("unhandled error", extra={"path": redact(path)})
+            return _json("500 Internal Server Error", {"error": "internal error"})(environ, start_response)
+
+
+def build_wsgi_app(runtime: Runtime, schedule: Schedule | None = None) -> FrontDoor:
     routes: dict[str, WSGIApp] = dict(runtime.routes())
     if schedule is not None:
         routes[SWEEP_PATH] = sweep_endpoint(schedule, link_secret(runtime.config, runtime.store))
     if runtime.bolt is not None and not runtime.config.slack.app_token:
-        routes["/slack/events"] = SlackRequestHandler(runtime.bolt, path="/slack/events")
-    prefixes = [path for path in routes if path.endswith("/")]
-
-    def app(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
-        path = environ.get("PATH_INFO", "")
-        if path == "/healthz":
-            return _json("200 OK", runtime.health())(environ, start_response)
-        route = routes.get(path) or next((routes[p] for p in prefixes if path.startswith(p)), None)
-        if route is None:
-            return _json("404 Not Found", {"error": "not found"})(environ, start_response)
-        try:
-            return route(environ, start_response)
-        except Exception:  # never a stack trace to a caller
-            log.exception("unhandled error", extra={"path": path})
-            return _json("500 Internal Server Error", {"error": "internal error"})(environ, start_response)
-
-    return app
+        bolt = SlackRequestHandler(runtime.bolt, path=SLACK_PATH)
+        routes[SLACK_PATH] = SlackRequestGuard(bolt, runtime.config.slack.signing_secret)
+    return FrontDoor(routes, runtime.health)
 
 
 class SocketModeLink(Worker):
@@ -106,13 +152,16 @@ class SocketModeLink(Worker):
 def serve(runtime: Runtime, host: str, port: int) -> None:
     """Run until SIGTERM/SIGINT, then drain: in-flight requests finish, workers stop, the store closes."""
     schedule = Schedule(runtime)
+    app = build_wsgi_app(runtime, schedule)
     server = create_server(
-        build_wsgi_app(runtime, schedule),
+        app,
         host=host,
         port=port,
         threads=runtime.config.server.threads,
         ident="approvals-bot",
+        max_request_body_size=app.largest_body + 1,  # waitress refuses a body of this size and more
     )
+    server.channel_class = _Channel  # type: ignore[union-attr]
     runtime.start()
     schedule.start()
     socket_mode = SocketModeLink(runtime) if runtime.config.slack.app_token and runtime.bolt else None
