@@ -128,7 +128,7 @@ class Console:
             self.out(f"(only you see) {text['text']}")
 
     def _press(self, number: str) -> None:
-        if not number.isdigit() or not 1 <= int(number) <= len(self.actions):
+        if not (number.isascii() and number.isdigit()) or not 1 <= int(number) <= len(self.actions):
             self.out("press which? `show` lists the actions")
             return
         action = self.actions[int(number) - 1]
@@ -206,7 +206,7 @@ class Console:
             for i, option in enumerate(options, 1):
                 self.out(f"    {i}. {option['text']['text']}")
             answer = self.read(f"  {label}{optional} [number]: ").strip()
-            if not answer.isdigit() or not 1 <= int(answer) <= len(options):
+            if not (answer.isascii() and answer.isdigit()) or not 1 <= int(answer) <= len(options):
                 return None
             chosen = options[int(answer) - 1]
             key = "selected_options" if kind.startswith("multi") else "selected_option"

@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -38,6 +39,9 @@ MISFIRE_GRACE = 300
 SWEEP_PATH = "/internal/sweep"
 SWEEP_HEADER = "X-Approvals-Bot-Sweep"
 SIGNATURE_SKEW = 60
+# What sweep_signature makes: ASCII digits, a dot, hex. Checked before int() and compare_digest: "²".isdigit()
+# is True and int("²") fails, and compare_digest refuses non-ASCII text.
+_SIGNATURE = re.compile(r"([0-9]{1,20})\.[0-9a-f]{64}")
 
 
 class Schedule:
@@ -91,12 +95,13 @@ def sweep_endpoint(schedule: Schedule, secret: bytes, clock: Callable[[], float]
 
     def app(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         given = environ.get("HTTP_" + SWEEP_HEADER.upper().replace("-", "_"), "")
-        stamp = given.partition(".")[0]
+        shaped = _SIGNATURE.fullmatch(given)
+        stamp = int(shaped.group(1)) if shaped else 0
         valid = (
             environ.get("REQUEST_METHOD") == "POST"
-            and stamp.isdigit()
-            and abs(clock() - int(stamp)) <= SIGNATURE_SKEW
-            and hmac.compare_digest(given, sweep_signature(secret, int(stamp)))
+            and shaped is not None
+            and abs(clock() - stamp) <= SIGNATURE_SKEW
+            and hmac.compare_digest(given, sweep_signature(secret, stamp))
         )
         if not valid:
             body = b'{"error": "forbidden"}'

@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from bot.i18n import CATALOG, t
 from bot.links import LinkError, LinkGrant, read_token, token_id
@@ -22,6 +22,7 @@ from bot.model import Snapshot
 from bot.providers.local.decide import Decisions, UnknownApproval
 from bot.providers.local.engine import NotAllowed
 from bot.store import Store
+from handlers.wecom_callback import request_length
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,19 @@ _STYLE = (
     "body{font-family:-apple-system,system-ui,sans-serif;max-width:34rem;margin:2rem auto;padding:0 1rem;"
     "line-height:1.5}button{font-size:1.1rem;padding:.6rem 1.4rem}textarea{width:100%}dt{color:#555}"
 )
+_HEADERS = [
+    ("Cache-Control", "no-store"),
+    ("Referrer-Policy", "no-referrer"),  # the URL is the link: nobody else may see it
+    ("X-Content-Type-Options", "nosniff"),
+    # No other site may frame the confirmation (clickjacking) or post it; the page loads nothing.
+    ("X-Frame-Options", "DENY"),
+    (
+        "Content-Security-Policy",
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; "
+        "frame-ancestors 'none'",
+    ),
+]
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def approve_link(public_url: str, token: str) -> str:
@@ -38,25 +52,29 @@ def approve_link(public_url: str, token: str) -> str:
 
 
 class ApprovePage:
+    """A WSGI app for PREFIX. `public_url` is the bot's address as browsers see it (server.public_url); when
+    it is not configured, a confirmation must come from the host the request was sent to."""
+
     def __init__(
-        self, decisions: Decisions, store: Store, secret: bytes, *, clock: Callable[[], float] = time.time
+        self,
+        decisions: Decisions,
+        store: Store,
+        secret: bytes,
+        *,
+        public_url: str = "",
+        clock: Callable[[], float] = time.time,
     ):
         self.decisions = decisions
         self.store = store
         self.secret = secret
+        self.own_origin = _origin(public_url) if public_url else None
         self.clock = clock
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         status, body = self.handle(environ)
         start_response(
             status,
-            [
-                ("Content-Type", "text/html; charset=utf-8"),
-                ("Content-Length", str(len(body))),
-                ("Cache-Control", "no-store"),
-                ("Referrer-Policy", "no-referrer"),
-                ("X-Content-Type-Options", "nosniff"),
-            ],
+            [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body))), *_HEADERS],
         )
         return [body]
 
@@ -77,7 +95,15 @@ class ApprovePage:
         return self._decide(environ, token, grant)
 
     def _decide(self, environ: dict[str, Any], token: str, grant: LinkGrant) -> tuple[str, bytes]:
-        length = min(int(environ.get("CONTENT_LENGTH") or 0), MAX_FORM_BYTES)
+        """Refusals (another site, an unreadable or oversized form) come before the link is claimed."""
+        if self._cross_site(environ):
+            log.warning("approve link: cross-site confirmation refused", extra={"approval": grant.approval})
+            return _page("403 Forbidden", _both("links.cross_site"))
+        length = request_length(environ)
+        if length is None:
+            return _page("400 Bad Request", _both("links.bad_request"))
+        if length > MAX_FORM_BYTES:
+            return _page("413 Payload Too Large", _both("links.too_large"))
         form = parse_qs(environ["wsgi.input"].read(length).decode("utf-8", "replace"))
         speech = (form.get("speech") or [""])[0].strip()[:500]
         if not self.store.use_link(token_id(token), grant.expires, self.clock()):
@@ -89,6 +115,37 @@ class ApprovePage:
             return _page("409 Conflict", _not_allowed(exc))
         log.info("approved by link", extra={"approval": grant.approval, "approver": grant.approver})
         return _page("200 OK", _both("links.done"))
+
+    def _cross_site(self, environ: dict[str, Any]) -> bool:
+        """Whether the browser says the form was posted from another site: browsers send Origin with a
+        POST, and Sec-Fetch-Site where they know it. A request with neither (old browsers, curl) passes."""
+        if environ.get("HTTP_SEC_FETCH_SITE", "").strip().lower() == "cross-site":
+            return True
+        if "HTTP_ORIGIN" not in environ:
+            return False
+        given = _origin(environ["HTTP_ORIGIN"])
+        if self.own_origin is not None:
+            return given != self.own_origin
+        # No public_url: the host the request was sent to, under the Origin's scheme (TLS may end at a proxy)
+        scheme = given.partition("://")[0]
+        return not given or given != _origin(f"{scheme}://{environ.get('HTTP_HOST', '')}")
+
+
+def _origin(url: str) -> str:
+    """scheme://host[:port] of a URL as browsers send it in Origin: lower case, no default port; "" when
+    there is none ("null", garbage)."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return ""
+    scheme, host = parts.scheme.lower(), parts.hostname or ""
+    if not scheme or not host:
+        return ""
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None and port != _DEFAULT_PORTS.get(scheme):
+        netloc += f":{port}"
+    return f"{scheme}://{netloc}"
 
 
 def _both(key: str, **params: Any) -> str:

@@ -13,6 +13,7 @@ sources cited in bot/providers/wecom/jssdk.py. The page's domain must be a trust
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import html
@@ -21,7 +22,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, quote
+from urllib.parse import parse_qs, quote, urlsplit
 
 from bot.i18n import t
 from bot.providers.wecom.client import WeComError
@@ -37,13 +38,6 @@ SCRIPTS = (  # the only external assets: WeCom's JS-SDK (wx.config) and its agen
     "https://open.work.weixin.qq.com/wwopen/js/jwxwork-1.0.0.js",
 )
 _HTML = "text/html; charset=utf-8"
-_HEADERS = [
-    ("Cache-Control", "no-store"),  # the signatures are for this moment and this URL
-    # the URL carries the link signature: the script hosts need not see it
-    ("Referrer-Policy", "no-referrer"),
-    ("X-Content-Type-Options", "nosniff"),
-    ("Allow", "GET"),  # GET shows a page and changes nothing; there is nothing to POST
-]
 
 
 # What people read comes from the catalog (launch.*), in both languages at once: the page cannot know
@@ -107,6 +101,26 @@ _SCRIPT = """(function () {
   });
 }());
 """
+
+# The inline script as it appears between its tags: the Content-Security-Policy allows exactly this text.
+_INLINE_SCRIPT = "\n" + _SCRIPT
+_SCRIPT_HASH = "'sha256-" + base64.b64encode(hashlib.sha256(_INLINE_SCRIPT.encode()).digest()).decode() + "'"
+_SCRIPT_ORIGINS = " ".join(sorted({f"https://{urlsplit(src).hostname}" for src in SCRIPTS}))
+_HEADERS = [
+    ("Cache-Control", "no-store"),  # the signatures are for this moment and this URL
+    # the URL carries the link signature: the script hosts need not see it
+    ("Referrer-Policy", "no-referrer"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Allow", "GET"),  # GET shows a page and changes nothing; there is nothing to POST
+    # No other site may frame the page; it runs WeCom's JS-SDK and its own inline script, nothing else.
+    # The JS-SDK reports to open.weixin.qq.com with an image; the client does the rest natively.
+    ("X-Frame-Options", "DENY"),
+    (
+        "Content-Security-Policy",
+        f"default-src 'none'; script-src {_SCRIPT_ORIGINS} {_SCRIPT_HASH}; style-src 'unsafe-inline'; "
+        "img-src https://open.weixin.qq.com; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    ),
+]
 
 _STYLE = """body{margin:0;font:16px/1.5 -apple-system,"PingFang SC","Microsoft YaHei",sans-serif;color:#222}
 main{max-width:36em;margin:0 auto;padding:1em}h1{font-size:1.3em;margin:.2em 0 .6em;overflow-wrap:anywhere}
@@ -269,5 +283,5 @@ def _launch_body(draft: LaunchDraft, config: dict[str, dict[str, Any]], view: bo
         f"<noscript><p>{_both('launch.noscript')}</p></noscript>\n"
         f'<button id="launch" type="button" disabled>{button}</button>\n'
         f'{scripts}<script type="application/json" id="launch-data">{_script_json(data)}</script>\n'
-        f"<script>\n{_SCRIPT}</script>"
+        f"<script>{_INLINE_SCRIPT}</script>"
     )

@@ -13,8 +13,9 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import unquote
 
+from bot.providers.wecom import codes
 from bot.providers.wecom.crypto import ReceiveIdError, SignatureError, WeComCrypto, WeComCryptoError
 from bot.providers.wecom.events import CallbackParseError, parse_event
 
@@ -28,6 +29,24 @@ class Reply:
     status: str
     body: bytes
     content_type: str = "text/plain; charset=utf-8"
+
+
+def request_length(environ: dict[str, Any]) -> int | None:
+    """The request's Content-Length (0 when absent); None when it is not a plain count of bytes."""
+    return codes.digits(environ.get("CONTENT_LENGTH") or "0")
+
+
+def wecom_query(query_string: str) -> dict[str, str]:
+    """WeCom's query parameters, first of each name, percent-decoded only.
+
+    WeCom's official samples unquote the query (urllib.unquote); parse_qs would also turn a raw "+" into a
+    space, and an echostr is base64, where "+" is a letter.
+    """
+    query: dict[str, str] = {}
+    for pair in query_string.split("&"):
+        name, _, value = pair.partition("=")
+        query.setdefault(unquote(name), unquote(value))
+    return query
 
 
 def _reject(status: str, reason: str, **context: Any) -> Reply:
@@ -61,7 +80,7 @@ class WeComCallback:
         return [reply.body]
 
     def handle(self, environ: dict[str, Any]) -> Reply:
-        query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+        query = wecom_query(environ.get("QUERY_STRING", ""))
         method = environ.get("REQUEST_METHOD", "GET")
         if method == "GET":
             return self._verify_url(query)
@@ -85,14 +104,14 @@ class WeComCallback:
         missing = [p for p in ("msg_signature", "timestamp", "nonce") if not query.get(p)]
         if missing:
             return _reject("400 Bad Request", f"missing query parameters: {', '.join(missing)}")
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
+        length = request_length(environ)
+        if length is None:
             return _reject("400 Bad Request", "bad Content-Length")
         if length > self.max_body:
             return _reject("413 Payload Too Large", "body too large", length=length)
-        if not query["timestamp"].isdigit() or abs(self.clock() - int(query["timestamp"])) > self.max_skew:
-            return _reject("403 Forbidden", "stale or invalid timestamp", timestamp=query["timestamp"])
+        timestamp = codes.digits(query["timestamp"])  # ASCII digits only: "²".isdigit() is True
+        if timestamp is None or abs(self.clock() - timestamp) > self.max_skew:
+            return _reject("403 Forbidden", "stale or invalid timestamp", timestamp=query["timestamp"][:40])
         body = environ["wsgi.input"].read(length) if length else b""
         try:
             plaintext = self.crypto.decrypt_message(
@@ -107,6 +126,7 @@ class WeComCallback:
         if snapshot is None:
             log.info("wecom callback ignored: not an approval event")
             return Reply("200 OK", b"success")
+        # parse_event took only UTF-8: the journal keeps exactly the text it parsed
         seq = self.record("wecom", {"xml": plaintext.decode("utf-8"), "received": self.clock()})
         log.debug("wecom callback recorded", extra={"approval": snapshot.key, "seq": seq})
         return Reply("200 OK", b"success")

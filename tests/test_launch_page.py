@@ -6,6 +6,8 @@ loopback fake WeCom through the real WeComClient; the page's own script runs und
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import shutil
 import subprocess
@@ -521,3 +523,35 @@ def test_launch_links_verify_only_their_own_number() -> None:
     assert verify_link("A-1", link_signature("A-1", SECRET), SECRET)
     assert not verify_link("A-2", link_signature("A-1", SECRET), SECRET)
     assert not verify_link("A-1", "签名", SECRET)  # not hex, not even ASCII: refused, not an error
+
+
+def csp(headers: dict[str, str]) -> dict[str, list[str]]:
+    """A Content-Security-Policy header as {directive: sources}."""
+    directives = (part.split() for part in headers["Content-Security-Policy"].split(";") if part.strip())
+    return {name: sources for name, *sources in directives}
+
+
+def test_the_page_runs_only_its_own_script_and_the_js_sdk_and_cannot_be_framed(app: LaunchPage) -> None:
+    response = open_link(app, launch_link(PUBLIC_URL, DRAFT.third_no, SECRET))
+    policy = csp(response.headers)
+    scripts = Scripts(response.text).found
+
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert policy["frame-ancestors"] == ["'none'"] and policy["default-src"] == ["'none'"]
+    assert policy["base-uri"] == ["'none'"] and policy["style-src"] == ["'unsafe-inline'"]
+    allowed = set(policy["script-src"])
+    assert "'unsafe-inline'" not in allowed and "'unsafe-eval'" not in allowed
+    external = [attrs["src"] for attrs, _ in scripts if attrs.get("src")]
+    assert external == list(SCRIPTS)
+    assert {f"https://{urlsplit(src).hostname}" for src in external} <= allowed
+    executed = [text for attrs, text in scripts if not attrs]  # the data block is JSON, never run
+    assert len(executed) == 1
+    digest = base64.b64encode(hashlib.sha256(executed[0].encode()).digest()).decode()
+    assert f"'sha256-{digest}'" in allowed
+
+
+def test_every_notice_cannot_be_framed_either(app: LaunchPage) -> None:
+    response = request(app, "/wecom/launch/nope", "sig=0")
+    assert response.status == "403 Forbidden"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert csp(response.headers)["frame-ancestors"] == ["'none'"]

@@ -22,6 +22,7 @@ from bot.model import (
     Snapshot,
     dedupe_key,
 )
+from bot.providers.wecom import codes
 from bot.providers.wecom.events import CallbackParseError, parse_event
 
 FIXTURES = Path(__file__).parent / "fixtures" / "wecom"
@@ -601,7 +602,7 @@ def test_unknown_codes_are_errors(fixture_name: str, old: str, new: str, message
         ("open_approval_change.xml", "<ThirdNo>thirdNoxxx</ThirdNo>", "ThirdNo"),
         ("open_approval_change.xml", "<ApplyUserId>WuJunJie</ApplyUserId>", "ApplyUserId"),
         ("open_approval_change.xml", "<OpenTemplateId>1234567111</OpenTemplateId>", "OpenTemplateId"),
-        ("open_approval_change.xml", "<ItemUserid>XiaoWen</ItemUserid>", "ItemUserid"),
+        ("open_approval_change.xml", "<ItemUserid>XiaoWen</ItemUserid>", "ItemUserid or ItemUserId"),
     ],
 )
 def test_missing_required_fields_are_errors(fixture_name: str, old: str, message: str) -> None:
@@ -638,3 +639,143 @@ def test_any_status_text_is_a_status_or_a_parse_error(text: str) -> None:
     except CallbackParseError:
         return
     assert snapshot.status == int(text.strip())
+
+
+# -- what applying needs: refused here, before the callback is answered ------------------------------------
+
+TIME_FIELDS = [
+    ("sys_approval_change.xml", "<CreateTime>1571732272</CreateTime>", "<CreateTime>{}</CreateTime>"),
+    ("sys_approval_change.xml", "<ApplyTime>1571728713</ApplyTime>", "<ApplyTime>{}</ApplyTime>"),
+    ("sys_approval_change.xml", "<Sptime>0</Sptime>", "<Sptime>{}</Sptime>"),
+    ("sys_approval_change.xml", "<CommentTime>1571732272</CommentTime>", "<CommentTime>{}</CommentTime>"),
+    ("sys_approval_change_sprecord_only.xml", "<SpTime>1571735000</SpTime>", "<SpTime>{}</SpTime>"),
+    ("open_approval_change.xml", "<ApplyTime>1527837645</ApplyTime>", "<ApplyTime>{}</ApplyTime>"),
+    ("open_approval_change.xml", "<ItemOpTime>0</ItemOpTime>", "<ItemOpTime>{}</ItemOpTime>"),
+    ("open_approval_change.xml", "<CreateTime>1527838022</CreateTime>", "<CreateTime>{}</CreateTime>"),
+]
+
+
+@pytest.mark.parametrize("value", ["1" + "0" * 17, "253402300800", "99999999999999999999"])
+@pytest.mark.parametrize(("fixture_name", "old", "template"), TIME_FIELDS)
+def test_times_after_year_9999_are_errors(fixture_name: str, old: str, template: str, value: str) -> None:
+    with pytest.raises(CallbackParseError, match="time out of range"):
+        parse(edited(fixture_name, old, template.format(value)))
+
+
+@pytest.mark.parametrize(("fixture_name", "old", "template"), TIME_FIELDS)
+def test_the_last_second_of_year_9999_is_a_time(fixture_name: str, old: str, template: str) -> None:
+    assert parse(edited(fixture_name, old, template.format("253402300799"))) is not None
+
+
+@pytest.mark.parametrize("value", ["9" * 5000, "1" * 21])
+@pytest.mark.parametrize(
+    ("old", "template"),
+    [
+        ("<ApplyTime>1571728713</ApplyTime>", "<ApplyTime>{}</ApplyTime>"),
+        ("<SpStatus>1</SpStatus>\n <TemplateId>", "<SpStatus>{}</SpStatus>\n <TemplateId>"),
+        ("<StatuChangeEvent>10</StatuChangeEvent>", "<StatuChangeEvent>{}</StatuChangeEvent>"),
+    ],
+)
+def test_more_than_20_digits_are_refused_before_int(old: str, template: str, value: str) -> None:
+    with pytest.raises(CallbackParseError, match="at most 20 digits"):
+        parse(edited("sys_approval_change.xml", old, template.format(value)))
+
+
+ID_FIELDS = [
+    ("sys_approval_change.xml", "<![CDATA[202506110001]]>", "<![CDATA[{}]]>"),
+    (
+        "sys_approval_change.xml",
+        "<TemplateId><![CDATA[3TkaH5KFbrG9heEQWLJjhgpFwmqAFB4dLEnapaB7aaa]]>",
+        "<TemplateId><![CDATA[{}]]>",
+    ),
+    ("sys_approval_change.xml", "<![CDATA[WuJunJie]]>", "<![CDATA[{}]]>"),
+    ("sys_approval_change.xml", "<![CDATA[userid1]]>", "<![CDATA[{}]]>"),
+    ("sys_approval_change.xml", "<![CDATA[ChengLiang]]>", "<![CDATA[{}]]>"),
+    ("sys_approval_change.xml", "<![CDATA[LiuZhi]]>", "<![CDATA[{}]]>"),
+    ("sys_approval_change.xml", "<![CDATA[6750538708562308220]]>", "<![CDATA[{}]]>"),
+    ("sys_approval_change_comments.xml", "<MediaIds><![CDATA[media-a]]>", "<MediaIds><![CDATA[{}]]>"),
+    ("open_approval_change.xml", "<ThirdNo>thirdNoxxx</ThirdNo>", "<ThirdNo>{}</ThirdNo>"),
+    ("open_approval_change.xml", "<ApplyUserId>WuJunJie</ApplyUserId>", "<ApplyUserId>{}</ApplyUserId>"),
+    ("open_approval_change.xml", "<ItemUserid>XiaoWen</ItemUserid>", "<ItemUserid>{}</ItemUserid>"),
+    ("open_approval_change.xml", "<ItemUserid>GuoJinHui</ItemUserid>", "<ItemUserid>{}</ItemUserid>"),
+]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("u" * 257, "longer than 256"), ("a\tb", "control"), ("a\u0085b", "control"), ("\u202eevil", "control")],
+)
+@pytest.mark.parametrize(("fixture_name", "old", "template"), ID_FIELDS)
+def test_ids_are_short_and_printable(
+    fixture_name: str, old: str, template: str, value: str, message: str
+) -> None:
+    with pytest.raises(CallbackParseError, match=message):
+        parse(edited(fixture_name, old, template.format(value)))
+
+
+@pytest.mark.parametrize(("fixture_name", "old", "template"), ID_FIELDS)
+def test_an_id_of_256_characters_with_spaces_is_an_id(fixture_name: str, old: str, template: str) -> None:
+    assert parse(edited(fixture_name, old, template.format("u " * 128))) is not None
+
+
+@pytest.mark.parametrize(
+    ("fixture_name", "element"),
+    [
+        ("sys_approval_change.xml", "SubNodeList"),
+        ("sys_approval_change.xml", "NodeList"),
+        ("sys_approval_change.xml", "Comments"),
+        ("sys_approval_change.xml", "Notifyer"),
+        ("sys_approval_change_sprecord_only.xml", "Details"),
+        ("sys_approval_change_comments.xml", "MediaIds"),
+        ("open_approval_change.xml", "Item"),
+        ("open_approval_change.xml", "NotifyNode"),
+    ],
+)
+def test_repeated_elements_are_bounded(fixture_name: str, element: str) -> None:
+    xml = fixture(fixture_name)
+    found = re.search(rf"<{element}>.*?</{element}>", xml, flags=re.DOTALL)
+    assert found is not None
+
+    def repeated(times: int) -> str:
+        return xml[: found.start()] + found.group() * times + xml[found.end() :]
+
+    others = xml.count(f"<{element}>") - 1  # anywhere: at most this many are beside the repeated one
+    assert parse(repeated(codes.MAX_ITEMS - others)) is not None
+    with pytest.raises(CallbackParseError, match=f"more than {codes.MAX_ITEMS}"):
+        parse(repeated(codes.MAX_ITEMS + 1))
+
+
+@pytest.mark.parametrize(
+    "xml",
+    [
+        '<?xml version="1.0" encoding="ISO-8859-1"?>\n<xml><MsgType>event</MsgType></xml>'.encode("latin-1"),
+        '<?xml version="1.0" encoding="ISO-8859-1"?>\n<xml><SpName>Café</SpName></xml>'.encode("latin-1"),
+        '<?xml version="1.0" encoding="UTF-16"?>\n<xml><MsgType>event</MsgType></xml>'.encode("utf-16"),
+        "<xml><MsgType>event</MsgType></xml>".encode("utf-16"),
+        "<?xml version='1.0' encoding='gbk'?><xml><MsgType>event</MsgType></xml>".encode("gbk"),
+    ],
+)
+def test_only_utf8_is_read(xml: bytes) -> None:
+    """The journal keeps the callback as UTF-8 text: another encoding would be read differently later."""
+    with pytest.raises(CallbackParseError, match="UTF-8"):
+        parse_event(xml)
+
+
+@pytest.mark.parametrize(
+    "declaration",
+    [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<?xml version="1.0"?>',
+    ],
+)
+def test_utf8_declared_or_with_a_bom_is_read(declaration: str) -> None:
+    xml = "\ufeff" + declaration + "\n" + fixture("sys_approval_change.xml")
+    assert parse_event(xml.encode("utf-8")) == SAMPLE
+
+
+def test_the_open_engine_json_spellings_are_read_too() -> None:
+    """The engine's JSON spells ItemUserId and OpenSpstatus; a callback in those spellings means the same."""
+    xml = fixture("open_approval_change.xml").replace("ItemUserid", "ItemUserId")
+    xml = xml.replace("OpenSpStatus", "OpenSpstatus")
+
+    assert parse(xml) == OPEN_SAMPLE

@@ -178,6 +178,9 @@ _CRM_TYPES = {
     200: "自定义",
 }
 
+# plain ASCII digits, as many as a 64-bit id has ("²".isdigit() is True; int() of 5,000 digits raises)
+_DIGITS = re.compile(r"[0-9]{1,20}")
+
 
 class FXiaoKeParseError(ValueError):
     """An approval lacks a field the snapshot needs, or carries a code this bot does not know."""
@@ -440,7 +443,7 @@ def _int_or_none(value: Any) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and _DIGITS.fullmatch(value.strip()):
         return int(value)
     return None
 

@@ -80,4 +80,4 @@ class FXiaoKeSweeper:
 
 def _api_id(number: str) -> int | str:
     """approval/get takes the numeric approvalId the API gave out; our numbers are its text."""
-    return int(number) if number.isdigit() else number
+    return int(number) if number.isascii() and number.isdigit() and len(number) <= 20 else number

@@ -20,8 +20,20 @@ from bot.model import ApprovalMode, ApprovalStatus, Member, MemberStatus, Node, 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
 
-# int() would also take "+1", "1_000" or non-ASCII digits; WeCom only ever sends plain digits.
-_DIGITS = re.compile(r"[0-9]+")
+# int() would also take "+1", "1_000" or non-ASCII digits; WeCom only ever sends plain digits, and never more
+# than 20 of them (its largest ids are 64-bit): a longer string is refused before int() (which would raise on
+# thousands of digits, or spend time on them).
+MAX_DIGITS = 20
+_DIGITS = re.compile(rf"[0-9]{{1,{MAX_DIGITS}}}")
+# Codes (statuses, actions, steps, types) are small: WeCom's fit in a signed 32-bit int, and one beyond
+# that is garbage, not a code added later.
+MAX_CODE = 2**31 - 1
+# Times end before the year 10000: the cards show them as dates, and datetime cannot go further.
+MAX_TIME = 253_402_300_800
+# Ids (approval numbers, templates, users, comments) key the bot's state and its lookups: WeCom's are short.
+MAX_ID_CHARS = 256
+# Repeated elements (nodes, members, comments, CC, attachments) per list: real approvals have a few dozen.
+MAX_ITEMS = 2_000
 
 ZH_CN = "zh_CN"  # the language whose text a [{text, lang}] list is read in
 
@@ -63,7 +75,8 @@ def reraised_as(error: type[ValueError]) -> Callable[[Callable[_P, _T]], Callabl
 
 
 def digits(text: str) -> int | None:
-    """The number a text of plain ASCII digits spells, surrounding space aside; None for anything else."""
+    """The number a text of at most MAX_DIGITS plain ASCII digits spells, surrounding space aside; None for
+    anything else."""
     text = text.strip()
     return int(text) if _DIGITS.fullmatch(text) else None
 
@@ -106,8 +119,35 @@ def as_objs(value: Any) -> list[Mapping[str, Any]]:
 
 
 def number(raw: Raw, default: int | None = None) -> int:
-    """A time or count as it is; without a default the field is required."""
-    return _decode(raw, int, default)
+    """A code or count as it is (at most MAX_CODE); without a default the field is required."""
+    value = _decode(raw, int, default)
+    if value > MAX_CODE:
+        raise CodeError(f"{raw.field}: {value} is too large for a code or count")
+    return value
+
+
+def moment(raw: Raw, default: int | None = None) -> int:
+    """A unix time the bot can show and compare: from 0 up to the end of year 9999."""
+    value = _decode(raw, int, default)
+    if not 0 <= value < MAX_TIME:
+        raise CodeError(f"{raw.field}: time out of range: {value}")
+    return value
+
+
+def identifier(field: str, value: str) -> str:
+    """An id the bot keys state and lookups on, as it is: at most MAX_ID_CHARS printable characters."""
+    if len(value) > MAX_ID_CHARS:
+        raise CodeError(f"{field}: longer than {MAX_ID_CHARS} characters")
+    if not value.replace(" ", "").isprintable():
+        raise CodeError(f"{field}: control or invisible characters in {value[:40]!r}")
+    return value
+
+
+def bounded(field: str, items: list[_T]) -> list[_T]:
+    """A repeated element's items, refused beyond MAX_ITEMS: no approval needs more."""
+    if len(items) > MAX_ITEMS:
+        raise CodeError(f"{field}: {len(items)} items, more than {MAX_ITEMS}")
+    return items
 
 
 def approval_status(raw: Raw) -> ApprovalStatus:

@@ -56,7 +56,7 @@ def parse_approval_detail(info: _Json) -> Snapshot:
         template_name=_str(info, "sp_name"),
         status=codes.approval_status(_raw(info, "sp_status")),
         applicant=_str(applyer, "userid", required=True),
-        apply_time=_int(info, "apply_time"),
+        apply_time=_time(info, "apply_time"),
         applicant_party=_str(applyer, "partyid"),
         nodes=tuple(nodes),
         cc=tuple(_str(n, "userid", required=True) for n in _objs(info, "notifyer")),
@@ -83,7 +83,7 @@ def parse_open_approval_data(data: _Json) -> Snapshot:
         template_name=_str(data, "OpenSpName"),
         status=status,
         applicant=_str(data, "ApplyUserId", required=True),
-        apply_time=_int(data, "ApplyTime"),
+        apply_time=_time(data, "ApplyTime"),
         applicant_party=_str(data, "ApplyUserParty"),
         nodes=tuple(_open_node(n) for n in _objs(_obj_field(data, "ApprovalNodes"), "ApprovalNode")),
         cc=tuple(
@@ -112,7 +112,7 @@ def _process_member(sub: _Json) -> Member:
         user_id=_str(sub, "userid", required=True),
         status=_raw(sub, "sp_yj"),
         speech=_str(sub, "speech"),
-        time=_int(sub, "sptime", 0),
+        time=_time(sub, "sptime", 0),
         # The docs' table says media_id; responses seen in the wild say media_ids.
         media_ids=_strs(sub, "media_ids") or _strs(sub, "media_id"),
     )
@@ -131,7 +131,7 @@ def _record_member(detail: _Json) -> Member:
         user_id=_str(_obj_field(detail, "approver"), "userid", required=True),
         status=_raw(detail, "sp_status"),
         speech=_str(detail, "speech"),
-        time=_int(detail, "sptime", 0),
+        time=_time(detail, "sptime", 0),
         media_ids=_strs(detail, "media_id"),
     )
 
@@ -149,7 +149,7 @@ def _open_member(item: _Json) -> Member:
         user_id=_str(item, "ItemUserId", "ItemUserid", required=True),
         status=_raw(item, "ItemStatus"),
         speech=_str(item, "ItemSpeech"),
-        time=_int(item, "ItemOpTime", 0),
+        time=_time(item, "ItemOpTime", 0),
     )
 
 
@@ -157,7 +157,7 @@ def _comment(comment: _Json) -> Comment:
     return Comment(
         id=_str(comment, "commentid", required=True),
         user_id=_str(_obj_field(comment, "commentUserInfo"), "userid", required=True),
-        time=_int(comment, "commenttime", 0),
+        time=_time(comment, "commenttime", 0),
         content=_str(comment, "commentcontent"),
         attachments=_strs(comment, "media_id"),
     )
@@ -427,6 +427,11 @@ def _raw(obj: _Json, key: str) -> codes.Raw:
 def _int(obj: _Json, key: str, default: int | None = None) -> int:
     """A strict integer; without a default the key is required."""
     return codes.number(_raw(obj, key), default)
+
+
+def _time(obj: _Json, key: str, default: int | None = None) -> int:
+    """A strict unix time within the dates the bot can show; without a default the key is required."""
+    return codes.moment(_raw(obj, key), default)
 
 
 def _obj_field(obj: _Json, key: str) -> _Json:
