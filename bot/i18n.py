@@ -202,14 +202,15 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     # filing from Slack
     "submit.unmapped": {
-        "zh_CN": "找不到你（<@{user}>）在审批系统中的账号。请让管理员在配置的 [users] 中添加 "
+        "zh_CN": "找不到你在审批系统中的账号。请让管理员在配置的 [users] 中添加 "
         '`"{user}" = "<你的企业微信账号>"`，或确认 Slack 与企业微信使用同一个邮箱。',
-        "en": "I can't find your account (<@{user}>) in the approval system. Ask an admin to add "
+        "en": "I can't find your account in the approval system. Ask an admin to add "
         '`"{user}" = "<your WeCom userid>"` under [users], or make sure Slack and WeCom have the same email.',
     },
     "submit.person_unmapped": {
-        "zh_CN": "<@{user}> 在审批系统中没有对应账号，无法选为成员。",
-        "en": "<@{user}> has no account in the approval system, so they can't be chosen.",
+        "zh_CN": "所选的人（Slack 用户 {user}）在审批系统中没有对应账号，无法选为成员。",
+        "en": "The person you chose (Slack user {user}) has no account in the approval system, so they "
+        "can't be chosen.",
     },
     "submit.unavailable": {
         "zh_CN": "审批系统暂时无法访问（{error}）。你的草稿已保存，请稍后再试。",
@@ -457,6 +458,24 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "You are not on this request.",
     },
     "decide.unknown": {"zh_CN": "找不到这个申请。", "en": "This request could not be found."},
+    # requests no listener can take (stale or crafted), and listener failures (handlers.events)
+    "listener.title": {"zh_CN": "审批", "en": "Approvals"},
+    "listener.stale_button": {
+        "zh_CN": "这个按钮已失效，没有做任何更改。请使用最新的消息。",
+        "en": "This button is no longer valid, so nothing was changed. Use the latest message instead.",
+    },
+    "listener.stale_form": {
+        "zh_CN": "这个表单已失效，没有做任何更改。请重新打开。",
+        "en": "This form is no longer valid, so nothing was changed. Please open it again.",
+    },
+    "listener.unknown_command": {
+        "zh_CN": "我不处理这个命令。可以试试 `/approval help`。",
+        "en": "I don't handle this command. Try `/approval help`.",
+    },
+    "listener.failed": {
+        "zh_CN": "出错了，这次操作没有完成，没有做任何更改。请稍后再试。",
+        "en": "Something went wrong, so this was not done and nothing was changed. Please try again later.",
+    },
     # approve-link pages (shown outside Slack, in both languages at once)
     "links.title": {"zh_CN": "审批", "en": "Approval"},
     "links.confirm_approve": {"zh_CN": "确认同意这个申请？", "en": "Approve this request?"},
@@ -472,6 +491,18 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "links.used": {"zh_CN": "这个链接已经用过了。", "en": "This link was already used."},
     "links.gone": {"zh_CN": "找不到这个申请。", "en": "This request could not be found."},
+    "links.cross_site": {
+        "zh_CN": "这个确认来自其他网站，未做任何处理。请直接打开审批链接再确认。",
+        "en": "This confirmation came from another site, so nothing was done. Open the link to decide.",
+    },
+    "links.too_large": {
+        "zh_CN": "意见太长，未做任何处理。请缩短后再试。",
+        "en": "The note is too long, so nothing was done. Shorten it and try again.",
+    },
+    "links.bad_request": {
+        "zh_CN": "请求无法读取，未做任何处理。",
+        "en": "The request could not be read, so nothing was done.",
+    },
     "decide.not_allowed.same_person": {
         "zh_CN": "不能转给自己。",
         "en": "You can't hand it over to yourself.",

@@ -84,8 +84,8 @@ class Reminders:
                 last = doc.setdefault("reminded", {}).get(slack_id, 0)
                 if now - last < self.settings.every_hours * 3600:
                     continue
-                card = self.service.render(snap, Notice(Kind.APPROVER_CARD, approver), people.name)
-                nudge = cards.reminder_message(snap, people.name, self.settings.language, link, hours)
+                card = self.service.render(snap, Notice(Kind.APPROVER_CARD, approver), people.slack_id)
+                nudge = cards.reminder_message(snap, people.slack_id, self.settings.language, link, hours)
                 self.store.enqueue(
                     {
                         "approval_key": snap.key,
@@ -132,9 +132,7 @@ class Reminders:
             key = f"digest:{slack_id}"
             if local.hour != self.settings.digest_hour or self.store.meta(key) == local.date().isoformat():
                 continue
-            message = cards.digest_message(
-                items, lambda u: f"<@{names[u]}>" if u in names else u, self.settings.language
-            )
+            message = cards.digest_message(items, names.get, self.settings.language)
             with self.store.transaction():
                 self.store.enqueue(
                     {

@@ -32,7 +32,7 @@ class ServiceSettings:
 
 @dataclass(frozen=True)
 class People:
-    """Provider user id -> Slack id, resolved once per snapshot."""
+    """Provider user id -> Slack id, resolved once per snapshot; `slack_id` is the `cards.Names` of it."""
 
     identity: str
     known: dict[str, str | None]
@@ -46,10 +46,6 @@ class People:
             except LookupUnavailable:
                 self.known[user_id] = None
         return self.known[user_id]
-
-    def name(self, user_id: str) -> str:
-        slack_id = self.slack_id(user_id)
-        return f"<@{slack_id}>" if slack_id else user_id
 
 
 def _slack_view(snap: Snapshot, people: People) -> dict[str, Any]:
@@ -110,24 +106,33 @@ class ApprovalService:
         return snap.with_details(detailed.summary, detailed.fields)
 
     def apply_snapshot(
-        self, snap: Snapshot, people: People | None = None, *, quiet: bool = False
+        self,
+        snap: Snapshot,
+        people: People | None = None,
+        *,
+        quiet: bool = False,
+        announce: bool = False,
     ) -> ApplyResult:
         """Record `snap` and queue every notification it calls for, in one atomic commit.
 
         Pass `people` (from `resolve_people`) when calling inside a wider transaction: the
         lookups may reach the network and must not run under the store lock. `quiet` records
-        without telling anyone (a first sweep learning what already exists).
+        without telling anyone (a first sweep learning what already exists). `announce` tells as
+        new an approval that was only recorded quietly: a filing the applicant saw "submitted" for,
+        whose answer came after a first sweep had found it.
         """
         if people is None:
             people = self.resolve_people(snap)
         with self.store.transaction():
             doc = self.store.get_approval(snap.key)
-            old = snapshot_from_dict(doc["snapshot"]) if doc else None
-            if old is not None and snap.progress_key() < old.progress_key():
+            stored = snapshot_from_dict(doc["snapshot"]) if doc else None
+            if stored is not None and snap.progress_key() < stored.progress_key():
                 log.info("older snapshot ignored", extra={"approval": snap.key})
                 return ApplyResult("stale")
-            if old is not None and not snap.has_details and old.has_details:
-                snap = snap.with_details(old.summary, old.fields)
+            if stored is not None and not snap.has_details and stored.has_details:
+                snap = snap.with_details(stored.summary, stored.fields)
+            recorded_quietly = doc is not None and doc.get("quiet", False)
+            old = None if announce and recorded_quietly else stored
             is_change = changed(old, snap)
             if not is_change and snap.action is not Action.URGE:
                 return ApplyResult("unchanged")
@@ -148,7 +153,11 @@ class ApprovalService:
             slack = _slack_view(snap, people)
             self._queue_home_refresh({*doc.get("slack", {}).get("waiting", []), *slack["waiting"]}, slack)
             doc.update(
-                snapshot=snapshot_to_dict(snap), final=snap.status.is_final, updated=time.time(), slack=slack
+                snapshot=snapshot_to_dict(snap),
+                final=snap.status.is_final,
+                updated=time.time(),
+                slack=slack,
+                quiet=quiet and (old is None or recorded_quietly),
             )
             self.store.put_approval(doc)
         status = "urged" if not is_change else ("new" if old is None else "changed")
@@ -202,7 +211,7 @@ class ApprovalService:
                 if notice.recipient not in unmapped:
                     unmapped.append(notice.recipient)
                 continue
-            message = self.render(snap, notice, people.name)
+            message = self.render(snap, notice, people.slack_id)
             self.store.enqueue(
                 {
                     "approval_key": snap.key,
@@ -259,11 +268,7 @@ class ApprovalService:
             if concerned:
                 ids.update(people.get("ids", {}))
         newest = lambda snap: snap.apply_time  # noqa: E731
-
-        def name(user_id: str) -> str:
-            return f"<@{ids[user_id]}>" if user_id in ids else user_id
-
-        return sorted(mine, key=newest, reverse=True), sorted(waiting, key=newest, reverse=True), name
+        return sorted(mine, key=newest, reverse=True), sorted(waiting, key=newest, reverse=True), ids.get
 
     def link(self, snap: Snapshot) -> str | None:
         return self.provider(snap.provider).approval_link(snap)
@@ -272,7 +277,7 @@ class ApprovalService:
         channel = self.settings.audit_channel
         if not channel:
             return
-        lines = [cards.audit_line(snap, people.name, self.settings.language)]
+        lines = [cards.audit_line(snap, people.slack_id, self.settings.language)]
         if unmapped:
             lines.append(cards.unmapped_notice(snap, unmapped, self.settings.language))
         for line in lines:

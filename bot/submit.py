@@ -30,14 +30,18 @@ from bot.model import ApprovalStatus, FormField, Snapshot
 from bot.providers.base import ProviderError
 from bot.service import ApprovalService
 from bot.store import Store
+from handlers.cards import SECTION_LIMIT, clip_mrkdwn, escape, section
 
 log = logging.getLogger(__name__)
 
 TEMPLATE_TTL = 600.0  # template details are cached this long (seconds)
+SLACK_FILE_ORIGIN = "https://files.slack.com"
+SLACK_DOMAIN = "slack.com"
 
 
 class FilingRefused(Exception):
-    """The provider understood the request and said no; the message is fit for the applicant."""
+    """The provider understood the request and said no; the message is plain text fit for the applicant
+    (escaped wherever it is shown as mrkdwn: it often quotes the provider)."""
 
 
 class FilingUncertain(Exception):
@@ -63,8 +67,11 @@ class Filer(Protocol):
         """Files the request as `creator` (a provider user id); returns its number, or the whole new
         approval when the filer runs the flow itself (the embedded engine)."""
 
-    def find_filed(self, form: FilledForm, creator: str, since: int) -> str | None:
-        """The number of a request like this one filed by `creator` since `since`, if any."""
+    def find_filed(
+        self, form: FilledForm, creator: str, since: int, taken: Callable[[str], bool]
+    ) -> str | None:
+        """The number of a request like this one filed by `creator` since `since`, if any, and not
+        `taken` (already another filing's: the same person may file twice in seconds)."""
 
 
 @dataclass(frozen=True)
@@ -192,7 +199,7 @@ class Submissions:
     ) -> str | Snapshot:
         """File unless an earlier, unanswered attempt already did."""
         if draft.get("attempted_at"):
-            found = filer.find_filed(form, creator, int(draft["attempted_at"]))
+            found = filer.find_filed(form, creator, int(draft["attempted_at"]), self._taken)
             if found:
                 log.info(
                     "earlier filing found; not filing again", extra={"draft": draft["id"], "found": found}
@@ -204,10 +211,13 @@ class Submissions:
         try:
             return filer.file(form, creator, self._people(filer.identity), self._fetch)
         except FilingUncertain:
-            found = filer.find_filed(form, creator, int(draft["attempted_at"]))
+            found = filer.find_filed(form, creator, int(draft["attempted_at"]), self._taken)
             if found:
                 return found
             raise
+
+    def _taken(self, number: str) -> bool:
+        return self.store.draft_filed_as(number) is not None
 
     def _people(self, identity: str) -> Callable[[str], tuple[str, str]]:
         def person(slack_id: str) -> tuple[str, str]:
@@ -227,12 +237,25 @@ class Submissions:
         return profile.get("real_name") or user.get("real_name") or user.get("name") or slack_id
 
     def _fetch(self, file: UploadedFile) -> bytes:
-        """A file attached in Slack: url_private needs the bot token."""
+        """A file attached in Slack: url_private needs the bot token, so it goes to Slack's file host
+        only; a payload naming any other host gets the file refused, and never sees the token."""
+        if _origin(file.url) not in self._file_origins():
+            log.warning("file outside Slack's file host refused", extra={"host": _origin(file.url)[1]})
+            raise FilingRefused(t("submit.file_unreadable", self.lang, name=file.name))
         headers = {"Authorization": f"Bearer {self.slack.token}"}
         response = httpx.get(file.url, headers=headers, timeout=30, follow_redirects=False)
         if response.status_code != 200:
             raise FilingRefused(t("submit.file_unreadable", self.lang, name=file.name))
         return response.content
+
+    def _file_origins(self) -> set[tuple[str, str, int | None]]:
+        """Slack's file host, and the Web API's own origin when that is not Slack (the stand-in of the
+        tests and the demo serve files beside their API)."""
+        origins = {_origin(SLACK_FILE_ORIGIN)}
+        api = _origin(self.slack.base_url)
+        if api[1] and api[1] != SLACK_DOMAIN and not api[1].endswith("." + SLACK_DOMAIN):
+            origins.add(api)
+        return origins
 
     # outcomes ----------------------------------------------------------------------
 
@@ -244,7 +267,7 @@ class Submissions:
             draft.update(status="filed", number=number, provider=entry.provider)
             self.store.put_draft(draft)
         if isinstance(filed, Snapshot):
-            self.service.apply_snapshot(filed)
+            self.service.apply_snapshot(filed, announce=True)
             log.info("request filed", extra={"draft": draft["id"], "approval": filed.key})
             return
         stub = Snapshot(
@@ -259,14 +282,14 @@ class Submissions:
         snap = self.service.complete(stub)
         if not snap.has_details:  # the provider cannot say (yet): show what was filled in
             snap = snap.with_details((), display_fields(form))
-        self.service.apply_snapshot(snap)
+        self.service.apply_snapshot(snap, announce=True)
         log.info("request filed", extra={"draft": draft["id"], "approval": stub.key})
 
     def _refused(self, draft: dict[str, Any], reason: str) -> None:
         with self.store.transaction():
             draft.update(status="refused", error=reason)
             self.store.put_draft(draft)
-            self._tell(draft, t("submit.refused", self.lang, reason=reason), button="submit.edit")
+            self._tell(draft, t("submit.refused", self.lang, reason=escape(reason)), button="submit.edit")
         log.info("request refused", extra={"draft": draft["id"], "reason": reason})
 
     def _uncertain(self, draft: dict[str, Any]) -> None:
@@ -276,9 +299,12 @@ class Submissions:
             self._tell(draft, t("submit.uncertain", self.lang), button="submit.check")
 
     def _tell(self, draft: dict[str, Any], text: str, *, button: str) -> None:
+        """`text` (mrkdwn) to the applicant with a button to act on the draft; clamped to what a section
+        holds, since a provider's refusal can be any length."""
         action = {"submit.edit": "draft_edit", "submit.check": "draft_check"}[button]
+        text = clip_mrkdwn(text, SECTION_LIMIT)
         blocks = [
-            {"type": "section", "text": {"type": "mrkdwn", "text": text}},
+            section(text),
             {
                 "type": "actions",
                 "elements": [
@@ -305,6 +331,15 @@ class Submissions:
         """The applicant asks to check an unanswered filing again; True when there is one to check."""
         draft = self.draft(draft_id, user)
         return draft is not None and draft["status"] == "uncertain"
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) as a browser compares origins; nothing for a URL that does not parse."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError):
+        return ("", "", None)
+    return (parsed.scheme, parsed.host, parsed.port)
 
 
 def display_fields(form: FilledForm) -> tuple[FormField, ...]:

@@ -16,7 +16,9 @@ from datetime import datetime, timezone
 from bot.i18n import enum_name, t
 from bot.model import Action, ApprovalMode, ApprovalStatus, Comment, Member, Snapshot
 
-Names = Callable[[str], str]  # provider user id -> "<@U123>" when mapped to Slack, else a plain name/id
+# provider user id -> the Slack user id it is mapped to, or None: only a mapped id becomes a live mention, so
+# no provider can make the bot mention, broadcast or link by choosing a user id that looks like markup
+Names = Callable[[str], str | None]
 
 ACTION_OPEN = "open_approval_link"
 # embedded-engine decisions: the actions block_id is DECISION_BLOCK + approval key; values name operations
@@ -30,7 +32,10 @@ ACTION_REVOKE = "approval_revoke"
 
 # Block Kit limits (https://docs.slack.dev/reference/block-kit/blocks)
 SECTION_LIMIT = 3000
+FIELD_LIMIT = 2000  # each of a section's fields
+CONTEXT_LIMIT = 2000  # a context element's text: slack_sdk does not check it, so we keep to 2000
 HEADER_LIMIT = 150
+BUTTON_LIMIT = 75
 URL_LIMIT = 3000
 
 # Our own budgets per piece, chosen so that the worst case of every card stays well inside the limits
@@ -58,7 +63,7 @@ STATUS_EMOJI = {
 # Only the applicant submits, urges or revokes, and these leave no trace in the flow to read the actor from.
 _APPLICANT_ACTIONS = (Action.SUBMIT, Action.URGE, Action.REVOKE, Action.REVOKE_AFTER_APPROVAL)
 
-_MENTION = re.compile(r"<@[UW][A-Z0-9]+>")
+_SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
 
 
 @dataclass(frozen=True)
@@ -107,7 +112,7 @@ def approver_card(snap: Snapshot, approver: str, names: Names, lang: str, link: 
         outcome, intro = _settled(snap, approver, names, lang)
         text = t("approver.settled_text", lang, **about, outcome=outcome)
         tail = []
-    blocks = [_header(snap, lang), _section(intro), _facts(snap, names, lang), *_details(snap, lang), *tail]
+    blocks = [_header(snap, lang), section(intro), _facts(snap, names, lang), *_details(snap, lang), *tail]
     return Message(text, tuple(blocks))
 
 
@@ -117,7 +122,7 @@ def cc_card(snap: Snapshot, names: Names, lang: str, link: str | None) -> Messag
     text = t(key, lang, **_about(snap, names), status=status_text(snap, lang))
     blocks = [
         _header(snap, lang),
-        _section(text),
+        section(text),
         _facts(snap, names, lang),
         *_details(snap, lang),
         *_link_button(link, lang),
@@ -129,7 +134,7 @@ def cc_outcome_message(snap: Snapshot, names: Names, lang: str, link: str | None
     """A short new message with the outcome for CC recipients whose FYI card was just updated:
     an edit alone notifies nobody."""
     text = t("cc.final", lang, **_about(snap, names), status=status_text(snap, lang))
-    return Message(text, (_section(text), *_link_button(link, lang)))
+    return Message(text, (section(text), *_link_button(link, lang)))
 
 
 def comment_message(snap: Snapshot, comment: Comment, names: Names, lang: str) -> Message:
@@ -139,8 +144,8 @@ def comment_message(snap: Snapshot, comment: Comment, names: Names, lang: str) -
     content = user_text(one_line(comment.content), FALLBACK_SPEECH_LIMIT)
     text = t("comment.fallback", lang, line=line, content=content, attachments=attachments)
     blocks = [
-        _section(_with_speech(line, comment.content, len(comment.attachments), lang)),
-        _context(date_token(comment.time)),
+        section(_with_speech(line, comment.content, len(comment.attachments), lang)),
+        context(date_token(comment.time)),
     ]
     return Message(text, tuple(blocks))
 
@@ -164,12 +169,12 @@ def digest_message(items: Sequence[tuple[Snapshot, int]], names: Names, lang: st
     if len(items) > MAX_DIGEST:
         lines.append(t("card.more_fields", lang, count=len(items) - MAX_DIGEST))
     text = t("digest.title", lang, count=len(items))
-    return Message(text, (_section(f"*{text}*"), *_sections(lines)))
+    return Message(text, (section(f"*{text}*"), *_sections(lines)))
 
 
 def _nudge(snap: Snapshot, names: Names, lang: str, link: str | None, text: str) -> Message:
     blocks = [
-        _section(text),
+        section(text),
         _facts(snap, names, lang),
         *_details(snap, lang),
         *_call_to_act(snap, link, lang),
@@ -200,35 +205,49 @@ def unmapped_notice(snap: Snapshot, user_ids: Sequence[str], lang: str) -> str:
 # --- text pieces ------------------------------------------------------------------------------------------
 
 
-def _escape(text: str) -> str:
-    """mrkdwn control characters; everything a user typed goes through here."""
+def escape(text: str) -> str:
+    """Slack's mrkdwn escaping, the one place it happens: every provider- or user-supplied string goes
+    through here exactly once on its way into mrkdwn, so none of it can mention, broadcast or link."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def clip(text: str, limit: int) -> str:
+    """Plain text at most `limit` characters, with an ellipsis when cut."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def user_text(raw: str, limit: int) -> str:
-    """User-provided text, escaped and at most `limit` characters, never cut inside an entity like &amp;."""
-    escaped = _escape(raw)
-    if len(escaped) <= limit:
-        return escaped
-    cut = escaped[: limit - 1]
-    amp = cut.rfind("&")
+def clip_mrkdwn(text: str, limit: int) -> str:
+    """Formatted mrkdwn at most `limit` characters, with an ellipsis when cut: never inside an entity
+    such as &amp; or a token such as <@U123>, which Slack would show broken or refuse."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    amp, opening = cut.rfind("&"), cut.rfind("<")
     if amp >= 0 and ";" not in cut[amp:]:
         cut = cut[:amp]
+    if opening >= 0 and ">" not in cut[opening:]:
+        cut = cut[:opening]
     return cut + "…"
+
+
+def user_text(raw: str, limit: int) -> str:
+    """User-provided text, escaped and at most `limit` characters."""
+    return clip_mrkdwn(escape(raw), limit)
 
 
 def one_line(raw: str) -> str:
     return " ".join(raw.split())
 
 
+def mention(slack_id: str) -> str:
+    """A live mention of a Slack user we know; anything not shaped like a Slack user id is shown as text."""
+    return f"<@{slack_id}>" if _SLACK_USER_ID.fullmatch(slack_id) else user_text(slack_id, NAME_LIMIT)
+
+
 def person_text(names: Names, user_id: str) -> str:
-    """A Slack mention as is; any other display name is user text and gets escaped."""
-    shown = names(user_id)
-    return shown if _MENTION.fullmatch(shown) else user_text(shown, NAME_LIMIT)
+    """A provider user: a mention when mapped to Slack, else their provider id, escaped (it is their text)."""
+    slack_id = names(user_id)
+    return mention(slack_id) if slack_id else user_text(user_id, NAME_LIMIT)
 
 
 def _listing(items: Sequence[str], lang: str) -> str:
@@ -286,8 +305,10 @@ def _with_speech(line: str, speech: str, attachments: int, lang: str) -> str:
 # --- blocks -----------------------------------------------------------------------------------------------
 
 
-def _section(text: str) -> dict:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+def section(text: str) -> dict:
+    """A mrkdwn section, its text clamped to Slack's limit after formatting (a long reason or notice
+    inside one of our sentences would otherwise make the whole message bounce)."""
+    return {"type": "section", "text": {"type": "mrkdwn", "text": clip_mrkdwn(text, SECTION_LIMIT)}}
 
 
 def _sections(lines: Sequence[str]) -> list[dict]:
@@ -298,11 +319,12 @@ def _sections(lines: Sequence[str]) -> list[dict]:
             chunks[-1] += "\n" + line
         else:
             chunks.append(line)
-    return [_section(chunk) for chunk in chunks]
+    return [section(chunk) for chunk in chunks]
 
 
-def _context(text: str) -> dict:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
+def context(text: str) -> dict:
+    """A one-element mrkdwn context, clamped like `section`."""
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": clip_mrkdwn(text, CONTEXT_LIMIT)}]}
 
 
 def _header(snap: Snapshot, lang: str) -> dict:
@@ -322,7 +344,10 @@ def _facts(snap: Snapshot, names: Names, lang: str) -> dict:
     }
     return {
         "type": "section",
-        "fields": [{"type": "mrkdwn", "text": f"*{t(key, lang)}*\n{value}"} for key, value in facts.items()],
+        "fields": [
+            {"type": "mrkdwn", "text": clip_mrkdwn(f"*{t(key, lang)}*\n{value}", FIELD_LIMIT)}
+            for key, value in facts.items()
+        ],
     }
 
 
@@ -403,7 +428,7 @@ def _outcome(snap: Snapshot, lang: str) -> list[dict]:
     if not snap.status.is_final:
         return []
     return [
-        _section(
+        section(
             t("card.outcome", lang, emoji=STATUS_EMOJI[snap.status], status=enum_name(snap.status, lang))
         )
     ]
@@ -413,8 +438,7 @@ def _link_button(link: str | None, lang: str, primary: bool = False) -> list[dic
     """An "Open" URL button, or nothing when there is no usable link."""
     if not link or len(link) > URL_LIMIT:
         return []
-    text = {"type": "plain_text", "text": t("card.open", lang)}
-    button = {"type": "button", "action_id": ACTION_OPEN, "text": text, "url": link}
+    button = {"type": "button", "action_id": ACTION_OPEN, "text": _plain(t("card.open", lang)), "url": link}
     if primary:
         button["style"] = "primary"
     return [{"type": "actions", "elements": [button]}]
@@ -424,11 +448,11 @@ def _call_to_act(snap: Snapshot, link: str | None, lang: str) -> list[dict]:
     """Where to act: decision buttons for the bot's own approvals (and, given, an approve link for
     outside Slack), else the button to the provider, else a sentence naming it."""
     if snap.provider == "local":
-        by_link = [_context(t("decide.by_link", lang, url=link))] if link and len(link) <= URL_LIMIT else []
+        by_link = [context(t("decide.by_link", lang, url=link))] if link and len(link) <= URL_LIMIT else []
         return [decision_actions(snap, lang), *by_link]
     provider = t(f"provider.{snap.provider}", lang)
     return _link_button(link, lang, primary=True) or [
-        _context(t("card.act_elsewhere", lang, provider=provider))
+        context(t("card.act_elsewhere", lang, provider=provider))
     ]
 
 
@@ -482,15 +506,23 @@ def _more(operations: Sequence[str], lang: str) -> dict:
     return {"type": "overflow", "action_id": ACTION_MORE, "options": options}
 
 
-def _plain(text: str) -> dict:
-    return {"type": "plain_text", "text": text}
+def _plain(text: str, limit: int = BUTTON_LIMIT) -> dict:
+    """Button and option labels: plain text, which Slack shows as is, clipped to their limit."""
+    return {"type": "plain_text", "text": clip(text, limit)}
 
 
 def _actor(snap: Snapshot) -> str:
-    """Who caused this snapshot: the applicant for their own actions, else whoever acted last."""
+    """Who caused this snapshot: the applicant for their own actions, the last commenter for a comment,
+    the member who decided last for a decision (a comment in the same second must not take the credit),
+    and whoever acted last when the action is not known."""
     if snap.action in _APPLICANT_ACTIONS:
         return snap.applicant
-    return _events(snap)[-1].user_id
+    events = _events(snap)
+    if snap.action is Action.COMMENT:
+        events = [e for e in events if isinstance(e.item, Comment)] or events
+    elif snap.action is not None:
+        events = [e for e in events if isinstance(e.item, Member)] or events
+    return events[-1].user_id
 
 
 def _settled(snap: Snapshot, approver: str, names: Names, lang: str) -> tuple[str, str]:

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.i18n import t
-from handlers import cards
+from handlers import cards, text_field
 from handlers.form_flow import FormFlow
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
 
 LIST_LIMIT = 15
 
@@ -28,20 +31,21 @@ class ApprovalCommand:
         self.flow = FormFlow(runtime)
         self.lang = runtime.config.slack.language
 
-    def __call__(self, ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+    def __call__(self, ack: Ack, body: dict[str, Any], respond: Respond | None, client: WebClient) -> None:
         ack()
-        sub, _, rest = (body.get("text") or "").strip().partition(" ")
-        user, rest = body["user_id"], rest.strip()
+        sub, _, rest = (text_field(body, "text") or "").strip().partition(" ")
+        user, rest = text_field(body, "user_id") or "", rest.strip()
+        reply = _Reply(respond)
         if sub in ("", "help"):
-            respond(self._usage())
+            reply(self._usage())
         elif sub == "new":
-            self._new(client, body["trigger_id"], user, rest, respond)
+            self._new(client, text_field(body, "trigger_id") or "", user, rest, reply)
         elif sub == "list":
-            respond(self._list(user))
+            reply(self._list(user))
         elif sub == "status":
-            respond(self._status(user, rest))
+            reply(self._status(user, rest))
         else:
-            respond(f"{t('cmd.unknown_sub', self.lang, sub=cards.user_text(sub, 40))}\n{self._usage()}")
+            reply(f"{t('cmd.unknown_sub', self.lang, sub=cards.user_text(sub, 40))}\n{self._usage()}")
 
     def _usage(self) -> str:
         aliases = self.runtime.submissions.aliases()
@@ -52,7 +56,7 @@ class ApprovalCommand:
         )
         return f"{t('cmd.usage', self.lang)}\n{templates}"
 
-    def _new(self, client: WebClient, trigger_id: str, user: str, alias: str, respond: Respond) -> None:
+    def _new(self, client: WebClient, trigger_id: str, user: str, alias: str, respond: _Reply) -> None:
         if not self.runtime.submissions.aliases():
             respond(t("cmd.no_templates", self.lang))
         elif not alias:
@@ -80,6 +84,27 @@ class ApprovalCommand:
         snap = self.runtime.service.find(number, user, admin=admin)
         if snap is None:
             return t("cmd.status_not_found", self.lang, number=cards.user_text(number, 40))
-        names = self.runtime.service.resolve_people(snap, tolerate_outage=True).name
+        names = self.runtime.service.resolve_people(snap, tolerate_outage=True).slack_id
         message = cards.applicant_card(snap, names, self.lang, self.runtime.service.link(snap))
-        return {"text": message.text, "blocks": list(message.blocks), "response_type": "ephemeral"}
+        reply = {"text": message.text, "blocks": list(message.blocks), "response_type": "ephemeral"}
+        return self.runtime.live(reply)
+
+
+class _Reply:
+    """Answers through the command's response_url, which comes with the payload: a missing or unusable
+    one is logged, not raised, since nothing was done that the person needs to hear about."""
+
+    def __init__(self, respond: Respond | None) -> None:
+        self.respond = respond
+
+    def __call__(self, answer: str | dict[str, Any]) -> None:
+        if self.respond is None:
+            log.warning("slash command without a response_url")
+            return
+        try:
+            if isinstance(answer, str):
+                self.respond(answer)
+            else:
+                self.respond(**answer)
+        except (OSError, ValueError) as exc:
+            log.warning("slash command reply failed", extra={"error": type(exc).__name__})

@@ -14,7 +14,8 @@ from slack_sdk import WebClient
 from bot.i18n import t
 from bot.providers.local.decide import UnknownApproval
 from bot.providers.local.engine import NotAllowed
-from handlers import cards, safely
+from handlers import cards, field, refuse_click, safely, tell, text_field
+from handlers.form_flow import notice_view
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -29,6 +30,7 @@ _INPUTS: dict[str, tuple[str, dict[str, Any], str, bool]] = {
     "comment": ("text", {"type": "plain_text_input", "multiline": True}, "decide.comment_text", True),
     "revoke": ("reason", {"type": "plain_text_input", "multiline": True}, "decide.revoke_reason", False),
 }
+_WITHOUT_INPUT = ("approve", "urge")  # every other operation a button or menu offers asks in a modal
 
 
 def register(app: App, runtime: Runtime) -> None:
@@ -51,22 +53,36 @@ class DecisionHandlers:
         self.lang = runtime.config.slack.language
 
     def clicked(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        """A decision button or menu: the block names the approval, the value the operation; anything
+        else (an operation we do not offer, a block of another kind) is a stale or crafted click."""
         ack()
-        action = body["actions"][0]
-        operation = (action.get("selected_option") or {}).get("value") or action.get("value", "")
-        key = action.get("block_id", "").removeprefix(cards.DECISION_BLOCK)
-        user = body["user"]["id"]
-        if operation in _INPUTS:
-            client.views_open(trigger_id=body["trigger_id"], view=self._modal(operation, key))
-        else:
+        operation = text_field(body, "actions", 0, "selected_option", "value") or text_field(
+            body, "actions", 0, "value"
+        )
+        block = text_field(body, "actions", 0, "block_id") or ""
+        user = text_field(body, "user", "id") or ""
+        key = block.removeprefix(cards.DECISION_BLOCK)
+        if key == block or not key:
+            refuse_click(self.runtime, client, body)
+        elif operation in _INPUTS:
+            trigger = text_field(body, "trigger_id") or ""
+            safely("views.open", client.views_open, trigger_id=trigger, view=self._modal(operation, key))
+        elif operation in _WITHOUT_INPUT:
             self._act(client, user, key, operation)
+        else:
+            refuse_click(self.runtime, client, body)
 
     def submitted(self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
-        meta = json.loads(view["private_metadata"])
-        operation, key, user = meta["operation"], meta["key"], body["user"]["id"]
+        """A decision modal: its metadata must be what `_modal` wrote, its input of the shape it asked for."""
+        meta = _metadata(view)
+        user = text_field(body, "user", "id") or ""
+        if meta is None:
+            ack(response_action="update", view=notice_view(self.lang, "listener.stale_form"))
+            return
+        operation, key = meta
         block, element, _, _ = _INPUTS[operation]
-        value = view["state"]["values"][block]["value"]
-        details = _details(operation, element, value)
+        answer = field(view, "state", "values", block, "value", kind=dict) or {}
+        details = _details(operation, element, answer)
         try:
             self.runtime.decisions.act(key, user, operation, **details)
         except NotAllowed as exc:
@@ -94,7 +110,7 @@ class DecisionHandlers:
         if reason == "already_decided" and not exc.decided_by:
             reason = "already_decided_plain"
         key = f"decide.not_allowed.{reason}"
-        who = f"<@{exc.decided_by}>" if exc.decided_by else ""
+        who = cards.mention(exc.decided_by) if exc.decided_by else ""
         when = cards.date_token(exc.decided_at or int(time.time()))
         try:
             return t(key, self.lang, who=who, when=when, status="")
@@ -103,8 +119,7 @@ class DecisionHandlers:
 
     def _tell(self, client: WebClient, user: str, text: str) -> None:
         """Only to the person who clicked, in their DM with the bot."""
-        channel = self.runtime.directory.im_channel(user)
-        safely("chat.postEphemeral", client.chat_postEphemeral, channel=channel, user=user, text=text)
+        tell(self.runtime, client, user, text)
 
     def _modal(self, operation: str, key: str) -> dict[str, Any]:
         block, element, label, required = _INPUTS[operation]
@@ -128,11 +143,23 @@ class DecisionHandlers:
         }
 
 
+def _metadata(view: Any) -> tuple[str, str] | None:
+    """(operation, approval key) from a decision modal's private_metadata, if `_modal` wrote it."""
+    try:
+        meta = json.loads(text_field(view, "private_metadata") or "")
+    except ValueError:
+        return None
+    operation, key = text_field(meta, "operation"), text_field(meta, "key")
+    return (operation, key) if operation in _INPUTS and key else None
+
+
 def _details(operation: str, element: dict[str, Any], value: dict[str, Any]) -> dict[str, Any]:
-    """The engine's keyword arguments from what the modal's input holds."""
+    """The engine's keyword arguments from what the modal's input holds; a value of another shape
+    counts as empty, which the engine refuses in words where an answer is required."""
     if element["type"] == "users_select":
-        return {"to": value.get("selected_user") or ""}
+        return {"to": text_field(value, "selected_user") or ""}
     if element["type"] == "multi_users_select":
-        return {"users": tuple(value.get("selected_users") or ())}
-    text = (value.get("value") or "").strip()
+        users = field(value, "selected_users", kind=list) or []
+        return {"users": tuple(u for u in users if isinstance(u, str))}
+    text = (text_field(value, "value") or "").strip()
     return {{"reject": "reason", "revoke": "reason", "comment": "text"}.get(operation, "speech"): text}

@@ -8,15 +8,18 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from slack_sdk import WebClient
 
-from bot.form_reader import read_submission
+from bot.form_reader import MAX_ROWS, read_submission
 from bot.forms import FilledForm
 from bot.i18n import t
 from bot.providers.base import ProviderError
 from bot.submit import decode_answers
+from handlers import field, safely
+from handlers.cards import escape, section
 from handlers.modals import FormNotFillable, TemplateTooLarge, build_form_view
 
 if TYPE_CHECKING:
@@ -28,17 +31,31 @@ PICKER_CALLBACK = "approval_pick"
 ACTION_PICK = "form_pick_template"
 
 
+@dataclass(frozen=True)
+class FormMeta:
+    """What a form modal carries in its private_metadata: which draft, which template, how many rows."""
+
+    draft: str
+    alias: str
+    rows: dict[str, int]
+
+
 def _text(text: str) -> dict[str, Any]:
     return {"type": "plain_text", "text": text[:24] if len(text) > 24 else text}
 
 
-def _message_view(title: str, text: str, lang: str) -> dict[str, Any]:
+def message_view(title: str, text: str, lang: str) -> dict[str, Any]:
     return {
         "type": "modal",
         "title": _text(title),
         "close": _text(t("cmd.close", lang)),
-        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}],
+        "blocks": [section(text)],
     }
+
+
+def notice_view(lang: str, key: str) -> dict[str, Any]:
+    """A modal that only says `key` (a stale form, a failure), to replace one that cannot be taken."""
+    return message_view(t("listener.title", lang), t(key, lang), lang)
 
 
 class FormFlow:
@@ -69,7 +86,7 @@ class FormFlow:
                 }
             ],
         }
-        client.views_open(trigger_id=trigger_id, view=view)
+        safely("views.open", client.views_open, trigger_id=trigger_id, view=view)
 
     def open_form(
         self,
@@ -81,9 +98,10 @@ class FormFlow:
         draft: Mapping[str, Any] | None = None,
         notice: str = "",
     ) -> None:
-        loading = _message_view(t("cmd.picker_title", self.lang), t("cmd.loading", self.lang), self.lang)
-        view_id = client.views_open(trigger_id=trigger_id, view=loading)["view"]["id"]
-        self.show_form(client, view_id, user, alias, draft=draft, notice=notice)
+        loading = message_view(t("cmd.picker_title", self.lang), t("cmd.loading", self.lang), self.lang)
+        opened = safely("views.open", client.views_open, trigger_id=trigger_id, view=loading)
+        if opened is not None:
+            self.show_form(client, opened["view"]["id"], user, alias, draft=draft, notice=notice)
 
     def show_form(
         self,
@@ -115,19 +133,23 @@ class FormFlow:
                 notice=notice,
             )
         except (ProviderError, FormNotFillable, TemplateTooLarge) as exc:
-            reason = t("cmd.form_unavailable", self.lang, reason=str(exc))
-            view = _message_view(t("cmd.picker_title", self.lang), reason, self.lang)
-        client.views_update(view_id=view_id, view=view)
+            reason = t("cmd.form_unavailable", self.lang, reason=escape(str(exc)))
+            view = message_view(t("cmd.picker_title", self.lang), reason, self.lang)
+        safely("views.update", client.views_update, view_id=view_id, view=view)
 
     def change_rows(
         self, client: WebClient, user: str, view: dict[str, Any], table_id: str, delta: int
-    ) -> None:
-        """Add or remove a table row; Slack keeps what was typed in blocks whose ids stay the same."""
-        meta = json.loads(view["private_metadata"])
-        rows = dict(meta["rows"])
+    ) -> bool:
+        """Add or remove a table row; Slack keeps what was typed in blocks whose ids stay the same.
+        False when the view is not a form of ours, or has no such table (a stale or crafted click)."""
+        meta = self.metadata(view)
+        view_id = field(view, "id", kind=str)
+        template = self.submissions.template(meta.alias) if meta and view_id else None
+        if template is None or not any(c.id == table_id and c.kind == "Table" for c in template.controls):
+            return False
+        rows = dict(meta.rows)
         rows[table_id] = max(1, rows.get(table_id, 1) + delta)
-        template = self.submissions.template(meta["alias"])
-        draft = self.submissions.store.get_draft(meta["draft"]) or {}
+        draft = self.submissions.draft(meta.draft, user) or {}
         initial = decode_answers(draft.get("answers") or {})  # a resubmitted draft keeps its prefill
         try:
             updated = build_form_view(
@@ -136,29 +158,45 @@ class FormFlow:
                 rows=rows,
                 initial=initial,
                 departments=self.submissions.departments(user, template),
-                private_metadata=_metadata(meta["draft"], meta["alias"], rows),
+                private_metadata=_metadata(meta.draft, meta.alias, rows),
             )
         except TemplateTooLarge:
-            return  # "Add row" is only offered while a row fits; a stale click changes nothing
-        client.views_update(view_id=view["id"], hash=view.get("hash"), view=updated)
+            return True  # "Add row" is only offered while a row fits; a stale click changes nothing
+        safely("views.update", client.views_update, view_id=view_id, hash=view.get("hash"), view=updated)
+        return True
 
     # submitting ----------------------------------------------------------------------
 
-    def read(self, view: dict[str, Any]) -> tuple[str, FilledForm | dict[str, str]]:
-        """(draft id, the filled form or field errors) from a submitted form view."""
-        meta = json.loads(view["private_metadata"])
-        template = self.submissions.template(meta["alias"], stale_ok=True)
-        values = view["state"]["values"]
-        return meta["draft"], read_submission(template, values, meta["rows"], self.lang)
+    def metadata(self, view: Any) -> FormMeta | None:
+        """The form's private_metadata, if it is what `_metadata` wrote for a template we still offer."""
+        try:
+            meta = json.loads(field(view, "private_metadata", kind=str) or "")
+        except ValueError:
+            return None
+        draft, alias = field(meta, "draft", kind=str), field(meta, "alias", kind=str)
+        rows = field(meta, "rows", kind=dict)
+        if draft is None or alias not in self.submissions.aliases() or rows is None:
+            return None
+        if not all(field(rows, table, kind=int) in range(1, MAX_ROWS + 1) for table in rows):
+            return None
+        return FormMeta(draft, alias, rows)
+
+    def read(self, view: dict[str, Any]) -> tuple[str, FilledForm | dict[str, str]] | None:
+        """(draft id, the filled form or field errors) from a submitted form view; None when the view
+        is not a form of ours."""
+        meta = self.metadata(view)
+        values = field(view, "state", "values", kind=dict)
+        if meta is None or values is None:
+            return None
+        template = self.submissions.template(meta.alias, stale_ok=True)
+        return meta.draft, read_submission(template, values, meta.rows, self.lang)
 
     def reopen(self, client: WebClient, trigger_id: str, user: str, draft_id: str) -> None:
         """ "Edit and resubmit": the refused draft, prefilled, with why it was refused."""
         draft = self.submissions.draft(draft_id, user)
         if draft is None or draft["status"] != "refused":
-            client.views_open(
-                trigger_id=trigger_id,
-                view=_message_view(t("cmd.picker_title", self.lang), t("submit.gone", self.lang), self.lang),
-            )
+            gone = message_view(t("cmd.picker_title", self.lang), t("submit.gone", self.lang), self.lang)
+            safely("views.open", client.views_open, trigger_id=trigger_id, view=gone)
             return
         notice = t("submit.refused_notice", self.lang, reason=draft.get("error", ""))
         self.open_form(client, trigger_id, user, draft["alias"], draft=draft, notice=notice)

@@ -46,7 +46,7 @@ from bot.form_reader import (
 )
 from bot.forms import Answer, Control, DateSpan, Option, Template
 from bot.i18n import CATALOG, t
-from handlers.cards import HEADER_LIMIT, SECTION_LIMIT, clip, one_line, user_text
+from handlers.cards import HEADER_LIMIT, SECTION_LIMIT, clip, context, escape, one_line, section, user_text
 
 CALLBACK_ID = "approval_form"
 ACTION_TABLE_ADD = "form_table_add"
@@ -183,7 +183,7 @@ class _Form:
                 control=user_text(name, NAME_LIMIT),
                 reason=user_text(reason, REASON_LIMIT),
             )
-            return [_context(text)]
+            return [context(text)]
         return _RENDERERS[slot.control.kind](self, slot)
 
     def _table(self, table: Control, spare: int) -> list[dict]:
@@ -199,7 +199,7 @@ class _Form:
         blocks.append(
             {"type": "actions", "elements": buttons}
             if buttons
-            else _context(self.say("form.table_full", limit=MAX_BLOCKS))
+            else context(self.say("form.table_full", limit=MAX_BLOCKS))
         )
         return blocks
 
@@ -307,7 +307,7 @@ class _Form:
 
     def _tips(self, slot: Slot) -> list[dict]:
         text = (slot.control.text or slot.control.title).strip()
-        return [_section(user_text(text, SECTION_LIMIT))] if text else []
+        return [section(user_text(text, SECTION_LIMIT))] if text else []
 
     def _span(self, slot: Slot) -> list[dict]:
         """Attendance and DateRange, whose answer is a DateSpan."""
@@ -431,17 +431,11 @@ def _header(text: str) -> dict:
     return {"type": "header", "text": _plain(text, HEADER_LIMIT)}
 
 
-def _section(text: str) -> dict:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
-
-
-def _context(text: str) -> dict:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
-
-
 def _notice(notice: str) -> list[dict]:
-    text = user_text(notice.strip(), SECTION_LIMIT - 2)
-    return [_section(f"⚠️ {text}")] if text else []
+    """The plain-text `notice` (why the last attempt was refused, say) on top, escaped, then clamped
+    with its warning sign to what a section holds."""
+    text = notice.strip()
+    return [section(f"⚠️ {escape(text)}")] if text else []
 
 
 def _button(text: str, action_id: str, value: str) -> dict:

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt import Ack, App
 
 from bot.forms import FilledForm
-from handlers.form_flow import FormFlow
+from handlers import text_field
+from handlers.form_flow import FormFlow, notice_view
 from handlers.modals import CALLBACK_ID
 
 if TYPE_CHECKING:
@@ -22,11 +23,17 @@ def register(app: App, runtime: Runtime) -> None:
 def form_submitted(
     runtime: Runtime, flow: FormFlow, ack: Ack, body: dict[str, Any], view: dict[str, Any]
 ) -> None:
-    draft_id, result = flow.read(view)
+    """A form whose metadata is not ours, or whose draft is not the submitter's, is refused in the modal."""
+    user = text_field(body, "user", "id") or ""
+    read = flow.read(view)
+    if read is None or runtime.submissions.draft(read[0], user) is None:
+        ack(response_action="update", view=notice_view(runtime.config.slack.language, "listener.stale_form"))
+        return
+    draft_id, result = read
     if not isinstance(result, FilledForm):
         ack(response_action="errors", errors=result)
         return
-    claimed = runtime.submissions.begin_filing(draft_id, body["user"]["id"], result)
+    claimed = runtime.submissions.begin_filing(draft_id, user, result)
     ack()  # closes the modal; a repeat (double click, Slack retry) files nothing
     if claimed:
         runtime.submissions.file(draft_id)

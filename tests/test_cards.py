@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -21,6 +23,8 @@ from bot.model import (
     Snapshot,
 )
 from handlers.cards import (
+    CONTEXT_LIMIT,
+    SECTION_LIMIT,
     Message,
     Names,
     applicant_card,
@@ -28,6 +32,9 @@ from handlers.cards import (
     audit_line,
     cc_card,
     comment_message,
+    context,
+    mention,
+    section,
     unmapped_notice,
     urge_message,
 )
@@ -35,15 +42,15 @@ from handlers.cards import (
 T0 = 1_749_600_000  # 2025-06-11 00:00 UTC
 NUMBER = "202506110001"
 LINK = "https://app.example.com/approvals/202506110001"
-SLACK_IDS = {"alice": "<@UALICE>", "bob": "<@UBOB>", "carol": "<@UCAROL>"}
+SLACK_IDS = {"alice": "UALICE", "bob": "UBOB", "carol": "UCAROL"}
 
 P = MemberStatus.PENDING
 A = MemberStatus.APPROVED
 
 
-def names(user_id: str) -> str:
+def names(user_id: str) -> str | None:
     """Some users mapped to Slack, the others shown by their provider id."""
-    return SLACK_IDS.get(user_id, user_id)
+    return SLACK_IDS.get(user_id)
 
 
 def member(user_id: str, status: MemberStatus = P, at: int = 0, speech: str = "", media: int = 0) -> Member:
@@ -160,9 +167,9 @@ def assert_valid(message: Message) -> None:
         assert raw.get("text") is None or raw["text"]["text"].strip()
 
 
-def odd_names(user_id: str) -> str:
-    """Unmapped display names full of mrkdwn control characters."""
-    return f"{user_id} <{user_id}> & co" * 10
+def odd_names(user_id: str) -> str | None:
+    """A directory gone wrong: "Slack ids" full of mrkdwn control characters, shown as escaped text."""
+    return f"{user_id} <{user_id}> & co" * 10 if user_id else None
 
 
 def cards(snap: Snapshot, lang: str, link: str | None, approver: str, who: Names = names) -> list[Message]:
@@ -415,3 +422,61 @@ def test_random_snapshots_always_validate(
         assert buttons(approver_card(snap, approver, who, lang, link)) == []
     assert audit_line(snap, who, lang).strip()
     assert unmapped_notice(snap, USERS, lang).strip()
+
+
+# --- provider text never becomes markup; the audit names who decided ----------------------------------
+
+
+def mrkdwn_of(value: object) -> list[str]:
+    """Every mrkdwn text in blocks: what Slack parses for mentions and links (plain_text it shows as is)."""
+    if isinstance(value, dict):
+        own = [value["text"]] if value.get("type") == "mrkdwn" else []
+        return own + [text for inner in value.values() for text in mrkdwn_of(inner)]
+    if isinstance(value, (list, tuple)):
+        return [text for inner in value for text in mrkdwn_of(inner)]
+    return []
+
+
+def test_an_unmapped_id_shaped_like_markup_is_text_and_a_mapped_one_a_mention() -> None:
+    snap = snapshot(
+        ApprovalStatus.PENDING,
+        node(ApprovalMode.ALL, member("<!channel>"), member("bob")),
+        applicant="<@U0ADMIN>",
+        template_name="<https://evil.example|Leave>",
+        comments=(Comment("c1", "<!here>", T0 + 5, "<@U0ADMIN> & <!everyone>"),),
+    )
+    for message in cards(snap, "en", LINK, "bob"):
+        assert_valid(message)
+        live = set(re.findall(r"<[^>]*>", "\n".join([message.text, *mrkdwn_of(message.blocks)])))
+        assert all(token == "<@UBOB>" or token.startswith("<!date^") for token in live), live
+    assert "&lt;@U0ADMIN&gt;" in blocks_text(applicant_card(snap, names, "en", LINK))
+    assert mention("UBOB") == "<@UBOB>" and mention("U0ADMIN> <!channel") == "U0ADMIN&gt; &lt;!channel"
+
+
+def test_the_audit_line_names_the_decider_even_when_a_comment_has_the_same_second() -> None:
+    same_second = T0 + 60
+    snap = snapshot(
+        ApprovalStatus.APPROVED,
+        node(ApprovalMode.ALL, member("bob", A, at=same_second), status=A),
+        comments=(Comment("c1", "carol", same_second, "looks fine"),),
+        action=Action.APPROVE,
+    )
+    assert audit_line(snap, names, "en").endswith("<@UBOB>")
+    commented = snapshot(
+        ApprovalStatus.PENDING,
+        node(ApprovalMode.ALL, member("bob", A, at=same_second + 1), member("dave")),
+        comments=(Comment("c1", "carol", same_second, "looks fine"),),
+        action=Action.COMMENT,
+    )
+    assert audit_line(commented, names, "en").endswith("<@UCAROL>")
+
+
+@pytest.mark.parametrize("length", [2_998, 10_000])
+def test_sections_are_clamped_after_formatting(length: int) -> None:
+    text = ("<@UBOB> &amp; " * length)[:length]
+    block = section(f"⚠️ {text}")
+    assert len(block["text"]["text"]) <= SECTION_LIMIT and block["text"]["text"].endswith("…")
+    Block.parse(block).validate_json()
+    cut = block["text"]["text"][:-1]
+    assert cut.count("<") == cut.count(">") and cut.count("&") == cut.count(";")  # no token cut in two
+    assert len(context(text)["elements"][0]["text"]) <= CONTEXT_LIMIT

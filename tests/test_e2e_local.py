@@ -141,7 +141,7 @@ def test_approvals_decided_in_slack_and_by_link_and_nobody_acts_out_of_turn(
     assert httpx.post(url, data={"speech": "ok from my phone"}, timeout=10).status_code == 200
     assert httpx.post(url, data={"speech": "again"}, timeout=10).status_code == 409  # single use
     card_c = wait_for(lambda: card_of(slack, C), what="C's turn")
-    assert "ok from my phone" in text(wait_for(lambda: card_of(slack, APPLICANT), what="card"))
+    wait_for(lambda: "ok from my phone" in text(card_of(slack, APPLICANT)), what="B's words on the card")
 
     # B, late, presses the button on their old card: told it is already decided.
     click(slack, B, card_b, "approval_approve", "approve")
@@ -157,7 +157,10 @@ def test_approvals_decided_in_slack_and_by_link_and_nobody_acts_out_of_turn(
     wait_for(lambda: "Rejected" in card_of(slack, APPLICANT).text, what="the outcome")
     assert "Over budget this quarter" in text(card_of(slack, APPLICANT))
     wait_for(lambda: len(slack.conversation(CC)) == 2, what="the CC hears the outcome")
-    assert not any(b.get("block_id", "").startswith("decide|") for b in card_of(slack, C).blocks)
+    wait_for(
+        lambda: not any(b.get("block_id", "").startswith("decide|") for b in card_of(slack, C).blocks),
+        what="C's buttons gone",
+    )
 
 
 def test_applicants_urge_and_revoke_their_own_requests(bot: BotProcess, slack: SlackStandIn) -> None:

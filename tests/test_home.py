@@ -16,12 +16,12 @@ from handlers.home import ACTION_NEW_REQUEST, ACTION_PICK_TEMPLATE, build_home_v
 
 T0 = 1_749_600_000  # 2025-06-11 00:00 UTC
 LINK = "https://approvals.example.com/wecom/open?sp_no=202506110001"
-SLACK_IDS = {"alice": "<@UALICE>", "bob": "<@UBOB>"}
+SLACK_IDS = {"alice": "UALICE", "bob": "UBOB"}
 TEMPLATES = (("leave", "请假"), ("purchase", "采购申请"))
 
 
-def names(user_id: str) -> str:
-    return SLACK_IDS.get(user_id, user_id)
+def names(user_id: str) -> str | None:
+    return SLACK_IDS.get(user_id)
 
 
 def snapshot(number: str, *, provider: str = "wecom", at: int = T0, **kw: object) -> Snapshot:

@@ -15,7 +15,8 @@ from slack_sdk.models.views import View
 
 from bot.form_reader import ACTION, AM, PM, READ_KINDS, is_number, read_submission
 from bot.forms import Control, DateSpan, FilledForm, Option, Template, UploadedFile
-from bot.i18n import CATALOG, LANGUAGES
+from bot.i18n import CATALOG, LANGUAGES, t
+from handlers.cards import SECTION_LIMIT
 from handlers.modals import (
     _RENDERERS,
     ACTION_TABLE_ADD,
@@ -684,3 +685,14 @@ def test_files_in_table_rows_count_towards_the_limit_of_the_view() -> None:
         "form/Selector-1700000000006": "This is required.",
         "form/File-1700000000012": "An approval takes at most 6 files in all; counting these, it has 7.",
     }
+
+
+@pytest.mark.parametrize("length", [2_998, 10_000])
+def test_a_refusal_notice_of_any_length_is_clamped_with_its_warning_sign(length: int) -> None:
+    """What the "Edit and resubmit" form shows on top: WeCom's reason, escaped once, then clamped."""
+    reason = ("<b> & " * length)[:length]
+    view = view_of(template(*texts(1)), notice=t("submit.refused_notice", "en", reason=reason))
+    assert_valid(view)
+    notice = view["blocks"][0]["text"]["text"]
+    assert notice.startswith("⚠️ The last attempt was refused: &lt;b&gt; &amp; ")
+    assert len(notice) <= SECTION_LIMIT and notice.endswith("…") and "&amp;amp;" not in notice

@@ -1,11 +1,33 @@
-"""Drafts keep answers as JSON; cards show answers in words."""
+"""Drafts keep answers as JSON; cards show answers in words; refusals reach the applicant in a card Slack
+accepts; the bot token is only sent to Slack's file host."""
 
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
 
+import pytest
+from slack_sdk import WebClient
+from slack_sdk.models.blocks import Block
+
+from bot.directory import Directory
 from bot.forms import Control, DateSpan, FilledForm, Option, Template, UploadedFile
-from bot.submit import decode_answers, display_fields, encode_answers
+from bot.i18n import t
+from bot.service import ApprovalService, ServiceSettings
+from bot.slack_standin import SlackStandIn
+from bot.store import Store
+from bot.submit import (
+    CatalogEntry,
+    FilingRefused,
+    Submissions,
+    decode_answers,
+    display_fields,
+    encode_answers,
+)
 
 TEMPLATE = Template(
     provider="wecom",
@@ -52,3 +74,113 @@ def test_fields_are_shown_in_words_by_control_kind_and_the_bots_own_controls_lef
         "请假": "病假: 2026-11-23 00:00 – 2026-11-23 12:00",
         "明细": "Desk; 100.00 | Chair; 50.00",
     }
+
+
+# -- filing: what reaches the applicant, and where the bot token goes ----------------------------------
+
+APPLICANT = "U0APPLICANT"
+LEAVE = Template("fake", "tpl", "leave", "Leave", controls=(Control("File", "f", "附件"),))
+
+
+class FakeFiler:
+    """Fetches every attached file the way a provider's filer does, then refuses with `reason`."""
+
+    name = identity = "fake"
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        self.fetched: list[bytes] = []
+
+    def template(self, template_id: str, alias: str) -> Template:
+        return LEAVE
+
+    def file(self, form: FilledForm, creator: str, people: Any, fetch: Any) -> str:
+        self.fetched += [fetch(file) for file in form.answers.get("f", ())]
+        raise FilingRefused(self.reason)
+
+    def find_filed(self, form: FilledForm, creator: str, since: int, taken: Any) -> str | None:
+        return None
+
+
+class HeaderRecorder(ThreadingHTTPServer):
+    """Another host on loopback that serves any path and records the headers it was sent."""
+
+    def __init__(self) -> None:
+        self.headers_seen: list[dict[str, str]] = []
+        recorder = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                recorder.headers_seen.append(dict(self.headers))
+                self.send_response(200)
+                self.send_header("Content-Length", "6")
+                self.end_headers()
+                self.wfile.write(b"stolen")
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackStandIn]:
+    with SlackStandIn(users={APPLICANT: {}}) as standin:
+        yield standin
+
+
+def file_with(
+    tmp_path: Path, slack: SlackStandIn, reason: str, files: tuple[UploadedFile, ...] = ()
+) -> tuple[Store, FakeFiler, dict[str, Any]]:
+    """Files a draft of `LEAVE` with `files` attached through a FakeFiler; (store, filer, the draft)."""
+    store = Store(tmp_path / "approvals.json")
+    client = WebClient(token="xoxb-test-token", base_url=slack.api_url)
+    directory = Directory(store, client, {"fake": {APPLICANT: "p-applicant"}})
+    service = ApprovalService(store, directory, {}, ServiceSettings(language="en"))
+    filer = FakeFiler(reason)
+    catalog = {"leave": CatalogEntry("leave", "fake", "tpl")}
+    submissions = Submissions(store, service, directory, client, {"fake": filer}, catalog, "en")
+    draft = submissions.start(APPLICANT, "leave")
+    assert submissions.begin_filing(draft["id"], APPLICANT, FilledForm(LEAVE, {"f": files} if files else {}))
+    submissions.file(draft["id"])
+    return store, filer, store.get_draft(draft["id"]) or {}
+
+
+@pytest.mark.parametrize("length", [2_998, 10_000])
+def test_a_refusal_of_any_length_reaches_the_applicant_as_a_card_slack_accepts(
+    tmp_path: Path, slack: SlackStandIn, length: int
+) -> None:
+    reason = ("<!channel> & " * length)[:length]
+    store, _, draft = file_with(tmp_path, slack, reason)
+    assert draft["status"] == "refused" and draft["error"] == reason  # kept as said, for the form's notice
+    (card,) = [item for item in store.outbox_items() if item["kind"] == "draft"]
+    for raw in card["blocks"]:
+        Block.parse(raw).validate_json()
+    text = card["blocks"][0]["text"]["text"]
+    assert len(text) <= 3000 and text.endswith("…") and "<!channel>" not in text
+    assert "&lt;!channel&gt; &amp; " in text
+
+
+def test_the_bot_token_goes_to_slacks_file_host_only(tmp_path: Path, slack: SlackStandIn) -> None:
+    elsewhere = HeaderRecorder()
+    try:
+        stolen = UploadedFile("F1", "x.pdf", f"{elsewhere.url}/files/F1/x.pdf")
+        _, filer, draft = file_with(tmp_path, slack, "unused", (stolen,))
+    finally:
+        elsewhere.shutdown()
+        elsewhere.server_close()
+    assert elsewhere.headers_seen == [] and filer.fetched == []
+    assert draft["error"] == t("submit.file_unreadable", "en", name="x.pdf")
+
+
+def test_files_on_slacks_host_are_fetched_with_the_token(tmp_path: Path, slack: SlackStandIn) -> None:
+    """The stand-in serves files beside its API, as Slack's file host does: that origin is allowed."""
+    uploaded = slack.upload("lease.pdf", b"%PDF-1.7")
+    attached = UploadedFile(uploaded["id"], "lease.pdf", uploaded["url_private"])
+    _, filer, draft = file_with(tmp_path, slack, "filed elsewhere", (attached,))
+    assert filer.fetched == [b"%PDF-1.7"] and draft["error"] == "filed elsewhere"

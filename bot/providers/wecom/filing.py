@@ -145,13 +145,16 @@ class WeComFiler:
 
         return upload
 
-    def find_filed(self, form: FilledForm, creator: str, since: int) -> str | None:
-        """A request of this template by this creator, filed since the unanswered attempt began."""
+    def find_filed(
+        self, form: FilledForm, creator: str, since: int, taken: Callable[[str], bool]
+    ) -> str | None:
+        """A request of this template by this creator, filed since the unanswered attempt began and
+        not already another filing's."""
         filters = [{"key": "creator", "value": creator}, {"key": "template_id", "value": form.template.id}]
         start, end = since - FIND_SLACK, int(self.clock()) + FIND_SLACK
         try:
             found = self.client.oa.get_approval_info(start, end, filters=filters).get("sp_no_list") or []
-            for sp_no in found:
+            for sp_no in (str(number) for number in found if not taken(str(number))):
                 if int(self.client.oa.get_approval_detail(sp_no).get("apply_time", 0)) >= start:
                     return str(sp_no)
         except WeComRefused:

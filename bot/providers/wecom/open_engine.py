@@ -54,7 +54,9 @@ class OpenEngineFiler:
             raise FilingRefused(f"{self.titles['link']}: https://…")
         return time.strftime("%Y%m%d", time.localtime(self.clock())) + uuid.uuid4().hex[:12]
 
-    def find_filed(self, form: FilledForm, creator: str, since: int) -> str | None:
+    def find_filed(
+        self, form: FilledForm, creator: str, since: int, taken: Callable[[str], bool]
+    ) -> str | None:
         return None  # nothing is sent to WeCom when filing, so nothing can be there twice
 
 
