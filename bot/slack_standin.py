@@ -3,8 +3,9 @@
 It keeps what each conversation would show (posts and in-place updates), so
 tests and the offline demo see exactly what each person would see, through
 the very same bot code that talks to Slack in production. It can also be
-told to fail: 429 with Retry-After, or a post that lands but whose answer is
-lost (the case that double-posts naive bots).
+told to fail: 429 with Retry-After, HTTP 5xx, an error answer, or a post that
+lands but whose answer is lost (the case that double-posts naive bots); for a
+number of calls or until `clear_faults()`.
 """
 
 from __future__ import annotations
@@ -38,9 +39,30 @@ class Posted:
 @dataclass
 class Fault:
     method: str
-    kind: str  # "ratelimit" (429) or "lose_response" (do it, then drop the connection) or an error string
-    times: int = 1
+    # "ratelimit" (429), "lose_response" (do it, then drop the connection), "http_500"/"http_503"...
+    # (that status, a body that is not JSON, nothing done) or an error string
+    kind: str
+    times: int | None = 1  # None: every call until clear_faults()
     retry_after: int = 1
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """One Web API call as it reached the stand-in: when (time.time()), and how it was answered
+    ("ok", or the kind of the fault that answered it), so tests assert on order and pacing."""
+
+    at: float
+    method: str
+    args: dict[str, Any]
+    answer: str
+
+
+@dataclass(frozen=True)
+class SignedRequest:
+    """A request the stand-in sent to the bot, exactly as sent, so a test can replay it."""
+
+    body: bytes
+    headers: dict[str, str]
 
 
 @dataclass
@@ -57,6 +79,8 @@ class SlackStandIn:
         self.messages: dict[str, list[Posted]] = defaultdict(list)
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.faults: list[Fault] = []
+        self.arrivals: list[Arrival] = []  # every Web API call, with its arrival time and answer
+        self.sent: list[SignedRequest] = []  # every signed request sent to the bot, in order
         self.views: dict[str, dict[str, Any]] = {}  # view id -> {"user", "view"} of open modals
         self.home: dict[str, dict[str, Any]] = {}  # user -> the App Home view published for them
         self.responses: list[dict[str, Any]] = []  # what was sent to response_url (slash command replies)
@@ -190,7 +214,14 @@ class SlackStandIn:
             "X-Slack-Signature": signature,
             "Content-Type": content_type,
         }
+        with self._lock:
+            self.sent.append(SignedRequest(body, headers))
         return httpx.post(self.events_url, content=body, headers=headers, timeout=10)
+
+    def replay(self, request: SignedRequest) -> httpx.Response:
+        """Send an earlier request again, byte for byte and with its signature (a replay attack,
+        or Slack retrying a request whose answer it did not get)."""
+        return httpx.post(self.events_url, content=request.body, headers=request.headers, timeout=10)
 
     def _interaction(self, payload: dict[str, Any]) -> httpx.Response:
         body = urlencode({"payload": json.dumps(payload)}).encode()
@@ -280,9 +311,19 @@ class SlackStandIn:
         }
         return self._send(json.dumps(body).encode(), "application/json")
 
-    def fail(self, method: str, kind: str, times: int = 1, retry_after: int = 1) -> None:
+    def fail(self, method: str, kind: str, times: int | None = 1, retry_after: int = 1) -> None:
+        """The next `times` calls of `method` (every call until clear_faults() when None) fail."""
         with self._lock:
             self.faults.append(Fault(method, kind, times, retry_after))
+
+    def clear_faults(self, method: str | None = None) -> None:
+        """Forget the faults of `method` (of every method when None): calls succeed again."""
+        with self._lock:
+            self.faults = [f for f in self.faults if method is not None and f.method != method]
+
+    def arrivals_of(self, method: str) -> list[Arrival]:
+        with self._lock:
+            return [arrival for arrival in self.arrivals if arrival.method == method]
 
     # the API -------------------------------------------------------------------
 
@@ -302,9 +343,13 @@ class SlackStandIn:
                 args.update({k: v[0] for k, v in parse_qs(raw.decode()).items()})
         with self._lock:
             self.calls.append((method, args))
-            fault = next((f for f in self.faults if f.method == method and f.times > 0), None)
-            if fault is not None:
+            fault = next(
+                (f for f in self.faults if f.method == method and (f.times is None or f.times > 0)), None
+            )
+            if fault is not None and fault.times is not None:
                 fault.times -= 1
+            if not url.path.startswith("/respond/"):
+                self.arrivals.append(Arrival(time.time(), method, args, fault.kind if fault else "ok"))
         if url.path.startswith("/respond/"):
             with self._lock:
                 self.responses.append(args)
@@ -317,6 +362,14 @@ class SlackStandIn:
                 status=429,
                 headers={"Retry-After": str(fault.retry_after)},
             )
+            return
+        if fault is not None and (status := re.fullmatch(r"http_(5\d\d)", fault.kind)):
+            body = b"upstream connect error"
+            request.send_response(int(status.group(1)))
+            request.send_header("Content-Type", "text/plain")
+            request.send_header("Content-Length", str(len(body)))
+            request.end_headers()
+            request.wfile.write(body)
             return
         if fault is not None and fault.kind != "lose_response":
             self._reply(request, {"ok": False, "error": fault.kind})

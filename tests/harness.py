@@ -53,6 +53,7 @@ def write_config(
     users: dict[str, str],
     extra: str = "",
     app_token: str = "",
+    wecom_settings: str = "",
 ) -> Path:
     user_lines = "\n".join(f'"{k}" = "{v}"' for k, v in users.items())
     path.write_text(
@@ -75,6 +76,7 @@ token = "{TOKEN}"
 encoding_aes_key = "{AES_KEY}"
 api_base = "{wecom_url}"
 approval_url_template = "{APPROVAL_URL}"
+{wecom_settings}
 [users]
 {user_lines}
 {extra}
@@ -92,9 +94,10 @@ class BotProcess:
     proc: subprocess.Popen[str] | None = None
     url: str = ""
     log: list[str] = field(default_factory=list)
+    log_level: str = "INFO"  # APPROVALS_BOT_LOG_LEVEL of the process (the secrets check runs at DEBUG)
 
     def start(self) -> BotProcess:
-        env = {**os.environ, "APPROVALS_BOT_LOG_LEVEL": "INFO"}
+        env = {**os.environ, "APPROVALS_BOT_LOG_LEVEL": self.log_level}
         self.proc = subprocess.Popen(
             [
                 sys.executable,

@@ -5,6 +5,8 @@
         client = WeComClient(wecom.corp_id, wecom.secret, api_base=wecom.base_url)
         wecom.fail("oa/applyevent", errcode=-1)           # the next applyevent answers "busy"
         wecom.expire_tokens()                             # every token issued so far now gets 42001
+        wecom.fail("oa/getapprovaldetail", None, errcode=45009)  # every call, until clear_faults()
+        wecom.fail("gettoken", hang=True)                 # held past the client's timeout (a timeout)
         wecom.calls_to("oa/applyevent")                   # what the bot sent
 
 Tests own the dicts (`approvals`, `open_approvals`, `templates`, `users`, `media`) and may set them
@@ -91,6 +93,9 @@ class FakeWeComApi(LoopbackServer):
         self._calls: list[Call] = []
         self._tokens: dict[str, int] = {}  # issued token → 0 if good, else the errcode it now gets
         self._failures: dict[str, deque[_Failure]] = {}
+        self._standing: dict[str, _Failure] = {}  # path → the failure of every call until clear_faults()
+        # (index in calls, path, kind) of every call answered with a scripted failure
+        self.faults_served: list[tuple[int, str, str]] = []
         self._release = threading.Event()
         self._serial = itertools.count(1)
         self._routes: dict[tuple[str, str], Callable[[dict[str, str], Any], JSON]] = {
@@ -128,23 +133,42 @@ class FakeWeComApi(LoopbackServer):
     def fail(
         self,
         path: str,
-        times: int = 1,
+        times: int | None = 1,
         *,
         errcode: int | None = None,
         http_status: int | None = None,
         hang: bool = False,
         processed: bool = False,
     ) -> None:
-        """Make the next `times` calls to `path` fail: with an errcode reply, with a bare HTTP status
-        (e.g. 500, not JSON) or by hanging until release()/stop() or hang_limit (then answered as usual).
-        With `processed`, an http_status failure comes after the call took effect (the answer was lost)."""
+        """Make the next `times` calls to `path` fail (`times=None`: every call until clear_faults()):
+        with an errcode reply, with a bare HTTP status (e.g. 500, not JSON) or by hanging until
+        release()/stop() or hang_limit (then answered as usual; set hang_limit above the client's
+        timeout to make it a timeout). With `processed`, an http_status failure comes after the call
+        took effect (the answer was lost), and a hang holds the answer of a call that took effect."""
         if (errcode is None) + (http_status is None) + (not hang) != 2:
             raise ValueError("give exactly one of errcode, http_status, hang")
-        if processed and http_status is None:
-            raise ValueError("processed goes with http_status")
+        if processed and errcode is not None:
+            raise ValueError("processed goes with http_status or hang")
         failure = _Failure(errcode, http_status, hang, processed)
         with self._lock:
-            self._failures.setdefault(path, deque()).extend([failure] * times)
+            if times is None:
+                self._standing[path] = failure
+            else:
+                self._failures.setdefault(path, deque()).extend([failure] * times)
+
+    def clear_faults(self, path: str | None = None) -> None:
+        """Forget every scripted failure of `path` (all paths when None); hanging requests go on."""
+        with self._lock:
+            for table in (self._failures, self._standing):
+                for key in [path] if path is not None else list(table):
+                    table.pop(key, None)
+        self.release()
+
+    def served(self, path: str, kind: str | None = None) -> int:
+        """How many calls to `path` were answered with a scripted failure (of `kind`: "hang",
+        "http", "errcode <n>"), so a test can tell the faults it caused from the calls that worked."""
+        with self._lock:
+            return sum(1 for _, p, k in self.faults_served if p == path and (kind is None or k == kind))
 
     def release(self) -> None:
         """Let every hanging request go on and be answered."""
@@ -170,12 +194,14 @@ class FakeWeComApi(LoopbackServer):
                 )
             )
             pending = self._failures.get(path)
-            failure = pending.popleft() if pending else None
+            failure = pending.popleft() if pending else self._standing.get(path)
             release = self._release
+            if failure is not None:
+                self.faults_served.append((len(self._calls) - 1, path, _kind(failure)))
         route = self._routes.get((method, path))
         if route is None:
             return 404, b"not found"
-        if failure is not None and failure.hang:
+        if failure is not None and failure.hang and not failure.processed:
             release.wait(self.hang_limit)
         elif failure is not None and failure.http_status is not None and not failure.processed:
             return failure.http_status, b"fake failure"
@@ -191,6 +217,8 @@ class FakeWeComApi(LoopbackServer):
             reply = {"errcode": refusal.errcode, "errmsg": refusal.errmsg}
         if failure is not None and failure.processed and failure.http_status is not None:
             return failure.http_status, b"fake failure after the call took effect"
+        if failure is not None and failure.processed and failure.hang:
+            release.wait(self.hang_limit)  # done; the answer comes too late for the client
         return 200, json.dumps(reply, ensure_ascii=False).encode()
 
     def _check_token(self, token: str | None) -> None:
@@ -352,6 +380,13 @@ def _media_part(content_type: str, raw: bytes) -> tuple[str, bytes] | None:
         if part.get_param("name", header="content-disposition") == "media":
             return part.get_filename() or "", part.get_payload(decode=True)
     return None
+
+
+def _kind(failure: _Failure) -> str:
+    """How a scripted failure shows in `faults_served`."""
+    if failure.hang:
+        return "hang"
+    return "http" if failure.http_status is not None else f"errcode {failure.errcode}"
 
 
 def _process_node(node: JSON) -> JSON:
