@@ -233,6 +233,8 @@ def from_dict(raw: dict[str, Any], env: dict[str, str], source: str = "") -> Con
 
 
 _WRONG = object()
+# Ids that people copy as numbers from a console: a TOML integer is taken as its text.
+NUMERIC_IDS = frozenset({"wecom.agent_id"})
 
 
 def _table(raw: dict[str, Any], name: str, wrong: list[str]) -> dict[str, Any]:
@@ -256,6 +258,8 @@ def _typed(cls: type, key: str, value: Any, where: str, wrong: list[str]) -> Any
         ok = isinstance(value, bool)
     elif isinstance(default, int):
         ok = not isinstance(value, list | dict)  # problems() explains a bad number in its own words
+    elif isinstance(default, str) and where in NUMERIC_IDS and type(value) is int:
+        ok, value = True, str(value)  # WeCom's console shows the AgentId as a number (bools are no ids)
     elif isinstance(default, str):
         ok = isinstance(value, str)
     elif isinstance(default, tuple):

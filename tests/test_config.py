@@ -562,3 +562,11 @@ def test_digest_hour_must_be_an_hour(hour: object) -> None:
         if p.key == "schedule.digest_hour"
     ]
     assert found and "0 to 23" in found[0].message
+
+
+def test_the_agent_id_may_be_written_as_the_number_the_console_shows() -> None:
+    as_number = from_dict({"wecom": {"agent_id": 1000002}}, {})
+    assert as_number.wecom.agent_id == "1000002" and not as_number.wrong_types
+    assert from_dict({"wecom": {"agent_id": "1000002"}}, {}).wecom.agent_id == "1000002"
+    assert from_dict({"wecom": {"agent_id": True}}, {}).wrong_types  # a bool is no id
+    assert from_dict({"wecom": {"corp_id": 12345}}, {}).wrong_types  # only ids shown as numbers
