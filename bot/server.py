@@ -175,7 +175,10 @@ def serve(runtime: Runtime, host: str, port: int) -> None:
     signal.signal(signal.SIGINT, stop)
     bound_port = server.effective_port  # type: ignore[union-attr]
     log.info("serving", extra={"host": host, "port": bound_port})
-    print(f"approvals-bot serving on http://{host}:{bound_port}", file=sys.stderr, flush=True)
+    # one write: print() writes the line and its end apart, and a log line from another thread could
+    # land in between, which garbles the address for whoever reads it (the tests, a supervisor)
+    sys.stderr.write(f"approvals-bot serving on http://{host}:{bound_port}\n")
+    sys.stderr.flush()
     try:
         server.run()
     finally:

@@ -490,6 +490,17 @@ def test_a_plain_sample_with_an_inline_entity_declaration_is_refused_too() -> No
         parse(xml)
 
 
+@pytest.mark.parametrize(
+    "doctype", ['<!DOCTYPE xml SYSTEM "http://127.0.0.1:9/evil.dtd">', "<!DOCTYPE xml>", "<!DOCTYPE xml []>"]
+)
+def test_any_dtd_is_refused_even_one_that_declares_nothing(doctype: str) -> None:
+    """WeCom never sends a DTD; an external subset declares entities where defusedxml cannot see them."""
+    xml = fixture("sys_approval_change.xml").replace("<xml>", f"{doctype}\n<xml>", 1)
+
+    with pytest.raises(CallbackParseError):
+        parse(xml)
+
+
 @pytest.mark.parametrize("garbage", ["abc", "1.5", "-1", "+1", "1_0", "１", "0x10", "1 2", "١"])
 @pytest.mark.parametrize(
     ("fixture_name", "old", "template"),

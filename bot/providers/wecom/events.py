@@ -3,8 +3,8 @@
 Two events carry an approval's state: ``sys_approval_change`` (the 审批 app, provider "wecom") and
 ``open_approval_change`` (the self-built app's approval engine, provider "wecom_open"). Anything else a
 callback URL receives is not ours to handle and yields None. The XML comes from the network, so it is
-parsed only with defusedxml: a DTD that declares entities (billion laughs) or reaches outside is refused
-before anything expands.
+parsed only with defusedxml and no DTD at all (WeCom never sends one): entities (billion laughs) and
+external subsets are refused before anything expands or is fetched.
 
 A callback is answered "success" only once it is journaled, and the worker that applies it later cannot
 ask WeCom again: so parsing refuses everything applying could not take. The XML must be UTF-8 (what WeCom
@@ -37,7 +37,7 @@ def parse_event(xml: bytes) -> Snapshot | None:
     """The snapshot an approval callback carries; None for events this bot does not follow."""
     _require_utf8(xml)
     try:
-        root = fromstring(xml)
+        root = fromstring(xml, forbid_dtd=True)
     except (ParseError, DefusedXmlException) as exc:
         raise CallbackParseError(f"unreadable callback XML: {exc}") from exc
     if _text(root, "MsgType") != "event":
