@@ -3,25 +3,22 @@
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import os
 import signal
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from bot.codec import snapshot_from_dict
 from bot.config import CONFIG_ENV, Config, ConfigError, config_path, load_config, problems
+from bot.export import EXPORT_COLUMNS, EXPORT_FORMATS, csv_cell, export_rows, render_export
 from bot.logs import setup_logging
-from bot.store import Decoder, StoreLockedError, read_all_approvals, read_meta
+from bot.store import StoreLockedError, read_meta
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-EXPORT_COLUMNS = ["number", "provider", "template", "applicant", "status", "nodes", "applied", "updated"]
+__all__ = ["EXPORT_COLUMNS", "csv_cell", "main"]  # the export's columns and cells are part of the CLI
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -60,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     export = commands.add_parser("export", help="every approval the bot knows, to stdout")
     export.add_argument("--config")
-    export.add_argument("--format", choices=["json", "csv"], default="json")
+    export.add_argument("--format", choices=EXPORT_FORMATS, default="json")
 
     args = parser.parse_args(argv)
     setup_logging()
@@ -232,70 +229,11 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
-def export_rows(store_path: Path, decoders: Mapping[str, Decoder] | None = None) -> list[dict[str, Any]]:
-    """One row per approval; with `decoders`, callbacks acknowledged but not applied yet are included."""
-    rows = []
-    for doc in read_all_approvals(store_path, decoders):
-        snap = snapshot_from_dict(doc["snapshot"])
-        rows.append(
-            {
-                "number": snap.number,
-                "provider": snap.provider,
-                "template": snap.template_name,
-                "applicant": snap.applicant,
-                "status": snap.status.name.lower(),
-                "nodes": [
-                    {
-                        "type": node.type.name.lower(),
-                        "mode": node.mode.name.lower(),
-                        "status": node.status.name.lower(),
-                        "members": [
-                            {
-                                "user": m.user_id,
-                                "status": m.status.name.lower(),
-                                "time": m.time,
-                                "speech": m.speech,
-                            }
-                            for m in node.members
-                        ],
-                    }
-                    for node in snap.nodes
-                ],
-                "applied": snap.apply_time,
-                "updated": int(doc.get("updated", 0)),
-            }
-        )
-    return sorted(rows, key=lambda r: (r["applied"], r["number"]))
-
-
 def cmd_export(args: argparse.Namespace) -> int:
     # a config named explicitly must exist; without one, the default store path is exported
     config = _load(args, required=bool(args.config or os.environ.get(CONFIG_ENV)))
     from bot.runtime import journal_decoders
 
     rows = export_rows(config.store_path, journal_decoders(config))
-    if args.format == "json":
-        json.dump(rows, sys.stdout, ensure_ascii=False, indent=2)
-        sys.stdout.write("\n")
-        return 0
-    writer = csv.DictWriter(sys.stdout, fieldnames=EXPORT_COLUMNS)
-    writer.writeheader()
-    for row in rows:
-        cells = {**row, "nodes": _nodes_text(row["nodes"])}
-        writer.writerow({column: csv_cell(value) for column, value in cells.items()})
+    sys.stdout.write(render_export(rows, args.format))
     return 0
-
-
-def csv_cell(value: Any) -> str:
-    """A cell a spreadsheet shows as text: one starting like a formula gets a leading ' (OWASP CSV
-    injection), since template names and user ids come from outside the bot."""
-    text = str(value)
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
-
-
-def _nodes_text(nodes: list[dict[str, Any]]) -> str:
-    """Nodes in one CSV cell: 'approver/all: alice=approved, bob=pending | cc/all: carol=pending'."""
-    return " | ".join(
-        f"{n['type']}/{n['mode']}: " + ", ".join(f"{m['user']}={m['status']}" for m in n["members"])
-        for n in nodes
-    )

@@ -16,16 +16,18 @@ from typing import Any
 
 import httpx
 
-from bot.demo import PEOPLE, Demo
+from bot.demo import ADMIN, PEOPLE, Demo
 from bot.runtime import Runtime
 from bot.sandbox import Sandbox
 from bot.slack_standin import Posted, render_blocks
 
-SHORT = {"wang": "U0WANG", "li": "U0LI", "zhang": "U0ZHANG", "fin": "U0FIN"}  # what to type after `as`
+# what to type after `as`
+SHORT = {"wang": "U0WANG", "li": "U0LI", "zhang": "U0ZHANG", "fin": "U0FIN", "admin": ADMIN}
 SHANGHAI = timezone(timedelta(hours=8))
 HELP = """commands:
   people                     who is who            as <name>          act as that person
   /approval <text>           a slash command       form               fill in the open form
+  /approval-admin <text>     as admin (`as admin`) help, templates, sweep, outbox, stats, health...
   show [name]                their latest messages, with numbered actions
   press <n>                  press action n (buttons, menu items, approve links)
   home                       their App Home        wecom approve|reject <number> [reason]

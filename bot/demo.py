@@ -29,11 +29,13 @@ from bot.sandbox import Sandbox, SandboxTemplate
 from bot.server import build_wsgi_app
 from bot.slack_standin import Posted, SlackStandIn, render_blocks
 
+ADMIN = "U0ADMIN"
 PEOPLE = {  # Slack id -> (name, WeCom userid)
     "U0WANG": ("小王 Wang (applicant)", "wangxiao"),
     "U0LI": ("李经理 Manager Li", "lijingli"),
     "U0ZHANG": ("张总监 Director Zhang", "zhangzong"),
     "U0FIN": ("财务 Finance (CC)", "caiwu"),
+    ADMIN: ("管理员 Admin", "guanliyuan"),  # in slack.admins: /approval-admin works for them
 }
 PURCHASE = {
     "alias": "purchase",
@@ -116,6 +118,7 @@ class Demo:
                     "api_url": self.slack.api_url,
                     "language": "en",
                     "audit_channel": "C0AUDIT",
+                    "admins": [ADMIN],
                 },
                 "wecom": {
                     "corp_id": "ww-demo-corp",

@@ -1,7 +1,9 @@
 """Who is who: provider user ids <-> Slack user ids.
 
-Order of lookup: the static `[users]` table, then the cache in the store, then
-the automatic route (provider profile email -> Slack users.lookupByEmail).
+Order of lookup: the identity table admins keep from Slack (`/approval-admin map`,
+stored, so a change holds from the next lookup on), the static `[users]` table,
+then the cache in the store, then the automatic route (provider profile email ->
+Slack users.lookupByEmail).
 Negative answers are cached too, so an unmapped user costs one lookup a day.
 """
 
@@ -49,6 +51,9 @@ class Directory:
         """
         if identity == "slack":
             return user_id
+        mapped = self._store.mapped_slack_id(identity, user_id)
+        if mapped:
+            return mapped
         static = self._to_slack.get(identity, {}).get(user_id)
         if static:
             return static
@@ -63,11 +68,14 @@ class Directory:
     def provider_id(self, identity: str, slack_id: str) -> str | None:
         """The provider's user id for a Slack user, or None when they have none there.
 
-        `[users]` first, then their Slack email looked up in the provider (cached). Raises
+        The admins' table, then `[users]`, then their Slack email looked up in the provider (cached). Raises
         LookupUnavailable when either side cannot answer now.
         """
         if identity == "slack":
             return slack_id
+        mapped = self._store.mapped_provider_id(identity, slack_id)
+        if mapped:
+            return mapped
         static = self._from_slack.get(identity, {}).get(slack_id)
         if static:
             return static
@@ -85,6 +93,11 @@ class Directory:
                 raise LookupUnavailable(str(exc)) from exc
         self._store.cache_user(cache_key, provider_id=provider_id)
         return provider_id
+
+    def forget(self, identity: str, slack_id: str, provider_id: str) -> None:
+        """Drop what the cache says about either side of a mapping an admin just changed: the next
+        filing and notification look them up again instead of trusting a day-old answer."""
+        self._store.forget_cached_users([f"{identity}:{provider_id}", f"to:{identity}:{slack_id}"])
 
     def slack_email(self, slack_id: str) -> str | None:
         try:

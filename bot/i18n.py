@@ -160,6 +160,570 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "Could not find Slack users for {provider} users {users} (approval {number}): "
         "add them to [users]",
     },
+    # What is wrong with a template body (TemplateManager.problems), shown beside the control it names
+    "template.problem.body_invalid": {
+        "zh_CN": "模板内容须为 JSON 对象",
+        "en": "The template must be a JSON object",
+    },
+    "template.problem.template_id_missing": {
+        "zh_CN": "请说明要更新哪个模板（template_id）",
+        "en": "Say which template to update (template_id)",
+    },
+    "template.problem.name_duplicate": {
+        "zh_CN": "已有名为「{name}」的模板",
+        "en": "A template named “{name}” already exists",
+    },
+    "template.problem.text_list": {
+        "zh_CN": "{field} 须为 [{{text, lang}}] 列表",
+        "en": "{field} must be a list of {{text, lang}} entries",
+    },
+    "template.problem.text_missing": {"zh_CN": "{field} 不能为空", "en": "{field} needs a text"},
+    "template.problem.text_too_long": {
+        "zh_CN": "{field} 有 {length} 个字符，最多 {limit} 个",
+        "en": "{field} is {length} characters long; at most {limit}",
+    },
+    "template.problem.lang_missing": {
+        "zh_CN": "{field}：有文字的地方须写明 lang（zh_CN 或 en）",
+        "en": "{field}: every text needs its lang (zh_CN or en)",
+    },
+    "template.problem.lang_invalid": {
+        "zh_CN": "{field}：lang「{lang}」无效，应为 zh_CN（不是 zh-CN）或 en",
+        "en": "{field}: lang “{lang}” is not zh_CN (not zh-CN) or en",
+    },
+    "template.problem.lang_repeated": {
+        "zh_CN": "{field}：{lang} 的文字出现了不止一次",
+        "en": "{field}: more than one text in {lang}",
+    },
+    "template.problem.controls_invalid": {
+        "zh_CN": "template_content.controls 须为控件列表",
+        "en": "template_content.controls must be a list of controls",
+    },
+    "template.problem.control_invalid": {
+        "zh_CN": "控件须为带 property 的对象",
+        "en": "A control must be an object with a property",
+    },
+    "template.problem.kind_unknown": {
+        "zh_CN": "「{kind}」不是企业微信接受的控件类型：{kinds}",
+        "en": "“{kind}” is not a control kind WeCom accepts: {kinds}",
+    },
+    "template.problem.table_child_kind": {
+        "zh_CN": "{kind} 控件不能放在明细（Table）里",
+        "en": "A {kind} control cannot be a column of a Table",
+    },
+    "template.problem.id_missing": {
+        "zh_CN": "控件需要 id，例如 {example}",
+        "en": "The control needs an id such as {example}",
+    },
+    "template.problem.id_format": {
+        "zh_CN": "id「{id}」须为 {kind}- 加数字，例如 {example}",
+        "en": "Id “{id}” must be {kind}- followed by digits, e.g. {example}",
+    },
+    "template.problem.id_duplicate": {
+        "zh_CN": "id「{id}」被多个控件使用",
+        "en": "Id “{id}” is used by more than one control",
+    },
+    "template.problem.title_duplicate": {
+        "zh_CN": "另一个控件也叫「{title}」",
+        "en": "Another control is also titled “{title}”",
+    },
+    "template.problem.flag_invalid": {
+        "zh_CN": "{field} 须为 0 或 1，而不是 {value}",
+        "en": "{field} must be 0 or 1, not {value}",
+    },
+    "template.problem.attendance_twice": {
+        "zh_CN": "一个模板只能有一个假勤控件（Vacation 或 Attendance），{first} 已是其一",
+        "en": "A template may hold one leave/attendance control (Vacation or Attendance); {first} is one",
+    },
+    "template.problem.config_invalid": {
+        "zh_CN": "config 须为 JSON 对象",
+        "en": "config must be a JSON object",
+    },
+    "template.problem.config_missing": {
+        "zh_CN": "{kind} 控件需要配置 {field}",
+        "en": "A {kind} control needs config {field}",
+    },
+    "template.problem.config_value": {
+        "zh_CN": "配置 {field} 须为 {allowed} 之一，而不是 {value}",
+        "en": "Config {field} must be one of {allowed}, not {value}",
+    },
+    "template.problem.config_unexpected": {
+        "zh_CN": "{kind} 控件不接受配置 {field}",
+        "en": "A {kind} control takes no config {field}",
+    },
+    "template.problem.options_missing": {
+        "zh_CN": "单选/多选控件至少需要一个选项（selector.options）",
+        "en": "A Selector needs at least one option (selector.options)",
+    },
+    "template.problem.option_key_missing": {
+        "zh_CN": "第 {position} 个选项需要 key",
+        "en": "Option {position} needs a key",
+    },
+    "template.problem.option_key_duplicate": {
+        "zh_CN": "选项 key「{key}」出现了两次",
+        "en": "Option key “{key}” appears twice",
+    },
+    "template.problem.tips_empty": {
+        "zh_CN": "说明文字控件需要内容（tips.tips_content）",
+        "en": "A Tips control needs its text (tips.tips_content)",
+    },
+    "template.problem.tips_text": {
+        "zh_CN": "{field} 须为文字（type 1）或带标题和网址的链接（type 2）",
+        "en": "{field} must hold text (type 1) or links with a title and a URL (type 2)",
+    },
+    "template.problem.table_empty": {
+        "zh_CN": "明细控件至少需要一列（table.children）",
+        "en": "A Table needs at least one column (table.children)",
+    },
+    "template.problem.vacation_item": {
+        "zh_CN": "第 {position} 个假期类型需要数字 id",
+        "en": "Leave type {position} needs a numeric id",
+    },
+    # WeCom's refusals of a template, in plain words
+    "template.refused.invalid_control": {
+        "zh_CN": "企业微信拒绝了模板的控件参数（错误码 {code}）",
+        "en": "WeCom refused a control of the template (error {code})",
+    },
+    "template.refused.limit_reached": {
+        "zh_CN": "企业的审批模板数已达上限，请先在管理后台停用不用的模板（错误码 {code}）",
+        "en": "The company has as many approval templates as WeCom allows; retire unused ones first "
+        "(error {code})",
+    },
+    "template.refused.no_permission": {
+        "zh_CN": "本应用无审批权限：请在管理后台「审批 → 可调用接口的应用」中加入本应用（错误码 {code}）",
+        "en": "The app may not manage approvals: add it under Approval → apps that may call the API "
+        "in the WeCom admin console (error {code})",
+    },
+    "template.refused.server_error": {
+        "zh_CN": "企业微信内部出错，请稍后再试（错误码 {code}）",
+        "en": "WeCom had an internal error; try again later (error {code})",
+    },
+    "template.refused.unknown": {
+        "zh_CN": "企业微信出现未知错误，请稍后确认模板是否已保存（错误码 {code}）",
+        "en": "WeCom failed with an unknown error; check later whether the template was saved (error {code})",
+    },
+    # Creating and updating templates from Slack (handlers.template_admin): the builder and confirmations
+    "template.builder.title": {"zh_CN": "审批模板", "en": "Approval template"},
+    "template.builder.title_create": {"zh_CN": "创建审批模板", "en": "Create a template"},
+    "template.builder.title_update": {"zh_CN": "更新审批模板", "en": "Update a template"},
+    "template.builder.title_control": {"zh_CN": "添加控件", "en": "Add a control"},
+    "template.builder.working": {"zh_CN": "⏳ 正在处理…", "en": "⏳ Working on it…"},
+    "template.builder.next": {"zh_CN": "检查并继续", "en": "Check and continue"},
+    "template.builder.cancel": {"zh_CN": "取消", "en": "Cancel"},
+    "template.builder.add": {"zh_CN": "添加", "en": "Add"},
+    "template.builder.create": {"zh_CN": "创建", "en": "Create"},
+    "template.builder.confirm": {"zh_CN": "确认更新", "en": "Confirm"},
+    "template.builder.name_label": {"zh_CN": "模板名称", "en": "Template name"},
+    "template.builder.name_hint": {
+        "zh_CN": "最多 40 个字，不能与已有模板重名；填写后会替换粘贴或上传内容中的名称。",
+        "en": "At most 40 characters, not the name of another template; replaces the name of a pasted or "
+        "uploaded body.",
+    },
+    "template.builder.json_label": {
+        "zh_CN": "粘贴 JSON 请求包（可选）",
+        "en": "Paste a JSON body (optional)",
+    },
+    "template.builder.json_hint": {
+        "zh_CN": "即 create_template / update_template 的请求包；粘贴或上传的内容会替换下面逐个添加的控件。",
+        "en": "The body of create_template / update_template; a pasted or uploaded body replaces the "
+        "controls added below.",
+    },
+    "template.builder.file_label": {
+        "zh_CN": "或上传 .json 文件（可选）",
+        "en": "Or upload a .json file (optional)",
+    },
+    "template.builder.controls": {"zh_CN": "*控件（{count} 个）*", "en": "*Controls ({count})*"},
+    "template.builder.control_line": {
+        "zh_CN": "`{id}` · {kind} · {title}",
+        "en": "`{id}` · {kind} · {title}",
+    },
+    "template.builder.more": {"zh_CN": "…还有 {count} 项", "en": "…and {count} more"},
+    "template.builder.add_control": {"zh_CN": "➕ 添加控件", "en": "➕ Add control"},
+    "template.builder.remove": {"zh_CN": "删除", "en": "Remove"},
+    "template.builder.kind_label": {"zh_CN": "*控件类型*", "en": "*Kind*"},
+    "template.builder.title_label": {"zh_CN": "控件名称", "en": "Title"},
+    "template.builder.placeholder_label": {"zh_CN": "控件说明（可选）", "en": "Placeholder (optional)"},
+    "template.builder.require_label": {"zh_CN": "必填", "en": "Required"},
+    "template.builder.options_label": {"zh_CN": "选项，每行一个", "en": "Options, one per line"},
+    "template.builder.multiple_label": {"zh_CN": "选择方式", "en": "How many may be chosen"},
+    "template.builder.date_type_label": {"zh_CN": "日期类型", "en": "Date type"},
+    "template.builder.contact_mode_label": {"zh_CN": "选择对象", "en": "Who is chosen"},
+    "template.builder.columns_label": {
+        "zh_CN": "明细的列，每行一个：类型: 名称（如 Text: 费用项目）",
+        "en": "Table columns, one per line: kind: title (e.g. Text: Item)",
+    },
+    "template.builder.tips_label": {"zh_CN": "说明文字", "en": "Text to show"},
+    "template.builder.attendance_type_label": {"zh_CN": "假勤类型", "en": "Attendance type"},
+    "template.builder.span_unit_label": {"zh_CN": "时长单位", "en": "Counted in"},
+    "template.builder.choice_single": {"zh_CN": "单选", "en": "One"},
+    "template.builder.choice_multi": {"zh_CN": "多选", "en": "Several"},
+    "template.builder.choice_day": {"zh_CN": "日期", "en": "Date"},
+    "template.builder.choice_hour": {"zh_CN": "日期+时间", "en": "Date and time"},
+    "template.builder.choice_user": {"zh_CN": "成员", "en": "Members"},
+    "template.builder.choice_department": {"zh_CN": "部门", "en": "Departments"},
+    "template.builder.choice_trip": {"zh_CN": "出差", "en": "Business trip"},
+    "template.builder.choice_outing": {"zh_CN": "外出", "en": "Going out"},
+    "template.builder.choice_overtime": {"zh_CN": "加班", "en": "Overtime"},
+    "template.builder.choice_halfday": {"zh_CN": "半天", "en": "Half days"},
+    "template.builder.choice_hours": {"zh_CN": "小时", "en": "Hours"},
+    "template.builder.bad_choice": {
+        "zh_CN": "请从给出的选项中选择。",
+        "en": "Choose one of the offered values.",
+    },
+    "template.builder.bad_column": {
+        "zh_CN": "第 {line} 行：请写成「类型: 名称」，类型为 {kinds} 之一。",
+        "en": "Line {line}: write “kind: title”, the kind one of {kinds}.",
+    },
+    "template.builder.json_error": {
+        "zh_CN": "JSON 无法读取：第 {line} 行第 {column} 列，{reason}。",
+        "en": "The JSON could not be read: {reason} at line {line}, column {column}.",
+    },
+    "template.builder.json_not_object": {
+        "zh_CN": "JSON 须为对象，例如 {{\"template_name\": [...], \"template_content\": {{...}}}}。",
+        "en": "The JSON must be an object, like {{\"template_name\": [...], \"template_content\": {{...}}}}.",
+    },
+    "template.builder.both_sources": {
+        "zh_CN": "请粘贴内容或上传文件，二选一。",
+        "en": "Paste a body or upload a file, not both.",
+    },
+    "template.builder.file_unreadable": {
+        "zh_CN": "文件 {name} 无法读取（须为不超过 {limit} KB 的 UTF-8 JSON 文件），未做任何处理。",
+        "en": "The file {name} could not be read (a UTF-8 JSON file of at most {limit} KB), so nothing "
+        "was done.",
+    },
+    "template.builder.problems": {
+        "zh_CN": "未发送到{provider}：有 {count} 个问题需要先修正。",
+        "en": "Nothing was sent to {provider}: fix {count} problem(s) first.",
+    },
+    "template.builder.fix_first": {
+        "zh_CN": "⚠️ 未发送：请先修正以下问题。",
+        "en": "⚠️ Nothing was sent: fix these first.",
+    },
+    "template.builder.create_intro": {
+        "zh_CN": "将在{provider}创建模板「{name}」，含 {count} 个控件。点击「创建」后才会发送。",
+        "en": "This creates the template “{name}” with {count} control(s) in {provider}. Nothing is sent "
+        "until you press Create.",
+    },
+    "template.builder.alias_label": {"zh_CN": "别名（可选）", "en": "Track it as (alias, optional)"},
+    "template.builder.alias_hint": {
+        "zh_CN": "填写后立即可用 /approval new <别名> 提交这个模板。",
+        "en": "With an alias, /approval new <alias> offers the template at once.",
+    },
+    "template.builder.bad_alias": {
+        "zh_CN": "别名须为一个词（最多 40 个字母、数字、.、- 或 _）。",
+        "en": "An alias is one word: at most 40 letters, digits, ., - or _.",
+    },
+    "template.builder.update_intro": {
+        "zh_CN": "更新模板 `{id}`「{name}」，控件变化如下。点击「确认更新」后才会发送。",
+        "en": "Updating `{id}` “{name}”; its controls change as below. Nothing is sent until you confirm.",
+    },
+    "template.builder.diff_added": {"zh_CN": "➕ 新增 `{id}` {title}", "en": "➕ added `{id}` {title}"},
+    "template.builder.diff_removed": {"zh_CN": "➖ 删除 `{id}` {title}", "en": "➖ removed `{id}` {title}"},
+    "template.builder.diff_changed": {
+        "zh_CN": "✏️ 修改 `{id}` {title}：{details}",
+        "en": "✏️ changed `{id}` {title}: {details}",
+    },
+    "template.builder.diff_none": {"zh_CN": "控件没有变化。", "en": "No control changes."},
+    "template.builder.diff_name": {"zh_CN": "名称：{old} → {new}", "en": "Name: {old} → {new}"},
+    "template.builder.created": {
+        "zh_CN": "✅ 已创建模板「{name}」：`{id}`",
+        "en": "✅ Template “{name}” created: `{id}`",
+    },
+    "template.builder.tracked": {
+        "zh_CN": "已以别名 `{alias}` 跟踪，/approval new {alias} 现在即可使用。",
+        "en": "Tracked as `{alias}`: /approval new {alias} offers it now.",
+    },
+    "template.builder.track_failed": {
+        "zh_CN": "模板已创建，但未能跟踪：{reason}",
+        "en": "The template was created, but could not be tracked: {reason}",
+    },
+    "template.builder.updated": {
+        "zh_CN": "✅ 已更新模板 `{id}`「{name}」",
+        "en": "✅ Template `{id}` “{name}” updated",
+    },
+    "template.builder.refused": {
+        "zh_CN": "{provider}拒绝了这个模板：{reason}",
+        "en": "{provider} refused the template: {reason}",
+    },
+    "template.builder.no_manager": {
+        "zh_CN": "管理模板需要企业微信凭据：请在配置中填写 [wecom] corp_id 和 secret。",
+        "en": "Managing templates needs WeCom credentials: set [wecom] corp_id and secret in the config.",
+    },
+    "template.builder.update_usage": {
+        "zh_CN": "要更新哪个模板？/approval-admin template update <template_id> [JSON]",
+        "en": "Which template? /approval-admin template update <template_id> [JSON body]",
+    },
+    "template.builder.stale": {
+        "zh_CN": "这个窗口已失效，未做任何处理。请重新运行 /approval-admin template create 或 update。",
+        "en": "This window is no longer valid, so nothing was done. Run /approval-admin template create "
+        "or update again.",
+    },
+    # /approval-admin (bot.admin, handlers.admin)
+    "admin.refused": {
+        "zh_CN": "只有管理员可以使用 `/approval-admin`。如需帮助，请联系管理员。",
+        "en": "Only admins can use `/approval-admin`. Please ask one of them if you need something done.",
+    },
+    "admin.audit_line": {
+        "zh_CN": "🛡 <@{actor}> · {action} · {detail}",
+        "en": "🛡 <@{actor}> · {action} · {detail}",
+    },
+    "admin.unknown_sub": {"zh_CN": "不认识的子命令 `{sub}`。", "en": "I don't know `{sub}`."},
+    "admin.usage": {"zh_CN": "用法：{usage}", "en": "Usage: {usage}"},
+    "admin.failed": {"zh_CN": "执行失败：{error}", "en": "That did not work: {error}"},
+    "admin.help_header": {"zh_CN": "*`/approval-admin` 子命令*", "en": "*`/approval-admin` subcommands*"},
+    "admin.help.help": {"zh_CN": "`help` — 本列表", "en": "`help` — this list"},
+    "admin.help.templates": {
+        "zh_CN": "`templates [sync]` — 已跟踪的模板；`sync` 重新读取详情 · 例：`templates sync`",
+        "en": "`templates [sync]` — tracked templates; `sync` reads them again · e.g. `templates sync`",
+    },
+    "admin.help.track": {
+        "zh_CN": "`track <模板ID> <别名> [provider]` — 让 `/approval new <别名>` 提供该模板 · "
+        "例：`track 3Tka1eD6 leave`",
+        "en": "`track <template_id> <alias> [provider]` — offer it as `/approval new <alias>` · "
+        "e.g. `track 3Tka1eD6 leave`",
+    },
+    "admin.help.untrack": {
+        "zh_CN": "`untrack <别名>` — 不再提供该模板 · 例：`untrack leave`",
+        "en": "`untrack <alias>` — stop offering it · e.g. `untrack leave`",
+    },
+    "admin.help.template": {
+        "zh_CN": "`template create [JSON]` / `template update <模板ID> [JSON]` — 新建或修改企业微信模板"
+        "（不带 JSON 则打开表单）· 例：`template create`",
+        "en": "`template create [json]` / `template update <template_id> [json]` — create or change a WeCom "
+        "template (no JSON opens the builder) · e.g. `template create`",
+    },
+    "admin.help.map": {
+        "zh_CN": "`map <@用户> <审批系统用户ID> [provider]` — 指定对应关系 · 例：`map @lisi lisi`",
+        "en": "`map <@user> <provider user id> [provider]` — set who they are there · e.g. `map @lisi lisi`",
+    },
+    "admin.help.unmap": {
+        "zh_CN": "`unmap <@用户> [provider]` — 删除指定的对应关系 · 例：`unmap @lisi`",
+        "en": "`unmap <@user> [provider]` — drop that mapping · e.g. `unmap @lisi`",
+    },
+    "admin.help.whois": {
+        "zh_CN": "`whois <@用户>` — 该用户在各审批系统中的身份 · 例：`whois @lisi`",
+        "en": "`whois <@user>` — who they are in each approval system · e.g. `whois @lisi`",
+    },
+    "admin.help.status": {
+        "zh_CN": "`status <审批单号> [provider]` — 任一审批的完整进度 · 例：`status 202401010001`",
+        "en": "`status <number> [provider]` — any approval's full timeline · e.g. `status 202401010001`",
+    },
+    "admin.help.remind": {
+        "zh_CN": "`remind <审批单号>` — 立即提醒当前审批人 · 例：`remind 202401010001`",
+        "en": "`remind <number>` — nudge its current approvers now · e.g. `remind 202401010001`",
+    },
+    "admin.help.sweep": {
+        "zh_CN": "`sweep [provider]` — 立即同步审批状态 · 例：`sweep wecom`",
+        "en": "`sweep [provider]` — sweep now and report · e.g. `sweep wecom`",
+    },
+    "admin.help.outbox": {
+        "zh_CN": "`outbox [retry]` — 待发送与被暂停的通知；`retry` 重新发送被暂停的 · 例：`outbox retry`",
+        "en": "`outbox [retry]` — notifications waiting or held; `retry` sends the held ones · "
+        "e.g. `outbox retry`",
+    },
+    "admin.help.stats": {
+        "zh_CN": "`stats [天数]` — 统计：数量、决定用时、最慢的审批人、待审批 · 例：`stats 30`",
+        "en": "`stats [days]` — counts, time to decision, slowest approvers, pending now · e.g. `stats 30`",
+    },
+    "admin.help.export": {
+        "zh_CN": "`export [天数] [csv|json]` — 导出为文件发到你的私信 · 例：`export 90 csv`",
+        "en": "`export [days] [csv|json]` — a file sent to your DM · e.g. `export 90 csv`",
+    },
+    "admin.help.health": {
+        "zh_CN": "`health` — 审批系统、令牌、最近同步、发件箱、存储大小、版本",
+        "en": "`health` — providers, tokens, last sweeps, outbox, store size, version",
+    },
+    "admin.bad_alias": {
+        "zh_CN": "别名 `{alias}` 不可用：请使用不超过 40 个字符的一个词（字母、数字、_ . -）。",
+        "en": "`{alias}` can't be an alias: use one word of at most 40 letters, digits, _ . or -.",
+    },
+    "admin.bad_template_id": {
+        "zh_CN": "`{template_id}` 不是模板 ID。",
+        "en": "`{template_id}` is not a template id.",
+    },
+    "admin.unknown_provider": {
+        "zh_CN": "不认识审批系统 `{provider}`；可用：{known}",
+        "en": "I don't know the provider `{provider}`; these work: {known}",
+    },
+    "admin.template_unreadable": {
+        "zh_CN": "无法读取模板 `{template_id}`，未跟踪：{error}",
+        "en": "Could not read the template `{template_id}`, so it is not tracked: {error}",
+    },
+    "admin.unknown_alias": {
+        "zh_CN": "没有名为 `{alias}` 的模板。",
+        "en": "No template is offered as `{alias}`.",
+    },
+    "admin.bad_provider_user": {"zh_CN": "`{user}` 不是用户 ID。", "en": "`{user}` is not a user id."},
+    "admin.bad_slack_user": {
+        "zh_CN": "`{user}` 不是 Slack 用户：请用 @ 提及对方。",
+        "en": "`{user}` is not a Slack user: mention them with @.",
+    },
+    "admin.not_mapped": {
+        "zh_CN": "<@{user}> 在 {provider} 中没有管理员指定的对应关系。",
+        "en": "<@{user}> has no mapping set by an admin in {provider}.",
+    },
+    "admin.no_identities": {
+        "zh_CN": "当前审批系统直接使用 Slack 用户，无需对应关系。",
+        "en": "The approval systems in use work with Slack users directly: there is nothing to map.",
+    },
+    "admin.not_found": {"zh_CN": "找不到审批 `{number}`。", "en": "No approval `{number}` is known."},
+    "admin.not_pending": {
+        "zh_CN": "审批 `{number}` 当前没有等待审批的人。",
+        "en": "Approval `{number}` is not waiting for anyone.",
+    },
+    "admin.no_sweeper": {
+        "zh_CN": "`{provider}` 不能同步；可同步：{known}",
+        "en": "`{provider}` cannot be swept; these can: {known}",
+    },
+    "admin.nothing_to_sweep": {
+        "zh_CN": "没有可同步的审批系统（内置审批引擎不需要同步）。",
+        "en": "No configured provider can be swept (the embedded engine needs no sweeps).",
+    },
+    "admin.bad_format": {
+        "zh_CN": "格式 `{fmt}` 不支持；可用：{known}",
+        "en": "`{fmt}` is not a format; use {known}",
+    },
+    "admin.untracked_while_filing": {
+        "zh_CN": "模板 `{alias}` 已被管理员停用，申请未提交。",
+        "en": "An admin stopped offering `{alias}`, so this request was not filed.",
+    },
+    "admin.templates_header": {"zh_CN": "*模板（{count}）*", "en": "*Templates ({count})*"},
+    "admin.templates_empty": {
+        "zh_CN": "还没有跟踪任何模板：`/approval-admin track <模板ID> <别名>`",
+        "en": "No templates are tracked yet: `/approval-admin track <template_id> <alias>`",
+    },
+    "admin.template_row": {
+        "zh_CN": "`{alias}` · {name} · `{template_id}` · {provider} · {controls} 个控件 · "
+        "同步于 {synced} · {source}",
+        "en": "`{alias}` · {name} · `{template_id}` · {provider} · {controls} controls · "
+        "synced {synced} · {source}",
+    },
+    "admin.source.config": {"zh_CN": "配置文件", "en": "config"},
+    "admin.source.slack": {"zh_CN": "Slack 中跟踪", "en": "tracked from Slack"},
+    "admin.source.sweep": {"zh_CN": "仅同步", "en": "swept only"},
+    "admin.sync_failed": {
+        "zh_CN": "⚠️ `{alias}` 读取失败：{error}",
+        "en": "⚠️ `{alias}` could not be read: {error}",
+    },
+    "admin.tracked": {
+        "zh_CN": "✅ `/approval new {alias}` 现在提供 {name}"
+        "（`{template_id}`，{provider}，{controls} 个控件）。",
+        "en": "✅ `/approval new {alias}` now offers {name} "
+        "(`{template_id}`, {provider}, {controls} controls).",
+    },
+    "admin.untracked": {"zh_CN": "✅ 不再提供 `{alias}`。", "en": "✅ `{alias}` is no longer offered."},
+    "admin.mapped": {
+        "zh_CN": "✅ 从现在起 <@{user}> 在 {provider} 中是 `{provider_id}`。",
+        "en": "✅ <@{user}> is `{provider_id}` in {provider} from now on.",
+    },
+    "admin.unmapped": {
+        "zh_CN": "✅ 已删除 <@{user}> 在 {provider} 中的对应关系（原为 `{provider_id}`）。",
+        "en": "✅ <@{user}> is no longer mapped in {provider} (was `{provider_id}`).",
+    },
+    "admin.whois_header": {"zh_CN": "*<@{user}> 的身份*", "en": "*Who <@{user}> is*"},
+    "admin.whois_line": {
+        "zh_CN": "{provider}：`{provider_id}`（{source}）",
+        "en": "{provider}: `{provider_id}` ({source})",
+    },
+    "admin.whois_nobody": {"zh_CN": "{provider}：无（{source}）", "en": "{provider}: nobody ({source})"},
+    "admin.whois_source.admin": {"zh_CN": "管理员指定", "en": "set by an admin"},
+    "admin.whois_source.directory": {"zh_CN": "配置或邮箱匹配", "en": "config or email match"},
+    "admin.whois_source.unavailable": {"zh_CN": "暂时无法查询", "en": "cannot be looked up now"},
+    "admin.reminded": {
+        "zh_CN": "✅ 已提醒审批 `{number}` 的 {count} 位审批人。",
+        "en": "✅ Nudged {count} approver(s) of `{number}`.",
+    },
+    "admin.reminded_nobody": {
+        "zh_CN": "审批 `{number}` 的当前审批人都没有对应的 Slack 用户，无法提醒：请用 `map` 指定。",
+        "en": "Nobody could be nudged on `{number}`: its approvers have no Slack user the bot knows "
+        "(use `map`).",
+    },
+    "admin.sweep_line": {
+        "zh_CN": "{provider}：查看 {looked_at} 条，变化 {changed} 条，读取详情 {reads} 次",
+        "en": "{provider}: {looked_at} looked at, {changed} changed, {reads} detail read(s)",
+    },
+    "admin.sweep_first": {
+        "zh_CN": "（首次同步：只记录，不通知）",
+        "en": " (first sweep: recorded, nobody told)",
+    },
+    "admin.sweep_error": {
+        "zh_CN": "⚠️ {provider}：同步失败：{error}",
+        "en": "⚠️ {provider}: the sweep failed: {error}",
+    },
+    "admin.outbox_summary": {
+        "zh_CN": "*发件箱*：{waiting} 条待发送 · {held} 条被暂停 · 最近 {failed} 条失败",
+        "en": "*Outbox*: {waiting} waiting · {held} held · {failed} failed recently",
+    },
+    "admin.outbox_held": {
+        "zh_CN": "⏸ {kind} → {recipient} · {since} · {why}",
+        "en": "⏸ {kind} to {recipient} · since {since} · {why}",
+    },
+    "admin.outbox_fix": {"zh_CN": "解决办法：{fix}", "en": "To fix: {fix}"},
+    "admin.outbox_retry_hint": {
+        "zh_CN": "修复后用 `/approval-admin outbox retry` 重新发送被暂停的通知。",
+        "en": "Once fixed, `/approval-admin outbox retry` sends the held ones again.",
+    },
+    "admin.outbox_failed": {
+        "zh_CN": "✖ {kind} → {recipient} · {at} · {reason}",
+        "en": "✖ {kind} to {recipient} · {at} · {reason}",
+    },
+    "admin.outbox_retried": {
+        "zh_CN": "✅ 已重新发送 {count} 条被暂停的通知。",
+        "en": "✅ Released {count} held notification(s) to be sent again.",
+    },
+    "admin.stats_header": {
+        "zh_CN": "*最近 {days} 天：{total} 条审批*",
+        "en": "*Last {days} days: {total} approval(s)*",
+    },
+    "admin.stats_template": {"zh_CN": "{template}：{counts}", "en": "{template}: {counts}"},
+    "admin.stats_median": {
+        "zh_CN": "决定用时中位数：{duration}",
+        "en": "Median time to decision: {duration}",
+    },
+    "admin.stats_no_decisions": {
+        "zh_CN": "这段时间没有已决定的审批。",
+        "en": "Nothing was decided in that time.",
+    },
+    "admin.stats_slowest": {
+        "zh_CN": "*最慢的审批人（等待中位数）*",
+        "en": "*Slowest approvers (median wait)*",
+    },
+    "admin.stats_slow_line": {
+        "zh_CN": "{who}：{duration}（{count} 次决定）",
+        "en": "{who}: {duration} over {count} decision(s)",
+    },
+    "admin.stats_pending": {"zh_CN": "*当前待审批*", "en": "*Pending now*"},
+    "admin.stats_pending_line": {
+        "zh_CN": "`{number}` {template} · 等待 {who} {duration}",
+        "en": "`{number}` {template} · waiting on {who} for {duration}",
+    },
+    "admin.stats_nothing_pending": {"zh_CN": "没有待审批。", "en": "Nothing is pending."},
+    "admin.exported": {
+        "zh_CN": "✅ 已将 {rows} 条审批导出为 `{filename}`，发到你的私信。",
+        "en": "✅ Sent {rows} approval(s) as `{filename}` to your DM.",
+    },
+    "admin.export_comment": {
+        "zh_CN": "最近 {days} 天的审批（{rows} 条）",
+        "en": "Approvals of the last {days} days ({rows})",
+    },
+    "admin.export_failed": {
+        "zh_CN": "导出文件上传失败：{error}",
+        "en": "The export could not be uploaded: {error}",
+    },
+    "admin.health_header": {"zh_CN": "*运行状况* · 版本 {version}", "en": "*Health* · version {version}"},
+    "admin.health_ok": {"zh_CN": "✅ 一切正常", "en": "✅ Nothing stops the bot's work"},
+    "admin.health_problem": {"zh_CN": "⚠️ {problem}", "en": "⚠️ {problem}"},
+    "admin.health_providers": {"zh_CN": "审批系统：{providers}", "en": "Providers: {providers}"},
+    "admin.health_token": {"zh_CN": "{provider} 令牌：{state}", "en": "{provider} token: {state}"},
+    "admin.health_sweep": {
+        "zh_CN": "{provider} 最近同步：{at} · {result}",
+        "en": "{provider} last sweep: {at} · {result}",
+    },
+    "admin.health_never_swept": {"zh_CN": "{provider}：尚未同步", "en": "{provider}: not swept yet"},
+    "admin.health_outbox": {
+        "zh_CN": "发件箱：{backlog} 条待发送 · {held} 条被暂停 · {failed} 条失败记录",
+        "en": "Outbox: {backlog} waiting · {held} held · {failed} failures recorded",
+    },
+    "admin.health_store": {"zh_CN": "存储：{size}", "en": "Store: {size}"},
     # /approval
     "cmd.usage": {
         "zh_CN": "用法：`/approval new [模板]` 发起申请 · `/approval list` 我的申请 · "

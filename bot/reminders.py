@@ -69,20 +69,26 @@ class Reminders:
                 queued += self._remind(snap, now, hours)
         return queued
 
-    def _remind(self, snap: Snapshot, now: int, hours: int) -> int:
+    def remind_now(self, snap: Snapshot) -> int:
+        """Nudge the current approvers of `snap` now, because an admin asked: whatever the hour and
+        however recently they were nudged. Returns how many were nudged (the unmapped cannot be)."""
+        now = int(self.clock())
+        return self._remind(snap, now, (now - snap.last_activity()) // 3600, asked=True)
+
+    def _remind(self, snap: Snapshot, now: int, hours: int, *, asked: bool = False) -> int:
         people = self.service.resolve_people(snap, tolerate_outage=True)
         link = self.service.link(snap)
         queued = 0
         for approver in snap.waiting_on():
             slack_id = people.slack_id(approver)
-            if slack_id is None or self._night(slack_id, now):
+            if slack_id is None or (not asked and self._night(slack_id, now)):
                 continue
             with self.store.transaction():
                 doc = self.store.get_approval(snap.key)
                 if doc is None:
                     continue
                 last = doc.setdefault("reminded", {}).get(slack_id, 0)
-                if now - last < self.settings.every_hours * 3600:
+                if not asked and now - last < self.settings.every_hours * 3600:
                     continue
                 card = self.service.render(snap, Notice(Kind.APPROVER_CARD, approver), people.slack_id)
                 nudge = cards.reminder_message(snap, people.slack_id, self.settings.language, link, hours)

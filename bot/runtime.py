@@ -12,6 +12,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.admin import Admin
 from bot.config import Config, parse_quiet_hours
 from bot.delivery import CREDENTIAL_ERRORS, Deliverer, SlackFault
 from bot.directory import Directory
@@ -46,6 +47,7 @@ class Runtime:
     decisions: Decisions
     sweeper: Sweeper
     reminders: Reminders
+    admin: Admin
     bolt: App | None = None
 
     def start(self) -> None:
@@ -168,6 +170,18 @@ def build_runtime(config: Config, *, with_bolt: bool = True) -> Runtime:
             int(schedule.digest_hour) if schedule.daily_digest else None,
         ),
     )
+    admin = Admin(
+        config.slack,
+        store,
+        directory,
+        service,
+        submissions,
+        sweeper,
+        reminders,
+        deliverer,
+        provider_health=parts.health,
+        sweep_only_forms={"fxiaoke": config.fxiaoke.forms} if "fxiaoke" in parts.sweepers else {},
+    )
     runtime = Runtime(
         config,
         store,
@@ -181,6 +195,7 @@ def build_runtime(config: Config, *, with_bolt: bool = True) -> Runtime:
         decisions,
         sweeper,
         reminders,
+        admin,
     )
     deliverer.render_home = runtime.render_home
     if with_bolt:

@@ -35,12 +35,14 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 
 from bot.forms import Control, FilledForm, Template
+from bot.i18n import t
 from bot.model import ApprovalMode, NodeType, Snapshot
 from bot.providers.local import engine
 from bot.providers.local.engine import LocalTemplate, Step
 from bot.providers.wecom import codes, render
 from bot.providers.wecom.crypto import WeComCrypto
-from bot.providers.wecom.templates import TemplateParseError, parse_template_detail
+from bot.providers.wecom.template_admin import template_problems
+from bot.providers.wecom.templates import parse_template_detail
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +71,8 @@ _NO_DEPARTMENT = 60123
 _BAD_PARAMETER = 301025  # 提交审批单请求参数错误; WeCom also answers it for an unknown sp_no or template
 _NOT_VISIBLE = 301055  # the creator is outside the app's visible range
 _BAD_CONTROL = 301086  # 审批控件参数错误
+_TOO_MANY_TEMPLATES = 301087  # 企业模版数超过上限
+_TEMPLATE_LIMIT = 100  # the sandbox corp's limit of templates (WeCom does not publish its own)
 
 # The getapprovalinfo filters, and what each compares.
 _FILTERS: dict[str, Callable[[Snapshot], str]] = {
@@ -397,19 +401,41 @@ class Sandbox:
         return {"info": render.approval_detail_info(filed.snap, filed.contents, filed.snap.template_name)}
 
     def _create_template(self, request: _Request) -> JSON:
-        detail = _template_detail(request.body)
-        template_id = secrets.token_urlsafe(30)
-        with self._lock:
+        """Refuses what the spec forbids (the bot's own `template_problems`) and templates past the limit;
+        a created template is served by gettemplatedetail and may be filed from then on."""
+        with self._lock:  # the names checked stay the names there are until the template is added
+            detail = self._checked_detail(request.body, exclude=None)
+            if len(self._templates) >= _TEMPLATE_LIMIT:
+                raise _Refused(_TOO_MANY_TEMPLATES, f"the corp already has {_TEMPLATE_LIMIT} templates")
+            template_id = secrets.token_urlsafe(30)
             self._templates[template_id] = SandboxTemplate(detail)
         return {"template_id": template_id}
 
     def _update_template(self, request: _Request) -> JSON:
         """New names and controls; the flow stays, as WeCom keeps a template's configured flow."""
         template_id, _ = self._template(request.body)
-        detail = _template_detail(request.body)
         with self._lock:
+            detail = self._checked_detail(request.body, exclude=template_id)
             self._templates[template_id] = replace(self._templates[template_id], detail=detail)
         return {}
+
+    def _checked_detail(self, body: Mapping[str, Any], exclude: str | None) -> JSON:
+        """The gettemplatedetail reply of a create or update body (`exclude`: the template updated, whose own
+        name it may keep), refused with 301086 naming every problem; called under the lock."""
+        names = {
+            codes.text(name.get("text"))
+            for template_id, template in self._templates.items()
+            if template_id != exclude
+            for name in codes.as_objs(template.detail.get("template_names"))
+        }
+        problems = template_problems(body, names - {""}, updating=exclude is not None)
+        if problems:
+            said = (f"{p.where}: {t(f'template.problem.{p.key}', 'en', **p.params)}" for p in problems)
+            raise _Refused(_BAD_CONTROL, "; ".join(said))
+        return {
+            "template_names": body["template_name"],
+            "template_content": {"controls": codes.as_obj(body.get("template_content")).get("controls", [])},
+        }
 
     def _template(self, body: Mapping[str, Any]) -> tuple[str, SandboxTemplate]:
         """(template_id, template) of the request."""
@@ -464,24 +490,6 @@ class Sandbox:
 def _form(template_id: str, detail: Mapping[str, Any]) -> Template:
     """The template as the bot reads it, whose controls requests are checked against."""
     return parse_template_detail(detail, alias=template_id, template_id=template_id)
-
-
-def _template_detail(body: Mapping[str, Any]) -> JSON:
-    """The detail reply of a created or updated template, refused as WeCom refuses it."""
-    if not codes.localized(body.get("template_name")):
-        raise _Refused(_BAD_PARAMETER, "template_name is required")
-    detail = {
-        "template_names": body["template_name"],
-        "template_content": codes.as_obj(body.get("template_content")),
-    }
-    try:
-        controls = _form("new", detail).controls
-    except TemplateParseError as exc:
-        raise _Refused(_BAD_CONTROL, str(exc)) from exc
-    ids = [c.id for c in controls] + [child.id for c in controls for child in c.children]
-    if len(set(ids)) != len(ids):
-        raise _Refused(_BAD_CONTROL, "control ids must be unique within a template")
-    return detail
 
 
 def _check_contents(contents: Any, controls: Sequence[Control], media: set[str]) -> None:

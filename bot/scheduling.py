@@ -14,7 +14,6 @@ import hmac
 import json
 import logging
 import re
-import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict
@@ -47,7 +46,6 @@ _SIGNATURE = re.compile(r"([0-9]{1,20})\.[0-9a-f]{64}")
 class Schedule:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self._lock = threading.Lock()  # a scheduled sweep and an asked-for one never overlap
         self.scheduler = BackgroundScheduler(
             timezone=timezone.utc,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE},
@@ -78,8 +76,7 @@ class Schedule:
         self.scheduler.shutdown(wait=True)
 
     def sweep_now(self) -> list[SweepReport]:
-        with self._lock:
-            reports = self.runtime.sweeper.run_once()
+        reports = self.runtime.sweeper.run_once()
         self.runtime.deliverer.wake()
         return reports
 

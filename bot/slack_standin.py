@@ -86,6 +86,8 @@ class SlackStandIn:
         self.responses: list[dict[str, Any]] = []  # what was sent to response_url (slash command replies)
         self.ephemeral: dict[str, list[dict[str, Any]]] = defaultdict(list)  # user -> chat.postEphemeral
         self.files: dict[str, tuple[str, bytes, str]] = {}  # file id -> (name, content, mimetype)
+        self.uploading: dict[str, dict[str, Any]] = {}  # file id -> {"filename", "length", "content"}
+        self.shared: dict[str, list[dict[str, Any]]] = defaultdict(list)  # channel -> files the bot shared
         self._triggers: dict[str, str] = {}  # trigger id -> user who caused it
         self.events_url = ""
         self.signing_secret = ""
@@ -332,6 +334,9 @@ class SlackStandIn:
         if url.path.startswith("/files/"):
             self._serve_file(request, url.path.split("/")[2])
             return
+        if url.path.startswith("/upload/"):
+            self._receive_upload(request, url.path.split("/")[2])
+            return
         method = url.path.rsplit("/", 1)[-1]
         args = {k: v[0] for k, v in parse_qs(url.query).items()}
         length = int(request.headers.get("Content-Length") or 0)
@@ -400,6 +405,26 @@ class SlackStandIn:
         request.send_header("Content-Length", str(len(found[1])))
         request.end_headers()
         request.wfile.write(found[1])
+
+    def _receive_upload(self, request: BaseHTTPRequestHandler, file_id: str) -> None:
+        """The upload URL files.getUploadURLExternal gave: the raw bytes of the file, as Slack takes them."""
+        content = request.rfile.read(int(request.headers.get("Content-Length") or 0))
+        with self._lock:
+            pending = self.uploading.get(file_id)
+            if pending is not None:
+                pending["content"] = content
+        status, body = (200, f"OK - {len(content)}".encode()) if pending is not None else (404, b"")
+        request.send_response(status)
+        request.send_header("Content-Type", "text/plain")
+        request.send_header("Content-Length", str(len(body)))
+        request.end_headers()
+        request.wfile.write(body)
+
+    def files_in(self, channel_or_user: str) -> list[dict[str, Any]]:
+        """Files the bot shared in a channel, or in a user's DM: {"id", "name", "content", "comment"}."""
+        with self._lock:
+            channel = channel_or_user if channel_or_user in self.shared else self.dm_channel(channel_or_user)
+            return list(self.shared.get(channel, []))
 
     @staticmethod
     def _reply(
@@ -530,6 +555,37 @@ class SlackStandIn:
                 "profile": {"email": profile.get("email", "")},
             },
         }
+
+
+    def _api_files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        filename, length = str(args.get("filename") or ""), str(args.get("length") or "")
+        if not filename or not length.isdigit():
+            return {"ok": False, "error": "invalid_arguments"}
+        file_id = f"F{next(self._ids):08d}"
+        with self._lock:
+            self.uploading[file_id] = {"filename": filename, "length": int(length), "content": None}
+        base = self.api_url.removesuffix("/api/")
+        return {"ok": True, "file_id": file_id, "upload_url": f"{base}/upload/{file_id}"}
+
+    def _api_files_completeUploadExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Shares what was uploaded (and only files whose bytes arrived, in full) where it was asked."""
+        done = []
+        with self._lock:
+            for item in self._json_arg(args, "files") or []:
+                pending = self.uploading.get(str(item.get("id")))
+                arrived = pending["content"] if pending is not None else None
+                if arrived is None or len(arrived) != pending["length"]:  # type: ignore[index]
+                    return {"ok": False, "error": "file_not_found"}
+                self.files[item["id"]] = (pending["filename"], pending["content"], "application/octet-stream")
+                done.append({"id": item["id"], "title": item.get("title") or pending["filename"]})
+            channel = str(args.get("channel_id") or "")
+            for item in done:
+                del self.uploading[item["id"]]
+                name, content, _ = self.files[item["id"]]
+                if channel:
+                    shared = {"id": item["id"], "name": name, "content": content}
+                    self.shared[channel].append({**shared, "comment": args.get("initial_comment")})
+        return {"ok": True, "files": done}
 
 
 def render_blocks(blocks: list[dict[str, Any]]) -> str:

@@ -209,6 +209,8 @@ class Store:
         self._drafts = _Keyed(self._db.table("drafts"), "id")
         self._used_links = _Keyed(self._db.table("used_links"), "id")
         self._failures = _Keyed(self._db.table("failed_deliveries"), "id")
+        self._tracked = _Keyed(self._db.table("tracked_templates"), "alias")
+        self._identities = _Keyed(self._db.table("identities"), "key")
         self._final = {d["key"] for d in self._approvals.all() if d.get("final")}
         queued = sorted(self._outbox.all(), key=lambda d: d["created"])
         self._queued_for: Counter[str] = Counter(item["approval_key"] for item in queued)
@@ -519,6 +521,81 @@ class Store:
                 return False
             self._used_links.put({"id": link_id, "expires": expires, "at": now})
             return True
+
+    # tracked templates (what admins added or removed from Slack; config entries are the defaults) ----
+
+    def tracked_templates(self) -> list[dict[str, Any]]:
+        """Every alias admins tracked or untracked: {"alias", "provider", "template_id", "untracked", ...}."""
+        with self._lock:
+            return self._tracked.all()
+
+    def put_tracked_template(self, doc: dict[str, Any]) -> None:
+        """Insert or replace by doc["alias"]; `untracked=True` keeps a config alias out of the catalog."""
+        with self._lock:
+            self._tracked.put(doc)
+
+    # identity table (Slack user <-> provider user, mapped by admins) --------------------------
+
+    def identity_mappings(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return self._identities.all()
+
+    def mapped_provider_id(self, identity: str, slack_id: str) -> str | None:
+        with self._lock:
+            doc = self._identities.get(f"{identity}:{slack_id}")
+            return doc["provider_id"] if doc else None
+
+    def mapped_slack_id(self, identity: str, provider_id: str) -> str | None:
+        """A scan: the table holds the people admins mapped by hand, a few hundred at most."""
+        with self._lock:
+            return next(
+                (
+                    doc["slack_id"]
+                    for doc in self._identities.all()
+                    if doc["identity"] == identity and doc["provider_id"] == provider_id
+                ),
+                None,
+            )
+
+    def put_identity(self, identity: str, slack_id: str, provider_id: str, **info: Any) -> list[str]:
+        """Map `slack_id` to `provider_id`; one provider user has one Slack user, so an older mapping of
+        `provider_id` to someone else is dropped. Returns the Slack ids whose mapping was dropped."""
+        with self._lock:
+            replaced = [
+                doc
+                for doc in self._identities.all()
+                if (doc["identity"], doc["provider_id"]) == (identity, provider_id)
+                and doc["slack_id"] != slack_id
+            ]
+            self._identities.remove(doc["key"] for doc in replaced)
+            self._identities.put(
+                {
+                    "key": f"{identity}:{slack_id}",
+                    "identity": identity,
+                    "slack_id": slack_id,
+                    "provider_id": provider_id,
+                    **info,
+                }
+            )
+            return [doc["slack_id"] for doc in replaced]
+
+    def remove_identity(self, identity: str, slack_id: str) -> dict[str, Any] | None:
+        """Forget the mapping of `slack_id`; returns it, or None when there was none."""
+        with self._lock:
+            doc = self._identities.get(f"{identity}:{slack_id}")
+            self._identities.remove([f"{identity}:{slack_id}"])
+            return doc
+
+    def forget_cached_users(self, keys: Iterable[str]) -> None:
+        """Drop user cache entries, so the next lookup asks again (after an admin changed a mapping)."""
+        with self._lock:
+            self._users.remove(keys)
+
+    def size_bytes(self) -> int:
+        """What the store takes on disk: the hot file, the archive and the inbox journal."""
+        with self._lock:
+            files = [self.path, *(f for d in ("archive", "inbox") for f in self.sibling(d).glob("*"))]
+            return sum(f.stat().st_size for f in files if f.is_file())
 
     # meta ----------------------------------------------------------------------
 

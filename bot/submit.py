@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
@@ -81,6 +81,19 @@ class CatalogEntry:
     template_id: str
 
 
+def merge_catalog(
+    defaults: Mapping[str, CatalogEntry], tracked: Iterable[Mapping[str, Any]], providers: Collection[str]
+) -> dict[str, CatalogEntry]:
+    """The config's entries as defaults, then what admins tracked (for `providers`) or untracked."""
+    entries = dict(defaults)
+    for doc in tracked:
+        if doc.get("untracked"):
+            entries.pop(doc["alias"], None)
+        elif doc["provider"] in providers:
+            entries[doc["alias"]] = CatalogEntry(doc["alias"], doc["provider"], doc["template_id"])
+    return entries
+
+
 class Submissions:
     def __init__(
         self,
@@ -99,13 +112,19 @@ class Submissions:
         self.directory = directory
         self.slack = slack
         self.filers = dict(filers)
-        self.catalog = dict(catalog)
+        self.defaults = dict(catalog)
         self.lang = lang
         self.clock = clock
-        self._templates: dict[str, tuple[float, Template]] = {}
+        self._templates: dict[CatalogEntry, tuple[float, Template]] = {}
         self._templates_lock = threading.Lock()
 
     # templates -----------------------------------------------------------------
+
+    @property
+    def catalog(self) -> dict[str, CatalogEntry]:
+        """What `/approval new` offers: the config's entries as defaults, then what admins tracked or
+        untracked from Slack (stored, so a change holds at once and across restarts)."""
+        return merge_catalog(self.defaults, self.store.tracked_templates(), self.filers)
 
     def aliases(self) -> list[str]:
         return sorted(self.catalog)
@@ -116,14 +135,18 @@ class Submissions:
         `stale_ok` serves the cached one however old: reading a submission must answer within
         Slack's 3 s, with the template the form was built from.
         """
-        entry = self.catalog[alias]
+        return self.read_template(self.catalog[alias], stale_ok=stale_ok)
+
+    def read_template(self, entry: CatalogEntry, *, stale_ok: bool = False, fresh: bool = False) -> Template:
+        """The template of a catalog entry (cached per entry: an alias tracked anew reads its new id);
+        `fresh` reads it again whatever the cache holds (an admin syncing)."""
         with self._templates_lock:
-            cached = self._templates.get(alias)
-            if cached and (stale_ok or self.clock() - cached[0] < TEMPLATE_TTL):
+            cached = self._templates.get(entry)
+            if cached and not fresh and (stale_ok or self.clock() - cached[0] < TEMPLATE_TTL):
                 return cached[1]
-        template = self.filers[entry.provider].template(entry.template_id, alias)
+        template = self.filers[entry.provider].template(entry.template_id, entry.alias)
         with self._templates_lock:
-            self._templates[alias] = (self.clock(), template)
+            self._templates[entry] = (self.clock(), template)
         return template
 
     def departments(self, user: str, template: Template) -> list[Option]:
@@ -177,7 +200,10 @@ class Submissions:
         draft = self.store.get_draft(draft_id)
         if draft is None or draft["status"] not in ("filing", "uncertain"):
             return
-        entry = self.catalog[draft["alias"]]
+        entry = self.catalog.get(draft["alias"])
+        if entry is None:  # an admin untracked the template while this request was open
+            self._refused(draft, t("admin.untracked_while_filing", self.lang, alias=draft["alias"]))
+            return
         filer = self.filers[entry.provider]
         try:
             form = FilledForm(self.template(draft["alias"]), decode_answers(draft["answers"]))
@@ -209,7 +235,7 @@ class Submissions:
             draft["attempted_at"] = draft.get("attempted_at") or self.clock()
             self.store.put_draft(draft)
         try:
-            return filer.file(form, creator, self._people(filer.identity), self._fetch)
+            return filer.file(form, creator, self._people(filer.identity), self.fetch_file)
         except FilingUncertain:
             found = filer.find_filed(form, creator, int(draft["attempted_at"]), self._taken)
             if found:
@@ -236,7 +262,7 @@ class Submissions:
         profile = user.get("profile") or {}
         return profile.get("real_name") or user.get("real_name") or user.get("name") or slack_id
 
-    def _fetch(self, file: UploadedFile) -> bytes:
+    def fetch_file(self, file: UploadedFile) -> bytes:
         """A file attached in Slack: url_private needs the bot token, so it goes to Slack's file host
         only; a payload naming any other host gets the file refused, and never sees the token."""
         if _origin(file.url) not in self._file_origins():

@@ -9,6 +9,7 @@ notified, including approvals filed outside the bot.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -62,9 +63,18 @@ class Sweeper:
         self.service = service
         self.sweepers = dict(sweepers)
         self.clock = clock
+        # the scheduled sweep, `approvals-bot sweep` and an admin's never overlap: each reads and then
+        # writes a provider's watermark, and an overlapping pair would leave the older one
+        self._lock = threading.Lock()
 
-    def run_once(self) -> list[SweepReport]:
-        return [self._sweep(name, sweeper) for name, sweeper in self.sweepers.items()]
+    def run_once(self, only: str = "") -> list[SweepReport]:
+        """Sweep every provider, or `only` that one."""
+        with self._lock:
+            return [
+                self._sweep(name, sweeper)
+                for name, sweeper in self.sweepers.items()
+                if not only or name == only
+            ]
 
     def _sweep(self, name: str, sweeper: Sweepable) -> SweepReport:
         now = int(self.clock())

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from slack_bolt import App
 
-from handlers import actions, commands, decisions, events, views
+from handlers import actions, admin, commands, decisions, events, template_admin, views
 from handlers.slack_http import skip_seen_events
 
 if TYPE_CHECKING:
@@ -16,5 +16,6 @@ if TYPE_CHECKING:
 def register_all(app: App, runtime: Runtime) -> None:
     if runtime.config.slack.app_token:  # over HTTP, SlackRequestGuard skips redelivered events
         app.use(skip_seen_events())
-    for listeners in (commands, views, actions, decisions, events):
+    # events registers the catch-all fallbacks: it stays last
+    for listeners in (commands, admin, template_admin, views, actions, decisions, events):
         listeners.register(app, runtime)

@@ -54,8 +54,10 @@ def write_config(
     extra: str = "",
     app_token: str = "",
     wecom_settings: str = "",
+    admins: Sequence[str] = (),
 ) -> Path:
     user_lines = "\n".join(f'"{k}" = "{v}"' for k, v in users.items())
+    admin_list = ", ".join(f'"{admin}"' for admin in admins)
     path.write_text(
         f"""
 [server]
@@ -69,6 +71,7 @@ api_url = "{slack_url}"
 language = "en"
 app_token = "{app_token}"
 audit_channel = "CAUDIT01"
+admins = [{admin_list}]
 [wecom]
 corp_id = "{CORP_ID}"
 secret = "{SECRET}"

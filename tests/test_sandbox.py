@@ -431,7 +431,7 @@ def test_created_templates_are_served_updated_and_filed_with_a_named_flow(client
     ("call", "code"),
     [
         (lambda c: c.oa.update_template({"template_id": "nope", "template_name": _title("x")}), 301025),
-        (lambda c: c.oa.create_template({"template_content": {}}), 301025),
+        (lambda c: c.oa.create_template({"template_content": {}}), 301086),  # 301086: any bad body
         (
             lambda c: c.oa.create_template(
                 {"template_name": _title("x"), "template_content": {"controls": [{}]}}

@@ -75,3 +75,34 @@ def test_reading_beside_serve_reads_again_when_a_journal_segment_is_discarded_me
     monkeypatch.setattr(bot.store, "read_journal", discarded_once)
     assert [doc["key"] for doc in read_all_approvals(path, {"test": decode})] == ["test:1"]
     assert len(calls) == 2
+
+
+def test_tracked_templates_and_identities_survive_a_restart(tmp_path: Path) -> None:
+    store = Store(tmp_path / "a.json")
+    with store.transaction():
+        store.put_tracked_template({"alias": "leave", "provider": "wecom", "template_id": "T1"})
+        store.put_tracked_template({"alias": "seal", "untracked": True})
+        store.put_identity("wecom", "U1", "lisi")
+    store.close()
+    again = Store(tmp_path / "a.json")
+    try:
+        tracked = {d["alias"]: d.get("untracked", False) for d in again.tracked_templates()}
+        assert tracked == {"leave": False, "seal": True}
+        assert again.mapped_provider_id("wecom", "U1") == "lisi"
+        assert again.mapped_slack_id("wecom", "lisi") == "U1"
+        assert again.mapped_slack_id("fxiaoke", "lisi") is None
+    finally:
+        again.close()
+
+
+def test_one_provider_user_is_mapped_to_one_slack_user(tmp_path: Path) -> None:
+    store = Store(tmp_path / "a.json")
+    try:
+        store.put_identity("wecom", "U1", "lisi")
+        assert store.put_identity("wecom", "U2", "lisi") == ["U1"]
+        assert store.mapped_provider_id("wecom", "U1") is None
+        assert store.mapped_slack_id("wecom", "lisi") == "U2"
+        assert store.remove_identity("wecom", "U2")["provider_id"] == "lisi"
+        assert store.remove_identity("wecom", "U2") is None
+    finally:
+        store.close()

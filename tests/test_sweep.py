@@ -58,7 +58,7 @@ def world(tmp_path: Path, wecom: FakeWeComApi) -> Iterator[tuple[Store, Sweeper,
     client = WeComClient(wecom.corp_id, wecom.secret, api_base=wecom.base_url)
     directory = Directory(store, WebClient(base_url="http://127.0.0.1:9/"), {"wecom": USERS})
     service = ApprovalService(store, directory, {"wecom": WeComProvider(client)}, ServiceSettings("en"))
-    yield store, Sweeper(store, service, {"wecom": WeComSweeper(client, ["tmpl"])}), client
+    yield store, Sweeper(store, service, {"wecom": WeComSweeper(client, lambda: ["tmpl"])}), client
     client.close()
     store.close()
 

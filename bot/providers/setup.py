@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.config import Config
 from bot.model import Snapshot
-from bot.providers.base import Provider
+from bot.providers.base import Provider, TemplateManager
 from bot.store import Store
 
 if TYPE_CHECKING:
@@ -33,6 +33,7 @@ class ProviderSetup:
     by_email: dict[str, Callable[[str], str | None]] = field(default_factory=dict)  # identity: email -> user
     decoders: dict[str, Callable[[dict[str, Any]], Snapshot | None]] = field(default_factory=dict)
     sweepers: dict[str, Sweepable] = field(default_factory=dict)  # Snapshot.provider -> its sweep
+    template_managers: dict[str, TemplateManager] = field(default_factory=dict)  # provider -> templates
     routes: Callable[[Runtime], dict[str, WSGIApp]] = lambda runtime: {}  # path (or prefix ending in /)
     health: Callable[[], dict[str, Any]] = dict
     close: Callable[[], None] = lambda: None
@@ -59,6 +60,7 @@ class ProviderSetup:
             by_email={**self.by_email, **other.by_email},
             decoders={**self.decoders, **other.decoders},
             sweepers={**self.sweepers, **other.sweepers},
+            template_managers={**self.template_managers, **other.template_managers},
             routes=lambda runtime: {**mine(runtime), **theirs(runtime)},
             health=lambda: {**mine_health(), **their_health()},
             close=close,

@@ -38,6 +38,8 @@ _PACING = {  # calls per minute, from the specs
     "oa/getapprovalinfo": 600,
     "oa/getapprovaldetail": 600,
     "oa/gettemplatedetail": 600,
+    "oa/approval/create_template": 600,
+    "oa/approval/update_template": 600,
 }
 _TEXTS: dict[int, tuple[str, str]] = {  # errcode → (English, 简体中文), in plain words for users
     BUSY: ("WeCom is busy or cannot be reached; try again later", "企业微信系统繁忙或无法连接，请稍后再试"),
@@ -76,12 +78,14 @@ def redact(text: str) -> str:
 
 
 class WeComError(Exception):
-    """A WeCom call failed. `message` (`message_zh`) can be shown to users; `code` is WeCom's errcode."""
+    """A WeCom call failed. `message` (`message_zh`) can be shown to users; `code` is WeCom's errcode;
+    `errmsg` WeCom's own explanation (redacted), which for a refused template names what it disliked."""
 
-    def __init__(self, code: int, endpoint: str, text: str | None = None) -> None:
+    def __init__(self, code: int, endpoint: str, text: str | None = None, errmsg: str = "") -> None:
         english, chinese = _TEXTS.get(code, _UNKNOWN)
         self.code = code
         self.endpoint = endpoint
+        self.errmsg = errmsg
         self.message = f"{text or english} (WeCom error {code})"
         self.message_zh = f"{chinese}（企业微信错误码 {code}）"
         super().__init__(self.message)
@@ -103,15 +107,15 @@ class WeComUnavailable(WeComError):
     """WeCom stayed busy, could not be reached, timed out or sent something that is not its JSON."""
 
 
-def _error_for(code: int, endpoint: str) -> WeComError:
+def _error_for(code: int, endpoint: str, errmsg: str = "") -> WeComError:
     """The exception for a non-zero errcode, so callers branch on the class, never on errmsg."""
     if code in _AUTH:
-        return WeComAuthError(code, endpoint)
+        return WeComAuthError(code, endpoint, errmsg=errmsg)
     if code in _RATE_LIMITED:
-        return WeComRateLimited(code, endpoint)
+        return WeComRateLimited(code, endpoint, errmsg=errmsg)
     if code == BUSY:
-        return WeComUnavailable(code, endpoint)
-    return WeComRefused(code, endpoint)
+        return WeComUnavailable(code, endpoint, errmsg=errmsg)
+    return WeComRefused(code, endpoint, errmsg=errmsg)
 
 
 class RateLimiter:
@@ -323,8 +327,9 @@ class WeComClient:
         code = body["errcode"]
         if code == 0:
             return body
-        logger.info("WeCom %s: errcode %d: %s", endpoint.path, code, redact(str(body.get("errmsg", ""))))
-        error = _error_for(code, endpoint.path)
+        errmsg = redact(str(body.get("errmsg", "")))
+        logger.info("WeCom %s: errcode %d: %s", endpoint.path, code, errmsg)
+        error = _error_for(code, endpoint.path, errmsg)
         raise _Retry(error) if code == BUSY or code in _RATE_LIMITED else error
 
 

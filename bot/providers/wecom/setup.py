@@ -14,8 +14,9 @@ from bot.providers.wecom.jssdk import JsSdkSigner
 from bot.providers.wecom.open_engine import OpenEngineFiler, launch_draft
 from bot.providers.wecom.provider import WeComOpenProvider, WeComProvider, decode_callback
 from bot.providers.wecom.sweep import WeComOpenSweeper, WeComSweeper
+from bot.providers.wecom.template_admin import WeComTemplates
 from bot.store import Store
-from bot.submit import CatalogEntry, Filer, decode_answers
+from bot.submit import CatalogEntry, Filer, decode_answers, merge_catalog
 from handlers.launch_page import PREFIX as LAUNCH_PREFIX
 from handlers.launch_page import LaunchDraft, LaunchPage, launch_link
 from handlers.wecom_callback import WeComCallback
@@ -66,11 +67,15 @@ def setup(config: Config, store: Store) -> ProviderSetup:
     catalog = {alias: CatalogEntry(alias, "wecom", tid) for alias, tid in wecom.templates.items()}
     catalog |= {alias: CatalogEntry(alias, "wecom_open", tid) for alias, tid in wecom.open_templates.items()}
 
+    def live_catalog() -> dict[str, CatalogEntry]:
+        """The config's templates and what admins tracked or untracked since (read when needed)."""
+        return merge_catalog(catalog, store.tracked_templates(), filers)
+
     def find_launch(third_no: str) -> LaunchDraft | None:
         draft = store.draft_filed_as(third_no)
-        if draft is None or draft.get("provider") != "wecom_open" or draft["alias"] not in catalog:
+        entry = live_catalog().get(draft["alias"]) if draft is not None else None
+        if draft is None or draft.get("provider") != "wecom_open" or entry is None:
             return None
-        entry = catalog[draft["alias"]]
         return launch_draft(
             third_no, entry.template_id, draft["alias"], decode_answers(draft["answers"]), engine.titles
         )
@@ -84,9 +89,12 @@ def setup(config: Config, store: Store) -> ProviderSetup:
 
     parts.filers, parts.catalog, parts.routes = filers, catalog, routes
     parts.sweepers = {
-        "wecom": WeComSweeper(client, list(wecom.templates.values())),
+        "wecom": WeComSweeper(
+            client, lambda: [e.template_id for e in live_catalog().values() if e.provider == "wecom"]
+        ),
         "wecom_open": WeComOpenSweeper(client),
     }
+    parts.template_managers = {"wecom": WeComTemplates(client, config.slack.language)}
     parts.emails = {"wecom": app_provider.email_of}
     parts.by_email = {"wecom": app_provider.userid_by_email}
     parts.health = lambda: {"wecom": {"token": client.token_state()}}

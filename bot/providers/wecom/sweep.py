@@ -11,7 +11,7 @@ Windows are at most 31 days, in seconds, as getapprovalinfo requires.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from bot.model import ApprovalStatus, Snapshot
@@ -29,9 +29,11 @@ ROTATION = 10  # still-pending approvals re-read per sweep for progress inside a
 class WeComSweeper:
     name = "wecom"
 
-    def __init__(self, client: WeComClient, template_ids: Sequence[str] = ()) -> None:
+    def __init__(self, client: WeComClient, template_ids: Callable[[], Sequence[str]] = tuple) -> None:
+        """`template_ids` gives the templates to list at each sweep (admins track and untrack them
+        while the bot runs); none: every template."""
         self.client = client
-        self.template_ids = list(dict.fromkeys(template_ids))
+        self.template_ids = template_ids
 
     def sweep(self, state: dict[str, Any] | None, tracked: list[Snapshot], now: int) -> SweepResult:
         state = state or {}
@@ -59,7 +61,7 @@ class WeComSweeper:
         """Approval numbers filed in [start, end], per tracked template, paging with new_cursor."""
         found: set[str] = set()
         for window_start, window_end in _windows(start, end):
-            for template_id in self.template_ids or [None]:
+            for template_id in list(dict.fromkeys(self.template_ids())) or [None]:
                 filters = [{"key": "template_id", "value": template_id}] if template_id else []
                 if status is not None:
                     filters.append({"key": "sp_status", "value": str(int(status))})
