@@ -29,7 +29,7 @@ from waitress.server import create_server
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.slack_standin import SlackStandIn
+from bot.offline.slack_standin import SlackStandIn
 from tests.fakes.wecom_api import FakeWeComApi
 from tests.harness import (
     AES_KEY,

@@ -200,13 +200,13 @@ def _print_sweep(reports: list[dict[str, Any]]) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from bot.demo import run_demo
+    from bot.offline.demo import run_demo
 
     return run_demo(Path(args.dir) if args.dir else None, interactive=args.interactive)
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
-    from bot.sandbox_config import SandboxConfigError, build_sandbox, callback_url_for
+    from bot.offline.sandbox_config import SandboxConfigError, build_sandbox, callback_url_for
 
     config = _load(args)
     try:

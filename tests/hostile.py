@@ -23,7 +23,7 @@ from typing import Any
 
 from Crypto.Cipher import AES
 
-from bot.slack_standin import SlackStandIn
+from bot.offline.slack_standin import SlackStandIn
 from tests.fakes.wecom_api import FakeWeComApi
 from tests.harness import AES_KEY, CORP_ID, TOKEN
 

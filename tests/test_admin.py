@@ -18,8 +18,8 @@ from slack_sdk.models.blocks import Block
 from bot.admin import AdminRefused
 from bot.config import load_config
 from bot.model import ApprovalStatus
+from bot.offline.slack_standin import SlackStandIn
 from bot.runtime import Runtime, build_runtime
-from bot.slack_standin import SlackStandIn
 from handlers import admin_blocks
 from tests.factories import member, node, snapshot
 from tests.fakes.wecom_api import FakeWeComApi

@@ -23,7 +23,7 @@ from bot import cli
 from bot.codec import snapshot_to_dict
 from bot.config import CONFIG_ENV, SECRET_ENV, load_config, problems
 from bot.model import ApprovalMode, ApprovalStatus, Member, MemberStatus, Node, NodeType, Snapshot
-from bot.slack_standin import SlackStandIn
+from bot.offline.slack_standin import SlackStandIn
 from bot.store import INBOX_CHECKPOINT, Store, StoreLockedError
 from tests.harness import Approver, approval_xml
 

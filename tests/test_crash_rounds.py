@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.slack_standin import SlackStandIn
+from bot.offline.slack_standin import SlackStandIn
 from tests.fakes.wecom_api import FakeWeComApi
 from tests.harness import (
     CORP_ID,

@@ -23,8 +23,8 @@ from slack_sdk.web.slack_response import SlackResponse
 from bot.delivery import CHANNEL_INTERVAL, MAX_ATTEMPTS, METADATA_EVENT, Deliverer
 from bot.directory import Directory
 from bot.links import LinkError, LinkGrant, read_token
+from bot.offline.slack_standin import Posted, SlackStandIn
 from bot.providers.local.setup import ApproveLinks
-from bot.slack_standin import Posted, SlackStandIn
 from bot.store import FAILURE_LIMIT, Store
 
 KEY = "wecom:SP-0001"

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from bot.slack_standin import SlackStandIn, render_blocks
+from bot.offline.slack_standin import SlackStandIn, render_blocks
 from tests.fakes.wecom_api import FakeWeComApi
 from tests.harness import (
     CORP_ID,

@@ -18,7 +18,7 @@ import pytest
 import wechatpy.crypto as wechat_crypto
 from slack_sdk.models.blocks import Block
 
-from bot.slack_standin import Posted, SlackStandIn
+from bot.offline.slack_standin import Posted, SlackStandIn
 from tests.fakes.wecom_api import FakeWeComApi
 from tests.harness import (
     AES_KEY,

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.slack_standin import Posted, SlackStandIn
+from bot.offline.slack_standin import Posted, SlackStandIn
 from tests.fakes.wecom_api import FakeWeComApi
 from tests.harness import CORP_ID, SECRET, BotProcess, WeComSender, wait_for, write_config
 

@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 import httpx
 import pytest
 
-from bot.slack_standin import SlackStandIn
+from bot.offline.slack_standin import SlackStandIn
 from tests.harness import BotProcess, wait_for
 from tests.test_e2e_local import APPLICANT, CC, CONFIG, STRANGER, A, B, C, card_of, click, file_request, text
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.slack_standin import SlackStandIn
+from bot.offline.slack_standin import SlackStandIn
 from tests.fakes.fxiaoke_api import FakeFXiaoKeApi
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.slack_standin import Posted, SlackStandIn
+from bot.offline.slack_standin import Posted, SlackStandIn
 from tests.harness import BotProcess, wait_for
 
 APPLICANT, A, B, C, CC, STRANGER = (

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from bot.delivery import PROBE_FIRST
-from bot.slack_standin import SlackStandIn
+from bot.offline.slack_standin import SlackStandIn
 from tests.fakes.wecom_api import FakeWeComApi
 from tests.harness import (
     CORP_ID,

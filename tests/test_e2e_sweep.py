@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.slack_standin import SlackStandIn
+from bot.offline.slack_standin import SlackStandIn
 from tests.fakes.wecom_api import FakeWeComApi
 from tests.harness import CORP_ID, SECRET, BotProcess, wait_for, write_config
 from tests.test_sweep import info

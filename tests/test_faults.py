@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.slack_standin import Arrival, Posted, SlackStandIn
+from bot.offline.slack_standin import Arrival, Posted, SlackStandIn
 from tests.fakes.wecom_api import FakeWeComApi
 from tests.harness import (
     CORP_ID,

@@ -26,8 +26,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.offline.slack_standin import SlackStandIn
 from bot.scheduling import SWEEP_PATH, sweep_signature
-from bot.slack_standin import SlackStandIn
 from handlers.launch_page import link_signature
 from tests.fakes.wecom_api import FakeWeComApi
 from tests.harness import AES_KEY, APPROVAL_URL, CORP_ID, SECRET, TOKEN, Approver, BotProcess, approval_xml

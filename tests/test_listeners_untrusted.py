@@ -19,8 +19,8 @@ from slack_bolt import App, BoltRequest, BoltResponse
 
 from bot.config import load_config
 from bot.i18n import t
+from bot.offline.slack_standin import SlackStandIn
 from bot.runtime import Runtime, build_runtime
-from bot.slack_standin import SlackStandIn
 from handlers.listeners import register_all
 
 APPLICANT, APPROVER, STRANGER = "U0APPLICANT", "U0APPROVERA", "U0STRANGER"

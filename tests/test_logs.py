@@ -16,7 +16,7 @@ from slack_sdk import WebClient
 
 from bot.links import LinkGrant, make_token
 from bot.logs import MAX_MESSAGE, redact, setup_logging
-from bot.slack_standin import SlackStandIn
+from bot.offline.slack_standin import SlackStandIn
 from handlers.approve_page import approve_link
 from handlers.launch_page import launch_link, link_signature
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from slack_sdk.models.blocks import Block
 
-from bot.slack_standin import Posted, SlackStandIn
+from bot.offline.slack_standin import Posted, SlackStandIn
 from tests.fakes.wecom_api import FakeWeComApi
 from tests.harness import (
     CORP_ID,

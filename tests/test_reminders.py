@@ -12,9 +12,9 @@ from slack_sdk import WebClient
 
 from bot.config import parse_quiet_hours
 from bot.directory import Directory
+from bot.offline.slack_standin import SlackStandIn
 from bot.reminders import Reminders, ReminderSettings
 from bot.service import ApprovalService, ServiceSettings
-from bot.slack_standin import SlackStandIn
 from bot.store import Store
 from tests.factories import member, node, snapshot
 from tests.test_service import USERS, StubProvider

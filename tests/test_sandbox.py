@@ -34,13 +34,13 @@ from bot.model import (
     NodeType,
     Snapshot,
 )
+from bot.offline.sandbox import Sandbox, SandboxTemplate
 from bot.providers.local.engine import NotAllowed, Step
 from bot.providers.wecom import events, render
 from bot.providers.wecom.client import WeComAuthError, WeComClient, WeComRefused
 from bot.providers.wecom.crypto import WeComCrypto
 from bot.providers.wecom.detail import parse_approval_detail
 from bot.providers.wecom.templates import parse_template_detail
-from bot.sandbox import Sandbox, SandboxTemplate
 from tests.harness import AES_KEY, CORP_ID, SECRET, TOKEN
 
 FIXTURES = Path(__file__).parent / "fixtures" / "wecom"

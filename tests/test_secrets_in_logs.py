@@ -18,8 +18,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bot.offline.slack_standin import Fault, Posted, SlackStandIn
 from bot.scheduling import SWEEP_HEADER, SWEEP_PATH, sweep_signature
-from bot.slack_standin import Fault, Posted, SlackStandIn
 from tests.fakes.wecom_api import FakeWeComApi
 from tests.harness import (
     AES_KEY,

@@ -19,7 +19,7 @@ from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
 
 from bot.forms import Control, Template
-from bot.slack_standin import SlackStandIn
+from bot.offline.slack_standin import SlackStandIn
 from handlers.modals import build_form_view
 from handlers.slack_http import (
     CAPACITY,

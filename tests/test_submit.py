@@ -17,8 +17,8 @@ from slack_sdk.models.blocks import Block
 from bot.directory import Directory
 from bot.forms import Control, DateSpan, FilledForm, Option, Template, UploadedFile
 from bot.i18n import t
+from bot.offline.slack_standin import SlackStandIn
 from bot.service import ApprovalService, ServiceSettings
-from bot.slack_standin import SlackStandIn
 from bot.store import Store
 from bot.submit import (
     CatalogEntry,

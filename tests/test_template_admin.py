@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from bot.config import from_dict
 from bot.i18n import LANGUAGES, t
+from bot.offline.sandbox import Sandbox
 from bot.providers.base import ControlChange, ProviderError, TemplateProblem
 from bot.providers.wecom.client import WeComClient, WeComRefused
 from bot.providers.wecom.setup import setup
@@ -26,7 +27,6 @@ from bot.providers.wecom.template_admin import (
     template_problems,
 )
 from bot.providers.wecom.templates import parse_template_detail
-from bot.sandbox import Sandbox
 from bot.store import Store
 from tests.fakes.wecom_api import FakeWeComApi
 from tests.harness import AES_KEY, CORP_ID, SECRET, TOKEN
@@ -755,7 +755,7 @@ def test_the_sandbox_refuses_duplicate_names_but_lets_an_update_keep_its_own(
 def test_the_sandbox_refuses_templates_past_its_limit(
     sandbox_client: WeComClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("bot.sandbox._TEMPLATE_LIMIT", 2)
+    monkeypatch.setattr("bot.offline.sandbox._TEMPLATE_LIMIT", 2)
     sandbox_client.oa.create_template(body(name=zh("一")))
     sandbox_client.oa.create_template(body(name=zh("二")))
 

@@ -536,7 +536,7 @@ def test_a_pasted_body_with_a_syntax_error_is_refused_beside_the_paste_field(
 
 @pytest.fixture
 def loop(tmp_path: Path) -> Iterator[tuple[Any, Any, Any]]:
-    from bot.slack_standin import SlackStandIn
+    from bot.offline.slack_standin import SlackStandIn
     from tests.fakes.wecom_api import FakeWeComApi
     from tests.harness import CORP_ID, SECRET, BotProcess, write_config
 

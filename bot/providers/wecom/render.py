@@ -1,4 +1,4 @@
-"""`Snapshot` -> what WeCom sends: the reverse of detail.py and events.py, for the sandbox (bot/sandbox.py).
+"""`Snapshot` -> what WeCom sends: the reverse of detail.py and events.py, for the sandbox (bot/offline/).
 
 Pure functions. `approval_detail_info` builds the ``info`` of ``oa/getapprovaldetail``, `callback_xml` the
 decrypted ``sys_approval_change`` callback, each in the shape of the spec's samples, so the bot's own parsers

@@ -1,4 +1,4 @@
-"""`approvals-bot demo`: the whole loop, offline, in under a minute.
+"""The demo's world: the people, the template, the stand-ins and the bot, and the story played in it.
 
 The very bot that `serve` runs (bolt app, service, store, outbox, WSGI routes)
 talks to a loopback Slack stand-in and to the WeCom sandbox; the story is
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import re
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -22,12 +21,12 @@ import httpx
 from waitress.server import create_server
 
 from bot.config import from_dict
+from bot.offline.sandbox import Sandbox, SandboxTemplate
+from bot.offline.slack_standin import Posted, SlackStandIn, render_blocks
 from bot.providers.local.engine import template_from_config
 from bot.providers.wecom.render import template_detail
 from bot.runtime import Runtime, build_runtime
-from bot.sandbox import Sandbox, SandboxTemplate
 from bot.server import build_wsgi_app
-from bot.slack_standin import Posted, SlackStandIn, render_blocks
 
 ADMIN = "U0ADMIN"
 PEOPLE = {  # Slack id -> (name, WeCom userid)
@@ -255,13 +254,3 @@ class Demo:
             body = render_blocks(latest.blocks) if latest.blocks else latest.text
             for line in body.splitlines()[:24]:
                 self.out(f"   │ {line}")
-
-
-def run_demo(folder: Path | None = None, *, interactive: bool = False) -> int:
-    with tempfile.TemporaryDirectory(prefix="approvals-demo-") as scratch:
-        demo = Demo(folder or Path(scratch))
-        if not interactive:
-            return demo.run()
-        from bot.console import Console
-
-        return demo.play(lambda runtime, sandbox, url: Console(demo, runtime, sandbox).loop())

@@ -7,10 +7,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bot.config import Config
+from bot.offline.sandbox import Sandbox, SandboxTemplate
 from bot.providers.local.engine import TemplateConfigError, template_from_config
 from bot.providers.setup import public_url
 from bot.providers.wecom.render import template_detail
-from bot.sandbox import Sandbox, SandboxTemplate
 
 
 class SandboxConfigError(Exception):

@@ -16,10 +16,10 @@ from typing import Any
 
 import httpx
 
-from bot.demo import ADMIN, PEOPLE, Demo
+from bot.offline.sandbox import Sandbox
+from bot.offline.slack_standin import Posted, render_blocks
+from bot.offline.world import ADMIN, PEOPLE, Demo
 from bot.runtime import Runtime
-from bot.sandbox import Sandbox
-from bot.slack_standin import Posted, render_blocks
 
 # what to type after `as`
 SHORT = {"wang": "U0WANG", "li": "U0LI", "zhang": "U0ZHANG", "fin": "U0FIN", "admin": ADMIN}
