@@ -916,7 +916,7 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "home.waiting_for": {"zh_CN": "等待 {names}", "en": "waiting for {names}"},
     "home.open": {"zh_CN": "打开", "en": "Open"},
-    # The WeCom launch page (handlers.launch_page), which shows both languages at once
+    # The WeCom launch page (bot.providers.wecom.launch_page), which shows both languages at once
     "launch.connecting": {"zh_CN": "正在连接企业微信…", "en": "Connecting to WeCom…"},
     "launch.opening": {"zh_CN": "正在打开审批…", "en": "Opening the approval…"},
     "launch.done": {

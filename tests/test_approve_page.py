@@ -13,8 +13,8 @@ import pytest
 
 from bot.links import LinkGrant, make_token
 from bot.model import ApprovalStatus, Snapshot
+from bot.providers.local.approve_page import MAX_FORM_BYTES, PREFIX, ApprovePage
 from bot.store import Store
-from handlers.approve_page import MAX_FORM_BYTES, PREFIX, ApprovePage
 
 SECRET = b"approve-page-secret"
 NOW = 1_750_000_000

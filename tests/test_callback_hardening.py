@@ -18,6 +18,8 @@ from hypothesis import strategies as st
 
 from bot.model import Snapshot, dedupe_key
 from bot.providers.base import ProviderError
+from bot.providers.pages import Reply
+from bot.providers.wecom.callback import WeComCallback, wecom_query
 from bot.providers.wecom.codes import MAX_ITEMS
 from bot.providers.wecom.crypto import WeComCrypto
 from bot.providers.wecom.provider import decode_callback
@@ -25,7 +27,6 @@ from bot.scheduling import SWEEP_HEADER, sweep_endpoint, sweep_signature
 from bot.service import ApprovalService, ServiceSettings
 from bot.store import Store
 from handlers.cards import Message
-from handlers.wecom_callback import Reply, WeComCallback, wecom_query
 from tests.harness import AES_KEY, CORP_ID, TOKEN, WeComSender
 from tests.test_cards import assert_valid
 

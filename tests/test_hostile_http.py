@@ -27,8 +27,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.offline.slack_standin import SlackStandIn
+from bot.providers.wecom.launch_page import link_signature
 from bot.scheduling import SWEEP_PATH, sweep_signature
-from handlers.launch_page import link_signature
 from tests.fakes.wecom_api import FakeWeComApi
 from tests.harness import AES_KEY, APPROVAL_URL, CORP_ID, SECRET, TOKEN, Approver, BotProcess, approval_xml
 from tests.hostile import (

@@ -27,7 +27,14 @@ from wechatpy.utils import WeChatSigner
 
 from bot.providers.wecom.client import WeComClient, WeComRefused, WeComUnavailable
 from bot.providers.wecom.jssdk import JsSdkSigner, sign
-from handlers.launch_page import SCRIPTS, LaunchDraft, LaunchPage, launch_link, link_signature, verify_link
+from bot.providers.wecom.launch_page import (
+    SCRIPTS,
+    LaunchDraft,
+    LaunchPage,
+    launch_link,
+    link_signature,
+    verify_link,
+)
 from tests.fakes.wecom_api import FakeWeComApi
 
 CORP_TICKET, AGENT_TICKET = "get_jsapi_ticket", "ticket/get"

@@ -13,8 +13,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.links import LinkError, LinkGrant, _sign, make_token, read_token, token_id
+from bot.providers.local.approve_page import ApprovePage
 from bot.providers.local.setup import ApproveLinks
-from handlers.approve_page import ApprovePage
 
 SECRET = b"s" * 32
 GRANT = LinkGrant("local:202611210001", "U0APPROVERA", "approve", expires=2_000)

@@ -17,8 +17,8 @@ from slack_sdk import WebClient
 from bot.links import LinkGrant, make_token
 from bot.logs import MAX_MESSAGE, redact, setup_logging
 from bot.offline.slack_standin import SlackStandIn
-from handlers.approve_page import approve_link
-from handlers.launch_page import launch_link, link_signature
+from bot.providers.local.approve_page import approve_link
+from bot.providers.wecom.launch_page import launch_link, link_signature
 
 SECRET = b"link-secret-for-tests"
 TOKEN = make_token(LinkGrant("local:202611210001", "U0APPROVER", "approve", 1_900_000_000), SECRET)

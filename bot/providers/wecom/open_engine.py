@@ -15,8 +15,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from bot.forms import Control, FilledForm, Template, UploadedFile
+from bot.providers.wecom.launch_page import LaunchDraft
 from bot.submit import FilingRefused
-from handlers.launch_page import LaunchDraft
 
 # The engine's templates have no fields of their own: these are what extData shows.
 _FIELDS = {

@@ -7,19 +7,19 @@ from typing import TYPE_CHECKING
 from bot.config import Config
 from bot.links import LinkPlaceholders
 from bot.providers.setup import ProviderSetup, WSGIApp, link_secret, public_url
+from bot.providers.wecom.callback import WeComCallback
 from bot.providers.wecom.client import WeComClient
 from bot.providers.wecom.crypto import WeComCrypto
 from bot.providers.wecom.filing import WeComFiler
 from bot.providers.wecom.jssdk import JsSdkSigner
+from bot.providers.wecom.launch_page import PREFIX as LAUNCH_PREFIX
+from bot.providers.wecom.launch_page import LaunchDraft, LaunchPage, launch_link
 from bot.providers.wecom.open_engine import OpenEngineFiler, launch_draft
 from bot.providers.wecom.provider import WeComOpenProvider, WeComProvider, decode_callback
 from bot.providers.wecom.sweep import WeComOpenSweeper, WeComSweeper
 from bot.providers.wecom.template_admin import WeComTemplates
 from bot.store import Store
 from bot.submit import CatalogEntry, Filer, decode_answers, merge_catalog
-from handlers.launch_page import PREFIX as LAUNCH_PREFIX
-from handlers.launch_page import LaunchDraft, LaunchPage, launch_link
-from handlers.wecom_callback import WeComCallback
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime

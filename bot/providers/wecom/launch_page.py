@@ -25,9 +25,9 @@ from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 from bot.i18n import t
+from bot.providers.pages import Reply
 from bot.providers.wecom.client import WeComError
 from bot.providers.wecom.jssdk import JsSdkSigner
-from handlers.wecom_callback import Reply
 
 log = logging.getLogger(__name__)
 

@@ -21,8 +21,8 @@ from bot.links import LinkError, LinkGrant, read_token, token_id
 from bot.model import Snapshot
 from bot.providers.local.decide import Decisions, UnknownApproval
 from bot.providers.local.engine import NotAllowed
+from bot.providers.pages import request_length
 from bot.store import Store
-from handlers.wecom_callback import request_length
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,8 @@ def approve_link(public_url: str, token: str) -> str:
 class ApprovePage:
     """A WSGI app for PREFIX. `public_url` is the bot's address as browsers see it (server.public_url); when
     it is not configured, a confirmation must come from the host the request was sent to."""
+
+    max_body = MAX_FORM_BYTES  # the front door's limit for this route: a confirmation form is small
 
     def __init__(
         self,

@@ -11,10 +11,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
+from bot.providers.pages import Reply, request_length
 from bot.providers.wecom import codes
 from bot.providers.wecom.crypto import ReceiveIdError, SignatureError, WeComCrypto, WeComCryptoError
 from bot.providers.wecom.events import CallbackParseError, parse_event
@@ -22,18 +22,6 @@ from bot.providers.wecom.events import CallbackParseError, parse_event
 log = logging.getLogger(__name__)
 
 Record = Callable[[str, dict[str, Any]], int]
-
-
-@dataclass(frozen=True)
-class Reply:
-    status: str
-    body: bytes
-    content_type: str = "text/plain; charset=utf-8"
-
-
-def request_length(environ: dict[str, Any]) -> int | None:
-    """The request's Content-Length (0 when absent); None when it is not a plain count of bytes."""
-    return codes.digits(environ.get("CONTENT_LENGTH") or "0")
 
 
 def wecom_query(query_string: str) -> dict[str, str]:
