@@ -25,11 +25,11 @@ from bot.directory import Directory, LookupUnavailable
 from bot.export import EXPORT_FORMATS, export_rows, render_export
 from bot.i18n import t
 from bot.model import ApprovalStatus, MemberStatus, Snapshot
-from bot.providers.base import ProviderError
+from bot.providers.base import CatalogEntry, ProviderError
 from bot.reminders import Reminders
 from bot.service import ApprovalService
 from bot.store import Store, read_all_approvals
-from bot.submit import CatalogEntry, Submissions
+from bot.submit import Submissions
 from bot.sweep import Sweeper, SweepReport
 
 log = logging.getLogger(__name__)

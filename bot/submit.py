@@ -15,9 +15,9 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import asdict, dataclass
-from typing import Any, Protocol
+from collections.abc import Callable, Mapping
+from dataclasses import asdict
+from typing import Any
 
 import httpx
 from slack_sdk import WebClient
@@ -27,7 +27,14 @@ from bot.directory import Directory, LookupUnavailable
 from bot.forms import Answer, Control, DateSpan, FilledForm, Option, Template, UploadedFile
 from bot.i18n import t
 from bot.model import ApprovalStatus, FormField, Snapshot
-from bot.providers.base import ProviderError
+from bot.providers.base import (
+    CatalogEntry,
+    Filer,
+    FilingRefused,
+    FilingUncertain,
+    ProviderError,
+    merge_catalog,
+)
 from bot.service import ApprovalService
 from bot.store import Store
 from handlers.cards import SECTION_LIMIT, clip_mrkdwn, escape, section
@@ -37,61 +44,6 @@ log = logging.getLogger(__name__)
 TEMPLATE_TTL = 600.0  # template details are cached this long (seconds)
 SLACK_FILE_ORIGIN = "https://files.slack.com"
 SLACK_DOMAIN = "slack.com"
-
-
-class FilingRefused(Exception):
-    """The provider understood the request and said no; the message is plain text fit for the applicant
-    (escaped wherever it is shown as mrkdwn: it often quotes the provider)."""
-
-
-class FilingUncertain(Exception):
-    """No answer: the provider may or may not have filed the request."""
-
-
-class Filer(Protocol):
-    """What a provider implements to accept requests filed from Slack."""
-
-    name: str
-    identity: str
-
-    def template(self, template_id: str, alias: str) -> Template:
-        """The form for `alias` (`template_id` in the provider)."""
-
-    def file(
-        self,
-        form: FilledForm,
-        creator: str,
-        people: Callable[[str], tuple[str, str]],
-        fetch: Callable[[UploadedFile], bytes],
-    ) -> str | Snapshot:
-        """Files the request as `creator` (a provider user id); returns its number, or the whole new
-        approval when the filer runs the flow itself (the embedded engine)."""
-
-    def find_filed(
-        self, form: FilledForm, creator: str, since: int, taken: Callable[[str], bool]
-    ) -> str | None:
-        """The number of a request like this one filed by `creator` since `since`, if any, and not
-        `taken` (already another filing's: the same person may file twice in seconds)."""
-
-
-@dataclass(frozen=True)
-class CatalogEntry:
-    alias: str
-    provider: str
-    template_id: str
-
-
-def merge_catalog(
-    defaults: Mapping[str, CatalogEntry], tracked: Iterable[Mapping[str, Any]], providers: Collection[str]
-) -> dict[str, CatalogEntry]:
-    """The config's entries as defaults, then what admins tracked (for `providers`) or untracked."""
-    entries = dict(defaults)
-    for doc in tracked:
-        if doc.get("untracked"):
-            entries.pop(doc["alias"], None)
-        elif doc["provider"] in providers:
-            entries[doc["alias"]] = CatalogEntry(doc["alias"], doc["provider"], doc["template_id"])
-    return entries
 
 
 class Submissions:

@@ -13,29 +13,13 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol
 
 from bot.codec import snapshot_from_dict
-from bot.model import Snapshot
-from bot.providers.base import ProviderError
+from bot.providers.base import ProviderError, Sweepable
 from bot.service import ApprovalService
 from bot.store import Store
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class SweepResult:
-    snapshots: list[Snapshot]  # the state of every approval the sweep looked at in detail
-    state: dict[str, Any]  # what the provider wants back next time (watermark, rotation...)
-    reads: int = 0  # detail reads spent
-
-
-class Sweepable(Protocol):
-    name: str  # the Snapshot.provider it sweeps
-
-    def sweep(self, state: dict[str, Any] | None, tracked: list[Snapshot], now: int) -> SweepResult:
-        """What changed since `state` (None on the first sweep), given the approvals still tracked."""
 
 
 @dataclass

@@ -18,11 +18,10 @@ from bot.directory import Directory
 from bot.forms import Control, DateSpan, FilledForm, Option, Template, UploadedFile
 from bot.i18n import t
 from bot.offline.slack_standin import SlackStandIn
+from bot.providers.base import CatalogEntry, FilingRefused
 from bot.service import ApprovalService, ServiceSettings
 from bot.store import Store
 from bot.submit import (
-    CatalogEntry,
-    FilingRefused,
     Submissions,
     decode_answers,
     display_fields,

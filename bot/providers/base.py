@@ -1,11 +1,14 @@
-"""The one seam every approval system sits behind."""
+"""The seams every approval system sits behind: reading approvals (`Provider`), filing from Slack
+(`Filer`), sweeping (`Sweepable`) and managing templates (`TemplateManager`). They are declared here,
+below the use cases that call them, so a provider that implements them imports downward only."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from bot.forms import FilledForm, Template, UploadedFile
 from bot.model import Snapshot
 
 
@@ -72,3 +75,78 @@ class TemplateManager(Protocol):
 
     def control_kinds(self) -> list[str]:
         """The control kinds a template may hold, for the builder modal."""
+
+
+# filing from Slack ---------------------------------------------------------------
+
+
+class FilingRefused(Exception):
+    """The provider understood the request and said no; the message is plain text fit for the applicant
+    (escaped wherever it is shown as mrkdwn: it often quotes the provider)."""
+
+
+class FilingUncertain(Exception):
+    """No answer: the provider may or may not have filed the request."""
+
+
+class Filer(Protocol):
+    """What a provider implements to accept requests filed from Slack."""
+
+    name: str
+    identity: str
+
+    def template(self, template_id: str, alias: str) -> Template:
+        """The form for `alias` (`template_id` in the provider)."""
+
+    def file(
+        self,
+        form: FilledForm,
+        creator: str,
+        people: Callable[[str], tuple[str, str]],
+        fetch: Callable[[UploadedFile], bytes],
+    ) -> str | Snapshot:
+        """Files the request as `creator` (a provider user id); returns its number, or the whole new
+        approval when the filer runs the flow itself (the embedded engine)."""
+
+    def find_filed(
+        self, form: FilledForm, creator: str, since: int, taken: Callable[[str], bool]
+    ) -> str | None:
+        """The number of a request like this one filed by `creator` since `since`, if any, and not
+        `taken` (already another filing's: the same person may file twice in seconds)."""
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    alias: str
+    provider: str
+    template_id: str
+
+
+def merge_catalog(
+    defaults: Mapping[str, CatalogEntry], tracked: Iterable[Mapping[str, Any]], providers: Collection[str]
+) -> dict[str, CatalogEntry]:
+    """The config's entries as defaults, then what admins tracked (for `providers`) or untracked."""
+    entries = dict(defaults)
+    for doc in tracked:
+        if doc.get("untracked"):
+            entries.pop(doc["alias"], None)
+        elif doc["provider"] in providers:
+            entries[doc["alias"]] = CatalogEntry(doc["alias"], doc["provider"], doc["template_id"])
+    return entries
+
+
+# sweeps --------------------------------------------------------------------------
+
+
+@dataclass
+class SweepResult:
+    snapshots: list[Snapshot]  # the state of every approval the sweep looked at in detail
+    state: dict[str, Any]  # what the provider wants back next time (watermark, rotation...)
+    reads: int = 0  # detail reads spent
+
+
+class Sweepable(Protocol):
+    name: str  # the Snapshot.provider it sweeps
+
+    def sweep(self, state: dict[str, Any] | None, tracked: list[Snapshot], now: int) -> SweepResult:
+        """What changed since `state` (None on the first sweep), given the approvals still tracked."""

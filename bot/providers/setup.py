@@ -12,13 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 from bot.config import Config
 from bot.model import Snapshot
-from bot.providers.base import Provider, TemplateManager
+from bot.providers.base import CatalogEntry, Filer, Provider, Sweepable, TemplateManager
 from bot.store import Store
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
-    from bot.submit import CatalogEntry, Filer
-    from bot.sweep import Sweepable
 
 WSGIApp = Callable[[dict[str, Any], Callable], Any]
 

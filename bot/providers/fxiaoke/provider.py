@@ -12,10 +12,9 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from bot.model import Snapshot
-from bot.providers.base import ProviderError
+from bot.providers.base import ProviderError, SweepResult
 from bot.providers.fxiaoke.client import FXiaoKeClient, FXiaoKeError
 from bot.providers.fxiaoke.detail import parse_approval
-from bot.sweep import SweepResult
 
 WINDOW = 180 * 24 * 3600 - 60  # approval/query's limit, with a margin (seconds)
 FIRST_LOOKBACK = 30 * 24 * 3600

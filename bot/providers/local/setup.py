@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING
 from bot.config import Config
 from bot.links import LinkGrant, LinkPlaceholders, make_token
 from bot.model import Snapshot
+from bot.providers.base import CatalogEntry
 from bot.providers.local.approve_page import PREFIX, ApprovePage, approve_link
 from bot.providers.local.engine import template_from_config
 from bot.providers.local.provider import LocalFiler, LocalProvider
 from bot.providers.setup import ProviderSetup, WSGIApp, link_secret, public_url
 from bot.store import Store
-from bot.submit import CatalogEntry
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime

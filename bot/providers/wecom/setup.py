@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from bot.config import Config
 from bot.links import LinkPlaceholders
+from bot.providers.base import CatalogEntry, Filer, merge_catalog
 from bot.providers.setup import ProviderSetup, WSGIApp, link_secret, public_url
 from bot.providers.wecom.callback import WeComCallback
 from bot.providers.wecom.client import WeComClient
@@ -19,7 +20,7 @@ from bot.providers.wecom.provider import WeComOpenProvider, WeComProvider, decod
 from bot.providers.wecom.sweep import WeComOpenSweeper, WeComSweeper
 from bot.providers.wecom.template_admin import WeComTemplates
 from bot.store import Store
-from bot.submit import CatalogEntry, Filer, decode_answers, merge_catalog
+from bot.submit import decode_answers
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime

@@ -15,10 +15,9 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from bot.model import ApprovalStatus, Snapshot
-from bot.providers.base import ProviderError
+from bot.providers.base import ProviderError, SweepResult
 from bot.providers.wecom.client import WeComClient, WeComError, WeComRefused
 from bot.providers.wecom.detail import parse_approval_detail, parse_open_approval_data
-from bot.sweep import SweepResult
 
 WINDOW = 31 * 24 * 3600 - 60  # getapprovalinfo's limit, with a margin
 FIRST_LOOKBACK = 30 * 24 * 3600  # what the first sweep records
