@@ -15,18 +15,23 @@ from slack_sdk import WebClient
 from slack_sdk.models.blocks import Block
 
 from bot.directory import Directory
-from bot.forms import Control, DateSpan, FilledForm, Option, Template, UploadedFile
+from bot.forms import (
+    Control,
+    DateSpan,
+    FilledForm,
+    Option,
+    Template,
+    UploadedFile,
+    decode_answers,
+    display_fields,
+    encode_answers,
+)
 from bot.i18n import t
 from bot.offline.slack_standin import SlackStandIn
 from bot.providers.base import CatalogEntry, FilingRefused
 from bot.service import ApprovalService, ServiceSettings
 from bot.store import Store
-from bot.submit import (
-    Submissions,
-    decode_answers,
-    display_fields,
-    encode_answers,
-)
+from bot.submit import Submissions
 
 TEMPLATE = Template(
     provider="wecom",

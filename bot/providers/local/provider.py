@@ -10,11 +10,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 
-from bot.forms import FilledForm, Template, UploadedFile
+from bot.forms import FilledForm, Template, UploadedFile, display_fields
 from bot.model import Snapshot
 from bot.providers.local import engine
 from bot.store import Store
-from bot.submit import display_fields
 
 
 class LocalProvider:

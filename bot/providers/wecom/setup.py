@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.config import Config
+from bot.forms import decode_answers
 from bot.links import LinkPlaceholders
 from bot.providers.base import CatalogEntry, Filer, merge_catalog
 from bot.providers.setup import ProviderSetup, WSGIApp, link_secret, public_url
@@ -20,7 +21,6 @@ from bot.providers.wecom.provider import WeComOpenProvider, WeComProvider, decod
 from bot.providers.wecom.sweep import WeComOpenSweeper, WeComSweeper
 from bot.providers.wecom.template_admin import WeComTemplates
 from bot.store import Store
-from bot.submit import decode_answers
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
