@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.config import Config
 from bot.model import Snapshot
@@ -16,9 +16,27 @@ from bot.providers.base import CatalogEntry, Filer, Provider, Sweepable, Templat
 from bot.store import Store
 
 if TYPE_CHECKING:
-    from bot.runtime import Runtime
+    from bot.providers.local.decide import Decisions
 
 WSGIApp = Callable[[dict[str, Any], Callable], Any]
+
+
+class Inbox(Protocol):
+    def record(self, source: str, payload: dict[str, Any]) -> int:
+        """Durably journals one received event; returns its sequence number once it is on disk."""
+
+
+class RouteContext(Protocol):
+    """What a provider's HTTP routes use of the running bot. The runtime is one; naming only this keeps
+    every provider below the runtime that gathers them (no provider imports bot/runtime.py)."""
+
+    @property
+    def decisions(self) -> Decisions:
+        """The embedded engine's decisions: the approve page acts through them."""
+
+    @property
+    def processor(self) -> Inbox:
+        """The inbox a callback is journaled to before it is acknowledged."""
 
 
 @dataclass
@@ -32,7 +50,7 @@ class ProviderSetup:
     decoders: dict[str, Callable[[dict[str, Any]], Snapshot | None]] = field(default_factory=dict)
     sweepers: dict[str, Sweepable] = field(default_factory=dict)  # Snapshot.provider -> its sweep
     template_managers: dict[str, TemplateManager] = field(default_factory=dict)  # provider -> templates
-    routes: Callable[[Runtime], dict[str, WSGIApp]] = lambda runtime: {}  # path (or prefix ending in /)
+    routes: Callable[[RouteContext], dict[str, WSGIApp]] = lambda running: {}  # path (or prefix ending in /)
     health: Callable[[], dict[str, Any]] = dict
     close: Callable[[], None] = lambda: None
     # a message's link placeholders -> live links, when it is sent (the store keeps no live link)
@@ -59,7 +77,7 @@ class ProviderSetup:
             decoders={**self.decoders, **other.decoders},
             sweepers={**self.sweepers, **other.sweepers},
             template_managers={**self.template_managers, **other.template_managers},
-            routes=lambda runtime: {**mine(runtime), **theirs(runtime)},
+            routes=lambda running: {**mine(running), **theirs(running)},
             health=lambda: {**mine_health(), **their_health()},
             close=close,
             mint_links=lambda text: their_mint(mine_mint(text)),

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
 
 from bot.config import Config
 from bot.links import LinkGrant, LinkPlaceholders, make_token
@@ -14,11 +13,8 @@ from bot.providers.base import CatalogEntry
 from bot.providers.local.approve_page import PREFIX, ApprovePage, approve_link
 from bot.providers.local.engine import template_from_config
 from bot.providers.local.provider import LocalFiler, LocalProvider
-from bot.providers.setup import ProviderSetup, WSGIApp, link_secret, public_url
+from bot.providers.setup import ProviderSetup, RouteContext, WSGIApp, link_secret, public_url
 from bot.store import Store
-
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
 
 
 class ApproveLinks:
@@ -49,8 +45,8 @@ def setup(config: Config, store: Store) -> ProviderSetup:
     secret = link_secret(config, store)
     links = ApproveLinks(public_url(config), secret, config.server.link_ttl_hours * 3600)
 
-    def routes(runtime: Runtime) -> dict[str, WSGIApp]:
-        return {PREFIX: ApprovePage(runtime.decisions, store, secret, public_url=config.server.public_url)}
+    def routes(running: RouteContext) -> dict[str, WSGIApp]:
+        return {PREFIX: ApprovePage(running.decisions, store, secret, public_url=config.server.public_url)}
 
     return ProviderSetup(
         providers={"local": LocalProvider(links.placeholder)},

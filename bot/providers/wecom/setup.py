@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from bot.config import Config
 from bot.forms import decode_answers
 from bot.links import LinkPlaceholders
 from bot.providers.base import CatalogEntry, Filer, merge_catalog
-from bot.providers.setup import ProviderSetup, WSGIApp, link_secret, public_url
+from bot.providers.setup import ProviderSetup, RouteContext, WSGIApp, link_secret, public_url
 from bot.providers.wecom.callback import WeComCallback
 from bot.providers.wecom.client import WeComClient
 from bot.providers.wecom.crypto import WeComCrypto
@@ -21,9 +19,6 @@ from bot.providers.wecom.provider import WeComOpenProvider, WeComProvider, decod
 from bot.providers.wecom.sweep import WeComOpenSweeper, WeComSweeper
 from bot.providers.wecom.template_admin import WeComTemplates
 from bot.store import Store
-
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
 
 
 def setup(config: Config, store: Store) -> ProviderSetup:
@@ -59,7 +54,7 @@ def setup(config: Config, store: Store) -> ProviderSetup:
         mint_links=launch_links.mint,
     )
     if client is None:
-        parts.routes = lambda runtime: _callback_route(config, runtime)
+        parts.routes = lambda running: _callback_route(config, running)
         return parts
 
     engine = OpenEngineFiler(config.slack.language)
@@ -81,10 +76,10 @@ def setup(config: Config, store: Store) -> ProviderSetup:
             third_no, entry.template_id, draft["alias"], decode_answers(draft["answers"]), engine.titles
         )
 
-    def routes(runtime: Runtime) -> dict[str, WSGIApp]:
+    def routes(running: RouteContext) -> dict[str, WSGIApp]:
         signer = JsSdkSigner(client, wecom.corp_id, wecom.agent_id)
         return {
-            **_callback_route(config, runtime),
+            **_callback_route(config, running),
             LAUNCH_PREFIX: LaunchPage(find_launch, signer, secret, url),
         }
 
@@ -103,14 +98,14 @@ def setup(config: Config, store: Store) -> ProviderSetup:
     return parts
 
 
-def _callback_route(config: Config, runtime: Runtime) -> dict[str, WSGIApp]:
+def _callback_route(config: Config, running: RouteContext) -> dict[str, WSGIApp]:
     wecom = config.wecom
     if not wecom.callbacks_enabled:
         return {}
     crypto = WeComCrypto(wecom.token, wecom.encoding_aes_key, wecom.corp_id)
     callback = WeComCallback(
         crypto,
-        runtime.processor.record,
+        running.processor.record,
         max_skew=config.server.callback_max_skew_seconds,
         max_body=config.server.max_body_bytes,
     )
