@@ -20,7 +20,6 @@ from typing import Any, Protocol
 
 from bot.codec import snapshot_from_dict
 from bot.config import SlackConfig
-from bot.delivery import SlackFault
 from bot.directory import Directory, LookupUnavailable
 from bot.export import EXPORT_FORMATS, export_rows, render_export
 from bot.i18n import t
@@ -62,6 +61,7 @@ class Deliveries(Protocol):
     def failed_deliveries(self, limit: int | None = None) -> list[dict[str, Any]]: ...
     def health(self) -> dict[str, Any]: ...
     def wake(self) -> None: ...
+    def what_to_fix(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -463,7 +463,7 @@ class Admin:
             for item in items
             if item.get("held")
         ]
-        fix = SlackFault.from_hold(self.store.held_outbox()[0]["held"]).what_to_fix() if held else ""
+        fix = self.deliveries.what_to_fix() if held else ""
         failed = self.deliveries.failed_deliveries(FAILED_SHOWN)
         return OutboxReport(len(items) - len(held), held, failed, fix)
 

@@ -3,7 +3,7 @@
 Order of lookup: the identity table admins keep from Slack (`/approval-admin map`,
 stored, so a change holds from the next lookup on), the static `[users]` table,
 then the cache in the store, then the automatic route (provider profile email ->
-Slack users.lookupByEmail).
+Slack users.lookupByEmail, asked through `SlackAccounts`, which the Slack edge provides).
 Negative answers are cached too, so an unmapped user costs one lookup a day.
 """
 
@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from typing import Protocol
 
 from bot.store import Store
 
@@ -26,11 +24,27 @@ class LookupUnavailable(Exception):
     """A lookup failed for a reason that may pass (WeCom or Slack unreachable); try again later."""
 
 
+class SlackAccounts(Protocol):
+    """What the directory asks Slack; the Slack edge provides it (`handlers.slack_accounts`)."""
+
+    def email(self, slack_id: str) -> str | None:
+        """A Slack user's email; None when there is no such user. Raises LookupUnavailable."""
+        ...
+
+    def by_email(self, email: str) -> str | None:
+        """The Slack user with this email, or None. Raises LookupUnavailable."""
+        ...
+
+    def open_im(self, slack_id: str) -> str:
+        """The DM channel with a user."""
+        ...
+
+
 class Directory:
     def __init__(
         self,
         store: Store,
-        slack: WebClient,
+        slack: SlackAccounts,
         static: Mapping[str, Mapping[str, str]],
         email_lookups: Mapping[str, EmailLookup] | None = None,
         by_email: Mapping[str, Callable[[str], str | None]] | None = None,
@@ -100,13 +114,7 @@ class Directory:
         self._store.forget_cached_users([f"{identity}:{provider_id}", f"to:{identity}:{slack_id}"])
 
     def slack_email(self, slack_id: str) -> str | None:
-        try:
-            profile = self._slack.users_info(user=slack_id)["user"].get("profile", {})
-        except SlackApiError as exc:
-            if exc.response.get("error") == "user_not_found":
-                return None
-            raise LookupUnavailable(str(exc.response.get("error"))) from exc
-        return profile.get("email") or None
+        return self._slack.email(slack_id)
 
     def _lookup(self, identity: str, user_id: str) -> str | None:
         lookup = self._email_lookups.get(identity)
@@ -121,13 +129,7 @@ class Directory:
             raise LookupUnavailable(str(exc)) from exc
         if not email:
             return None
-        try:
-            return self._slack.users_lookupByEmail(email=email)["user"]["id"]
-        except SlackApiError as exc:
-            if exc.response.get("error") == "users_not_found":
-                return None
-            log.warning("Slack lookupByEmail failed", extra={"error": exc.response.get("error")})
-            raise LookupUnavailable(str(exc)) from exc
+        return self._slack.by_email(email)
 
     def im_channel(self, slack_id: str) -> str:
         """The DM channel with a user (cached; conversations.open is idempotent anyway)."""
@@ -135,6 +137,6 @@ class Directory:
         cached = self._store.cached_user(cache_key)
         if cached and cached.get("channel"):
             return cached["channel"]
-        channel = self._slack.conversations_open(users=slack_id)["channel"]["id"]
+        channel = self._slack.open_im(slack_id)
         self._store.cache_user(cache_key, channel=channel)
         return channel

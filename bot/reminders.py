@@ -7,6 +7,8 @@ their night (their Slack time zone; `quiet_hours` such as "21-8"). A nudge
 updates their card in place and posts a short new message (an edit alone
 notifies nobody). When each approver was last nudged is kept with the
 approval, so it moves to the archive with it.
+
+Reminders and digests are queued as notices; the Slack edge renders them when it delivers.
 """
 
 from __future__ import annotations
@@ -18,15 +20,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
-
-from bot.codec import snapshot_from_dict
+from bot.codec import snapshot_from_dict, snapshot_to_dict
 from bot.model import ApprovalStatus, Snapshot
-from bot.notify import Kind, Notice
 from bot.service import ApprovalService
 from bot.store import Store
-from handlers import cards
 
 log = logging.getLogger(__name__)
 
@@ -47,14 +44,14 @@ class Reminders:
         self,
         store: Store,
         service: ApprovalService,
-        slack: WebClient,
+        time_zone: Callable[[str], str | None],
         settings: ReminderSettings,
         *,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
         self.service = service
-        self.slack = slack
+        self.time_zone = time_zone  # Slack id -> their time zone name (None: unknown); the edge asks Slack
         self.settings = settings
         self.clock = clock
 
@@ -77,7 +74,6 @@ class Reminders:
 
     def _remind(self, snap: Snapshot, now: int, hours: int, *, asked: bool = False) -> int:
         people = self.service.resolve_people(snap, tolerate_outage=True)
-        link = self.service.link(snap)
         queued = 0
         for approver in snap.waiting_on():
             slack_id = people.slack_id(approver)
@@ -90,16 +86,13 @@ class Reminders:
                 last = doc.setdefault("reminded", {}).get(slack_id, 0)
                 if not asked and now - last < self.settings.every_hours * 3600:
                     continue
-                card = self.service.render(snap, Notice(Kind.APPROVER_CARD, approver), people.slack_id)
-                nudge = cards.reminder_message(snap, people.slack_id, self.settings.language, link, hours)
                 self.store.enqueue(
                     {
                         "approval_key": snap.key,
                         "card_key": f"{snap.key}|approver_card:{approver}",
                         "user": slack_id,
                         "kind": "approver_card",
-                        "text": card.text,
-                        "blocks": list(card.blocks),
+                        "notice": {"recipient": approver, "comment": None},
                     }
                 )
                 self.store.enqueue(
@@ -107,8 +100,7 @@ class Reminders:
                         "approval_key": snap.key,
                         "user": slack_id,
                         "kind": "reminder",
-                        "text": nudge.text,
-                        "blocks": list(nudge.blocks),
+                        "notice": {"recipient": approver, "hours": hours},
                     }
                 )
                 doc["reminded"][slack_id] = now
@@ -138,15 +130,14 @@ class Reminders:
             key = f"digest:{slack_id}"
             if local.hour != self.settings.digest_hour or self.store.meta(key) == local.date().isoformat():
                 continue
-            message = cards.digest_message(items, names.get, self.settings.language)
+            digest = {"items": [[snapshot_to_dict(s), h] for s, h in items], "names": dict(names)}
             with self.store.transaction():
                 self.store.enqueue(
                     {
                         "approval_key": f"digest:{slack_id}",
                         "user": slack_id,
                         "kind": "digest",
-                        "text": message.text,
-                        "blocks": list(message.blocks),
+                        "notice": digest,
                     }
                 )
                 self.store.set_meta(key, local.date().isoformat())
@@ -163,10 +154,7 @@ class Reminders:
         cached = self.store.cached_user(f"tz:{slack_id}")
         name = cached.get("tz") if cached else None
         if name is None:
-            try:
-                name = self.slack.users_info(user=slack_id)["user"].get("tz") or DEFAULT_TZ
-            except SlackApiError:
-                name = DEFAULT_TZ
+            name = self.time_zone(slack_id) or DEFAULT_TZ
             self.store.cache_user(f"tz:{slack_id}", tz=name)
         try:
             return ZoneInfo(name)

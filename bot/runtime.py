@@ -14,7 +14,6 @@ from slack_sdk.errors import SlackApiError
 
 from bot.admin import Admin
 from bot.config import Config, parse_quiet_hours
-from bot.delivery import CREDENTIAL_ERRORS, Deliverer, SlackFault
 from bot.directory import Directory
 from bot.processor import InboxProcessor
 from bot.providers.fxiaoke.setup import setup as fxiaoke_setup
@@ -27,8 +26,12 @@ from bot.service import ApprovalService, ServiceSettings
 from bot.store import Decoder, Store, StoreReader
 from bot.submit import Submissions
 from bot.sweep import Sweeper
-from handlers.home import build_home_view
+from handlers.delivery import CREDENTIAL_ERRORS, Deliverer, SlackFault
+from handlers.home import render_home
 from handlers.listeners import register_all
+from handlers.render import Renderer
+from handlers.slack_accounts import SlackAccounts
+from handlers.slack_files import SlackFiles
 
 log = logging.getLogger(__name__)
 
@@ -61,18 +64,6 @@ class Runtime:
         self.deliverer.stop()
         self.parts.close()
         self.store.close()
-
-    def render_home(self, user: str) -> dict[str, Any]:
-        """The App Home of `user`, from the current state."""
-        mine, waiting, names = self.service.for_user(user)
-        view = build_home_view(
-            mine=mine,
-            waiting=[(snap, self.service.link(snap)) for snap in waiting],
-            names=names,
-            lang=self.config.slack.language,
-            templates=[(alias, alias) for alias in self.submissions.aliases()],
-        )
-        return self.live(view)
 
     def live(self, message: dict[str, Any]) -> dict[str, Any]:
         """A message or view sent at once, never stored: its link placeholders made live links."""
@@ -148,12 +139,24 @@ def build_runtime(config: Config, *, with_bolt: bool = True) -> Runtime:
     store = Store(config.store_path)
     slack = WebClient(token=config.slack.bot_token or None, base_url=config.slack.api_url, retry_handlers=[])
     parts = provider_parts(config, store)
-    directory = Directory(store, slack, parts.static_users, parts.emails, parts.by_email)
+    accounts = SlackAccounts(slack)
+    directory = Directory(store, accounts, parts.static_users, parts.emails, parts.by_email)
     settings = ServiceSettings(language=config.slack.language, audit_channel=config.slack.audit_channel)
     service = ApprovalService(store, directory, parts.providers, settings)
     catalog = {alias: entry for alias, entry in parts.catalog.items() if entry.provider in parts.filers}
-    submissions = Submissions(store, service, directory, slack, parts.filers, catalog, config.slack.language)
-    deliverer = Deliverer(store, slack, directory, mint_links=parts.mint_links)
+    lang = config.slack.language
+    submissions = Submissions(
+        store,
+        service,
+        directory,
+        accounts.display_name,
+        parts.filers,
+        catalog,
+        lang,
+        fetch_file=SlackFiles(slack, lang).fetch,
+    )
+    render = Renderer(service, lang)
+    deliverer = Deliverer(store, slack, directory, mint_links=parts.mint_links, render=render)
     processor = InboxProcessor(service, parts.decoders, on_queued=deliverer.wake)
     decisions = Decisions(store, service, allow_self_approval=config.allow_self_approval)
     sweeper = Sweeper(store, service, parts.sweepers)
@@ -161,7 +164,7 @@ def build_runtime(config: Config, *, with_bolt: bool = True) -> Runtime:
     reminders = Reminders(
         store,
         service,
-        slack,
+        accounts.time_zone,
         ReminderSettings(
             int(schedule.remind_after_hours),
             int(schedule.remind_every_hours),
@@ -197,7 +200,7 @@ def build_runtime(config: Config, *, with_bolt: bool = True) -> Runtime:
         reminders,
         admin,
     )
-    deliverer.render_home = runtime.render_home
+    deliverer.render_home = lambda user: render_home(runtime, user)
     if with_bolt:
         runtime.bolt = build_bolt_app(config, slack, runtime)
     return runtime

@@ -3,13 +3,17 @@
 A callback and a sweep both end in `apply_snapshot`, which only notifies what
 is new compared with the stored state: a missed callback is recovered by the
 next sweep, and a retried one is never notified twice.
+
+What is queued is a notice, plain data: what happened and who must hear it
+(kind, approval, recipient, card key, and whatever is not in the stored
+approval). The Slack edge renders it when it delivers (`handlers.render`).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,9 +23,10 @@ from bot.model import Action, Snapshot
 from bot.notify import Kind, Notice, changed, notify_plan
 from bot.providers.base import Provider, ProviderError
 from bot.store import Store
-from handlers import cards
 
 log = logging.getLogger(__name__)
+
+Names = Callable[[str], str | None]  # provider user id -> Slack id (None: no Slack account)
 
 
 @dataclass(frozen=True)
@@ -32,7 +37,7 @@ class ServiceSettings:
 
 @dataclass(frozen=True)
 class People:
-    """Provider user id -> Slack id, resolved once per snapshot; `slack_id` is the `cards.Names` of it."""
+    """Provider user id -> Slack id, resolved once per snapshot; `slack_id` is the `Names` of it."""
 
     identity: str
     known: dict[str, str | None]
@@ -164,7 +169,7 @@ class ApprovalService:
         log.info("approval applied", extra={"approval": snap.key, "result": status, "queued": queued})
         return ApplyResult(status, queued, tuple(unmapped))
 
-    # rendering and queueing --------------------------------------------------
+    # people and queueing --------------------------------------------------
 
     def resolve_people(self, snap: Snapshot, *, tolerate_outage: bool = False) -> People:
         """Slack ids of everyone the snapshot names (None for whoever has no Slack account).
@@ -184,23 +189,9 @@ class ApprovalService:
                 people.known[uid] = self.directory.slack_id(identity, uid)
         return people
 
-    def render(self, snap: Snapshot, notice: Notice, names: cards.Names) -> cards.Message:
-        """The message a notice becomes (also for reminders, which re-render approver cards)."""
-        lang = self.settings.language
-        approver = notice.recipient if notice.kind is Kind.APPROVER_CARD else None
-        link = self.provider(snap.provider).approval_link(snap, approver)
-        if notice.kind is Kind.APPLICANT_CARD:
-            return cards.applicant_card(snap, names, lang, link)
-        if notice.kind is Kind.APPROVER_CARD:
-            return cards.approver_card(snap, notice.recipient, names, lang, link)
-        if notice.kind is Kind.CC_CARD:
-            return cards.cc_card(snap, names, lang, link)
-        if notice.kind is Kind.CC_OUTCOME:
-            return cards.cc_outcome_message(snap, names, lang, link)
-        if notice.kind is Kind.COMMENT:
-            assert notice.comment is not None
-            return cards.comment_message(snap, notice.comment, names, lang)
-        return cards.urge_message(snap, names, lang, link)
+    def people(self, snap: Snapshot) -> People:
+        """Names for rendering `snap`: looked up as asked, whoever cannot be looked up now unnamed."""
+        return People(self.provider(snap.provider).identity, {}, self.directory)
 
     def _queue(self, snap: Snapshot, plan: list[Notice], people: People) -> tuple[int, list[str]]:
         unmapped: list[str] = []
@@ -211,15 +202,16 @@ class ApprovalService:
                 if notice.recipient not in unmapped:
                     unmapped.append(notice.recipient)
                 continue
-            message = self.render(snap, notice, people.slack_id)
             self.store.enqueue(
                 {
                     "approval_key": snap.key,
                     "card_key": f"{snap.key}|{notice.card_key}" if notice.card_key else "",
                     "user": slack_id,
                     "kind": notice.kind.value,
-                    "text": message.text,
-                    "blocks": list(message.blocks),
+                    "notice": {
+                        "recipient": notice.recipient,
+                        "comment": notice.comment.id if notice.comment else None,
+                    },
                 }
             )
             queued += 1
@@ -253,7 +245,7 @@ class ApprovalService:
                 return snapshot_from_dict(doc["snapshot"])
         return None
 
-    def for_user(self, slack_user: str) -> tuple[list[Snapshot], list[Snapshot], cards.Names]:
+    def for_user(self, slack_user: str) -> tuple[list[Snapshot], list[Snapshot], Names]:
         """(my recent requests, approvals waiting for me), newest first, and names for their people."""
         mine, waiting, ids = [], [], {}
         for doc in self.store.recent_approvals():
@@ -277,8 +269,13 @@ class ApprovalService:
         channel = self.settings.audit_channel
         if not channel:
             return
-        lines = [cards.audit_line(snap, people.slack_id, self.settings.language)]
+        """One line of what happened (and one naming the unmapped); the snapshot goes with it, since
+        the line tells of this change however far the approval has moved on when it is sent."""
+        recorded = snapshot_to_dict(snap)
+        notices = [{"snapshot": recorded}]
         if unmapped:
-            lines.append(cards.unmapped_notice(snap, unmapped, self.settings.language))
-        for line in lines:
-            self.store.enqueue({"approval_key": snap.key, "channel": channel, "kind": "audit", "text": line})
+            notices.append({"snapshot": recorded, "unmapped": list(unmapped)})
+        for notice in notices:
+            self.store.enqueue(
+                {"approval_key": snap.key, "channel": channel, "kind": "audit", "notice": notice}
+            )

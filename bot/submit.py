@@ -6,7 +6,9 @@ twice; the provider call is marked as attempted *before* it is made, so
 after a timeout or a crash the next attempt first asks the provider whether
 the request already exists (applyevent has no idempotency key). Outcomes
 reach the applicant through the outbox: the status card on success, or
-what was wrong, in plain words, with a button to fix and resubmit.
+what was wrong, in plain words, with a button to fix and resubmit (queued as
+notices; the Slack edge renders them when it delivers). What Slack itself is
+asked (a person's display name, an attached file) the edge passes in.
 """
 
 from __future__ import annotations
@@ -17,10 +19,6 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
-
-import httpx
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.directory import Directory, LookupUnavailable
 from bot.forms import (
@@ -44,13 +42,10 @@ from bot.providers.base import (
 )
 from bot.service import ApprovalService
 from bot.store import Store
-from handlers.cards import SECTION_LIMIT, clip_mrkdwn, escape, section
 
 log = logging.getLogger(__name__)
 
 TEMPLATE_TTL = 600.0  # template details are cached this long (seconds)
-SLACK_FILE_ORIGIN = "https://files.slack.com"
-SLACK_DOMAIN = "slack.com"
 
 
 class Submissions:
@@ -59,17 +54,21 @@ class Submissions:
         store: Store,
         service: ApprovalService,
         directory: Directory,
-        slack: WebClient,
+        display_name: Callable[[str], str],
         filers: Mapping[str, Filer],
         catalog: Mapping[str, CatalogEntry],
         lang: str,
         *,
+        fetch_file: Callable[[UploadedFile], bytes],
         clock: Callable[[], float] = time.time,
     ) -> None:
+        """`display_name` is a Slack user's name as Slack shows it; `fetch_file` reads a file attached
+        in Slack (the edge's `handlers.slack_files.SlackFiles`), raising FilingRefused when it cannot."""
         self.store = store
         self.service = service
         self.directory = directory
-        self.slack = slack
+        self._display_name = display_name
+        self.fetch_file = fetch_file
         self.filers = dict(filers)
         self.defaults = dict(catalog)
         self.lang = lang
@@ -213,35 +212,6 @@ class Submissions:
 
         return person
 
-    def _display_name(self, slack_id: str) -> str:
-        try:
-            user = self.slack.users_info(user=slack_id)["user"]
-        except SlackApiError:
-            return slack_id
-        profile = user.get("profile") or {}
-        return profile.get("real_name") or user.get("real_name") or user.get("name") or slack_id
-
-    def fetch_file(self, file: UploadedFile) -> bytes:
-        """A file attached in Slack: url_private needs the bot token, so it goes to Slack's file host
-        only; a payload naming any other host gets the file refused, and never sees the token."""
-        if _origin(file.url) not in self._file_origins():
-            log.warning("file outside Slack's file host refused", extra={"host": _origin(file.url)[1]})
-            raise FilingRefused(t("submit.file_unreadable", self.lang, name=file.name))
-        headers = {"Authorization": f"Bearer {self.slack.token}"}
-        response = httpx.get(file.url, headers=headers, timeout=30, follow_redirects=False)
-        if response.status_code != 200:
-            raise FilingRefused(t("submit.file_unreadable", self.lang, name=file.name))
-        return response.content
-
-    def _file_origins(self) -> set[tuple[str, str, int | None]]:
-        """Slack's file host, and the Web API's own origin when that is not Slack (the stand-in of the
-        tests and the demo serve files beside their API)."""
-        origins = {_origin(SLACK_FILE_ORIGIN)}
-        api = _origin(self.slack.base_url)
-        if api[1] and api[1] != SLACK_DOMAIN and not api[1].endswith("." + SLACK_DOMAIN):
-            origins.add(api)
-        return origins
-
     # outcomes ----------------------------------------------------------------------
 
     def _filed(
@@ -274,41 +244,24 @@ class Submissions:
         with self.store.transaction():
             draft.update(status="refused", error=reason)
             self.store.put_draft(draft)
-            self._tell(draft, t("submit.refused", self.lang, reason=escape(reason)), button="submit.edit")
+            self._tell(draft, reason)
         log.info("request refused", extra={"draft": draft["id"], "reason": reason})
 
     def _uncertain(self, draft: dict[str, Any]) -> None:
         with self.store.transaction():
             draft["status"] = "uncertain"
             self.store.put_draft(draft)
-            self._tell(draft, t("submit.uncertain", self.lang), button="submit.check")
+            self._tell(draft, None)
 
-    def _tell(self, draft: dict[str, Any], text: str, *, button: str) -> None:
-        """`text` (mrkdwn) to the applicant with a button to act on the draft; clamped to what a section
-        holds, since a provider's refusal can be any length."""
-        action = {"submit.edit": "draft_edit", "submit.check": "draft_check"}[button]
-        text = clip_mrkdwn(text, SECTION_LIMIT)
-        blocks = [
-            section(text),
-            {
-                "type": "actions",
-                "elements": [
-                    {
-                        "type": "button",
-                        "action_id": action,
-                        "value": draft["id"],
-                        "text": {"type": "plain_text", "text": t(button, self.lang)},
-                    }
-                ],
-            },
-        ]
+    def _tell(self, draft: dict[str, Any], reason: str | None) -> None:
+        """Tell the applicant, with a button to act on the draft: why it was refused (`reason`, plain
+        text), or that the filing's outcome is unknown (None)."""
         self.store.enqueue(
             {
                 "approval_key": f"draft:{draft['id']}",
                 "user": draft["user"],
                 "kind": "draft",
-                "text": text,
-                "blocks": blocks,
+                "notice": {"draft": draft["id"], "reason": reason},
             }
         )
 
@@ -316,12 +269,3 @@ class Submissions:
         """The applicant asks to check an unanswered filing again; True when there is one to check."""
         draft = self.draft(draft_id, user)
         return draft is not None and draft["status"] == "uncertain"
-
-
-def _origin(url: str) -> tuple[str, str, int | None]:
-    """(scheme, host, port) as a browser compares origins; nothing for a URL that does not parse."""
-    try:
-        parsed = httpx.URL(url)
-    except (httpx.InvalidURL, TypeError):
-        return ("", "", None)
-    return (parsed.scheme, parsed.host, parsed.port)

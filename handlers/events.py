@@ -22,6 +22,7 @@ from slack_sdk import WebClient
 from bot.i18n import t
 from handlers import field, refuse_click, safely, tell, text_field
 from handlers.form_flow import notice_view
+from handlers.home import render_home
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -68,7 +69,7 @@ def register(app: App, runtime: Runtime) -> None:
 def home_opened(runtime: Runtime, event: dict[str, Any], client: WebClient) -> None:
     user = text_field(event, "user")
     if event.get("tab") == "home" and user:
-        safely("views.publish", client.views_publish, user_id=user, view=runtime.render_home(user))
+        safely("views.publish", client.views_publish, user_id=user, view=render_home(runtime, user))
 
 
 def register_fallbacks(app: App, runtime: Runtime) -> None:

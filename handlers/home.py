@@ -8,6 +8,7 @@ out; every piece of user-provided text goes through the same escaping and clippi
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from bot.i18n import t
 from bot.model import Snapshot
@@ -27,6 +28,9 @@ from handlers.cards import (
     status_text,
     user_text,
 )
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
 
 ACTION_NEW_REQUEST = "home_new_request"
 ACTION_PICK_TEMPLATE = "home_pick_template"
@@ -157,3 +161,17 @@ def _rest(total: int, shown: int, empty_key: str, lang: str) -> list[dict]:
         more = t("home.more", lang, count=total - shown)
         return [{"type": "context", "elements": [{"type": "mrkdwn", "text": more}]}]
     return []
+
+
+def render_home(runtime: Runtime, user: str) -> dict[str, Any]:
+    """The App Home of `user`, from the current state, with live links (views are sent, never stored)."""
+    service = runtime.service
+    mine, waiting, names = service.for_user(user)
+    view = build_home_view(
+        mine=mine,
+        waiting=[(snap, service.link(snap)) for snap in waiting],
+        names=names,
+        lang=runtime.config.slack.language,
+        templates=[(alias, alias) for alias in runtime.submissions.aliases()],
+    )
+    return runtime.live(view)

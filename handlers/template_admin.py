@@ -490,8 +490,8 @@ class TemplateAdmin:
         return with_name(draft.body, name) if name else draft.body
 
     def _download(self, file: Any) -> str:
-        """An uploaded .json file's text; fetched from Slack's file host only (`Submissions.fetch_file`),
-        refused unread when it says it is larger than a body can be."""
+        """An uploaded .json file's text; fetched from Slack's file host only (`Submissions.fetch_file`,
+        the edge's `SlackFiles`), refused unread when it says it is larger than a body can be."""
         name = clip(text_field(file, "name") or "file.json", 80)
         size, url = payload_field(file, "size", kind=int), text_field(file, "url_private")
         if url is None or size is None or size > MAX_FILE_BYTES:

@@ -69,9 +69,16 @@ def runtime(config_path: Path) -> Iterator[Runtime]:
     built.stop()
 
 
+def rendered_text(runtime: Runtime, item: dict[str, Any]) -> str:
+    """An outbox item's text as the Slack edge renders it when it delivers."""
+    message = runtime.deliverer.render(item)
+    assert message is not None
+    return message[0]
+
+
 def audit_lines(runtime: Runtime) -> list[str]:
     return [
-        i["text"]
+        rendered_text(runtime, i)
         for i in runtime.store.outbox_items()
         if i.get("kind") == "audit" and i["channel"] == "CAUDIT01"
     ]
@@ -190,7 +197,7 @@ def test_a_draft_of_a_template_untracked_meanwhile_is_refused_not_lost(runtime: 
     runtime.submissions.file(draft["id"])
     assert runtime.store.get_draft(draft["id"])["status"] == "refused"
     told = [i for i in runtime.store.outbox_items() if i.get("user") == APPLICANT and i["kind"] == "draft"]
-    assert told and "seal" in told[0]["text"]
+    assert told and "seal" in rendered_text(runtime, told[0])
 
 
 def test_sync_reads_every_template_again_and_records_when(runtime: Runtime, wecom: FakeWeComApi) -> None:

@@ -27,6 +27,7 @@ from bot.scheduling import SWEEP_HEADER, sweep_endpoint, sweep_signature
 from bot.service import ApprovalService, ServiceSettings
 from bot.store import Store
 from handlers.cards import Message
+from handlers.render import Renderer
 from tests.harness import AES_KEY, CORP_ID, TOKEN, WeComSender
 from tests.test_cards import assert_valid
 
@@ -125,14 +126,18 @@ def apply_like_the_worker(record: dict[str, Any], lang: str = "en") -> None:
             snap = service.complete(snap)
             service.apply_snapshot(snap, service.resolve_people(snap))
             queued = store.outbox_items()
+            render = Renderer(service, lang)
+            rendered = [(item, render(item)) for item in queued if item["kind"] != "home"]
         finally:
             store.close()
     assert queued
-    for item in queued:
-        if item.get("blocks"):
-            assert_valid(Message(item["text"], tuple(item["blocks"])))
-        elif item["kind"] != "home":
-            assert item["text"].strip()
+    for item, message in rendered:
+        assert message is not None, item
+        text, blocks = message
+        if blocks:
+            assert_valid(Message(text, tuple(blocks)))
+        else:
+            assert text.strip()
 
 
 def outcome(plaintext: bytes) -> tuple[Reply, list[dict[str, Any]]]:

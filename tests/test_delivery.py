@@ -20,12 +20,13 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.slack_response import SlackResponse
 
-from bot.delivery import CHANNEL_INTERVAL, MAX_ATTEMPTS, METADATA_EVENT, Deliverer
 from bot.directory import Directory
 from bot.links import LinkError, LinkGrant, read_token
 from bot.offline.slack_standin import Posted, SlackStandIn
 from bot.providers.local.setup import ApproveLinks
 from bot.store import FAILURE_LIMIT, Store
+from handlers.delivery import CHANNEL_INTERVAL, MAX_ATTEMPTS, METADATA_EVENT, Deliverer
+from handlers.slack_accounts import SlackAccounts
 
 KEY = "wecom:SP-0001"
 CARD = f"{KEY}|applicant_card:U1"
@@ -61,7 +62,7 @@ class Bot:
 
     def _start(self) -> None:
         self.store = Store(self.path)
-        self.directory = Directory(self.store, self.client, {})
+        self.directory = Directory(self.store, SlackAccounts(self.client), {})
         self.deliverer = Deliverer(self.store, self.client, self.directory, clock=self.clock)
 
     def restart(self) -> None:

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from bot.delivery import PROBE_FIRST
 from bot.offline.slack_standin import SlackStandIn
+from handlers.delivery import PROBE_FIRST
 from tests.fakes.wecom_api import FakeWeComApi
 from tests.harness import (
     CORP_ID,

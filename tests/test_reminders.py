@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,6 +17,8 @@ from bot.offline.slack_standin import SlackStandIn
 from bot.reminders import Reminders, ReminderSettings
 from bot.service import ApprovalService, ServiceSettings
 from bot.store import Store
+from handlers.render import Renderer
+from handlers.slack_accounts import SlackAccounts
 from tests.factories import member, node, snapshot
 from tests.test_service import USERS, StubProvider
 
@@ -37,13 +40,21 @@ def world(tmp_path: Path) -> Iterator[tuple[Store, Reminders, Clock]]:
     with SlackStandIn(users=tz) as slack:
         store = Store(tmp_path / "a.json")
         client = WebClient(base_url=slack.api_url, token="xoxb-test")
-        directory = Directory(store, client, {"wecom": USERS})
+        accounts = SlackAccounts(client)
+        directory = Directory(store, accounts, {"wecom": USERS})
         service = ApprovalService(store, directory, {"wecom": StubProvider()}, ServiceSettings("en"))
         service.apply_snapshot(snapshot(node(member("a"), member("b"))), quiet=True)
         clock = Clock(SUBMITTED)
         settings = ReminderSettings(after_hours=24, every_hours=24, quiet_hours=(21, 8), language="en")
-        yield store, Reminders(store, service, client, settings, clock=clock), clock
+        yield store, Reminders(store, service, accounts.time_zone, settings, clock=clock), clock
         store.close()
+
+
+def rendered(reminders: Reminders, item: dict[str, Any]) -> str:
+    """An item's text as the Slack edge renders it when it delivers."""
+    message = Renderer(reminders.service, "en")(item)
+    assert message is not None
+    return message[0]
 
 
 def reminders_for(store: Store) -> list[str]:
@@ -69,7 +80,8 @@ def test_after_the_threshold_each_approver_is_reminded_once_in_their_daytime(
     assert reminders_for(store) == ["UA"]  # B's night: not now
     cards = [i for i in store.outbox_items() if i["kind"] == "approver_card" and i["user"] == "UA"]
     assert cards, "the approver's card is refreshed too"
-    assert "waited 27 h" in next(i for i in store.outbox_items() if i["kind"] == "reminder")["text"]
+    nudge = next(i for i in store.outbox_items() if i["kind"] == "reminder")
+    assert "waited 27 h" in rendered(reminders, nudge)
 
     assert reminders.run_once() == 0  # the same hour: not again
 
@@ -102,7 +114,7 @@ def test_the_daily_digest_comes_once_at_the_approvers_morning_when_switched_on(
     clock.now = at_shanghai(16, 9)  # 09:00 for A in Shanghai; 20:00 for B in New York
     assert reminders.digest_once() == 1
     [digest] = [i for i in store.outbox_items() if i["kind"] == "digest"]
-    assert digest["user"] == "UA" and "1 request(s) wait for your decision" in digest["text"]
+    assert digest["user"] == "UA" and "1 request(s) wait for your decision" in rendered(reminders, digest)
     assert reminders.digest_once() == 0  # once a day
     clock.now = at_shanghai(16, 22)  # 09:00 in New York
     assert reminders.digest_once() == 1

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from slack_sdk import WebClient
 
+import bot.service
 from bot.codec import snapshot_from_dict, snapshot_to_dict
 from bot.directory import Directory
 from bot.model import Action, ApprovalStatus, Snapshot
@@ -16,7 +17,8 @@ from bot.processor import OUTAGE_PATIENCE, InboxProcessor
 from bot.providers.base import ProviderError
 from bot.service import ApprovalService, ServiceSettings
 from bot.store import Store
-from handlers import cards
+from handlers.render import Renderer
+from handlers.slack_accounts import SlackAccounts
 from tests.factories import member, node, snapshot, with_fields
 
 USERS = {"UAPPLICANT": "applicant", "UA": "a", "UB": "b", "UCAROL": "carol"}
@@ -56,7 +58,8 @@ def provider() -> StubProvider:
 
 
 def make_service(store: Store, provider: StubProvider, audit: str = "CAUDIT") -> ApprovalService:
-    unused_slack = WebClient(base_url="http://127.0.0.1:9/")  # static mapping only: never called
+    # static mapping only: never called
+    unused_slack = SlackAccounts(WebClient(base_url="http://127.0.0.1:9/"))
     directory = Directory(store, unused_slack, {"wecom": USERS})
     return ApprovalService(store, directory, {"wecom": provider}, ServiceSettings("en", audit))
 
@@ -64,6 +67,12 @@ def make_service(store: Store, provider: StubProvider, audit: str = "CAUDIT") ->
 @pytest.fixture
 def service(store: Store, provider: StubProvider) -> ApprovalService:
     return make_service(store, provider)
+
+
+def audit_lines(store: Store, service: ApprovalService) -> list[str]:
+    """The audit channel's lines, as the Slack edge renders them when it delivers."""
+    render = Renderer(service, service.settings.language)
+    return [render(i)[0] for i in store.outbox_items() if i["kind"] == "audit"]  # type: ignore[index]
 
 
 def outbox(store: Store) -> list[tuple[str, str]]:
@@ -105,7 +114,7 @@ def test_new_approval_queues_each_card_for_the_mapped_slack_user(
 def test_unmapped_people_are_reported_not_dropped_silently(store: Store, service: ApprovalService) -> None:
     result = service.apply_snapshot(snapshot(node(member("a"), member("stranger"))))
     assert result.unmapped == ("stranger",)
-    audit = [i["text"] for i in store.outbox_items() if i["kind"] == "audit"]
+    audit = audit_lines(store, service)
     assert len(audit) == 2 and "stranger" in audit[1]
 
 
@@ -224,7 +233,7 @@ class FlakyEmails:
 
 
 def processor_with_lookup(store: Store, provider: StubProvider, emails: FlakyEmails) -> InboxProcessor:
-    unused_slack = WebClient(base_url="http://127.0.0.1:9/")
+    unused_slack = SlackAccounts(WebClient(base_url="http://127.0.0.1:9/"))
     directory = Directory(store, unused_slack, {"wecom": USERS}, {"wecom": emails})
     service = ApprovalService(store, directory, {"wecom": provider}, ServiceSettings("en", "CAUDIT"))
     return InboxProcessor(service, {"test": decode})
@@ -254,7 +263,7 @@ def test_a_long_outage_notifies_whoever_is_known_and_reports_the_rest(
         assert processor.apply_pending() == 0
     assert processor.apply_pending() == 1
     assert ("approver_card", "UA") in outbox(store)
-    audit = [i["text"] for i in store.outbox_items() if i["kind"] == "audit"]
+    audit = audit_lines(store, processor.service)
     assert any("newcomer" in line for line in audit)
 
 
@@ -263,14 +272,14 @@ def test_an_event_that_breaks_the_code_is_skipped_and_leaves_no_half_state(
 ) -> None:
     processor = InboxProcessor(make_service(store, provider), {"test": decode})
     broken, fine = snapshot(node(member("a")), number="BROKEN"), snapshot(node(member("b")), number="FINE")
-    real_card = cards.approver_card
+    real_view = bot.service._slack_view
 
-    def approver_card(snap: Snapshot, *args: object) -> cards.Message:
-        if snap.number == "BROKEN":  # after the applicant card of BROKEN was already queued
+    def slack_view(snap: Snapshot, *args: object) -> object:
+        if snap.number == "BROKEN":  # after the cards of BROKEN were already queued
             raise RuntimeError("unforeseen data")
-        return real_card(snap, *args)
+        return real_view(snap, *args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(cards, "approver_card", approver_card)
+    monkeypatch.setattr(bot.service, "_slack_view", slack_view)
     record_callback(processor, broken)
     record_callback(processor, fine)
     assert processor.apply_pending() == 2  # both handled: one skipped, one applied

@@ -32,6 +32,9 @@ from bot.providers.base import CatalogEntry, FilingRefused
 from bot.service import ApprovalService, ServiceSettings
 from bot.store import Store
 from bot.submit import Submissions
+from handlers.render import Renderer
+from handlers.slack_accounts import SlackAccounts
+from handlers.slack_files import SlackFiles
 
 TEMPLATE = Template(
     provider="wecom",
@@ -144,11 +147,21 @@ def file_with(
     """Files a draft of `LEAVE` with `files` attached through a FakeFiler; (store, filer, the draft)."""
     store = Store(tmp_path / "approvals.json")
     client = WebClient(token="xoxb-test-token", base_url=slack.api_url)
-    directory = Directory(store, client, {"fake": {APPLICANT: "p-applicant"}})
+    accounts = SlackAccounts(client)
+    directory = Directory(store, accounts, {"fake": {APPLICANT: "p-applicant"}})
     service = ApprovalService(store, directory, {}, ServiceSettings(language="en"))
     filer = FakeFiler(reason)
     catalog = {"leave": CatalogEntry("leave", "fake", "tpl")}
-    submissions = Submissions(store, service, directory, client, {"fake": filer}, catalog, "en")
+    submissions = Submissions(
+        store,
+        service,
+        directory,
+        accounts.display_name,
+        {"fake": filer},
+        catalog,
+        "en",
+        fetch_file=SlackFiles(client, "en").fetch,
+    )
     draft = submissions.start(APPLICANT, "leave")
     assert submissions.begin_filing(draft["id"], APPLICANT, FilledForm(LEAVE, {"f": files} if files else {}))
     submissions.file(draft["id"])
@@ -162,10 +175,14 @@ def test_a_refusal_of_any_length_reaches_the_applicant_as_a_card_slack_accepts(
     reason = ("<!channel> & " * length)[:length]
     store, _, draft = file_with(tmp_path, slack, reason)
     assert draft["status"] == "refused" and draft["error"] == reason  # kept as said, for the form's notice
-    (card,) = [item for item in store.outbox_items() if item["kind"] == "draft"]
-    for raw in card["blocks"]:
+    (item,) = [item for item in store.outbox_items() if item["kind"] == "draft"]
+    card = Renderer(ApprovalService(store, Directory(store, None, {}), {}, ServiceSettings("en")), "en")(item)  # type: ignore[arg-type]
+    assert card is not None
+    _, blocks = card
+    assert blocks
+    for raw in blocks:
         Block.parse(raw).validate_json()
-    text = card["blocks"][0]["text"]["text"]
+    text = blocks[0]["text"]["text"]
     assert len(text) <= 3000 and text.endswith("…") and "<!channel>" not in text
     assert "&lt;!channel&gt; &amp; " in text
 

@@ -17,6 +17,7 @@ from bot.providers.wecom.sweep import ROTATION, WeComSweeper
 from bot.service import ApprovalService, ServiceSettings
 from bot.store import Store
 from bot.sweep import Sweeper
+from handlers.slack_accounts import SlackAccounts
 from tests.fakes.wecom_api import FakeWeComApi
 
 NOW = int(time.time())
@@ -56,7 +57,7 @@ def wecom() -> Iterator[FakeWeComApi]:
 def world(tmp_path: Path, wecom: FakeWeComApi) -> Iterator[tuple[Store, Sweeper, WeComClient]]:
     store = Store(tmp_path / "a.json")
     client = WeComClient(wecom.corp_id, wecom.secret, api_base=wecom.base_url)
-    directory = Directory(store, WebClient(base_url="http://127.0.0.1:9/"), {"wecom": USERS})
+    directory = Directory(store, SlackAccounts(WebClient(base_url="http://127.0.0.1:9/")), {"wecom": USERS})
     service = ApprovalService(store, directory, {"wecom": WeComProvider(client)}, ServiceSettings("en"))
     yield store, Sweeper(store, service, {"wecom": WeComSweeper(client, lambda: ["tmpl"])}), client
     client.close()
@@ -138,7 +139,7 @@ def test_self_built_app_approvals_are_read_one_by_one_and_unlaunched_ones_skippe
     store = Store(tmp_path / "b.json")
     client = WeComClient(wecom.corp_id, wecom.secret, api_base=wecom.base_url)
     directory = Directory(
-        store, WebClient(base_url="http://127.0.0.1:9/"), {"wecom": {"UAPPLICANT": "WuJunJie"}}
+        store, SlackAccounts(WebClient(base_url="http://127.0.0.1:9/")), {"wecom": {"UAPPLICANT": "WuJunJie"}}
     )
     providers = {"wecom_open": WeComOpenProvider(client)}
     service = ApprovalService(store, directory, providers, ServiceSettings("en"))

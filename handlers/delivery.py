@@ -1,7 +1,9 @@
 """Outbox -> Slack: retried with backoff, paced per channel, never double-posted, never dropped
 because of the bot's own credentials.
 
-Each item is posted once and its `ts` recorded; cards are updated in place.
+Each item is a notice the use cases queued; it is rendered (`handlers.render`) when it is sent, so a
+card shows the newest state and its links are minted then. Each item is posted once and its `ts`
+recorded; cards are updated in place.
 Every post carries the outbox id in message metadata, so when a post may
 have reached Slack without us learning its ts (a dropped connection, a crash
 between post and commit), the retry first looks for that message in the
@@ -35,6 +37,14 @@ from bot.store import Store
 from bot.worker import Worker
 
 log = logging.getLogger(__name__)
+
+Rendered = tuple[str, "list[dict[str, Any]] | None"]  # (text, blocks; None: a text-only message)
+
+
+def pre_rendered(item: dict[str, Any]) -> Rendered | None:
+    """An item that carries its text (and blocks) already: an admin's audit line, or one queued before
+    items were notices."""
+    return item.get("text", ""), item.get("blocks") or None
 
 METADATA_EVENT = "approvals_bot_delivery"
 CHANNEL_INTERVAL = 1.0  # chat.postMessage: about one message a second per channel
@@ -173,9 +183,11 @@ class Deliverer(Worker):
         clock: Callable[[], float] = time.time,
         render_home: Callable[[str], dict[str, Any]] | None = None,
         mint_links: Callable[[str], str] = lambda text: text,
+        render: Callable[[dict[str, Any]], Rendered | None] = pre_rendered,
     ) -> None:
-        """`mint_links` turns the link placeholders a stored message carries into live links, at the
-        moment it is sent: the store never holds a usable approve link."""
+        """`render` turns a queued item into (text, blocks) when it is sent (None: it tells of nothing
+        that still exists, and ends); `mint_links` turns the link placeholders a message carries into
+        live links, at that moment: the store never holds a usable approve link."""
         super().__init__()
         self.store = store
         self.slack = slack
@@ -183,6 +195,7 @@ class Deliverer(Worker):
         self.clock = clock
         self.render_home = render_home  # user -> their App Home view, built when it is published
         self.mint_links = mint_links
+        self.render = render
         self.stats = DeliveryStats()
         self._channel_ready: dict[str, float] = {}
         self._fault: SlackFault | None = None
@@ -245,13 +258,25 @@ class Deliverer(Worker):
 
     def _deliver(self, item: dict[str, Any], channel: str) -> None:
         card = self.store.card(item["approval_key"], item["card_key"]) if item.get("card_key") else None
+        message: Rendered | None = None
+        if item.get("kind") != "home":
+            try:
+                message = self._rendered(item)
+            except Exception as exc:  # e.g. a provider's link could not be made: nothing was sent
+                log.warning("rendering failed", extra={"outbox_id": item["id"], "error": repr(exc)})
+                self._retry(item, reason=type(exc).__name__)
+                return
+            if message is None:
+                log.warning("nothing left to tell; dropped", extra={"outbox_id": item["id"]})
+                self._done(item)
+                return
         try:
-            if item.get("kind") == "home":
+            if message is None:
                 self._publish_home(item)
             elif card:
-                self._update(item, card)
+                self._update(item, card, message)
             else:
-                self._post(item, channel)
+                self._post(item, channel, message)
         except SlackApiError as exc:
             self._failed(item, exc, channel)
         except Exception as exc:  # network trouble: the post may or may not have landed
@@ -263,24 +288,32 @@ class Deliverer(Worker):
             self.slack.views_publish(user_id=item["user"], view=self.render_home(item["user"]))
         self._done(item)
 
-    def _update(self, item: dict[str, Any], card: dict[str, str]) -> None:
+    def _rendered(self, item: dict[str, Any]) -> Rendered | None:
+        """The item's text and blocks as sent: rendered now, with live links in them."""
+        rendered = self.render(item)
+        if rendered is None:
+            return None
+        text, blocks = rendered
+        return self.mint_links(text), json.loads(self.mint_links(json.dumps(blocks))) if blocks else None
+
+    def _update(self, item: dict[str, Any], card: dict[str, str], message: Rendered) -> None:
         self.store.update_outbox(item["id"], in_flight=True)  # a newer version is queued apart, not merged
         try:
             self.slack.chat_update(
                 channel=card["channel"],
                 ts=card["ts"],
-                text=self.mint_links(item["text"]),
-                blocks=self._blocks(item),
+                text=message[0],
+                blocks=message[1],
             )
         except SlackApiError as exc:
             if exc.response.get("error") not in ("message_not_found", "cant_update_message"):
                 raise
             log.info("card gone; posting it again", extra={"card": item["card_key"]})
-            self._post(item, card["channel"])
+            self._post(item, card["channel"], message)
             return
         self._done(item, updated=True)
 
-    def _post(self, item: dict[str, Any], channel: str) -> None:
+    def _post(self, item: dict[str, Any], channel: str, message: Rendered) -> None:
         ts = self._find_earlier_post(item, channel) if item.get("maybe_posted") else None
         if ts:
             self.stats.adopted += 1
@@ -290,8 +323,8 @@ class Deliverer(Worker):
             try:
                 response = self.slack.chat_postMessage(
                     channel=channel,
-                    text=self.mint_links(item["text"]),
-                    blocks=self._blocks(item),
+                    text=message[0],
+                    blocks=message[1],
                     metadata={"event_type": METADATA_EVENT, "event_payload": {"outbox_id": item["id"]}},
                     unfurl_links=False,
                     unfurl_media=False,
@@ -304,11 +337,6 @@ class Deliverer(Worker):
         if item.get("card_key"):
             self.store.set_card(item["approval_key"], item["card_key"], channel, ts)
         self._done(item)
-
-    def _blocks(self, item: dict[str, Any]) -> list[dict[str, Any]] | None:
-        """The item's blocks with live links in them (None: a text-only message)."""
-        blocks = item.get("blocks")
-        return json.loads(self.mint_links(json.dumps(blocks))) if blocks else None
 
     def _find_earlier_post(self, item: dict[str, Any], channel: str) -> str | None:
         """The ts of a message an interrupted attempt already posted, if Slack has it.
@@ -475,6 +503,11 @@ class Deliverer(Worker):
     def fault(self) -> SlackFault | None:
         """Why Slack refuses the bot now (nothing is sent meanwhile), or None."""
         return self._fault
+
+    def what_to_fix(self) -> str:
+        """What to fix so that the held items go out, in plain words ("" when none is held)."""
+        held = self.store.held_outbox()
+        return SlackFault.from_hold(held[0]["held"]).what_to_fix() if held else ""
 
     def failed_deliveries(self, limit: int | None = None) -> list[dict[str, Any]]:
         """Deliveries that ended without reaching Slack, newest first (no message text)."""

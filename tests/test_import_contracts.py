@@ -1,0 +1,64 @@
+"""The import contracts (`[tool.importlinter]` in pyproject.toml, run by `.ci/run`) hold, and they bite: a
+copy of the packages with one wrong-way import added fails `lint-imports`."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def lint_imports(root: Path) -> subprocess.CompletedProcess[str]:
+    script = Path(sys.executable).with_name("lint-imports")
+    command = [str(script)] if script.exists() else [shutil.which("lint-imports") or "lint-imports"]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    return subprocess.run(
+        [*command, "--config", str(root / "pyproject.toml"), "--no-cache"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def copy_of_the_packages(tmp_path: Path) -> Path:
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for package in ("bot", "handlers"):
+        shutil.copytree(ROOT / package, tmp_path / package, ignore=ignore)
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    return tmp_path
+
+
+def add_import(module: Path, line: str) -> None:
+    module.write_text(module.read_text(encoding="utf-8") + f"\n{line}  # noqa\n", encoding="utf-8")
+
+
+def test_the_contracts_hold() -> None:
+    result = lint_imports(ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("module", "line", "contract"),
+    [
+        ("bot/service.py", "from handlers import cards", "import neither Slack's SDKs nor the Slack edge"),
+        ("bot/model.py", "import slack_sdk", "import neither Slack's SDKs nor the Slack edge"),
+        ("bot/reminders.py", "import bot.runtime", "import neither Slack's SDKs nor the Slack edge"),
+        ("bot/server.py", "import bot.offline.world", "Only the offline world itself and the CLI"),
+    ],
+)
+def test_a_wrong_way_import_breaks_a_contract(tmp_path: Path, module: str, line: str, contract: str) -> None:
+    root = copy_of_the_packages(tmp_path)
+    assert lint_imports(root).returncode == 0  # the copy as it is: kept
+    add_import(root / module, line)
+    result = lint_imports(root)
+    assert result.returncode != 0
+    assert f"{contract}" in result.stdout and "BROKEN" in result.stdout, result.stdout
