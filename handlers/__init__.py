@@ -12,7 +12,7 @@ from slack_sdk.errors import SlackApiError
 from bot.i18n import t
 
 if TYPE_CHECKING:
-    from bot.runtime import Runtime
+    from handlers.context import BotContext
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ def text_field(payload: Any, *path: str | int) -> str | None:
     return field(payload, *path, kind=str)
 
 
-def tell(runtime: Runtime, client: WebClient, user: str, text: str, channel: str | None = None) -> None:
+def tell(runtime: BotContext, client: WebClient, user: str, text: str, channel: str | None = None) -> None:
     """A message only `user` sees: in `channel` (where they clicked), else in their DM with the bot."""
     try:
         where = channel or runtime.directory.im_channel(user)
@@ -59,7 +59,9 @@ def tell(runtime: Runtime, client: WebClient, user: str, text: str, channel: str
     safely("chat.postEphemeral", client.chat_postEphemeral, channel=where, user=user, text=text)
 
 
-def refuse_click(runtime: Runtime, client: WebClient, body: Any, key: str = "listener.stale_button") -> None:
+def refuse_click(
+    runtime: BotContext, client: WebClient, body: Any, key: str = "listener.stale_button"
+) -> None:
     """Tells whoever clicked, where they clicked, that the button is not (or no longer) one we take."""
     user = text_field(body, "user", "id")
     if user:

@@ -17,10 +17,10 @@ from handlers.home import ACTION_NEW_REQUEST, ACTION_PICK_TEMPLATE
 from handlers.modals import ACTION_TABLE_ADD, ACTION_TABLE_REMOVE
 
 if TYPE_CHECKING:
-    from bot.runtime import Runtime
+    from handlers.context import BotContext
 
 
-def register(app: App, runtime: Runtime) -> None:
+def register(app: App, runtime: BotContext) -> None:
     actions = Actions(runtime)
     app.action("open_approval_link")(lambda ack: ack())
     app.action(ACTION_TABLE_ADD)(lambda ack, body, client: actions.table(ack, body, client, +1))
@@ -36,7 +36,7 @@ class Actions:
     """Each click is checked for what it needs (a value, the view it came from, a template we offer); a
     click without it is stale or crafted, and whoever clicked is told so instead of nothing happening."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: BotContext) -> None:
         self.runtime = runtime
         self.flow = FormFlow(runtime)
 

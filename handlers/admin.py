@@ -21,7 +21,7 @@ from handlers import admin_blocks as blocks
 from handlers import template_admin, text_field
 
 if TYPE_CHECKING:
-    from bot.runtime import Runtime
+    from handlers.context import BotContext
 
 log = logging.getLogger(__name__)
 
@@ -36,13 +36,13 @@ class Usage(Exception):
     """The subcommand's arguments do not fit: its usage line is the answer."""
 
 
-def register(app: App, runtime: Runtime) -> None:
+def register(app: App, runtime: BotContext) -> None:
     command = AdminCommand(runtime)
     app.command(COMMAND)(lambda ack, body, respond, client: command(ack, body, respond, client))
 
 
 class AdminCommand:
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: BotContext) -> None:
         self.runtime = runtime
         self.admin = runtime.admin
         self.lang = runtime.config.slack.language

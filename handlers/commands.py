@@ -13,20 +13,20 @@ from handlers import cards, text_field
 from handlers.form_flow import FormFlow
 
 if TYPE_CHECKING:
-    from bot.runtime import Runtime
+    from handlers.context import BotContext
 
 log = logging.getLogger(__name__)
 
 LIST_LIMIT = 15
 
 
-def register(app: App, runtime: Runtime) -> None:
+def register(app: App, runtime: BotContext) -> None:
     command = ApprovalCommand(runtime)
     app.command("/approval")(lambda ack, body, respond, client: command(ack, body, respond, client))
 
 
 class ApprovalCommand:
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: BotContext) -> None:
         self.runtime = runtime
         self.flow = FormFlow(runtime)
         self.lang = runtime.config.slack.language

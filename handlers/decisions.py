@@ -18,7 +18,7 @@ from handlers import cards, field, refuse_click, safely, tell, text_field
 from handlers.form_flow import notice_view
 
 if TYPE_CHECKING:
-    from bot.runtime import Runtime
+    from handlers.context import BotContext
 
 CALLBACK = "approval_decision"
 # operation -> (input block, element, label key, required); operations not listed need no modal
@@ -33,7 +33,7 @@ _INPUTS: dict[str, tuple[str, dict[str, Any], str, bool]] = {
 _WITHOUT_INPUT = ("approve", "urge")  # every other operation a button or menu offers asks in a modal
 
 
-def register(app: App, runtime: Runtime) -> None:
+def register(app: App, runtime: BotContext) -> None:
     decide = DecisionHandlers(runtime)
     for action_id in (
         cards.ACTION_APPROVE,
@@ -48,7 +48,7 @@ def register(app: App, runtime: Runtime) -> None:
 
 
 class DecisionHandlers:
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: BotContext) -> None:
         self.runtime = runtime
         self.lang = runtime.config.slack.language
 

@@ -25,7 +25,7 @@ from handlers.form_flow import notice_view
 from handlers.home import render_home
 
 if TYPE_CHECKING:
-    from bot.runtime import Runtime
+    from handlers.context import BotContext
 
 log = logging.getLogger(__name__)
 
@@ -61,18 +61,18 @@ _OPTIONAL = (
 )
 
 
-def register(app: App, runtime: Runtime) -> None:
+def register(app: App, runtime: BotContext) -> None:
     app.event("app_home_opened")(lambda event, client: home_opened(runtime, event, client))
     register_fallbacks(app, runtime)
 
 
-def home_opened(runtime: Runtime, event: dict[str, Any], client: WebClient) -> None:
+def home_opened(runtime: BotContext, event: dict[str, Any], client: WebClient) -> None:
     user = text_field(event, "user")
     if event.get("tab") == "home" and user:
         safely("views.publish", client.views_publish, user_id=user, view=render_home(runtime, user))
 
 
-def register_fallbacks(app: App, runtime: Runtime) -> None:
+def register_fallbacks(app: App, runtime: BotContext) -> None:
     """The envelope check, the catch-alls (after every other listener) and the error handler."""
     lang = runtime.config.slack.language
     app.use(EnvelopeCheck())
@@ -127,14 +127,14 @@ class EnvelopeCheck(Middleware):
 
 
 def stale_click(
-    runtime: Runtime, ack: Ack, body: dict[str, Any], client: WebClient, key: str = "listener.stale_button"
+    runtime: BotContext, ack: Ack, body: dict[str, Any], client: WebClient, key: str = "listener.stale_button"
 ) -> None:
     """Acks a click nobody handles and says so, where it was clicked (or in the DM)."""
     ack()
     refuse_click(runtime, client, body, key)
 
 
-def failure_handler(runtime: Runtime) -> Callable[..., BoltResponse | None]:
+def failure_handler(runtime: BotContext) -> Callable[..., BoltResponse | None]:
     """bolt's error handler: logs where it failed (not the payload), and tells the person, in the
     response while it is still open, else in their DM."""
     lang = runtime.config.slack.language

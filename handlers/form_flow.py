@@ -22,7 +22,7 @@ from handlers.cards import escape, section
 from handlers.modals import FormNotFillable, TemplateTooLarge, build_form_view
 
 if TYPE_CHECKING:
-    from bot.runtime import Runtime
+    from handlers.context import BotContext
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ def notice_view(lang: str, key: str) -> dict[str, Any]:
 
 
 class FormFlow:
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: BotContext) -> None:
         self.runtime = runtime
         self.lang = runtime.config.slack.language
 

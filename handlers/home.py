@@ -30,7 +30,7 @@ from handlers.cards import (
 )
 
 if TYPE_CHECKING:
-    from bot.runtime import Runtime
+    from handlers.context import BotContext
 
 ACTION_NEW_REQUEST = "home_new_request"
 ACTION_PICK_TEMPLATE = "home_pick_template"
@@ -163,7 +163,7 @@ def _rest(total: int, shown: int, empty_key: str, lang: str) -> list[dict]:
     return []
 
 
-def render_home(runtime: Runtime, user: str) -> dict[str, Any]:
+def render_home(runtime: BotContext, user: str) -> dict[str, Any]:
     """The App Home of `user`, from the current state, with live links (views are sent, never stored)."""
     service = runtime.service
     mine, waiting, names = service.for_user(user)

@@ -10,10 +10,10 @@ from handlers import actions, admin, commands, decisions, events, template_admin
 from handlers.slack_http import skip_seen_events
 
 if TYPE_CHECKING:
-    from bot.runtime import Runtime
+    from handlers.context import BotContext
 
 
-def register_all(app: App, runtime: Runtime) -> None:
+def register_all(app: App, runtime: BotContext) -> None:
     if runtime.config.slack.app_token:  # over HTTP, SlackRequestGuard skips redelivered events
         app.use(skip_seen_events())
     # events registers the catch-all fallbacks: it stays last

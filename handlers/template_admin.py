@@ -72,12 +72,12 @@ from handlers.template_views import (
 )
 
 if TYPE_CHECKING:
-    from bot.runtime import Runtime
+    from handlers.context import BotContext
 
 log = logging.getLogger(__name__)
 
 
-def register(app: App, runtime: Runtime) -> None:
+def register(app: App, runtime: BotContext) -> None:
     flow = TemplateAdmin(runtime)
     app.view(CALLBACK_BUILDER)(
         lambda ack, body, view, client: flow.builder_submitted(ack, body, view, client)
@@ -91,7 +91,7 @@ def register(app: App, runtime: Runtime) -> None:
 
 
 def start(
-    runtime: Runtime,
+    runtime: BotContext,
     client: WebClient,
     *,
     user: str,
@@ -108,7 +108,7 @@ def start(
 
 
 class TemplateAdmin:
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: BotContext) -> None:
         self.runtime = runtime
         self.lang = runtime.config.slack.language
 

@@ -12,16 +12,16 @@ from handlers.form_flow import FormFlow, notice_view
 from handlers.modals import CALLBACK_ID
 
 if TYPE_CHECKING:
-    from bot.runtime import Runtime
+    from handlers.context import BotContext
 
 
-def register(app: App, runtime: Runtime) -> None:
+def register(app: App, runtime: BotContext) -> None:
     flow = FormFlow(runtime)
     app.view(CALLBACK_ID)(lambda ack, body, view: form_submitted(runtime, flow, ack, body, view))
 
 
 def form_submitted(
-    runtime: Runtime, flow: FormFlow, ack: Ack, body: dict[str, Any], view: dict[str, Any]
+    runtime: BotContext, flow: FormFlow, ack: Ack, body: dict[str, Any], view: dict[str, Any]
 ) -> None:
     """A form whose metadata is not ours, or whose draft is not the submitter's, is refused in the modal."""
     user = text_field(body, "user", "id") or ""

@@ -1,0 +1,33 @@
+"""What the Slack edge needs of the bot: its settings, state and use cases — not the wiring that
+builds them. `bot.runtime.Runtime` provides it; the listeners depend on this, so the edge never
+imports the wiring above it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from bot.admin import Admin
+    from bot.config import Config
+    from bot.directory import Directory
+    from bot.providers.local.decide import Decisions
+    from bot.providers.setup import ProviderSetup
+    from bot.service import ApprovalService
+    from bot.store import Store
+    from bot.submit import Submissions
+    from handlers.delivery import Deliverer
+
+
+class BotContext(Protocol):
+    config: Config
+    store: Store
+    directory: Directory
+    service: ApprovalService
+    submissions: Submissions
+    decisions: Decisions
+    admin: Admin
+    deliverer: Deliverer
+    parts: ProviderSetup  # the providers' declared capabilities (e.g. template managers)
+
+    def live(self, message: dict[str, Any]) -> dict[str, Any]:
+        """A message or view sent at once, never stored: its link placeholders made live links."""
