@@ -16,9 +16,25 @@ class ProviderError(Exception):
     """A provider could not answer; the message is fit to show a user."""
 
 
+@dataclass(frozen=True)
+class Capabilities:
+    """What a kind of approval system can do, declared by its provider so that the Slack edge and the
+    wiring ask these questions instead of naming providers. Whether a capability is in use also depends
+    on the configuration (credentials, callbacks enabled): the setup registers only the parts it built."""
+
+    files: bool = False  # accepts requests filed from Slack (a Filer)
+    decides_in_slack: bool = False  # approvers decide with buttons in Slack; applicants urge and revoke there
+    calls_back: bool = False  # tells the bot of changes as they happen (callbacks journaled to the inbox)
+    sweeps: bool = False  # is read on a schedule for what changed (a Sweepable)
+
+
 class Provider(Protocol):
     name: str  # the Snapshot.provider values it owns, e.g. "wecom"
     identity: str  # whose user ids its snapshots carry: "wecom", "fxiaoke" or "slack"
+    capabilities: Capabilities
+
+    def display_name(self, lang: str) -> str:
+        """What people call the system its approvals live in, in `lang` (shown on cards)."""
 
     def fetch_details(self, snap: Snapshot) -> Snapshot:
         """The snapshot completed with form fields and summary; raises ProviderError."""
