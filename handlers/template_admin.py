@@ -114,9 +114,9 @@ class TemplateAdmin:
 
     @property
     def manager(self) -> TemplateManager | None:
-        """The provider that manages templates (WeCom today); None without its credentials."""
-        managers = self.runtime.parts.template_managers
-        return managers.get("wecom") or next(iter(managers.values()), None)
+        """The first provider (in the registry's order) that manages templates; None when none does
+        (WeCom is the one today, and only with its credentials)."""
+        return next(iter(self.runtime.parts.template_managers.values()), None)
 
     # the command -----------------------------------------------------------------------
 
