@@ -66,9 +66,36 @@ class ControlChange:
     details: tuple[str, ...] = ()  # what changed, e.g. ("title", "require", "config")
 
 
+@dataclass(frozen=True)
+class ControlSpec:
+    """One control as a template editor asks for it, before the provider gives it an id and its shapes."""
+
+    kind: str
+    title: str
+    placeholder: str = ""
+    required: bool = False
+    options: tuple[str, ...] = ()
+    multiple: bool = False
+    date_type: str = "day"
+    contact_mode: str = "user"
+    columns: tuple[tuple[str, str], ...] = ()  # (kind, title)
+    attendance_type: int = 3
+    span_unit: str = "halfday"
+    tips: str = ""
+
+
+@dataclass(frozen=True)
+class KindField:
+    """What an editor must ask for one kind of control, beyond title, placeholder and "required"."""
+
+    name: str  # the ControlSpec field it fills: "options", "multiple", "span_unit", ...
+    choices: Mapping[str, str] = field(default_factory=dict)  # value -> i18n key suffix; {} when typed
+
+
 class TemplateManager(Protocol):
     """Creates and updates a provider's templates; callers run `problems()` first so the
-    provider is never called with a body it would refuse."""
+    provider is never called with a body it would refuse. A body is the provider's own shape: the
+    editor builds it through `with_name`, `add_control` and `remove_control`, never by hand."""
 
     provider: str
 
@@ -91,6 +118,21 @@ class TemplateManager(Protocol):
 
     def control_kinds(self) -> list[str]:
         """The control kinds a template may hold, for the builder modal."""
+
+    def kind_fields(self, kind: str) -> tuple[KindField, ...]:
+        """What the editor asks for a control of `kind`, in order."""
+
+    def with_name(self, body: Mapping[str, Any], name: str) -> dict[str, Any]:
+        """`body` named `name`."""
+
+    def add_control(self, body: Mapping[str, Any], spec: ControlSpec) -> tuple[dict[str, Any], str]:
+        """`body` with the spec's control appended under a new id, and that id."""
+
+    def remove_control(self, body: Mapping[str, Any], control_id: str) -> dict[str, Any]:
+        """`body` without the control `control_id`."""
+
+    def control_ids(self, body: Mapping[str, Any]) -> set[str]:
+        """Every control id in `body`, nested ones (a table's columns) included."""
 
 
 # filing from Slack ---------------------------------------------------------------
