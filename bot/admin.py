@@ -178,7 +178,7 @@ class Admin:
         clock: Callable[[], float] = time.time,
     ) -> None:
         """`sweep_only_forms` are templates a provider sweeps but nobody files from Slack
-        (e.g. {"fxiaoke": config.fxiaoke.forms}): listed with the others."""
+        (a provider's `ProviderSetup.sweep_only_forms`, e.g. FXiaoKe's): listed with the others."""
         self.settings = settings
         self.store = store
         self.directory = directory

@@ -16,11 +16,9 @@ from bot.admin import Admin
 from bot.config import Config, parse_quiet_hours
 from bot.directory import Directory
 from bot.processor import InboxProcessor
-from bot.providers.fxiaoke.setup import setup as fxiaoke_setup
 from bot.providers.local.decide import Decisions
-from bot.providers.local.setup import setup as local_setup
+from bot.providers.registry import provider_parts
 from bot.providers.setup import ProviderSetup
-from bot.providers.wecom.setup import setup as wecom_setup
 from bot.reminders import Reminders, ReminderSettings
 from bot.service import ApprovalService, ServiceSettings
 from bot.store import Decoder, Store, StoreReader
@@ -116,17 +114,6 @@ def check_slack_at_start(runtime: Runtime) -> None:
         runtime.deliverer.assume_unreachable()
 
 
-PROVIDER_SETUPS = (wecom_setup, local_setup, fxiaoke_setup)
-
-
-def provider_parts(config: Config, store: Store | StoreReader) -> ProviderSetup:
-    """Every provider's parts, merged."""
-    parts = ProviderSetup()
-    for setup in PROVIDER_SETUPS:
-        parts = parts.merge(setup(config, store))  # type: ignore[arg-type]  # a reader suffices to build
-    return parts
-
-
 def journal_decoders(config: Config) -> dict[str, Decoder]:
     """The providers' decoders of journaled callbacks, for tools beside a running `serve`: built over
     a read-only view of the store (no lock, nothing written); nothing else of the parts is kept."""
@@ -183,7 +170,7 @@ def build_runtime(config: Config, *, with_bolt: bool = True) -> Runtime:
         reminders,
         deliverer,
         provider_health=parts.health,
-        sweep_only_forms={"fxiaoke": config.fxiaoke.forms} if "fxiaoke" in parts.sweepers else {},
+        sweep_only_forms=parts.sweep_only_forms,
     )
     runtime = Runtime(
         config,

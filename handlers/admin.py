@@ -19,6 +19,7 @@ from bot.export import EXPORT_FORMATS
 from bot.i18n import t
 from handlers import admin_blocks as blocks
 from handlers import template_admin, text_field
+from handlers.cards import Venue
 
 if TYPE_CHECKING:
     from handlers.context import BotContext
@@ -164,7 +165,8 @@ class AdminCommand:
             raise Usage
         report = self.admin.status(*args)
         self.admin.audit(user, "status", report.snapshot.key)
-        return blocks.status_message(report, self.runtime.live, self.lang)
+        venue = Venue.of(self.runtime.service.provider(report.snapshot.provider), self.lang)
+        return blocks.status_message(report, venue, self.runtime.live, self.lang)
 
     def _remind(self, user: str, args: list[str], context: _Context) -> blocks.Message:
         if len(args) not in (1, 2):

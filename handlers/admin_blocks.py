@@ -19,7 +19,16 @@ from bot.admin import (
 )
 from bot.i18n import t
 from bot.sweep import SweepReport
-from handlers.cards import SECTION_LIMIT, applicant_card, context, date_token, mention, section, user_text
+from handlers.cards import (
+    SECTION_LIMIT,
+    Venue,
+    applicant_card,
+    context,
+    date_token,
+    mention,
+    section,
+    user_text,
+)
 
 MAX_BLOCKS = 50  # Slack's limit for a message
 ID_LIMIT = 80
@@ -171,9 +180,11 @@ def whois_message(user: str, found: Sequence[Identity], lang: str) -> Message:
     return message(lines)
 
 
-def status_message(report: StatusReport, live: Callable[[Message], Message], lang: str) -> Message:
+def status_message(
+    report: StatusReport, venue: Venue, live: Callable[[Message], Message], lang: str
+) -> Message:
     """The approval as its applicant's card shows it (whole timeline), its links made live."""
-    card = applicant_card(report.snapshot, report.names.get, lang, report.link)
+    card = applicant_card(report.snapshot, report.names.get, lang, report.link, venue)
     return live({"text": card.text, "blocks": list(card.blocks)})
 
 

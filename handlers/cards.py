@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 
 from bot.i18n import enum_name, t
 from bot.model import Action, ApprovalMode, ApprovalStatus, Comment, Member, Snapshot
+from bot.providers.base import Provider
 
 # provider user id -> the Slack user id it is mapped to, or None: only a mapped id becomes a live mention, so
 # no provider can make the bot mention, broadcast or link by choosing a user id that looks like markup
@@ -73,6 +74,19 @@ class Message:
 
 
 @dataclass(frozen=True)
+class Venue:
+    """Where an approval is decided, as its provider declares it: the cards ask this, never which
+    provider an approval belongs to."""
+
+    name: str  # what people call the system the approval lives in, in the message's language: "WeCom"
+    decides_in_slack: bool = False  # approvers decide here with buttons; applicants urge and revoke here
+
+    @classmethod
+    def of(cls, provider: Provider, lang: str) -> Venue:
+        return cls(provider.display_name(lang), provider.capabilities.decides_in_slack)
+
+
+@dataclass(frozen=True)
 class _Event:
     """One timeline entry: the submission (item None), a member's decision, or a comment."""
 
@@ -84,7 +98,7 @@ class _Event:
 # --- public renderers -------------------------------------------------------------------------------------
 
 
-def applicant_card(snap: Snapshot, names: Names, lang: str, link: str | None) -> Message:
+def applicant_card(snap: Snapshot, names: Names, lang: str, link: str | None, venue: Venue) -> Message:
     """The one status card per approval, posted once and then updated in place as the approval moves."""
     status = status_text(snap, lang)
     text = t("applicant.text", lang, **_about(snap, names), status=status)
@@ -96,18 +110,20 @@ def applicant_card(snap: Snapshot, names: Names, lang: str, link: str | None) ->
         *_sections(_progress(snap, names, lang)),
         *_timeline(snap, names, lang),
         *_link_button(link, lang),
-        *_applicant_actions(snap, lang),
+        *_applicant_actions(snap, venue, lang),
     ]
     return Message(text, tuple(blocks))
 
 
-def approver_card(snap: Snapshot, approver: str, names: Names, lang: str, link: str | None) -> Message:
+def approver_card(
+    snap: Snapshot, approver: str, names: Names, lang: str, link: str | None, venue: Venue
+) -> Message:
     """Asks `approver` to act while it is their turn; afterwards the same card, settled, without buttons."""
     about = _about(snap, names)
     if approver in snap.waiting_on():
         text = t("approver.needed_text", lang, **about)
         intro = t("approver.needed", lang, **about)
-        tail = [*_sections(_progress(snap, names, lang)), *_call_to_act(snap, link, lang)]
+        tail = [*_sections(_progress(snap, names, lang)), *_call_to_act(snap, link, venue, lang)]
     else:
         outcome, intro = _settled(snap, approver, names, lang)
         text = t("approver.settled_text", lang, **about, outcome=outcome)
@@ -150,14 +166,16 @@ def comment_message(snap: Snapshot, comment: Comment, names: Names, lang: str) -
     return Message(text, tuple(blocks))
 
 
-def urge_message(snap: Snapshot, names: Names, lang: str, link: str | None) -> Message:
+def urge_message(snap: Snapshot, names: Names, lang: str, link: str | None, venue: Venue) -> Message:
     """Passes the applicant's reminder on to whoever the approval is waiting on."""
-    return _nudge(snap, names, lang, link, t("urge.text", lang, **_about(snap, names)))
+    return _nudge(snap, names, lang, link, venue, t("urge.text", lang, **_about(snap, names)))
 
 
-def reminder_message(snap: Snapshot, names: Names, lang: str, link: str | None, hours: int) -> Message:
+def reminder_message(
+    snap: Snapshot, names: Names, lang: str, link: str | None, venue: Venue, hours: int
+) -> Message:
     """The bot's own nudge when an approval has waited on someone too long."""
-    return _nudge(snap, names, lang, link, t("remind.text", lang, **_about(snap, names), hours=hours))
+    return _nudge(snap, names, lang, link, venue, t("remind.text", lang, **_about(snap, names), hours=hours))
 
 
 def digest_message(items: Sequence[tuple[Snapshot, int]], names: Names, lang: str) -> Message:
@@ -172,12 +190,12 @@ def digest_message(items: Sequence[tuple[Snapshot, int]], names: Names, lang: st
     return Message(text, (section(f"*{text}*"), *_sections(lines)))
 
 
-def _nudge(snap: Snapshot, names: Names, lang: str, link: str | None, text: str) -> Message:
+def _nudge(snap: Snapshot, names: Names, lang: str, link: str | None, venue: Venue, text: str) -> Message:
     blocks = [
         section(text),
         _facts(snap, names, lang),
         *_details(snap, lang),
-        *_call_to_act(snap, link, lang),
+        *_call_to_act(snap, link, venue, lang),
     ]
     return Message(text, tuple(blocks))
 
@@ -444,15 +462,14 @@ def _link_button(link: str | None, lang: str, primary: bool = False) -> list[dic
     return [{"type": "actions", "elements": [button]}]
 
 
-def _call_to_act(snap: Snapshot, link: str | None, lang: str) -> list[dict]:
-    """Where to act: decision buttons for the bot's own approvals (and, given, an approve link for
+def _call_to_act(snap: Snapshot, link: str | None, venue: Venue, lang: str) -> list[dict]:
+    """Where to act: decision buttons where approvers decide in Slack (and, given, an approve link for
     outside Slack), else the button to the provider, else a sentence naming it."""
-    if snap.provider == "local":
+    if venue.decides_in_slack:
         by_link = [context(t("decide.by_link", lang, url=link))] if link and len(link) <= URL_LIMIT else []
         return [decision_actions(snap, lang), *by_link]
-    provider = t(f"provider.{snap.provider}", lang)
     return _link_button(link, lang, primary=True) or [
-        context(t("card.act_elsewhere", lang, provider=provider))
+        context(t("card.act_elsewhere", lang, provider=venue.name))
     ]
 
 
@@ -468,10 +485,10 @@ def decision_actions(snap: Snapshot, lang: str) -> dict:
     )
 
 
-def _applicant_actions(snap: Snapshot, lang: str) -> list[dict]:
-    """What the applicant can do to their own request in the bot: urge and revoke while pending,
-    revoke (with a reason) once approved, comment while it is alive."""
-    if snap.provider != "local":
+def _applicant_actions(snap: Snapshot, venue: Venue, lang: str) -> list[dict]:
+    """What the applicant can do to their own request in the bot, where it is decided in Slack: urge and
+    revoke while pending, revoke (with a reason) once approved, comment while it is alive."""
+    if not venue.decides_in_slack:
         return []
     if snap.status is ApprovalStatus.PENDING:
         elements = [

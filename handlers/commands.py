@@ -85,7 +85,9 @@ class ApprovalCommand:
         if snap is None:
             return t("cmd.status_not_found", self.lang, number=cards.user_text(number, 40))
         names = self.runtime.service.resolve_people(snap, tolerate_outage=True).slack_id
-        message = cards.applicant_card(snap, names, self.lang, self.runtime.service.link(snap))
+        service = self.runtime.service
+        venue = cards.Venue.of(service.provider(snap.provider), self.lang)
+        message = cards.applicant_card(snap, names, self.lang, service.link(snap), venue)
         reply = {"text": message.text, "blocks": list(message.blocks), "response_type": "ephemeral"}
         return self.runtime.live(reply)
 

@@ -7,7 +7,7 @@ out; every piece of user-provided text goes through the same escaping and clippi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from bot.i18n import t
@@ -18,6 +18,7 @@ from handlers.cards import (
     URL_LIMIT,
     VALUE_LIMIT,
     Names,
+    Venue,
     clip,
     date_token,
     decision_actions,
@@ -48,11 +49,13 @@ def build_home_view(
     mine: Sequence[Snapshot],
     waiting: Sequence[tuple[Snapshot, str | None]],
     names: Names,
+    venue: Callable[[Snapshot], Venue],
     lang: str,
     templates: Sequence[tuple[str, str]] = (),
 ) -> dict:
     """The `home` view for one user: `waiting` pairs an approval whose turn is theirs with its link
-    (None when there is none); `templates` are (alias, name) pairs a request can start from."""
+    (None when there is none); `venue` says where each approval is decided, as its provider declares it;
+    `templates` are (alias, name) pairs a request can start from."""
     newest_waiting = sorted(waiting, key=lambda pair: pair[0].apply_time, reverse=True)
     newest_mine = sorted(mine, key=lambda snap: snap.apply_time, reverse=True)
     blocks = [
@@ -62,7 +65,7 @@ def build_home_view(
         _plain_header(t("home.waiting", lang, count=len(waiting))),
     ]
     for snap, link in newest_waiting[:MAX_WAITING]:
-        blocks += _waiting_item(snap, link, names, lang)
+        blocks += _waiting_item(snap, link, venue(snap), names, lang)
     blocks += _rest(len(waiting), MAX_WAITING, "home.waiting_empty", lang)
     blocks += [{"type": "divider"}, _plain_header(t("home.mine", lang))]
     blocks += [_mine_item(snap, names, lang) for snap in newest_mine[:MAX_MINE]]
@@ -121,8 +124,8 @@ def _preview(snap: Snapshot) -> str:
     return ""
 
 
-def _waiting_item(snap: Snapshot, link: str | None, names: Names, lang: str) -> list[dict]:
-    """One approval to decide, with where to decide it: its link, buttons for the embedded engine,
+def _waiting_item(snap: Snapshot, link: str | None, venue: Venue, names: Names, lang: str) -> list[dict]:
+    """One approval to decide, with where to decide it: its link, buttons where it is decided in Slack,
     or a sentence naming the system that holds it."""
     lines = [
         _title(snap, lang),
@@ -136,10 +139,9 @@ def _waiting_item(snap: Snapshot, link: str | None, names: Names, lang: str) -> 
     if link and len(link) <= URL_LIMIT:
         section["accessory"] = _button(ACTION_OPEN, t("home.open", lang), url=link)
         return [section]
-    if link is None and snap.provider == "local":
+    if link is None and venue.decides_in_slack:
         return [section, decision_actions(snap, lang)]
-    provider = t(f"provider.{snap.provider}", lang)
-    section["text"]["text"] += f"\n_{t('card.act_elsewhere', lang, provider=provider)}_"
+    section["text"]["text"] += f"\n_{t('card.act_elsewhere', lang, provider=venue.name)}_"
     return [section]
 
 
@@ -167,11 +169,13 @@ def render_home(runtime: BotContext, user: str) -> dict[str, Any]:
     """The App Home of `user`, from the current state, with live links (views are sent, never stored)."""
     service = runtime.service
     mine, waiting, names = service.for_user(user)
+    lang = runtime.config.slack.language
     view = build_home_view(
         mine=mine,
         waiting=[(snap, service.link(snap)) for snap in waiting],
         names=names,
-        lang=runtime.config.slack.language,
+        venue=lambda snap: Venue.of(service.provider(snap.provider), lang),
+        lang=lang,
         templates=[(alias, alias) for alias in runtime.submissions.aliases()],
     )
     return runtime.live(view)

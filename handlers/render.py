@@ -48,7 +48,8 @@ class Renderer:
         snap = snapshot_from_dict(doc["snapshot"])
         if kind == "reminder":
             names, link = self.service.people(snap).slack_id, self.service.link(snap)
-            return _message(cards.reminder_message(snap, names, self.lang, link, notice["hours"]))
+            venue = cards.Venue.of(self.service.provider(snap.provider), self.lang)
+            return _message(cards.reminder_message(snap, names, self.lang, link, venue, notice["hours"]))
         message = self.card(snap, kind, notice)
         return _message(message) if message is not None else None
 
@@ -57,12 +58,14 @@ class Renderer:
         names = self.service.people(snap).slack_id
         planned = Notice(_CARDS[kind], notice["recipient"])
         approver = planned.recipient if planned.kind is Kind.APPROVER_CARD else None
-        link = self.service.provider(snap.provider).approval_link(snap, approver)
+        provider = self.service.provider(snap.provider)
+        link = provider.approval_link(snap, approver)
         lang = self.lang
+        venue = cards.Venue.of(provider, lang)
         if planned.kind is Kind.APPLICANT_CARD:
-            return cards.applicant_card(snap, names, lang, link)
+            return cards.applicant_card(snap, names, lang, link, venue)
         if planned.kind is Kind.APPROVER_CARD:
-            return cards.approver_card(snap, planned.recipient, names, lang, link)
+            return cards.approver_card(snap, planned.recipient, names, lang, link, venue)
         if planned.kind is Kind.CC_CARD:
             return cards.cc_card(snap, names, lang, link)
         if planned.kind is Kind.CC_OUTCOME:
@@ -70,7 +73,7 @@ class Renderer:
         if planned.kind is Kind.COMMENT:
             comment = next((c for c in snap.comments if c.id == notice.get("comment")), None)
             return cards.comment_message(snap, comment, names, lang) if comment is not None else None
-        return cards.urge_message(snap, names, lang, link)
+        return cards.urge_message(snap, names, lang, link, venue)
 
     def audit(self, notice: dict[str, Any]) -> str:
         """A line for the audit channel about the change it was queued for (its snapshot goes with it)."""

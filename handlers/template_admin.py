@@ -46,18 +46,14 @@ from handlers.template_drafts import (
     NAME,
     BodyUnreadable,
     TemplateDraft,
-    add_control,
     command_text,
-    control_ids,
     field_for,
     input_value,
     pack_draft,
     parse_body,
     read_control,
-    remove_control,
     typed_text,
     unpack_draft,
-    with_name,
 )
 from handlers.template_views import (
     alias_view,
@@ -114,9 +110,9 @@ class TemplateAdmin:
 
     @property
     def manager(self) -> TemplateManager | None:
-        """The provider that manages templates (WeCom today); None without its credentials."""
-        managers = self.runtime.parts.template_managers
-        return managers.get("wecom") or next(iter(managers.values()), None)
+        """The first provider (in the registry's order) that manages templates; None when none does
+        (WeCom is the one today, and only with its credentials)."""
+        return next(iter(self.runtime.parts.template_managers.values()), None)
 
     # the command -----------------------------------------------------------------------
 
@@ -208,7 +204,7 @@ class TemplateAdmin:
             except BodyUnreadable as exc:
                 ack(response_action="errors", errors={JSON_BODY: str(exc)})
                 return
-        draft = replace(draft, body=with_name(draft.body, name) if name else draft.body)
+        draft = replace(draft, body=manager.with_name(draft.body, name) if name else draft.body)
         if draft.mode == "create" and not files:
             problems = manager.problems(draft.body, self._known_names(), updating=False)
             if problems and all(p.where == "template_name" for p in problems):
@@ -227,7 +223,7 @@ class TemplateAdmin:
                 )
                 return
             uploaded = self._for_mode(draft, uploaded)
-            draft = replace(draft, body=with_name(uploaded, name) if name else uploaded)
+            draft = replace(draft, body=manager.with_name(uploaded, name) if name else uploaded)
         if draft.mode == "create":
             problems = manager.problems(draft.body, self._known_names(), updating=False)
             self._show(client, view_id, self._create_step(user, manager, draft, problems))
@@ -241,16 +237,17 @@ class TemplateAdmin:
             ack(response_action="update", view=notice_view(t("template.builder.stale", self.lang), self.lang))
             return
         values = payload_field(view, "state", "values", kind=dict) or {}
-        spec = read_control(draft.kind, values, manager.control_kinds(), self.lang)
+        fields = manager.kind_fields(draft.kind)
+        spec = read_control(draft.kind, fields, values, manager.control_kinds(), self.lang)
         if isinstance(spec, dict):
             ack(response_action="errors", errors=spec)
             return
-        candidate, control_id = add_control(draft.body, spec)
-        new_ids = control_ids(candidate) - control_ids(draft.body)
+        candidate, control_id = manager.add_control(draft.body, spec)
+        new_ids = manager.control_ids(candidate) - manager.control_ids(draft.body)
         errors: dict[str, str] = {}
         for problem in manager.problems(candidate, (), updating=draft.mode == "update"):
             if problem.where in new_ids:
-                block = field_for(problem, draft.kind)
+                block = field_for(problem, fields)
                 text = t(f"template.problem.{problem.key}", self.lang, **problem.params)
                 errors[block] = f"{errors[block]} {text}" if block in errors else text
         if errors:
@@ -267,21 +264,23 @@ class TemplateAdmin:
             self._refuse_click(client, body)
             return
         kinds = manager.control_kinds()
-        draft = replace(draft, body=self._typed_name(body, draft), kind=kinds[0] if kinds else "")
+        draft = replace(draft, body=self._typed_name(manager, body, draft), kind=kinds[0] if kinds else "")
+        fields = manager.kind_fields(draft.kind)
         self._show(
             client,
             text_field(body, "view", "id") or "",
-            control_view(draft, self._pack(draft, user), kinds, self.lang),
+            control_view(draft, self._pack(draft, user), kinds, fields, self.lang),
         )
 
     def remove_clicked(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         user, draft, manager = self._checked(body, payload_field(body, "view", kind=dict))
         control_id = text_field(body, "actions", 0, "value") or ""
-        if draft is None or manager is None or control_id not in control_ids(draft.body):
+        if draft is None or manager is None or control_id not in manager.control_ids(draft.body):
             self._refuse_click(client, body)
             return
-        draft = replace(draft, body=remove_control(self._typed_name(body, draft), control_id))
+        named = self._typed_name(manager, body, draft)
+        draft = replace(draft, body=manager.remove_control(named, control_id))
         self._show(
             client,
             text_field(body, "view", "id") or "",
@@ -299,7 +298,9 @@ class TemplateAdmin:
         self._show(
             client,
             text_field(body, "view", "id") or "",
-            control_view(draft, self._pack(draft, user), manager.control_kinds(), self.lang),
+            control_view(
+                draft, self._pack(draft, user), manager.control_kinds(), manager.kind_fields(kind), self.lang
+            ),
         )
 
     # confirming ---------------------------------------------------------------------------
@@ -484,10 +485,10 @@ class TemplateAdmin:
         return {**body, "template_id": draft.template_id} if draft.mode == "update" else body
 
     @staticmethod
-    def _typed_name(payload: Any, draft: TemplateDraft) -> dict[str, Any]:
+    def _typed_name(manager: TemplateManager, payload: Any, draft: TemplateDraft) -> dict[str, Any]:
         """The draft body with the name typed so far (a click re-renders the modal)."""
         name = one_line(typed_text(payload_field(payload, "view", "state", "values", kind=dict), NAME))
-        return with_name(draft.body, name) if name else draft.body
+        return manager.with_name(draft.body, name) if name else draft.body
 
     def _download(self, file: Any) -> str:
         """An uploaded .json file's text; fetched from Slack's file host only (`Submissions.fetch_file`,

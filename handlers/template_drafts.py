@@ -1,5 +1,6 @@
-"""Template bodies being built in Slack: reading the builder's inputs, assembling controls, carrying
-the draft in a modal's private_metadata (or the store), and the ids the modals use.
+"""Template bodies being built in Slack: reading the builder's inputs, carrying the draft in a modal's
+private_metadata (or the store), and the ids the modals use. The body itself is the provider's shape: its
+`TemplateManager` names it and adds and removes controls, and says what to ask for each kind.
 
 Ids:
   callback_id  ``template_builder`` (the builder), ``template_control`` (adding one control),
@@ -13,14 +14,13 @@ Ids:
 from __future__ import annotations
 
 import json
-import re
 import uuid
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.i18n import t
-from bot.providers.base import TemplateProblem
+from bot.providers.base import ControlSpec, KindField, TemplateProblem
 from handlers import field as payload_field
 from handlers import text_field
 from handlers.cards import one_line
@@ -50,34 +50,10 @@ MAX_LISTED_LINES = 60  # problems or changes listed in one answer; the rest are 
 LINES_PER_SECTION = 10
 LINE_LIMIT = 280
 MAX_FILE_BYTES = 256 * 1024  # a template body is a few KB; anything far larger is refused before reading
-CONTROL_ID = re.compile(r"([A-Za-z]+)-(\d+)")
-LANG = "zh_CN"  # WeCom's language code for the texts a template shows
-LEAVE = 1  # the attendance type of a Vacation control
 
 SMART_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'"})
 # Slack escapes these three in a slash command's text
 SLACK_ESCAPES = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"))
-
-# What the control editor asks for each kind, beyond title, placeholder and "required"
-KIND_FIELDS: dict[str, tuple[str, ...]] = {
-    "Selector": (OPTIONS, MULTIPLE),
-    "Date": (DATE_TYPE,),
-    "Contact": (CONTACT_MODE, MULTIPLE),
-    "Table": (COLUMNS,),
-    "Attendance": (ATTENDANCE_TYPE, SPAN_UNIT),
-    "Vacation": (SPAN_UNIT,),
-    "DateRange": (SPAN_UNIT,),
-    "Tips": (TIPS,),
-}
-# The choices of each radio field: value -> i18n key suffix
-CHOICES: dict[str, dict[str, str]] = {
-    MULTIPLE: {"single": "single", "multi": "multi"},
-    DATE_TYPE: {"day": "day", "hour": "hour"},
-    CONTACT_MODE: {"user": "user", "department": "department"},
-    ATTENDANCE_TYPE: {"3": "trip", "4": "outing", "5": "overtime"},
-    SPAN_UNIT: {"halfday": "halfday", "hour": "hours"},
-}
-
 
 class BodyUnreadable(ValueError):
     """The given text is not a template body; the message says why in plain words (with line and column
@@ -96,25 +72,7 @@ class TemplateDraft:
     nonce: str = field(default_factory=lambda: uuid.uuid4().hex)  # one send per confirmation
 
 
-@dataclass(frozen=True)
-class ControlSpec:
-    """One control as the editor asks for it, before ids and WeCom's shapes are given to it."""
-
-    kind: str
-    title: str
-    placeholder: str = ""
-    required: bool = False
-    options: tuple[str, ...] = ()
-    multiple: bool = False
-    date_type: str = "day"
-    contact_mode: str = "user"
-    columns: tuple[tuple[str, str], ...] = ()  # (kind, title)
-    attendance_type: int = 3
-    span_unit: str = "halfday"
-    tips: str = ""
-
-
-# --- pure parts: text -> body, builder state -> body, metadata ---------------------------------------------
+# --- pure parts: text -> body, metadata ---------------------------------------------
 
 
 def parse_body(text: str, lang: str) -> dict[str, Any]:
@@ -138,10 +96,6 @@ def command_text(text: str) -> str:
     return text
 
 
-def texts(text: str) -> list[dict[str, str]]:
-    return [{"text": text, "lang": LANG}]
-
-
 def first_text(value: Any) -> str:
     """The first text of a WeCom text list ([{"text", "lang"}]); "" for anything else."""
     return text_field(value, 0, "text") or ""
@@ -151,86 +105,6 @@ def controls_of(body: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The body's controls that are objects (a crafted or pasted body may hold anything)."""
     controls = payload_field(body, "template_content", "controls", kind=list) or []
     return [c for c in controls if isinstance(c, dict)]
-
-
-def control_ids(body: Mapping[str, Any]) -> set[str]:
-    """Every control id in the body, table columns included: ids are unique across the template."""
-    ids: set[str] = set()
-    for control in controls_of(body):
-        ids.add(text_field(control, "property", "id") or "")
-        for column in payload_field(control, "config", "table", "children", kind=list) or []:
-            ids.add(text_field(column, "property", "id") or "")
-    return ids - {""}
-
-
-def next_control_id(kind: str, taken: Collection[str]) -> str:
-    """`Kind-NN`, one past the highest number this kind has in `taken`."""
-    numbers = [
-        int(match.group(2)) for match in map(CONTROL_ID.fullmatch, taken) if match and match.group(1) == kind
-    ]
-    return f"{kind}-{max(numbers, default=0) + 1:02d}"
-
-
-def with_name(body: Mapping[str, Any], name: str) -> dict[str, Any]:
-    return {**body, "template_name": texts(name)}
-
-
-def _property(kind: str, control_id: str, title: str, placeholder: str, required: bool) -> dict[str, Any]:
-    prop: dict[str, Any] = {
-        "control": kind,
-        "id": control_id,
-        "title": texts(title),
-        "require": int(required),
-    }
-    if placeholder:
-        prop["placeholder"] = texts(placeholder)
-    return prop
-
-
-def _config(spec: ControlSpec, taken: set[str]) -> dict[str, Any]:
-    """The config WeCom wants for the spec's kind (empty for kinds that take none)."""
-    if spec.kind == "Selector":
-        options = [{"key": f"option-{i:02d}", "value": texts(text)} for i, text in enumerate(spec.options, 1)]
-        return {"selector": {"type": "multi" if spec.multiple else "single", "options": options}}
-    if spec.kind == "Date":
-        return {"date": {"type": spec.date_type}}
-    if spec.kind == "Contact":
-        return {"contact": {"type": "multi" if spec.multiple else "single", "mode": spec.contact_mode}}
-    if spec.kind == "Table":
-        children = []
-        for kind, title in spec.columns:
-            column_id = next_control_id(kind, taken)
-            taken.add(column_id)
-            children.append({"property": _property(kind, column_id, title, "", False)})
-        return {"table": {"children": children}}
-    if spec.kind in ("Attendance", "Vacation"):  # a Vacation is the attendance of type 1, leave
-        kind = spec.attendance_type if spec.kind == "Attendance" else LEAVE
-        return {"attendance": {"date_range": {"type": spec.span_unit}, "type": kind}}
-    if spec.kind == "DateRange":
-        return {"date_range": {"type": spec.span_unit}}
-    if spec.kind == "Tips":
-        run = {"type": 1, "content": {"plain_text": {"content": spec.tips}}}
-        return {"tips": {"tips_content": [{"lang": LANG, "text": {"sub_text": [run]}}]}}
-    return {}
-
-
-def add_control(body: Mapping[str, Any], spec: ControlSpec) -> tuple[dict[str, Any], str]:
-    """The body with the spec's control appended under the next free `Kind-NN` id, and that id."""
-    taken = control_ids(body)
-    control_id = next_control_id(spec.kind, taken)
-    taken.add(control_id)
-    control = {
-        "property": _property(spec.kind, control_id, spec.title, spec.placeholder, spec.required),
-        "config": _config(spec, taken),
-    }
-    content = payload_field(body, "template_content", kind=dict) or {}
-    return {**body, "template_content": {**content, "controls": [*controls_of(body), control]}}, control_id
-
-
-def remove_control(body: Mapping[str, Any], control_id: str) -> dict[str, Any]:
-    content = payload_field(body, "template_content", kind=dict) or {}
-    kept = [c for c in controls_of(body) if text_field(c, "property", "id") != control_id]
-    return {**body, "template_content": {**content, "controls": kept}}
 
 
 def pack_draft(draft: TemplateDraft, keep: Callable[[dict[str, Any]], str]) -> str:
@@ -293,18 +167,27 @@ def _lines(text: str) -> tuple[str, ...]:
     return tuple(line.strip() for line in text.splitlines() if line.strip())
 
 
-def read_control(kind: str, values: Any, kinds: Collection[str], lang: str) -> ControlSpec | dict[str, str]:
-    """The control the editor describes, or field errors (block id -> text) for what cannot be read:
-    a choice that is not one offered (crafted), a table column without a known kind."""
+def field_block(name: str) -> str:
+    """The control editor's input block for a kind's field (a ControlSpec field's name)."""
+    return f"tc/{name}"
+
+
+def read_control(
+    kind: str, fields: Sequence[KindField], values: Any, kinds: Collection[str], lang: str
+) -> ControlSpec | dict[str, str]:
+    """The control the editor describes (asking `fields` of its kind, as the provider says), or field
+    errors (block id -> text) for what cannot be read: a choice that is not one offered (crafted), a table
+    column without a known kind."""
     errors: dict[str, str] = {}
     choices: dict[str, str] = {}
-    for block in KIND_FIELDS.get(kind, ()):
-        if block in CHOICES:
+    for asked in fields:
+        block = field_block(asked.name)
+        if asked.choices:
             choices[block] = _chosen(values, block)
-            if choices[block] not in CHOICES[block]:
+            if choices[block] not in asked.choices:
                 errors[block] = t("template.builder.bad_choice", lang)
     columns: list[tuple[str, str]] = []
-    if kind == "Table":
+    if any(asked.name == "columns" for asked in fields):
         for number, line in enumerate(_lines(typed_text(values, COLUMNS)), 1):
             column_kind, _, title = line.replace("：", ":").partition(":")
             if column_kind.strip() not in kinds or column_kind.strip() == "Table" or not title.strip():
@@ -331,13 +214,13 @@ def read_control(kind: str, values: Any, kinds: Collection[str], lang: str) -> C
     )
 
 
-def field_for(problem: TemplateProblem, kind: str) -> str:
-    """The editor input a problem of the new control belongs beside."""
+def field_for(problem: TemplateProblem, fields: Sequence[KindField]) -> str:
+    """The editor input a problem of the new control belongs beside (`fields`: what its kind asks)."""
     if "placeholder" in problem.key:
         return PLACEHOLDER
     if "title" in problem.key:
         return TITLE
-    return next(iter(KIND_FIELDS.get(kind, ())), TITLE)
+    return field_block(fields[0].name) if fields else TITLE
 
 
 # --- rendering ---------------------------------------------------------------------------------------------

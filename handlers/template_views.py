@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from bot.i18n import t
-from bot.providers.base import ControlChange, TemplateProblem
+from bot.providers.base import ControlChange, KindField, TemplateProblem
 from handlers import field as payload_field
 from handlers import text_field
 from handlers.cards import clip, context, escape, one_line, section, user_text
@@ -22,11 +22,9 @@ from handlers.template_drafts import (
     CALLBACK_CONTROL,
     CALLBACK_CREATE,
     CALLBACK_UPDATE,
-    CHOICES,
     FILE,
     INPUT_LIMIT,
     JSON_BODY,
-    KIND_FIELDS,
     LINE_LIMIT,
     LINES_PER_SECTION,
     MAX_BLOCKS,
@@ -39,6 +37,7 @@ from handlers.template_drafts import (
     VIEW_TITLE_LIMIT,
     TemplateDraft,
     controls_of,
+    field_block,
     first_text,
 )
 
@@ -207,9 +206,11 @@ def builder_view(
     )
 
 
-def control_view(draft: TemplateDraft, metadata: str, kinds: Sequence[str], lang: str) -> dict[str, Any]:
-    """Adding one control: its kind (changing it re-renders the fields that kind needs), title,
-    placeholder, required, and the kind's config."""
+def control_view(
+    draft: TemplateDraft, metadata: str, kinds: Sequence[str], fields: Sequence[KindField], lang: str
+) -> dict[str, Any]:
+    """Adding one control: its kind (changing it re-renders the fields that kind needs: `fields`, as the
+    provider says), title, placeholder, required, and the kind's config."""
     options = [{"text": _plain(kind, 75), "value": kind[:150]} for kind in kinds[:100]]
     select: dict[str, Any] = {"type": "static_select", "action_id": ACTION_KIND, "options": options}
     chosen = next((o for o in options if o["value"] == draft.kind), None)
@@ -231,12 +232,13 @@ def control_view(draft: TemplateDraft, metadata: str, kinds: Sequence[str], lang
             },
         },
     ]
-    for block in KIND_FIELDS.get(draft.kind, ()):
-        label = t(f"template.builder.{block.removeprefix('tc/')}_label", lang)
-        if block in CHOICES:
+    for asked in fields:
+        block = field_block(asked.name)
+        label = t(f"template.builder.{asked.name}_label", lang)
+        if asked.choices:
             radios = [
                 {"text": _plain(t(f"template.builder.choice_{key}", lang), 75), "value": value}
-                for value, key in CHOICES[block].items()
+                for value, key in asked.choices.items()
             ]
             blocks.append(
                 {

@@ -21,6 +21,7 @@ from bot.model import ApprovalStatus
 from bot.offline.slack_standin import SlackStandIn
 from bot.runtime import Runtime, build_runtime
 from handlers import admin_blocks
+from handlers.cards import Venue
 from tests.factories import member, node, snapshot
 from tests.fakes.wecom_api import FakeWeComApi
 from tests.harness import CORP_ID, SECRET, write_config
@@ -408,7 +409,12 @@ def test_every_answer_is_valid_block_kit(runtime: Runtime) -> None:
         admin_blocks.tracked_message(runtime.admin.track(ADMIN, "tmpl-other", "other"), lang),
         admin_blocks.mapped_message(runtime.admin.map(ADMIN, APPLICANT, "applicant"), lang),
         admin_blocks.whois_message(NEWCOMER, runtime.admin.whois(NEWCOMER), lang),
-        admin_blocks.status_message(runtime.admin.status("0001"), runtime.live, lang),
+        admin_blocks.status_message(
+            runtime.admin.status("0001"),
+            Venue.of(runtime.service.provider("wecom"), lang),
+            runtime.live,
+            lang,
+        ),
         admin_blocks.reminded_message(runtime.admin.remind(ADMIN, "0001"), lang),
         admin_blocks.sweep_message(runtime.admin.sweep(ADMIN), lang),
         admin_blocks.outbox_message(runtime.admin.outbox(), lang),

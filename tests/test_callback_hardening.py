@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.model import Snapshot, dedupe_key
-from bot.providers.base import ProviderError
+from bot.providers.base import Capabilities, ProviderError
 from bot.providers.pages import Reply
 from bot.providers.wecom.callback import WeComCallback, wecom_query
 from bot.providers.wecom.codes import MAX_ITEMS
@@ -93,6 +93,10 @@ class NoDetails:
     """A provider whose detail read fails: the worker then notifies from the callback alone."""
 
     identity = "wecom"
+    capabilities = Capabilities(calls_back=True)
+
+    def display_name(self, lang: str) -> str:
+        return "WeCom"
 
     def fetch_details(self, snap: Snapshot) -> Snapshot:
         raise ProviderError("WeCom is unreachable in this test")

@@ -27,6 +27,7 @@ from handlers.cards import (
     SECTION_LIMIT,
     Message,
     Names,
+    Venue,
     applicant_card,
     approver_card,
     audit_line,
@@ -51,6 +52,11 @@ A = MemberStatus.APPROVED
 def names(user_id: str) -> str | None:
     """Some users mapped to Slack, the others shown by their provider id."""
     return SLACK_IDS.get(user_id)
+
+
+def venue(snap: Snapshot, lang: str) -> Venue:
+    """Where the providers say their approvals are decided: the embedded engine's in Slack."""
+    return Venue(t(f"provider.{snap.provider}", lang), decides_in_slack=snap.provider == "local")
 
 
 def member(user_id: str, status: MemberStatus = P, at: int = 0, speech: str = "", media: int = 0) -> Member:
@@ -176,11 +182,11 @@ def cards(snap: Snapshot, lang: str, link: str | None, approver: str, who: Names
     """Every message the bot can send about `snap`."""
     comment = snap.comments[-1] if snap.comments else Comment("c0", "dave", T0, "hi")
     return [
-        applicant_card(snap, who, lang, link),
-        approver_card(snap, approver, who, lang, link),
+        applicant_card(snap, who, lang, link, venue(snap, lang)),
+        approver_card(snap, approver, who, lang, link, venue(snap, lang)),
         cc_card(snap, who, lang, link),
         comment_message(snap, comment, who, lang),
-        urge_message(snap, who, lang, link),
+        urge_message(snap, who, lang, link, venue(snap, lang)),
     ]
 
 
@@ -206,7 +212,7 @@ def test_every_message_validates(name: str, lang: str, link: str | None) -> None
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_approver_button_only_while_current(lang: str) -> None:
     snap = SCENARIOS["all_one_of_two"]
-    waiting = approver_card(snap, "carol", names, lang, LINK)
+    waiting = approver_card(snap, "carol", names, lang, LINK, venue(snap, lang))
     assert buttons(waiting) == [
         {
             "type": "button",
@@ -216,16 +222,20 @@ def test_approver_button_only_while_current(lang: str) -> None:
             "style": "primary",
         }
     ]
-    done = approver_card(snap, "bob", names, lang, LINK)
+    done = approver_card(snap, "bob", names, lang, LINK, venue(snap, lang))
     assert buttons(done) == []
     assert t("approver.you_did", lang, verb=enum_name(A, lang)) in done.text
-    final = approver_card(SCENARIOS["approved"], "carol", names, lang, LINK)
+    final = approver_card(
+        SCENARIOS["approved"], "carol", names, lang, LINK, venue(SCENARIOS["approved"], lang)
+    )
     assert buttons(final) == []
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_approver_without_link_is_told_where_to_act(lang: str) -> None:
-    message = approver_card(SCENARIOS["all_one_of_two"], "carol", names, lang, None)
+    message = approver_card(
+        SCENARIOS["all_one_of_two"], "carol", names, lang, None, venue(SCENARIOS["all_one_of_two"], lang)
+    )
     assert buttons(message) == []
     assert t("provider.wecom", lang) in blocks_text(message)
 
@@ -236,11 +246,21 @@ def test_settled_approver_learns_why() -> None:
         node(ApprovalMode.ANY, member("bob", A), member("carol"), status=A),
         node(ApprovalMode.ALL, member("dave")),
     )
-    assert "<@UBOB> already decided" in approver_card(any_done, "carol", names, "en", LINK).text
-    assert "moved to the next step" in approver_card(any_done, "zed", names, "en", LINK).text
-    revoked = approver_card(SCENARIOS["revoked"], "carol", names, "en", LINK)
+    assert (
+        "<@UBOB> already decided"
+        in approver_card(any_done, "carol", names, "en", LINK, venue(any_done, "en")).text
+    )
+    assert (
+        "moved to the next step"
+        in approver_card(any_done, "zed", names, "en", LINK, venue(any_done, "en")).text
+    )
+    revoked = approver_card(
+        SCENARIOS["revoked"], "carol", names, "en", LINK, venue(SCENARIOS["revoked"], "en")
+    )
     assert "final (↩️ Revoked)" in revoked.text
-    rejected = approver_card(SCENARIOS["rejected"], "carol", names, "en", LINK)
+    rejected = approver_card(
+        SCENARIOS["rejected"], "carol", names, "en", LINK, venue(SCENARIOS["rejected"], "en")
+    )
     assert "You rejected" in rejected.text
     assert "> Over budget &lt;b&gt; &amp; no" in blocks_text(rejected)
 
@@ -255,11 +275,13 @@ def test_settled_approver_learns_why() -> None:
 )
 def test_progress_line(name: str, en: str, zh: str) -> None:
     for lang, expected in (("en", en), ("zh_CN", zh)):
-        assert expected in blocks_text(applicant_card(SCENARIOS[name], names, lang, LINK))
+        assert expected in blocks_text(
+            applicant_card(SCENARIOS[name], names, lang, LINK, venue(SCENARIOS[name], lang))
+        )
 
 
 def test_applicant_card_content() -> None:
-    message = applicant_card(SCENARIOS["rejected"], names, "en", LINK)
+    message = applicant_card(SCENARIOS["rejected"], names, "en", LINK, venue(SCENARIOS["rejected"], "en"))
     text = blocks_text(message)
     assert message.blocks[0] == {
         "type": "header",
@@ -273,12 +295,22 @@ def test_applicant_card_content() -> None:
     assert buttons(message)[0]["url"] == LINK
     assert "*Waiting on*" not in text
     assert "*Waiting on* <@UCAROL>" in blocks_text(
-        applicant_card(SCENARIOS["all_one_of_two"], names, "en", None)
+        applicant_card(
+            SCENARIOS["all_one_of_two"], names, "en", None, venue(SCENARIOS["all_one_of_two"], "en")
+        )
     )
 
 
 def test_timeline_is_sorted_and_counts_attachments() -> None:
-    text = blocks_text(applicant_card(SCENARIOS["comments_attachments"], names, "en", None))
+    text = blocks_text(
+        applicant_card(
+            SCENARIOS["comments_attachments"],
+            names,
+            "en",
+            None,
+            venue(SCENARIOS["comments_attachments"], "en"),
+        )
+    )
     submitted, approved, commented = (
         text.index("<@UALICE> submitted"),
         text.index("<@UBOB> approved (attachments: 2)"),
@@ -288,7 +320,7 @@ def test_timeline_is_sorted_and_counts_attachments() -> None:
 
 
 def test_huge_snapshot_is_cut_down_and_says_so() -> None:
-    message = applicant_card(SCENARIOS["huge"], names, "en", LINK)
+    message = applicant_card(SCENARIOS["huge"], names, "en", LINK, venue(SCENARIOS["huge"], "en"))
     text = blocks_text(message)
     assert "earlier entries not shown" in text
     assert "more not shown" in text
@@ -297,7 +329,9 @@ def test_huge_snapshot_is_cut_down_and_says_so() -> None:
 
 
 def test_long_link_is_dropped_rather_than_rejected() -> None:
-    message = approver_card(SCENARIOS["any"], "bob", names, "en", "https://x.example/" + "a" * 3000)
+    message = approver_card(
+        SCENARIOS["any"], "bob", names, "en", "https://x.example/" + "a" * 3000, venue(SCENARIOS["any"], "en")
+    )
     assert buttons(message) == []
     assert_valid(message)
 
@@ -308,7 +342,7 @@ def test_comment_and_urge_say_what_happened(lang: str) -> None:
     comment = comment_message(snap, snap.comments[0], names, lang)
     assert "dave" in comment.text
     assert "Please hurry" in comment.text
-    urge = urge_message(snap, names, lang, LINK)
+    urge = urge_message(snap, names, lang, LINK, venue(snap, lang))
     assert "<@UALICE>" in urge.text
     assert buttons(urge)[0]["url"] == LINK
 
@@ -419,7 +453,7 @@ def test_random_snapshots_always_validate(
     for message in cards(snap, lang, link, approver, who):
         assert_valid(message)
     if approver not in snap.waiting_on():
-        assert buttons(approver_card(snap, approver, who, lang, link)) == []
+        assert buttons(approver_card(snap, approver, who, lang, link, venue(snap, lang))) == []
     assert audit_line(snap, who, lang).strip()
     assert unmapped_notice(snap, USERS, lang).strip()
 
@@ -449,7 +483,7 @@ def test_an_unmapped_id_shaped_like_markup_is_text_and_a_mapped_one_a_mention() 
         assert_valid(message)
         live = set(re.findall(r"<[^>]*>", "\n".join([message.text, *mrkdwn_of(message.blocks)])))
         assert all(token == "<@UBOB>" or token.startswith("<!date^") for token in live), live
-    assert "&lt;@U0ADMIN&gt;" in blocks_text(applicant_card(snap, names, "en", LINK))
+    assert "&lt;@U0ADMIN&gt;" in blocks_text(applicant_card(snap, names, "en", LINK, venue(snap, "en")))
     assert mention("UBOB") == "<@UBOB>" and mention("U0ADMIN> <!channel") == "U0ADMIN&gt; &lt;!channel"
 
 

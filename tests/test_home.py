@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from slack_sdk.models.views import View
 
 from bot.i18n import CATALOG, LANGUAGES, enum_name, t
 from bot.model import ApprovalMode, ApprovalStatus, FormField, Member, MemberStatus, Node, NodeType, Snapshot
-from handlers.cards import ACTION_APPROVE, ACTION_REJECT, DECISION_BLOCK
+from handlers.cards import ACTION_APPROVE, ACTION_REJECT, DECISION_BLOCK, Venue
 from handlers.home import ACTION_NEW_REQUEST, ACTION_PICK_TEMPLATE, build_home_view
 
 T0 = 1_749_600_000  # 2025-06-11 00:00 UTC
@@ -22,6 +23,11 @@ TEMPLATES = (("leave", "请假"), ("purchase", "采购申请"))
 
 def names(user_id: str) -> str | None:
     return SLACK_IDS.get(user_id)
+
+
+def venues(lang: str) -> Callable[[Snapshot], Venue]:
+    """Where the providers say their approvals are decided: the embedded engine's in Slack."""
+    return lambda snap: Venue(t(f"provider.{snap.provider}", lang), decides_in_slack=snap.provider == "local")
 
 
 def snapshot(number: str, *, provider: str = "wecom", at: int = T0, **kw: object) -> Snapshot:
@@ -86,7 +92,7 @@ def by_action(view: dict, action_id: str) -> list[dict]:
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_empty_home_says_so_in_plain_words(lang: str) -> None:
-    view = validated(build_home_view(mine=[], waiting=[], names=names, lang=lang))
+    view = validated(build_home_view(mine=[], waiting=[], names=names, venue=venues(lang), lang=lang))
 
     assert view["type"] == "home"
     assert view["blocks"][0]["type"] == "header"
@@ -96,7 +102,7 @@ def test_empty_home_says_so_in_plain_words(lang: str) -> None:
 
 
 def test_empty_states_read_as_asked_in_english() -> None:
-    all_text = texts(build_home_view(mine=[], waiting=[], names=names, lang="en"))
+    all_text = texts(build_home_view(mine=[], waiting=[], names=names, venue=venues("en"), lang="en"))
     assert "Nothing is waiting for you." in all_text
     assert "You have no requests yet — use `/approval new`" in all_text
 
@@ -112,6 +118,7 @@ def test_full_home_offers_templates_links_and_decisions(lang: str) -> None:
             mine=[approved, linked],
             waiting=[(local, None), (linked, LINK), (elsewhere, None)],
             names=names,
+            venue=venues(lang),
             lang=lang,
             templates=TEMPLATES,
         )
@@ -146,7 +153,9 @@ def test_full_home_offers_templates_links_and_decisions(lang: str) -> None:
 
 def test_lists_are_newest_first() -> None:
     old, new = snapshot("OLD", at=T0), snapshot("NEW", at=T0 + 60)
-    view = build_home_view(mine=[old, new], waiting=[(old, LINK), (new, LINK)], names=names, lang="en")
+    view = build_home_view(
+        mine=[old, new], waiting=[(old, LINK), (new, LINK)], names=names, venue=venues("en"), lang="en"
+    )
     order = re.findall(r"`(NEW|OLD)`", texts(view))
     assert order == ["NEW", "OLD", "NEW", "OLD"]  # waiting, then mine
 
@@ -157,7 +166,12 @@ def test_two_hundred_approvals_stay_within_a_hundred_blocks(lang: str) -> None:
     templates = [(f"t{i}", f"Template {i}") for i in range(150)]
     view = validated(
         build_home_view(
-            mine=local, waiting=[(s, None) for s in local], names=names, lang=lang, templates=templates
+            mine=local,
+            waiting=[(s, None) for s in local],
+            names=names,
+            venue=venues(lang),
+            lang=lang,
+            templates=templates,
         )
     )
 
@@ -180,7 +194,12 @@ def test_user_text_is_escaped_and_clipped() -> None:
     templates = [("a" * 200, "too long an alias"), ("ok", "n" * 200)]
     view = validated(
         build_home_view(
-            mine=[hostile], waiting=[(hostile, LINK)], names=names, lang="en", templates=templates
+            mine=[hostile],
+            waiting=[(hostile, LINK)],
+            names=names,
+            venue=venues("en"),
+            lang="en",
+            templates=templates,
         )
     )
     all_text = texts(view)
@@ -193,7 +212,11 @@ def test_user_text_is_escaped_and_clipped() -> None:
 def test_too_long_a_link_gets_no_button() -> None:
     view = validated(
         build_home_view(
-            mine=[], waiting=[(snapshot("W-1"), "https://x.example/" + "a" * 3000)], names=names, lang="en"
+            mine=[],
+            waiting=[(snapshot("W-1"), "https://x.example/" + "a" * 3000)],
+            names=names,
+            venue=venues("en"),
+            lang="en",
         )
     )
     assert by_action(view, "open_approval_link") == []
@@ -201,14 +224,18 @@ def test_too_long_a_link_gets_no_button() -> None:
 
 def test_local_approval_with_a_link_opens_it_instead_of_deciding_here() -> None:
     view = build_home_view(
-        mine=[], waiting=[(snapshot("L-1", provider="local"), LINK)], names=names, lang="en"
+        mine=[],
+        waiting=[(snapshot("L-1", provider="local"), LINK)],
+        names=names,
+        venue=venues("en"),
+        lang="en",
     )
     assert len(by_action(view, "open_approval_link")) == 1
     assert by_action(view, ACTION_APPROVE) == by_action(view, ACTION_REJECT) == []
 
 
 def test_unknown_language_falls_back_to_english() -> None:
-    view = build_home_view(mine=[], waiting=[], names=names, lang="fr")
+    view = build_home_view(mine=[], waiting=[], names=names, venue=venues("fr"), lang="fr")
     assert t("home.waiting_empty", "en") in texts(view)
 
 
@@ -220,7 +247,7 @@ def test_every_string_exists_in_every_language() -> None:
 
 def test_a_final_request_waits_on_nobody() -> None:
     done = snapshot("W-9", status=ApprovalStatus.REJECTED)
-    all_text = texts(build_home_view(mine=[done], waiting=[], names=names, lang="en"))
+    all_text = texts(build_home_view(mine=[done], waiting=[], names=names, venue=venues("en"), lang="en"))
     assert "❌ Rejected" in all_text
     assert "<@UBOB>" not in all_text
 

@@ -14,7 +14,7 @@ from bot.codec import snapshot_from_dict, snapshot_to_dict
 from bot.directory import Directory
 from bot.model import Action, ApprovalStatus, Snapshot
 from bot.processor import OUTAGE_PATIENCE, InboxProcessor
-from bot.providers.base import ProviderError
+from bot.providers.base import Capabilities, ProviderError
 from bot.service import ApprovalService, ServiceSettings
 from bot.store import Store
 from handlers.render import Renderer
@@ -27,6 +27,10 @@ USERS = {"UAPPLICANT": "applicant", "UA": "a", "UB": "b", "UCAROL": "carol"}
 class StubProvider:
     name = "wecom"
     identity = "wecom"
+    capabilities = Capabilities(files=True, calls_back=True, sweeps=True)
+
+    def display_name(self, lang: str) -> str:
+        return "WeCom"
 
     def __init__(self) -> None:
         self.details: dict[str, Snapshot] = {}

@@ -16,8 +16,18 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from bot.admin import AdminRefused
-from bot.providers.base import ControlChange, TemplateProblem
-from bot.providers.wecom.template_admin import KINDS, template_diff, template_problems
+from bot.providers.base import ControlChange, ControlSpec, KindField, TemplateProblem
+from bot.providers.wecom.template_admin import (
+    KINDS,
+    add_control,
+    control_ids,
+    kind_fields,
+    next_control_id,
+    remove_control,
+    template_diff,
+    template_problems,
+    with_name,
+)
 from bot.store import Store
 from handlers.template_admin import TemplateAdmin
 from handlers.template_drafts import (
@@ -25,22 +35,17 @@ from handlers.template_drafts import (
     COLUMNS,
     FILE,
     JSON_BODY,
-    KIND_FIELDS,
     MULTIPLE,
     NAME,
     OPTIONS,
     TITLE,
     BodyUnreadable,
-    ControlSpec,
     TemplateDraft,
-    add_control,
     command_text,
-    control_ids,
-    next_control_id,
+    field_block,
     pack_draft,
     parse_body,
     read_control,
-    remove_control,
     unpack_draft,
 )
 from handlers.template_views import (
@@ -139,15 +144,15 @@ def test_the_editor_reads_a_selector_from_its_inputs() -> None:
             MULTIPLE: {"type": "radio_buttons", "selected_option": {"value": "multi"}},
         }
     )
-    spec = read_control("Selector", values, KINDS, LANG)
+    spec = read_control("Selector", kind_fields("Selector"), values, KINDS, LANG)
     assert spec == ControlSpec("Selector", "Seal", options=("Company seal", "Contract seal"), multiple=True)
 
 
 def test_a_crafted_choice_or_an_unreadable_column_becomes_a_field_error() -> None:
     crafted = _state(**{MULTIPLE: {"type": "radio_buttons", "selected_option": {"value": "all"}}})
-    assert set(read_control("Selector", crafted, KINDS, LANG)) == {MULTIPLE}  # type: ignore[arg-type]
+    assert set(read_control("Selector", kind_fields("Selector"), crafted, KINDS, LANG)) == {MULTIPLE}  # type: ignore[arg-type]
     columns = _state(**{COLUMNS: {"type": "plain_text_input", "value": "Text: Item\nNoSuchKind: Price"}})
-    errors = read_control("Table", columns, KINDS, LANG)
+    errors = read_control("Table", kind_fields("Table"), columns, KINDS, LANG)
     assert isinstance(errors, dict) and "Line 2" in errors[COLUMNS]
 
 
@@ -276,9 +281,10 @@ def test_builder_views_stay_within_slacks_limits_however_many_controls(lang: str
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_the_control_editor_asks_what_each_kind_needs(kind: str) -> None:
-    view = _valid_view(control_view(TemplateDraft("create", "", {}, kind=kind), "{}", list(KINDS), LANG))
+    draft = TemplateDraft("create", "", {}, kind=kind)
+    view = _valid_view(control_view(draft, "{}", list(KINDS), kind_fields(kind), LANG))
     asked = {b.get("block_id") for b in view["blocks"]}
-    assert asked >= {TITLE, *KIND_FIELDS.get(kind, ())}
+    assert asked >= {TITLE, *(field_block(f.name) for f in kind_fields(kind))}
 
 
 def test_the_confirmations_show_what_will_be_sent() -> None:
@@ -370,6 +376,21 @@ class Recorder:
 
     def control_kinds(self) -> list[str]:
         return list(KINDS)
+
+    def kind_fields(self, kind: str) -> tuple[KindField, ...]:
+        return kind_fields(kind)
+
+    def with_name(self, body: Any, name: str) -> dict[str, Any]:
+        return with_name(body, name)
+
+    def add_control(self, body: Any, spec: ControlSpec) -> tuple[dict[str, Any], str]:
+        return add_control(body, spec)
+
+    def remove_control(self, body: Any, control_id: str) -> dict[str, Any]:
+        return remove_control(body, control_id)
+
+    def control_ids(self, body: Any) -> set[str]:
+        return control_ids(body)
 
     def made(self, name: str) -> list[Any]:
         return [arg for call, arg in self.calls if call == name]

@@ -16,9 +16,25 @@ class ProviderError(Exception):
     """A provider could not answer; the message is fit to show a user."""
 
 
+@dataclass(frozen=True)
+class Capabilities:
+    """What a kind of approval system can do, declared by its provider so that the Slack edge and the
+    wiring ask these questions instead of naming providers. Whether a capability is in use also depends
+    on the configuration (credentials, callbacks enabled): the setup registers only the parts it built."""
+
+    files: bool = False  # accepts requests filed from Slack (a Filer)
+    decides_in_slack: bool = False  # approvers decide with buttons in Slack; applicants urge and revoke there
+    calls_back: bool = False  # tells the bot of changes as they happen (callbacks journaled to the inbox)
+    sweeps: bool = False  # is read on a schedule for what changed (a Sweepable)
+
+
 class Provider(Protocol):
     name: str  # the Snapshot.provider values it owns, e.g. "wecom"
     identity: str  # whose user ids its snapshots carry: "wecom", "fxiaoke" or "slack"
+    capabilities: Capabilities
+
+    def display_name(self, lang: str) -> str:
+        """What people call the system its approvals live in, in `lang` (shown on cards)."""
 
     def fetch_details(self, snap: Snapshot) -> Snapshot:
         """The snapshot completed with form fields and summary; raises ProviderError."""
@@ -50,9 +66,36 @@ class ControlChange:
     details: tuple[str, ...] = ()  # what changed, e.g. ("title", "require", "config")
 
 
+@dataclass(frozen=True)
+class ControlSpec:
+    """One control as a template editor asks for it, before the provider gives it an id and its shapes."""
+
+    kind: str
+    title: str
+    placeholder: str = ""
+    required: bool = False
+    options: tuple[str, ...] = ()
+    multiple: bool = False
+    date_type: str = "day"
+    contact_mode: str = "user"
+    columns: tuple[tuple[str, str], ...] = ()  # (kind, title)
+    attendance_type: int = 3
+    span_unit: str = "halfday"
+    tips: str = ""
+
+
+@dataclass(frozen=True)
+class KindField:
+    """What an editor must ask for one kind of control, beyond title, placeholder and "required"."""
+
+    name: str  # the ControlSpec field it fills: "options", "multiple", "span_unit", ...
+    choices: Mapping[str, str] = field(default_factory=dict)  # value -> i18n key suffix; {} when typed
+
+
 class TemplateManager(Protocol):
     """Creates and updates a provider's templates; callers run `problems()` first so the
-    provider is never called with a body it would refuse."""
+    provider is never called with a body it would refuse. A body is the provider's own shape: the
+    editor builds it through `with_name`, `add_control` and `remove_control`, never by hand."""
 
     provider: str
 
@@ -75,6 +118,21 @@ class TemplateManager(Protocol):
 
     def control_kinds(self) -> list[str]:
         """The control kinds a template may hold, for the builder modal."""
+
+    def kind_fields(self, kind: str) -> tuple[KindField, ...]:
+        """What the editor asks for a control of `kind`, in order."""
+
+    def with_name(self, body: Mapping[str, Any], name: str) -> dict[str, Any]:
+        """`body` named `name`."""
+
+    def add_control(self, body: Mapping[str, Any], spec: ControlSpec) -> tuple[dict[str, Any], str]:
+        """`body` with the spec's control appended under a new id, and that id."""
+
+    def remove_control(self, body: Mapping[str, Any], control_id: str) -> dict[str, Any]:
+        """`body` without the control `control_id`."""
+
+    def control_ids(self, body: Mapping[str, Any]) -> set[str]:
+        """Every control id in `body`, nested ones (a table's columns) included."""
 
 
 # filing from Slack ---------------------------------------------------------------

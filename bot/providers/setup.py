@@ -1,7 +1,7 @@
 """What one approval system contributes to the bot, gathered in one place.
 
-Each provider package has a `setup(config, store) -> ProviderSetup`; the runtime
-merges them. Adding a provider is one new package and one line in the runtime.
+Each provider package has a `setup(config, store) -> ProviderSetup`; `bot.providers.registry`
+lists them and the runtime merges them. Adding a provider is one new package and one line there.
 """
 
 from __future__ import annotations
@@ -50,6 +50,8 @@ class ProviderSetup:
     decoders: dict[str, Callable[[dict[str, Any]], Snapshot | None]] = field(default_factory=dict)
     sweepers: dict[str, Sweepable] = field(default_factory=dict)  # Snapshot.provider -> its sweep
     template_managers: dict[str, TemplateManager] = field(default_factory=dict)  # provider -> templates
+    # provider -> templates it sweeps that nobody files from Slack: listed with the others
+    sweep_only_forms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     routes: Callable[[RouteContext], dict[str, WSGIApp]] = lambda running: {}  # path (or prefix ending in /)
     health: Callable[[], dict[str, Any]] = dict
     close: Callable[[], None] = lambda: None
@@ -77,6 +79,7 @@ class ProviderSetup:
             decoders={**self.decoders, **other.decoders},
             sweepers={**self.sweepers, **other.sweepers},
             template_managers={**self.template_managers, **other.template_managers},
+            sweep_only_forms={**self.sweep_only_forms, **other.sweep_only_forms},
             routes=lambda running: {**mine(running), **theirs(running)},
             health=lambda: {**mine_health(), **their_health()},
             close=close,

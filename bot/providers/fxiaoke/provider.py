@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from bot.i18n import t
 from bot.model import Snapshot
-from bot.providers.base import ProviderError, SweepResult
+from bot.providers.base import Capabilities, ProviderError, SweepResult
 from bot.providers.fxiaoke.client import FXiaoKeClient, FXiaoKeError
 from bot.providers.fxiaoke.detail import parse_approval
 
@@ -24,6 +25,10 @@ OVERLAP = 600
 class FXiaoKeProvider:
     name = "fxiaoke"
     identity = "fxiaoke"  # FSUID_... open user ids, mapped to Slack by [fxiaoke.users]
+    capabilities = Capabilities(sweeps=True)  # no callbacks, no filing: read on a schedule
+
+    def display_name(self, lang: str) -> str:
+        return t("provider.fxiaoke", lang)
 
     def __init__(self, client: FXiaoKeClient, url_template: str = "") -> None:
         self.client = client

@@ -18,6 +18,7 @@ def setup(config: Config, store: Store) -> ProviderSetup:
         providers={"fxiaoke": FXiaoKeProvider(client, fx.approval_url_template)},
         static_users={"fxiaoke": fx.users},
         sweepers={"fxiaoke": FXiaoKeSweeper(client, list(fx.forms))},
+        sweep_only_forms={"fxiaoke": tuple(fx.forms)},
         health=lambda: {"fxiaoke": {"token": client.token_state()}},
         close=client.close,
     )

@@ -11,7 +11,9 @@ import time
 from collections.abc import Callable, Mapping
 
 from bot.forms import FilledForm, Template, UploadedFile, display_fields
+from bot.i18n import t
 from bot.model import Snapshot
+from bot.providers.base import Capabilities
 from bot.providers.local import engine
 from bot.store import Store
 
@@ -19,6 +21,11 @@ from bot.store import Store
 class LocalProvider:
     name = "local"
     identity = "slack"
+    # filed and decided in Slack (buttons; applicants urge and revoke there), its state the stored snapshot
+    capabilities = Capabilities(files=True, decides_in_slack=True)
+
+    def display_name(self, lang: str) -> str:
+        return t("provider.local", lang)
 
     def __init__(self, approve_link: Callable[[Snapshot, str], str] | None = None) -> None:
         self.approve_link = approve_link

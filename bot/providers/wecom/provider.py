@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from bot.i18n import t
 from bot.model import Snapshot
-from bot.providers.base import ProviderError
+from bot.providers.base import Capabilities, ProviderError
 from bot.providers.wecom.client import WeComClient, WeComError, WeComRefused
 from bot.providers.wecom.detail import parse_approval_detail, parse_open_approval_data
 from bot.providers.wecom.events import parse_event
@@ -16,6 +17,11 @@ from bot.providers.wecom.events import parse_event
 class WeComProvider:
     name = "wecom"
     identity = "wecom"
+    # approvers decide in WeCom (the card links there); WeCom calls back, and is swept for what it missed
+    capabilities = Capabilities(files=True, calls_back=True, sweeps=True)
+
+    def display_name(self, lang: str) -> str:
+        return t(f"provider.{self.name}", lang)  # "wecom_open" too: the same WeCom to people
 
     def __init__(self, client: WeComClient | None, url_template: str = "") -> None:
         self.client = client

@@ -28,10 +28,10 @@ import json
 import logging
 import re
 from collections.abc import Collection, Iterator, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.i18n import t
-from bot.providers.base import ControlChange, ProviderError, TemplateProblem
+from bot.providers.base import ControlChange, ControlSpec, KindField, ProviderError, TemplateProblem
 from bot.providers.wecom import codes
 from bot.providers.wecom.client import BUSY, WeComClient, WeComError
 
@@ -489,6 +489,145 @@ def _title(raw: _Json) -> str:
     return codes.localized(codes.as_obj(raw.get("property")).get("title"))
 
 
+# -- building a body control by control (the Slack builder's editor, through the manager) --------------------
+
+_T = TypeVar("_T")
+CONTROL_ID = re.compile(r"([A-Za-z]+)-(\d+)")
+LANG = "zh_CN"  # WeCom's language code for the texts a template shows
+
+# The choices of each radio field: value -> i18n key suffix
+_CHOICES: dict[str, dict[str, str]] = {
+    "multiple": {"single": "single", "multi": "multi"},
+    "date_type": {"day": "day", "hour": "hour"},
+    "contact_mode": {"user": "user", "department": "department"},
+    "attendance_type": {"3": "trip", "4": "outing", "5": "overtime"},
+    "span_unit": {"halfday": "halfday", "hour": "hours"},
+}
+# What the editor asks for each kind, beyond title, placeholder and "required"
+_KIND_FIELDS: dict[str, tuple[str, ...]] = {
+    "Selector": ("options", "multiple"),
+    "Date": ("date_type",),
+    "Contact": ("contact_mode", "multiple"),
+    "Table": ("columns",),
+    "Attendance": ("attendance_type", "span_unit"),
+    "Vacation": ("span_unit",),
+    "DateRange": ("span_unit",),
+    "Tips": ("tips",),
+}
+
+
+def kind_fields(kind: str) -> tuple[KindField, ...]:
+    """What the editor asks for a control of `kind` (a radio choice, or typed lines)."""
+    return tuple(KindField(name, _CHOICES.get(name, {})) for name in _KIND_FIELDS.get(kind, ()))
+
+
+def _field(payload: Any, *path: str, kind: type[_T]) -> _T | None:
+    """What sits at `path` when it is a `kind` (JSON true is no number); None otherwise."""
+    for step in path:
+        if not isinstance(payload, dict) or step not in payload:
+            return None
+        payload = payload[step]
+    if isinstance(payload, bool) and kind is not bool:
+        return None
+    return payload if isinstance(payload, kind) else None
+
+
+def texts(text: str) -> list[dict[str, str]]:
+    return [{"text": text, "lang": LANG}]
+
+
+def first_text(value: Any) -> str:
+    """The first text of a WeCom text list ([{"text", "lang"}]); "" for anything else."""
+    first = value[0] if isinstance(value, list) and value else None
+    return _field(first, "text", kind=str) or ""
+
+
+def controls_of(body: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The body's controls that are objects (a crafted or pasted body may hold anything)."""
+    controls = _field(body, "template_content", "controls", kind=list) or []
+    return [c for c in controls if isinstance(c, dict)]
+
+
+def control_ids(body: Mapping[str, Any]) -> set[str]:
+    """Every control id in the body, table columns included: ids are unique across the template."""
+    ids: set[str] = set()
+    for control in controls_of(body):
+        ids.add(_field(control, "property", "id", kind=str) or "")
+        for column in _field(control, "config", "table", "children", kind=list) or []:
+            ids.add(_field(column, "property", "id", kind=str) or "")
+    return ids - {""}
+
+
+def next_control_id(kind: str, taken: Collection[str]) -> str:
+    """`Kind-NN`, one past the highest number this kind has in `taken`."""
+    numbers = [
+        int(match.group(2)) for match in map(CONTROL_ID.fullmatch, taken) if match and match.group(1) == kind
+    ]
+    return f"{kind}-{max(numbers, default=0) + 1:02d}"
+
+
+def with_name(body: Mapping[str, Any], name: str) -> dict[str, Any]:
+    return {**body, "template_name": texts(name)}
+
+
+def _property(kind: str, control_id: str, title: str, placeholder: str, required: bool) -> dict[str, Any]:
+    prop: dict[str, Any] = {
+        "control": kind,
+        "id": control_id,
+        "title": texts(title),
+        "require": int(required),
+    }
+    if placeholder:
+        prop["placeholder"] = texts(placeholder)
+    return prop
+
+
+def _new_config(spec: ControlSpec, taken: set[str]) -> dict[str, Any]:
+    """The config WeCom wants for the spec's kind (empty for kinds that take none)."""
+    if spec.kind == "Selector":
+        options = [{"key": f"option-{i:02d}", "value": texts(text)} for i, text in enumerate(spec.options, 1)]
+        return {"selector": {"type": "multi" if spec.multiple else "single", "options": options}}
+    if spec.kind == "Date":
+        return {"date": {"type": spec.date_type}}
+    if spec.kind == "Contact":
+        return {"contact": {"type": "multi" if spec.multiple else "single", "mode": spec.contact_mode}}
+    if spec.kind == "Table":
+        children = []
+        for kind, title in spec.columns:
+            column_id = next_control_id(kind, taken)
+            taken.add(column_id)
+            children.append({"property": _property(kind, column_id, title, "", False)})
+        return {"table": {"children": children}}
+    if spec.kind in ATTENDANCE_KINDS:  # a Vacation is the attendance of type 1, leave
+        kind = spec.attendance_type if spec.kind == "Attendance" else _LEAVE
+        return {"attendance": {"date_range": {"type": spec.span_unit}, "type": kind}}
+    if spec.kind == "DateRange":
+        return {"date_range": {"type": spec.span_unit}}
+    if spec.kind == "Tips":
+        run = {"type": 1, "content": {"plain_text": {"content": spec.tips}}}
+        return {"tips": {"tips_content": [{"lang": LANG, "text": {"sub_text": [run]}}]}}
+    return {}
+
+
+def add_control(body: Mapping[str, Any], spec: ControlSpec) -> tuple[dict[str, Any], str]:
+    """The body with the spec's control appended under the next free `Kind-NN` id, and that id."""
+    taken = control_ids(body)
+    control_id = next_control_id(spec.kind, taken)
+    taken.add(control_id)
+    control = {
+        "property": _property(spec.kind, control_id, spec.title, spec.placeholder, spec.required),
+        "config": _new_config(spec, taken),
+    }
+    content = _field(body, "template_content", kind=dict) or {}
+    return {**body, "template_content": {**content, "controls": [*controls_of(body), control]}}, control_id
+
+
+def remove_control(body: Mapping[str, Any], control_id: str) -> dict[str, Any]:
+    content = _field(body, "template_content", kind=dict) or {}
+    kept = [c for c in controls_of(body) if _field(c, "property", "id", kind=str) != control_id]
+    return {**body, "template_content": {**content, "controls": kept}}
+
+
 # -- the manager ---------------------------------------------------------------------------------------------
 
 
@@ -531,6 +670,21 @@ class WeComTemplates:
 
     def control_kinds(self) -> list[str]:
         return list(KINDS)
+
+    def kind_fields(self, kind: str) -> tuple[KindField, ...]:
+        return kind_fields(kind)
+
+    def with_name(self, body: Mapping[str, Any], name: str) -> dict[str, Any]:
+        return with_name(body, name)
+
+    def add_control(self, body: Mapping[str, Any], spec: ControlSpec) -> tuple[dict[str, Any], str]:
+        return add_control(body, spec)
+
+    def remove_control(self, body: Mapping[str, Any], control_id: str) -> dict[str, Any]:
+        return remove_control(body, control_id)
+
+    def control_ids(self, body: Mapping[str, Any]) -> set[str]:
+        return control_ids(body)
 
     def _refused(self, exc: WeComError) -> ProviderError:
         """WeCom's refusal in plain words, with WeCom's own explanation when it gave one."""
