@@ -14,6 +14,8 @@ if TYPE_CHECKING:
 class Attendance(Kind):
     name = "Attendance"
     first_part = BEGIN
+    settings = frozenset({"date_type"})
+    date_types = ("halfday", "hour")
 
     def read(self, reader: _Reader, slot: Slot) -> DateSpan | None:
         return read_span(reader, slot)

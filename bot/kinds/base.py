@@ -45,6 +45,10 @@ class Kind:
     name = ""
     fillable = True  # a person fills it in: it has inputs, and may be a column of a Table
     first_part = ""  # the part of its first input's block id, where a "required" error goes
+    # The `Control` attributes it uses beyond id, title, placeholder and required (what a control of
+    # [[local.templates]] may set), and the values its date_type takes, the first being the default.
+    settings: frozenset[str] = frozenset()
+    date_types: tuple[str, ...] = ()
 
     def read(self, reader: _Reader, slot: Slot) -> Answer | None:
         """The answer in the submitted view state: None when left empty, None plus an error when wrong."""

@@ -18,6 +18,7 @@ def by_department(control: Control) -> bool:
 
 class Contact(Kind):
     name = "Contact"
+    settings = frozenset({"multi", "contact_mode"})
 
     def read(self, reader: _Reader, slot: Slot) -> tuple[str, ...] | None:
         block_id = slot.block_id()

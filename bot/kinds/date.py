@@ -13,6 +13,8 @@ if TYPE_CHECKING:
 
 class Date(Kind):
     name = "Date"
+    settings = frozenset({"date_type"})
+    date_types = ("day", "hour")
 
     def read(self, reader: _Reader, slot: Slot) -> int | None:
         if hourly(slot.control):

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 class Selector(Kind):
     name = "Selector"
+    settings = frozenset({"options", "multi"})
 
     def read(self, reader: _Reader, slot: Slot) -> tuple[str, ...] | None:
         keys = reader.one_or_many(slot, reader.choices(slot.block_id()))

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 class Table(Kind):
     name = "Table"
     fillable = False  # it holds inputs rather than being one, and no table goes inside another
+    settings = frozenset({"children"})
 
     def read_top(self, reader: _Reader, control: Control, rows: Mapping[str, int]) -> Answer | None:
         return reader.table(control, row_count(rows, control.id))

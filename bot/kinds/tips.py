@@ -11,6 +11,7 @@ from bot.kinds.base import Kind
 class Tips(Kind):
     name = "Tips"
     fillable = False
+    settings = frozenset({"text"})
 
     def problem(self, control: Control, departments: Sequence[Option] | None, *, nested: bool) -> str:
         return ""  # nothing to fill in, so nothing stands in the way of showing it

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 class Vacation(Kind):
     name = "Vacation"
     first_part = TYPE
+    settings = frozenset({"options", "date_type"})
+    date_types = ("halfday", "hour")
 
     def read(self, reader: _Reader, slot: Slot) -> tuple[str, DateSpan] | None:
         before = len(reader.errors)
