@@ -3,18 +3,15 @@
 The vocabulary is WeCom's (the embedded engine reuses it), so one modal builder
 and one submission reader serve every provider. Providers translate their own
 template format into `Template`, and `FilledForm` into their own payload. Answers
-are said in words here (`display_fields`, for a provider with no form data to give
-back) and kept as JSON (`encode_answers`/`decode_answers`, for drafts).
+are kept as JSON here (`encode_answers`/`decode_answers`, for drafts); what each
+kind of control reads, checks and says in words is its module's, in `bot.kinds`.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
-
-from bot.model import FormField
 
 
 @dataclass(frozen=True)
@@ -96,45 +93,6 @@ class FilledForm:
 
     template: Template
     answers: dict[str, Answer] = field(default_factory=dict)
-
-
-# answers in words (a card's fields, when the provider gives no form data back) --------------
-
-
-def display_fields(form: FilledForm) -> tuple[FormField, ...]:
-    """The answers as a card shows them, for when the provider has no form data to give back."""
-    return tuple(
-        FormField(control.title, _display(control, form.answers[control.id]))
-        for control in form.template.controls
-        if control.id in form.answers and not control.id.startswith("_")
-    )
-
-
-def _display(control: Control, answer: Answer) -> str:
-    """One answer in words, by what the control is (option texts, mentions, dates, file names)."""
-    options = {option.key: option.text for option in control.options}
-    if control.kind == "Table":
-        return " | ".join(
-            "; ".join(_display(child, row[child.id]) for child in control.children if child.id in row)
-            for row in answer  # type: ignore[attr-defined]
-        )
-    if isinstance(answer, DateSpan):
-        return f"{_moment(answer.begin)} – {_moment(answer.end)}"
-    if control.kind == "Vacation" and isinstance(answer, tuple):
-        return f"{options.get(answer[0], answer[0])}: {_display(control, answer[1])}"
-    if control.kind == "Contact" and control.contact_mode == "user" and isinstance(answer, tuple):
-        return ", ".join(f"<@{user}>" for user in answer)
-    if isinstance(answer, tuple):
-        return ", ".join(
-            v.name if isinstance(v, UploadedFile) else options.get(str(v), str(v)) for v in answer
-        )
-    if control.kind == "Date" and isinstance(answer, int):
-        return _moment(answer)
-    return str(answer)
-
-
-def _moment(ts: int) -> str:
-    return time.strftime("%Y-%m-%d %H:%M", time.gmtime(ts + 8 * 3600))
 
 
 # answers <-> JSON (drafts keep them to prefill a resubmission) ---------------------------

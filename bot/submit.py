@@ -27,10 +27,10 @@ from bot.forms import (
     Template,
     UploadedFile,
     decode_answers,
-    display_fields,
     encode_answers,
 )
 from bot.i18n import t
+from bot.kinds import display_fields
 from bot.model import ApprovalStatus, Snapshot
 from bot.providers.base import (
     CatalogEntry,

@@ -23,10 +23,10 @@ from bot.forms import (
     Template,
     UploadedFile,
     decode_answers,
-    display_fields,
     encode_answers,
 )
 from bot.i18n import t
+from bot.kinds import display_fields
 from bot.offline.slack_standin import SlackStandIn
 from bot.providers.base import CatalogEntry, FilingRefused
 from bot.service import ApprovalService, ServiceSettings

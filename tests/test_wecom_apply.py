@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.forms import Control, DateSpan, FilledForm, Option, Template, UploadedFile
-from bot.providers.wecom.apply import ApproverNode, _day_weights, build_apply_request, summary_lines
+from bot.providers.wecom.apply import ApproverNode, build_apply_request, summary_lines
+from bot.providers.wecom.kinds.attendance import day_weights as _day_weights
 
 FIXTURES = Path(__file__).parent / "fixtures" / "wecom" / "apply"
 TEMPLATE_ID = "3Tka1eD6v6JfzhDMqPd3aMkFdxqtJMc2ZRioeFXkaaa"

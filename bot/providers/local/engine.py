@@ -16,8 +16,9 @@ from dataclasses import dataclass, replace
 from enum import IntEnum
 from typing import Any, TypeVar
 
-from bot.form_reader import MAX_OPTIONS, OPTION_VALUE_LIMIT, READ_KINDS, options_problem
 from bot.forms import Control, FilledForm, Option, Template
+from bot.kinds import KINDS
+from bot.kinds.base import MAX_OPTIONS, OPTION_VALUE_LIMIT, options_problem
 from bot.model import (
     Action,
     ApprovalMode,
@@ -67,22 +68,7 @@ class TemplateConfigError(ValueError):
 
 _TEMPLATE_KEYS = frozenset({"alias", "name", "controls", "process"})
 _CONTROL_KEYS = frozenset({"control", "id", "title", "require", "placeholder"})
-# The optional keys each kind reads; a key on a kind that ignores it is a mistake worth naming.
-_EXTRAS: dict[str, frozenset[str]] = {
-    "Date": frozenset({"date_type"}),
-    "Selector": frozenset({"options", "multi"}),
-    "Contact": frozenset({"multi", "contact_mode"}),
-    "Vacation": frozenset({"options", "date_type"}),
-    "Attendance": frozenset({"date_type"}),
-    "DateRange": frozenset({"date_type"}),
-    "Table": frozenset({"children"}),
-    "Tips": frozenset({"text"}),
-}
-_KINDS = READ_KINDS | {"Table", "Tips"}
-# Allowed values of the enumerated keys, the first being the default.
-_DATE_TYPES = {"Date": ("day", "hour")} | dict.fromkeys(
-    ("Vacation", "Attendance", "DateRange"), ("halfday", "hour")
-)
+# Allowed values of the enumerated keys, the first being the default (a kind's date types are its own).
 _CONTACT_MODES = ("user", "department")
 _STEP_TYPES = "1 (approver), 2 (CC) or 3 (handler)"
 _APV_RELS = "1 (everyone must approve), 2 (any one may approve) or 3 (one after another)"
@@ -120,16 +106,17 @@ def _control(raw: Any, where: str, *, nested: bool) -> Control:
         raise TemplateConfigError(
             f'{where} must be a table like {{ control = "Text", id = ..., title = ... }}'
         )
-    kind = raw.get("control")
-    if not isinstance(kind, str) or kind not in _KINDS:
+    name = raw.get("control")
+    if not isinstance(name, str) or name not in KINDS:
         raise TemplateConfigError(
-            f"{where} has an unknown kind {kind!r}; use one of {', '.join(sorted(_KINDS))}"
+            f"{where} has an unknown kind {name!r}; use one of {', '.join(sorted(KINDS))}"
         )
-    if nested and kind not in READ_KINDS:
-        raise TemplateConfigError(f"{where} is a {kind}, which cannot be a column of a Table")
-    _no_unknown_keys(raw, _CONTROL_KEYS | _EXTRAS.get(kind, frozenset()), f"{where} ({kind})")
+    kind = KINDS[name]  # the optional keys a control reads are the settings its kind uses
+    if nested and not kind.fillable:
+        raise TemplateConfigError(f"{where} is a {name}, which cannot be a column of a Table")
+    _no_unknown_keys(raw, _CONTROL_KEYS | kind.settings, f"{where} ({name})")
     control = Control(
-        kind=kind,
+        kind=name,
         id=_text(raw, "id", where),
         title=_text(raw, "title", where),
         placeholder=_text(raw, "placeholder", where, default=""),
@@ -137,15 +124,15 @@ def _control(raw: Any, where: str, *, nested: bool) -> Control:
         multi=_flag(raw, "multi", where),
     )
     where = f"{where} ({control.id!r})"
-    if kind in _DATE_TYPES:
-        control = replace(control, date_type=_choice(raw, "date_type", _DATE_TYPES[kind], where))
-    if kind == "Contact":
+    if "date_type" in kind.settings:
+        control = replace(control, date_type=_choice(raw, "date_type", kind.date_types, where))
+    if "contact_mode" in kind.settings:
         control = replace(control, contact_mode=_choice(raw, "contact_mode", _CONTACT_MODES, where))
-    if kind in ("Selector", "Vacation"):
+    if "options" in kind.settings:
         control = replace(control, options=_options(raw.get("options"), where))
-    if kind == "Tips":
+    if "text" in kind.settings:
         control = replace(control, text=_text(raw, "text", where))
-    if kind == "Table":
+    if "children" in kind.settings:
         children = _list(raw.get("children"), f"{where}: children")
         control = replace(
             control,

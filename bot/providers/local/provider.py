@@ -10,8 +10,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 
-from bot.forms import FilledForm, Template, UploadedFile, display_fields
+from bot.forms import FilledForm, Template, UploadedFile
 from bot.i18n import t
+from bot.kinds import display_fields
 from bot.model import Snapshot
 from bot.providers.base import Capabilities
 from bot.providers.local import engine

@@ -7,27 +7,19 @@ only. The raw dicts stay in this module: callers get a `Snapshot` or a `DetailPa
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta, timezone
-from decimal import Decimal
+from collections.abc import Mapping
 from typing import Any
 
 from bot.model import Comment, FormField, Member, Node, Snapshot
 from bot.providers.wecom import codes
+from bot.providers.wecom.kinds import wecom_kind
+from bot.providers.wecom.kinds.base import integer as _integer
+from bot.providers.wecom.kinds.base import localized as _localized
+from bot.providers.wecom.kinds.base import scalar as _scalar
 
 _Json = Mapping[str, Any]
 
-_NUMBERS = (int, float)  # JSON numbers read as text: both kinds, as Python prints them
-_PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")  # no exponent, NaN or Infinity to blow up a format
-
-# WeCom shows times in China Standard Time, which has had no daylight saving since 1991: a fixed
-# offset is exact and needs no tz database on the host.
-_SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
-
-_ATTENDANCE_TYPES = {1: "leave", 3: "business trip", 4: "outing", 5: "overtime"}
 _SUMMARY_LINES = 3  # WeCom shows at most three summary lines
-_LATEST = 4_102_444_800  # 2100-01-01: a later "time" is garbage, and datetime cannot hold them all
 
 
 class DetailParseError(ValueError):
@@ -45,7 +37,7 @@ def parse_approval_detail(info: _Json) -> Snapshot:
         nodes = [_record_node(r) for r in _objs(info, "sp_record")]
     # The form is only shown, never acted on: a control of an odd shape degrades its text, not the snapshot.
     fields = tuple(
-        FormField(_localized(c.get("title")), _render(c))
+        FormField(_localized(c.get("title")), render(c))
         for c in codes.as_objs(codes.as_obj(info.get("apply_data")).get("contents"))
         if c.get("control") != "Tips"  # fixed instructions from the template, not something filled in
     )
@@ -175,220 +167,13 @@ def _fallback_summary(fields: tuple[FormField, ...]) -> tuple[str, ...]:
     return tuple(lines)[:_SUMMARY_LINES]
 
 
-# -- form controls: every renderer takes the control's `value` and tolerates any shape -------------------
+# -- form controls: each kind's module (`bot.providers.wecom.kinds`) shows its value, tolerating any shape --
 
 
-def _render(control: _Json) -> str:
+def render(control: _Json) -> str:
     """Display text of one filled control; an unknown control gets whatever text its value holds."""
     value = codes.as_obj(control.get("value"))
-    renderer = _RENDERERS.get(_scalar(control.get("control")))
-    return renderer(value) if renderer else _any_text(value)
-
-
-def _text_value(value: _Json) -> str:
-    return _scalar(value.get("text"))
-
-
-def _number(value: _Json) -> str:
-    return _scalar(value.get("new_number"))
-
-
-def _money(value: _Json) -> str:
-    raw = _scalar(value.get("new_money"))
-    return f"{Decimal(raw):.2f}" if _PLAIN_DECIMAL.fullmatch(raw) else raw  # not a number: show what was sent
-
-
-def _date(value: _Json) -> str:
-    date = codes.as_obj(value.get("date"))
-    moment = _timestamp(date.get("s_timestamp"))
-    if moment is None:
-        return ""
-    return _format_time(moment, "%Y-%m-%d %H:%M" if date.get("type") == "hour" else "%Y-%m-%d")
-
-
-def _selector(value: _Json) -> str:
-    return _options(codes.as_obj(value.get("selector")))
-
-
-def _contact(value: _Json) -> str:
-    members = [
-        _scalar(m.get("name")) or _scalar(m.get("userid")) for m in codes.as_objs(value.get("members"))
-    ]
-    departments = [
-        _scalar(d.get("name")) or _scalar(d.get("openapi_id"))
-        for d in codes.as_objs(value.get("departments"))
-    ]
-    return _join(*members, *departments)
-
-
-def _file(value: _Json) -> str:
-    count = len(codes.as_objs(value.get("files")))
-    return _plural(count, "file") if count else ""
-
-
-def _table(value: _Json) -> str:
-    """One line per row: "title: value; title: value"."""
-    rows = (
-        "; ".join(
-            f"{_localized(cell.get('title'))}: {_render(cell)}"
-            for cell in codes.as_objs(row.get("list"))
-            if cell.get("control") != "Tips"
-        )
-        for row in codes.as_objs(value.get("children"))
-    )
-    return "\n".join(row for row in rows if row)
-
-
-def _vacation(value: _Json) -> str:
-    vacation = codes.as_obj(value.get("vacation"))
-    attendance = codes.as_obj(vacation.get("attendance"))
-    return _join(
-        _options(codes.as_obj(vacation.get("selector"))),
-        _date_range(codes.as_obj(attendance.get("date_range"))),
-    )
-
-
-def _attendance(value: _Json) -> str:
-    attendance = codes.as_obj(value.get("attendance"))
-    kind = _ATTENDANCE_TYPES.get(_integer(attendance.get("type")), "")
-    return _join(_date_range(codes.as_obj(attendance.get("date_range"))), kind)
-
-
-def _punch_correction(value: _Json) -> str:
-    punch = codes.as_obj(value.get("punch_correction"))
-    moment = _timestamp(punch.get("time"))
-    return _join(
-        _scalar(punch.get("state")), "" if moment is None else _format_time(moment, "%Y-%m-%d %H:%M")
-    )
-
-
-def _duration_control(value: _Json) -> str:
-    return _date_range(codes.as_obj(value.get("date_range")))
-
-
-def _location(value: _Json) -> str:
-    location = codes.as_obj(value.get("location"))
-    title, address = _scalar(location.get("title")), _scalar(location.get("address"))
-    if title and address:
-        return f"{title} ({address})"
-    return title or address or _join(_scalar(location.get("latitude")), _scalar(location.get("longitude")))
-
-
-def _related_approval(value: _Json) -> str:
-    related = (
-        (_scalar(r.get("sp_no")), _localized(r.get("template_names")))
-        for r in codes.as_objs(value.get("related_approval"))
-    )
-    return _join(*(f"{number} ({name})" if number and name else number or name for number, name in related))
-
-
-def _formula(value: _Json) -> str:
-    return _scalar(codes.as_obj(value.get("formula")).get("value"))
-
-
-def _bank_account(value: _Json) -> str:
-    account = codes.as_obj(value.get("bank_account"))
-    return _join(
-        _scalar(account.get("account_name")),
-        _scalar(account.get("account_number")),
-        _any_text(account.get("bank")),
-    )
-
-
-_RENDERERS: dict[str, Callable[[_Json], str]] = {
-    "Text": _text_value,
-    "Textarea": _text_value,
-    "Number": _number,
-    "Money": _money,
-    "Date": _date,
-    "Selector": _selector,
-    "Contact": _contact,
-    "File": _file,
-    "Table": _table,
-    "Vacation": _vacation,
-    "Attendance": _attendance,
-    "PunchCorrection": _punch_correction,
-    "DateRange": _duration_control,
-    "Location": _location,
-    "RelatedApproval": _related_approval,
-    "Formula": _formula,
-    "BankAccount": _bank_account,
-}
-
-
-def _options(selector: _Json) -> str:
-    """Chosen options' texts (the detail response carries them); the key when an option has no text."""
-    return _join(
-        *(_localized(o.get("value")) or _scalar(o.get("key")) for o in codes.as_objs(selector.get("options")))
-    )
-
-
-def _date_range(span: _Json) -> str:
-    """Begin – end (duration); halfday ranges start at 00:00 (AM) or 12:00 (PM) of a day."""
-    unit = span.get("type")
-    ends = (_timestamp(span.get("new_begin")), _timestamp(span.get("new_end")))
-    text = " – ".join(_format_point(moment, unit) for moment in ends if moment is not None)
-    duration = _timestamp(span.get("new_duration"))
-    if duration is None:
-        return text
-    length = _plural(duration / 86400, "day") if unit == "halfday" else _plural(duration / 3600, "hour")
-    return f"{text} ({length})" if text else length
-
-
-def _format_point(moment: int, unit: Any) -> str:
-    if unit != "halfday":
-        return _format_time(moment, "%Y-%m-%d %H:%M")
-    local = datetime.fromtimestamp(moment, _SHANGHAI)
-    return f"{local:%Y-%m-%d} {'AM' if local.hour < 12 else 'PM'}"
-
-
-def _format_time(moment: int, pattern: str) -> str:
-    return datetime.fromtimestamp(moment, _SHANGHAI).strftime(pattern)
-
-
-def _plural(amount: float, unit: str) -> str:
-    return f"{amount:g} {unit}" if amount == 1 else f"{amount:g} {unit}s"
-
-
-def _any_text(value: Any) -> str:
-    """Best-effort text of a value of unknown shape: nested controls as "title: value", texts as they are."""
-    if isinstance(value, Mapping):
-        if "control" in value:
-            return f"{_localized(value.get('title'))}: {_render(value)}"
-        if "text" in value and set(value) <= {"text", "lang"}:
-            return _scalar(value.get("text"))
-        return _join(*map(_any_text, value.values()))
-    if isinstance(value, list):
-        if value and all(isinstance(v, Mapping) and "lang" in v for v in value):
-            return _localized(value)
-        return _join(*map(_any_text, value))
-    return _scalar(value)
-
-
-def _localized(entries: Any) -> str:
-    """The zh_CN text of a WeCom [{text, lang}] list, else its first text."""
-    return codes.localized(entries, _NUMBERS)
-
-
-def _join(*parts: str) -> str:
-    return ", ".join(part for part in parts if part)
-
-
-def _scalar(value: Any) -> str:
-    """A string, stripped, or a number of either kind as Python prints it; "" for anything else."""
-    return codes.text(value, _NUMBERS)
-
-
-def _integer(value: Any) -> int | None:
-    """A whole JSON number, or a digit string; None for anything else (codes and times are never negative)."""
-    number = codes.integer(value)
-    return None if number is None or number < 0 else number
-
-
-def _timestamp(value: Any) -> int | None:
-    """Unix seconds (or a duration) to show; None when absent, malformed or past any plausible time."""
-    number = _integer(value)
-    return number if number is not None and number < _LATEST else None
+    return wecom_kind(_scalar(control.get("control"))).show(value)
 
 
 # -- strict accessors for the fields the snapshot is built from -----------------------------------------

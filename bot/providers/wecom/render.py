@@ -14,6 +14,8 @@ from xml.sax.saxutils import escape
 
 from bot.forms import Control, Template
 from bot.model import ApprovalMode, Comment, Member, Node, NodeType, Snapshot
+from bot.providers.wecom.kinds import wecom_kind
+from bot.providers.wecom.kinds.base import zh
 
 _LANG = "zh_CN"
 # ApproverAttr / approverattr: 1 或签, 2 会签; 依次 (one after another) needs everyone too, so it is 会签.
@@ -211,51 +213,19 @@ def template_detail(template: Template) -> dict[str, Any]:
     """A gettemplatedetail reply for `template`: the reverse of templates.parse_template_detail,
     so the sandbox can serve templates written as [[local.templates]]."""
     return {
-        "template_names": _zh(template.name),
-        "template_content": {"controls": [_template_control(c) for c in template.controls]},
+        "template_names": zh(template.name),
+        "template_content": {"controls": [template_control(c) for c in template.controls]},
     }
 
 
-def _template_control(control: Control) -> dict[str, Any]:
+def template_control(control: Control) -> dict[str, Any]:
+    """One control of a gettemplatedetail reply, its config as its kind writes it."""
     prop = {
         "control": control.kind,
         "id": control.id,
-        "title": _zh(control.title),
-        "placeholder": _zh(control.placeholder),
+        "title": zh(control.title),
+        "placeholder": zh(control.placeholder),
         "require": int(control.required),
         "un_print": 0,
     }
-    return {"property": prop, "config": _template_config(control)}
-
-
-def _template_config(control: Control) -> dict[str, Any]:
-    span = {"date_range": {"type": "hour" if control.date_type == "hour" else "halfday"}}
-    if control.kind == "Date":
-        return {"date": {"type": control.date_type or "day"}}
-    if control.kind == "Selector":
-        options = [{"key": o.key, "value": _zh(o.text)} for o in control.options]
-        return {"selector": {"type": "multi" if control.multi else "single", "options": options}}
-    if control.kind == "Contact":
-        return {
-            "contact": {
-                "type": "multi" if control.multi else "single",
-                "mode": control.contact_mode or "user",
-            }
-        }
-    if control.kind == "Tips":
-        text = {"sub_text": [{"type": 1, "content": {"plain_text": {"content": control.text}}}]}
-        return {"tips": {"tips_content": [{"text": text, "lang": "zh_CN"}]}}
-    if control.kind == "Table":
-        return {"table": {"children": [_template_control(child) for child in control.children]}}
-    if control.kind == "Attendance":
-        return {"attendance": {**span, "type": control.attendance_type}}
-    if control.kind == "Vacation":
-        items = [{"id": o.key, "name": _zh(o.text)} for o in control.options]
-        return {"vacation_list": {"item": items}, "attendance": {**span, "type": 1}}
-    if control.kind == "DateRange":
-        return span
-    return {}
-
-
-def _zh(text: str) -> list[dict[str, str]]:
-    return [{"text": text, "lang": "zh_CN"}]
+    return {"property": prop, "config": wecom_kind(control.kind).template_config(control)}

@@ -1,0 +1,40 @@
+"""Contact: people (Slack user ids, mapped to the provider's later) or departments (their keys)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from bot.forms import Answer, Control, Option
+from bot.kinds.base import Kind, Say, options_problem, plain_display
+
+if TYPE_CHECKING:
+    from bot.form_reader import Slot, _Reader
+
+
+def by_department(control: Control) -> bool:
+    return control.contact_mode == "department"
+
+
+class Contact(Kind):
+    name = "Contact"
+    settings = frozenset({"multi", "contact_mode"})
+
+    def read(self, reader: _Reader, slot: Slot) -> tuple[str, ...] | None:
+        block_id = slot.block_id()
+        chosen = reader.choices(block_id) if by_department(slot.control) else reader.users(block_id)
+        return reader.one_or_many(slot, chosen) or None
+
+    def problem(self, control: Control, departments: Sequence[Option] | None, *, nested: bool) -> str:
+        """A department Contact needs departments to pick from, which only the modal knows."""
+        if by_department(control) and departments is not None and options_problem(departments):
+            return "no_departments"
+        return ""
+
+    def display(self, control: Control, answer: Answer, say: Say) -> str:
+        if control.contact_mode == "user" and isinstance(answer, tuple):
+            return ", ".join(f"<@{user}>" for user in answer)
+        return plain_display(control, answer)
+
+
+KIND = Contact()

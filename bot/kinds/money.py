@@ -1,0 +1,28 @@
+"""Money: a number with at most two decimals, always written with two ("4839.00")."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.kinds.base import Kind
+from bot.kinds.number import read_number
+
+if TYPE_CHECKING:
+    from bot.form_reader import Slot, _Reader
+
+
+class Money(Kind):
+    name = "Money"
+
+    def read(self, reader: _Reader, slot: Slot) -> str | None:
+        canonical = read_number(reader, slot)
+        if canonical is None:
+            return None
+        whole, _, cents = canonical.partition(".")
+        if len(cents) > 2:
+            reader.fail(slot.block_id(), "form.money_decimals")
+            return None
+        return f"{whole}.{cents:0<2}"
+
+
+KIND = Money()

@@ -1,0 +1,25 @@
+"""RelatedApproval: approval numbers, typed in."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from bot.kinds.base import Kind
+
+if TYPE_CHECKING:
+    from bot.form_reader import Slot, _Reader
+
+_NUMBER_SEPARATORS = re.compile(r"[\s,，、;；]+")
+
+
+class RelatedApproval(Kind):
+    name = "RelatedApproval"
+
+    def read(self, reader: _Reader, slot: Slot) -> tuple[str, ...] | None:
+        """Approval numbers, however people separated them."""
+        numbers = _NUMBER_SEPARATORS.split(reader.string(slot.block_id()))
+        return tuple(dict.fromkeys(n for n in numbers if n)) or None
+
+
+KIND = RelatedApproval()

@@ -1,0 +1,24 @@
+"""Number (附2): a decimal, sent as a string."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.forms import Control
+from bot.providers.wecom.kinds.base import Json, Lookups, Piece, SummaryLookups, WeComKind, scalar, string
+
+
+class Number(WeComKind):
+    name = "Number"
+
+    def value(self, control: Control, answer: Any, lookups: Lookups) -> dict[str, Any]:
+        return {"new_number": string(control, answer)}
+
+    def summary(self, control: Control, answer: Any, lookups: SummaryLookups) -> list[Piece]:
+        return [answer]
+
+    def show(self, value: Json) -> str:
+        return scalar(value.get("new_number"))
+
+
+KIND = Number()

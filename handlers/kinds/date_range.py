@@ -1,0 +1,16 @@
+"""DateRange: its begin and end, whose answer is a DateSpan."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.form_reader import Slot
+from bot.forms import DateSpan
+
+if TYPE_CHECKING:
+    from handlers.modals import Form
+
+
+def blocks(form: Form, slot: Slot) -> list[dict]:
+    answer = form.answer(slot)
+    return form.ends(slot, answer if isinstance(answer, DateSpan) else None)

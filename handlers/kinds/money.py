@@ -1,0 +1,15 @@
+"""Money: a decimal number input (the reader allows two decimals)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.form_reader import Slot
+from handlers.kinds.number import number_input
+
+if TYPE_CHECKING:
+    from handlers.modals import Form
+
+
+def blocks(form: Form, slot: Slot) -> list[dict]:
+    return number_input(form, slot)

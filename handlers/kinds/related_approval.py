@@ -1,0 +1,15 @@
+"""RelatedApproval: approval numbers typed into a plain text input."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.form_reader import Slot
+from handlers.kinds.text import text_input
+
+if TYPE_CHECKING:
+    from handlers.modals import Form
+
+
+def blocks(form: Form, slot: Slot) -> list[dict]:
+    return text_input(form, slot)

@@ -1,0 +1,15 @@
+"""Selector: a static select over the template's options, multi when the template says so."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.form_reader import Slot
+from handlers.kinds.base import strings
+
+if TYPE_CHECKING:
+    from handlers.modals import Form
+
+
+def blocks(form: Form, slot: Slot) -> list[dict]:
+    return [form.select(slot, slot.control.options, strings(form.answer(slot)))]
