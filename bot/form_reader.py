@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -44,6 +43,7 @@ from bot.kinds.base import (
     PM,
     SHANGHAI,
     TYPE,
+    Slot,
     day_start,
     hourly,
     is_number,
@@ -84,23 +84,10 @@ READ_KINDS = FILLABLE  # every kind a person can fill in (Tables aside, which ho
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
-@dataclass(frozen=True)
-class Slot:
-    """Where a control sits in the modal: at the top level, or in row `row` of the Table `table`."""
-
-    control: Control
-    table: str = ""
-    row: int = 0
-
-    def block_id(self, part: str = "") -> str:
-        where = f"{self.table}/{self.row}/{self.control.id}" if self.table else self.control.id
-        return f"form/{where}/{part}" if part else f"form/{where}"
-
-    @property
-    def first_block(self) -> str:
-        """The block a "required" error belongs on: the control's first input."""
-        kind = kind_of(self.control)
-        return self.block_id(kind.first_part if kind else "")
+def first_block(slot: Slot) -> str:
+    """The block a "required" error belongs on: the control's first input."""
+    kind = kind_of(slot.control)
+    return slot.block_id(kind.first_part if kind else "")
 
 
 def read_submission(
@@ -137,7 +124,7 @@ class _Reader:
     def control(self, slot: Slot, *, required: bool) -> Answer | None:
         answer, failed = self._attempt(slot)
         if answer is None and not failed and required and readable(slot.control):
-            self.fail(slot.first_block, "form.required")
+            self.fail(first_block(slot), "form.required")
         return answer
 
     def table(self, table: Control, count: int) -> tuple[dict[str, Answer], ...] | None:
@@ -152,12 +139,12 @@ class _Reader:
                 continue
             for slot, answer, failed in results:
                 if answer is None and not failed and slot.control.required and readable(slot.control):
-                    self.fail(slot.first_block, "form.row_required")
+                    self.fail(first_block(slot), "form.row_required")
             kept.append(answers)
         if not kept and table.required:
             anchor = _anchor(table)
             if anchor is not None:
-                self.fail(anchor.first_block, "form.table_required")
+                self.fail(first_block(anchor), "form.table_required")
         return tuple(kept) or None
 
     def _attempt(self, slot: Slot) -> tuple[Answer | None, bool]:

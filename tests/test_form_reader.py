@@ -27,6 +27,7 @@ from bot.form_reader import (
     TYPE,
     Slot,
     day_start,
+    first_block,
     read_submission,
     row_count,
 )
@@ -147,7 +148,7 @@ def test_block_ids_are_scoped_by_table_row_and_part() -> None:
     assert block(ITEM, table="Table-1", row=2) == "form/Table-1/2/Text-9"
     assert block(LEAVE, TYPE) == "form/Vacation-1/type"
     assert block(LEAVE, BEGIN_HALF, "Table-1", 0) == "form/Table-1/0/Vacation-1/begin_half"
-    assert [Slot(c).first_block for c in (ITEM, LEAVE, TRIP)] == [
+    assert [first_block(Slot(c)) for c in (ITEM, LEAVE, TRIP)] == [
         "form/Text-9",
         "form/Vacation-1/type",
         "form/Attendance-1/begin",

@@ -61,7 +61,7 @@ def kind_of(control: Control) -> Kind | None:
 def problem(control: Control, departments: Sequence[Option] | None = None, *, nested: bool = False) -> str:
     """Why a modal cannot offer an input for `control`, as a reason code ("" when it can)."""
     kind = kind_of(control)
-    return "unsupported" if kind is None else kind.problem(control, departments, nested=nested)
+    return "unsupported" if kind is None else kind.problem(control, departments, nested=nested, check=problem)
 
 
 def display(control: Control, answer: Answer) -> str:

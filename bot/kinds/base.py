@@ -10,13 +10,11 @@ from __future__ import annotations
 import re
 import time as clock
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from bot.forms import Answer, Control, DateSpan, Option, UploadedFile
-
-if TYPE_CHECKING:
-    from bot.form_reader import Slot, _Reader
 
 ACTION = "value"
 TYPE, BEGIN, END, BEGIN_HALF, END_HALF = "type", "begin", "end", "begin_half", "end_half"
@@ -37,6 +35,41 @@ _NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")  # what number_input 
 
 # How a kind says another control's answer in words (a Table its columns'), passed in by the registry.
 Say = Callable[[Control, Answer], str]
+# Why another control cannot be offered (a Table asks it of its columns), passed in by the registry.
+Check = Callable[..., str]
+
+
+@dataclass(frozen=True)
+class Slot:
+    """Where a control sits in the modal: at the top level, or in row `row` of the Table `table`."""
+
+    control: Control
+    table: str = ""
+    row: int = 0
+
+    def block_id(self, part: str = "") -> str:
+        where = f"{self.table}/{self.row}/{self.control.id}" if self.table else self.control.id
+        return f"form/{where}/{part}" if part else f"form/{where}"
+
+
+class Reader(Protocol):
+    """What a kind asks of the pass over a submission (`bot.form_reader` makes it): typed values of
+    the view state by block id, and a place for errors, which pile up so people see them all at once."""
+
+    files: int  # attachments read so far, across controls and rows
+    errors: dict[str, str]
+
+    def fail(self, block_id: str, key: str, **params: object) -> None: ...
+    def top(self, control: Control) -> Answer | None: ...
+    def table(self, table: Control, count: int) -> tuple[dict[str, Answer], ...] | None: ...
+    def string(self, block_id: str) -> str: ...
+    def choices(self, block_id: str) -> tuple[str, ...]: ...
+    def users(self, block_id: str) -> tuple[str, ...]: ...
+    def uploads(self, block_id: str) -> tuple[UploadedFile, ...]: ...
+    def day(self, block_id: str) -> date | None: ...
+    def moment(self, block_id: str) -> int | None: ...
+    def half_day(self, slot: Slot, day_part: str, half_part: str, default: str) -> int | None: ...
+    def one_or_many(self, slot: Slot, chosen: tuple[str, ...]) -> tuple[str, ...]: ...
 
 
 class Kind:
@@ -50,15 +83,17 @@ class Kind:
     settings: frozenset[str] = frozenset()
     date_types: tuple[str, ...] = ()
 
-    def read(self, reader: _Reader, slot: Slot) -> Answer | None:
+    def read(self, reader: Reader, slot: Slot) -> Answer | None:
         """The answer in the submitted view state: None when left empty, None plus an error when wrong."""
         return None
 
-    def read_top(self, reader: _Reader, control: Control, rows: Mapping[str, int]) -> Answer | None:
+    def read_top(self, reader: Reader, control: Control, rows: Mapping[str, int]) -> Answer | None:
         """The answer of a top-level control (a Table reads its rows)."""
         return reader.top(control)
 
-    def problem(self, control: Control, departments: Sequence[Option] | None, *, nested: bool) -> str:
+    def problem(
+        self, control: Control, departments: Sequence[Option] | None, *, nested: bool, check: Check
+    ) -> str:
         """Why a modal cannot offer an input for `control`, as a reason code ("" when it can). `departments`
         is what a department Contact can offer (None when unknown yet); `nested` means a column of a Table."""
         return "" if self.fillable else "unsupported"
@@ -123,7 +158,7 @@ def shanghai_time(moment: int) -> datetime:
     return datetime.fromtimestamp(moment, SHANGHAI)
 
 
-def read_span(reader: _Reader, slot: Slot) -> DateSpan | None:
+def read_span(reader: Reader, slot: Slot) -> DateSpan | None:
     """Begin, end and duration; by half days, begin and end fall on 00:00 (AM) or 12:00 (PM) and the
     duration counts half days inclusively (AM to PM of one day is a whole day)."""
     if hourly(slot.control):

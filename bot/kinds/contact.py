@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from bot.forms import Answer, Control, Option
-from bot.kinds.base import Kind, Say, options_problem, plain_display
+from bot.kinds.base import Check, Kind, Say, options_problem, plain_display
 
 if TYPE_CHECKING:
-    from bot.form_reader import Slot, _Reader
+    from bot.kinds.base import Reader, Slot
 
 
 def by_department(control: Control) -> bool:
@@ -20,12 +20,14 @@ class Contact(Kind):
     name = "Contact"
     settings = frozenset({"multi", "contact_mode"})
 
-    def read(self, reader: _Reader, slot: Slot) -> tuple[str, ...] | None:
+    def read(self, reader: Reader, slot: Slot) -> tuple[str, ...] | None:
         block_id = slot.block_id()
         chosen = reader.choices(block_id) if by_department(slot.control) else reader.users(block_id)
         return reader.one_or_many(slot, chosen) or None
 
-    def problem(self, control: Control, departments: Sequence[Option] | None, *, nested: bool) -> str:
+    def problem(
+        self, control: Control, departments: Sequence[Option] | None, *, nested: bool, check: Check
+    ) -> str:
         """A department Contact needs departments to pick from, which only the modal knows."""
         if by_department(control) and departments is not None and options_problem(departments):
             return "no_departments"

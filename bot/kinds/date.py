@@ -8,7 +8,7 @@ from bot.forms import Answer, Control
 from bot.kinds.base import Kind, Say, day_start, hourly, moment_text, plain_display
 
 if TYPE_CHECKING:
-    from bot.form_reader import Slot, _Reader
+    from bot.kinds.base import Reader, Slot
 
 
 class Date(Kind):
@@ -16,7 +16,7 @@ class Date(Kind):
     settings = frozenset({"date_type"})
     date_types = ("day", "hour")
 
-    def read(self, reader: _Reader, slot: Slot) -> int | None:
+    def read(self, reader: Reader, slot: Slot) -> int | None:
         if hourly(slot.control):
             return reader.moment(slot.block_id())
         day = reader.day(slot.block_id())

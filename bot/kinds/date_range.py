@@ -8,7 +8,7 @@ from bot.forms import DateSpan
 from bot.kinds.base import BEGIN, Kind, read_span
 
 if TYPE_CHECKING:
-    from bot.form_reader import Slot, _Reader
+    from bot.kinds.base import Reader, Slot
 
 
 class DateRange(Kind):
@@ -17,7 +17,7 @@ class DateRange(Kind):
     settings = frozenset({"date_type"})
     date_types = ("halfday", "hour")
 
-    def read(self, reader: _Reader, slot: Slot) -> DateSpan | None:
+    def read(self, reader: Reader, slot: Slot) -> DateSpan | None:
         return read_span(reader, slot)
 
 

@@ -8,13 +8,13 @@ from bot.forms import UploadedFile
 from bot.kinds.base import MAX_FILES, Kind
 
 if TYPE_CHECKING:
-    from bot.form_reader import Slot, _Reader
+    from bot.kinds.base import Reader, Slot
 
 
 class File(Kind):
     name = "File"
 
-    def read(self, reader: _Reader, slot: Slot) -> tuple[UploadedFile, ...] | None:
+    def read(self, reader: Reader, slot: Slot) -> tuple[UploadedFile, ...] | None:
         files = reader.uploads(slot.block_id())
         reader.files += len(files)
         if files and reader.files > MAX_FILES:

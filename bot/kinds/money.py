@@ -8,13 +8,13 @@ from bot.kinds.base import Kind
 from bot.kinds.number import read_number
 
 if TYPE_CHECKING:
-    from bot.form_reader import Slot, _Reader
+    from bot.kinds.base import Reader, Slot
 
 
 class Money(Kind):
     name = "Money"
 
-    def read(self, reader: _Reader, slot: Slot) -> str | None:
+    def read(self, reader: Reader, slot: Slot) -> str | None:
         canonical = read_number(reader, slot)
         if canonical is None:
             return None

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 from bot.kinds.base import Kind, is_number
 
 if TYPE_CHECKING:
-    from bot.form_reader import Slot, _Reader
+    from bot.kinds.base import Reader, Slot
 
 
-def read_number(reader: _Reader, slot: Slot) -> str | None:
+def read_number(reader: Reader, slot: Slot) -> str | None:
     raw = reader.string(slot.block_id())
     if not raw:
         return None
@@ -32,7 +32,7 @@ def _canonical(number: str) -> str:
 class Number(Kind):
     name = "Number"
 
-    def read(self, reader: _Reader, slot: Slot) -> str | None:
+    def read(self, reader: Reader, slot: Slot) -> str | None:
         return read_number(reader, slot)
 
 

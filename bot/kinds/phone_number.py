@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from bot.kinds.base import Kind
 
 if TYPE_CHECKING:
-    from bot.form_reader import Slot, _Reader
+    from bot.kinds.base import Reader, Slot
 
 # A country code leads with "+" and ends with a space or hyphen, as the WeCom request needs to tell it from
 # the number.
@@ -19,7 +19,7 @@ _PHONE_DIGITS = (5, 20)
 class PhoneNumber(Kind):
     name = "PhoneNumber"
 
-    def read(self, reader: _Reader, slot: Slot) -> str | None:
+    def read(self, reader: Reader, slot: Slot) -> str | None:
         value = reader.string(slot.block_id())
         digits = sum(c.isdigit() for c in value)
         if value and not (_PHONE.fullmatch(value) and _PHONE_DIGITS[0] <= digits <= _PHONE_DIGITS[1]):

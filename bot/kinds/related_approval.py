@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from bot.kinds.base import Kind
 
 if TYPE_CHECKING:
-    from bot.form_reader import Slot, _Reader
+    from bot.kinds.base import Reader, Slot
 
 _NUMBER_SEPARATORS = re.compile(r"[\s,，、;；]+")
 
@@ -16,7 +16,7 @@ _NUMBER_SEPARATORS = re.compile(r"[\s,，、;；]+")
 class RelatedApproval(Kind):
     name = "RelatedApproval"
 
-    def read(self, reader: _Reader, slot: Slot) -> tuple[str, ...] | None:
+    def read(self, reader: Reader, slot: Slot) -> tuple[str, ...] | None:
         """Approval numbers, however people separated them."""
         numbers = _NUMBER_SEPARATORS.split(reader.string(slot.block_id()))
         return tuple(dict.fromkeys(n for n in numbers if n)) or None

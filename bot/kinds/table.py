@@ -6,10 +6,10 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from bot.forms import Answer, Control, Option
-from bot.kinds.base import Kind, Say, row_count
+from bot.kinds.base import Check, Kind, Say, row_count
 
 if TYPE_CHECKING:
-    from bot.form_reader import _Reader
+    from bot.kinds.base import Reader
 
 
 class Table(Kind):
@@ -17,16 +17,16 @@ class Table(Kind):
     fillable = False  # it holds inputs rather than being one, and no table goes inside another
     settings = frozenset({"children"})
 
-    def read_top(self, reader: _Reader, control: Control, rows: Mapping[str, int]) -> Answer | None:
+    def read_top(self, reader: Reader, control: Control, rows: Mapping[str, int]) -> Answer | None:
         return reader.table(control, row_count(rows, control.id))
 
-    def problem(self, control: Control, departments: Sequence[Option] | None, *, nested: bool) -> str:
+    def problem(
+        self, control: Control, departments: Sequence[Option] | None, *, nested: bool, check: Check
+    ) -> str:
         if nested:
             return "unsupported"
-        from bot.kinds import problem  # the registry holds this module: it is looked up when called
-
         columns = [c for c in control.children if c.kind != "Tips"]
-        return "" if any(not problem(c, departments, nested=True) for c in columns) else "no_columns"
+        return "" if any(not check(c, departments, nested=True) for c in columns) else "no_columns"
 
     def display(self, control: Control, answer: Answer, say: Say) -> str:
         return " | ".join(

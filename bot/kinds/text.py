@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 from bot.kinds.base import Kind
 
 if TYPE_CHECKING:
-    from bot.form_reader import Slot, _Reader
+    from bot.kinds.base import Reader, Slot
 
 
-def read_text(reader: _Reader, slot: Slot, *, one_line: bool = False) -> str | None:
+def read_text(reader: Reader, slot: Slot, *, one_line: bool = False) -> str | None:
     value = reader.string(slot.block_id())
     if one_line and ("\n" in value or "\r" in value):
         reader.fail(slot.block_id(), "form.newline")
@@ -21,7 +21,7 @@ def read_text(reader: _Reader, slot: Slot, *, one_line: bool = False) -> str | N
 class Text(Kind):
     name = "Text"
 
-    def read(self, reader: _Reader, slot: Slot) -> str | None:
+    def read(self, reader: Reader, slot: Slot) -> str | None:
         return read_text(reader, slot, one_line=True)
 
 

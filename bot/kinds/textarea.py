@@ -8,13 +8,13 @@ from bot.kinds.base import Kind
 from bot.kinds.text import read_text
 
 if TYPE_CHECKING:
-    from bot.form_reader import Slot, _Reader
+    from bot.kinds.base import Reader, Slot
 
 
 class Textarea(Kind):
     name = "Textarea"
 
-    def read(self, reader: _Reader, slot: Slot) -> str | None:
+    def read(self, reader: Reader, slot: Slot) -> str | None:
         return read_text(reader, slot)
 
 

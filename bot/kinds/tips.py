@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.forms import Control, Option
-from bot.kinds.base import Kind
+from bot.kinds.base import Check, Kind
 
 
 class Tips(Kind):
@@ -13,7 +13,9 @@ class Tips(Kind):
     fillable = False
     settings = frozenset({"text"})
 
-    def problem(self, control: Control, departments: Sequence[Option] | None, *, nested: bool) -> str:
+    def problem(
+        self, control: Control, departments: Sequence[Option] | None, *, nested: bool, check: Check
+    ) -> str:
         return ""  # nothing to fill in, so nothing stands in the way of showing it
 
 

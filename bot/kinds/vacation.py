@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from bot.forms import Answer, Control, DateSpan, Option
-from bot.kinds.base import BEGIN, TYPE, Kind, Say, options_problem, plain_display, read_span
+from bot.kinds.base import BEGIN, TYPE, Check, Kind, Say, options_problem, plain_display, read_span
 
 if TYPE_CHECKING:
-    from bot.form_reader import Slot, _Reader
+    from bot.kinds.base import Reader, Slot
 
 
 class Vacation(Kind):
@@ -18,7 +18,7 @@ class Vacation(Kind):
     settings = frozenset({"options", "date_type"})
     date_types = ("halfday", "hour")
 
-    def read(self, reader: _Reader, slot: Slot) -> tuple[str, DateSpan] | None:
+    def read(self, reader: Reader, slot: Slot) -> tuple[str, DateSpan] | None:
         before = len(reader.errors)
         span = read_span(reader, slot)
         keys = reader.choices(slot.block_id(TYPE))[:1]
@@ -35,7 +35,9 @@ class Vacation(Kind):
             return None
         return keys[0], span
 
-    def problem(self, control: Control, departments: Sequence[Option] | None, *, nested: bool) -> str:
+    def problem(
+        self, control: Control, departments: Sequence[Option] | None, *, nested: bool, check: Check
+    ) -> str:
         return options_problem(control.options)
 
     def display(self, control: Control, answer: Answer, say: Say) -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.form_reader import Slot
 from bot.forms import DateSpan
+from bot.kinds.base import Slot
 
 if TYPE_CHECKING:
     from handlers.modals import Form

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from bot.form_reader import LATEST, Slot, shanghai_time
+from bot.form_reader import LATEST, shanghai_time
 from bot.forms import Control, Option
+from bot.kinds.base import Slot
 from handlers.cards import clip, one_line
 
 if TYPE_CHECKING:

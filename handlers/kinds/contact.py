@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from bot.form_reader import Slot
+from bot.kinds.base import Slot
 from handlers.kinds.base import placeholder, strings
 
 if TYPE_CHECKING:

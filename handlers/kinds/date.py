@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.form_reader import Slot, hourly
+from bot.form_reader import hourly
+from bot.kinds.base import Slot
 from handlers.cards import one_line
 from handlers.kinds.base import initial_day, initial_moment, placeholder
 

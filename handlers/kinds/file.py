@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.form_reader import MAX_FILES, Slot
+from bot.form_reader import MAX_FILES
+from bot.kinds.base import Slot
 from handlers.cards import one_line
 
 if TYPE_CHECKING:

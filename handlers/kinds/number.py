@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from bot.form_reader import Slot, is_number
+from bot.form_reader import is_number
+from bot.kinds.base import Slot
 from handlers.kinds.base import placeholder
 
 if TYPE_CHECKING:

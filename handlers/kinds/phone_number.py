@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.form_reader import Slot
+from bot.kinds.base import Slot
 from handlers.kinds.text import text_input
 
 if TYPE_CHECKING:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.form_reader import Slot
+from bot.kinds.base import Slot
 from handlers.kinds.base import strings
 
 if TYPE_CHECKING:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.form_reader import Slot, row_count
+from bot.form_reader import row_count
+from bot.kinds.base import Slot
 from handlers.cards import HEADER_LIMIT, context
 from handlers.kinds.base import button, header, name
 

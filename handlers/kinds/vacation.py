@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.form_reader import TYPE, Slot
+from bot.form_reader import TYPE
 from bot.forms import DateSpan
+from bot.kinds.base import Slot
 from handlers.kinds.base import strings
 
 if TYPE_CHECKING:
