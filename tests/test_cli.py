@@ -378,7 +378,7 @@ def filled_store(store_path: Path) -> Path:
     store.commit()
     # the finalized one moved to the archive, the open one stayed hot
     assert [d["key"] for d in store.open_approvals()] == ["wecom:202611210002"]
-    assert store.archive.keys() == ["local:L-1"]
+    assert store.approvals.archive.keys() == ["local:L-1"]
     store.close()
     assert list(store.sibling("archive").glob("chunk-*.json"))
     return store_path

@@ -186,7 +186,7 @@ def test_final_approvals_move_to_the_archive_once_delivered(store: Store, servic
         store.remove_outbox(item["id"])
     store.commit()
     assert store.open_approvals() == []
-    assert store.archive.keys() == [final.key]
+    assert store.approvals.archive.keys() == [final.key]
     assert snapshot_from_dict(store.get_approval(final.key)["snapshot"]) == final
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-import bot.store
+import bot.store.tinydb.readers
 from bot.model import ApprovalStatus, Snapshot
 from bot.store import Store, read_all_approvals
 
@@ -48,7 +48,7 @@ def test_a_link_is_used_once_and_the_record_survives_a_restart(tmp_path: Path) -
     store = Store(path)
     assert not store.use_link("digest", expires=2_000, now=1_002)
     assert store.use_link("other", expires=5_000, now=3_000)  # and "digest", expired, is forgotten
-    assert "digest" not in store._used_links
+    assert "digest" not in store.link_uses._used
     store.close()
 
 
@@ -60,7 +60,7 @@ def test_reading_beside_serve_reads_again_when_a_journal_segment_is_discarded_me
     store = Store(path)
     store.inbox.append({"source": "test", "number": "1"})
     store.close()
-    real = bot.store.read_journal
+    real = bot.store.tinydb.readers.read_journal
     calls: list[int] = []
 
     def discarded_once(directory: Path, *, after: int) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -72,7 +72,7 @@ def test_reading_beside_serve_reads_again_when_a_journal_segment_is_discarded_me
     def decode(record: dict[str, Any]) -> Snapshot:
         return Snapshot("test", record["number"], "t", "T", ApprovalStatus.PENDING, "someone", 1)
 
-    monkeypatch.setattr(bot.store, "read_journal", discarded_once)
+    monkeypatch.setattr(bot.store.tinydb.readers, "read_journal", discarded_once)
     assert [doc["key"] for doc in read_all_approvals(path, {"test": decode})] == ["test:1"]
     assert len(calls) == 2
 
