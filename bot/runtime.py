@@ -85,7 +85,7 @@ class Runtime:
             "inbox_applied_seq": self.processor.applied_seq,
             "delivery": vars(self.deliverer.stats),
             "providers": self.parts.health(),
-            "sweeps": {name: self.store.meta(f"sweep_report:{name}") for name in self.parts.sweepers},
+            "sweeps": {name: self.store.meta.get(f"sweep_report:{name}") for name in self.parts.sweepers},
         }
 
 

@@ -129,7 +129,7 @@ def apply_like_the_worker(record: dict[str, Any], lang: str = "en") -> None:
             dedupe_key(snap)
             snap = service.complete(snap)
             service.apply_snapshot(snap, service.resolve_people(snap))
-            queued = store.outbox_items()
+            queued = store.outbox.items()
             render = Renderer(service, lang)
             rendered = [(item, render(item)) for item in queued if item["kind"] != "home"]
         finally:

@@ -293,7 +293,7 @@ def test_sweep_does_not_wait_on_slack_refusing_the_bot(
     store_path = tmp_path / "data" / "approvals.json"
     store = Store(store_path)
     with store.transaction():
-        store.enqueue({"approval_key": "local:1", "channel": "CAUDIT", "kind": "audit", "text": "queued"})
+        store.outbox.enqueue({"approval_key": "local:1", "channel": "CAUDIT", "kind": "audit", "text": "queued"})
     store.close()
     with SlackStandIn() as slack:
         slack.fail("chat.postMessage", "invalid_auth")
@@ -303,7 +303,7 @@ def test_sweep_does_not_wait_on_slack_refusing_the_bot(
     assert "1 message(s) still waiting for Slack (Slack refuses the bot)" in captured.out
     assert "Slack rejected the bot token (invalid_auth)" in captured.err
     store = Store(store_path)
-    assert [item["held"]["reason"] for item in store.outbox_items()] == ["invalid_auth"]  # kept, held
+    assert [item["held"]["reason"] for item in store.outbox.items()] == ["invalid_auth"]  # kept, held
     store.close()
 
 
@@ -373,11 +373,11 @@ def doc_of(snap: Snapshot, updated: float) -> dict[str, object]:
 @pytest.fixture
 def filled_store(store_path: Path) -> Path:
     store = Store(store_path)
-    store.put_approval(doc_of(pending_purchase(), 1_700_000_400.75))
-    store.put_approval(doc_of(approved_leave(), 1_700_000_160.25))
+    store.approvals.put(doc_of(pending_purchase(), 1_700_000_400.75))
+    store.approvals.put(doc_of(approved_leave(), 1_700_000_160.25))
     store.commit()
     # the finalized one moved to the archive, the open one stayed hot
-    assert [d["key"] for d in store.open_approvals()] == ["wecom:202611210002"]
+    assert [d["key"] for d in store.approvals.open()] == ["wecom:202611210002"]
     assert store.approvals.archive.keys() == ["local:L-1"]
     store.close()
     assert list(store.sibling("archive").glob("chunk-*.json"))
@@ -486,7 +486,7 @@ def test_export_beside_a_store_holding_the_lock(
         rows = list(csv.DictReader(io.StringIO(export(good_config, "csv", capsys))))
         assert [r["number"] for r in rows] == ["L-1", "202611210002"]
         # a change the running process commits is visible to the next export
-        running.put_approval(doc_of(replace(pending_purchase(), number="3"), 5))
+        running.approvals.put(doc_of(replace(pending_purchase(), number="3"), 5))
         running.commit()
         assert [r["number"] for r in json.loads(export(good_config, "json", capsys))] == [
             "L-1",
@@ -521,10 +521,10 @@ def test_export_csv_neutralizes_formulas_from_outside(
     """Template names and user ids come from WeCom: a spreadsheet must show them, not run them."""
     hostile = replace(pending_purchase(), template_name='=HYPERLINK("http://x")', applicant="@SUM(A1)")
     store = Store(store_path)
-    store.put_approval(doc_of(hostile, 1_700_000_400))
-    store.put_approval(doc_of(replace(approved_leave(), applicant="+cmd", template_name="-1+1"), 5))
+    store.approvals.put(doc_of(hostile, 1_700_000_400))
+    store.approvals.put(doc_of(replace(approved_leave(), applicant="+cmd", template_name="-1+1"), 5))
     tab_cr = replace(approved_leave(), number="L-2", applicant="\tx", template_name="\ry")
-    store.put_approval(doc_of(tab_cr, 5))
+    store.approvals.put(doc_of(tab_cr, 5))
     store.close()
 
     rows = list(csv.DictReader(io.StringIO(export(good_config, "csv", capsys))))
@@ -553,7 +553,7 @@ def test_export_after_a_crash_includes_what_was_acknowledged_but_not_applied(
 ) -> None:
     store = Store(filled_store)
     applied = journaled(store, "202611219990", received=1_700_000_500, applicant="WuJunJie")
-    store.set_meta(INBOX_CHECKPOINT, applied)  # its effects were stored; say it never was (no row)
+    store.meta.set(INBOX_CHECKPOINT, applied)  # its effects were stored; say it never was (no row)
     store.commit()
     approvers = [(1, [Approver("alice", 2, "ok", 1_700_000_300), Approver("bob", 2, "", 1_700_000_600)])]
     journaled(store, "202611210002", received=1_700_000_700, status=2, action=2, nodes=approvers)

@@ -17,7 +17,7 @@ from bot.store import Store, read_all_approvals
 def test_every_file_is_private_to_the_bot(tmp_path: Path) -> None:
     path = tmp_path / "data" / "approvals.json"
     store = Store(path)
-    store.put_approval({"key": "wecom:1", "final": True, "snapshot": {}, "cards": {}, "approvers": []})
+    store.approvals.put({"key": "wecom:1", "final": True, "snapshot": {}, "cards": {}, "approvers": []})
     store.inbox.append({"source": "test"})
     store.close()
     files = [p for p in path.parent.rglob("*") if p.is_file()]
@@ -42,12 +42,12 @@ def test_temp_files_of_interrupted_writes_are_removed_on_open(tmp_path: Path) ->
 def test_a_link_is_used_once_and_the_record_survives_a_restart(tmp_path: Path) -> None:
     path = tmp_path / "approvals.json"
     store = Store(path)
-    assert store.use_link("digest", expires=2_000, now=1_000)
-    assert not store.use_link("digest", expires=2_000, now=1_001)
+    assert store.link_uses.use("digest", expires=2_000, now=1_000)
+    assert not store.link_uses.use("digest", expires=2_000, now=1_001)
     store.close()
     store = Store(path)
-    assert not store.use_link("digest", expires=2_000, now=1_002)
-    assert store.use_link("other", expires=5_000, now=3_000)  # and "digest", expired, is forgotten
+    assert not store.link_uses.use("digest", expires=2_000, now=1_002)
+    assert store.link_uses.use("other", expires=5_000, now=3_000)  # and "digest", expired, is forgotten
     assert "digest" not in store.link_uses._used
     store.close()
 
@@ -80,17 +80,17 @@ def test_reading_beside_serve_reads_again_when_a_journal_segment_is_discarded_me
 def test_tracked_templates_and_identities_survive_a_restart(tmp_path: Path) -> None:
     store = Store(tmp_path / "a.json")
     with store.transaction():
-        store.put_tracked_template({"alias": "leave", "provider": "wecom", "template_id": "T1"})
-        store.put_tracked_template({"alias": "seal", "untracked": True})
-        store.put_identity("wecom", "U1", "lisi")
+        store.templates.put({"alias": "leave", "provider": "wecom", "template_id": "T1"})
+        store.templates.put({"alias": "seal", "untracked": True})
+        store.people.put_identity("wecom", "U1", "lisi")
     store.close()
     again = Store(tmp_path / "a.json")
     try:
-        tracked = {d["alias"]: d.get("untracked", False) for d in again.tracked_templates()}
+        tracked = {d["alias"]: d.get("untracked", False) for d in again.templates.tracked()}
         assert tracked == {"leave": False, "seal": True}
-        assert again.mapped_provider_id("wecom", "U1") == "lisi"
-        assert again.mapped_slack_id("wecom", "lisi") == "U1"
-        assert again.mapped_slack_id("fxiaoke", "lisi") is None
+        assert again.people.mapped_provider_id("wecom", "U1") == "lisi"
+        assert again.people.mapped_slack_id("wecom", "lisi") == "U1"
+        assert again.people.mapped_slack_id("fxiaoke", "lisi") is None
     finally:
         again.close()
 
@@ -98,11 +98,11 @@ def test_tracked_templates_and_identities_survive_a_restart(tmp_path: Path) -> N
 def test_one_provider_user_is_mapped_to_one_slack_user(tmp_path: Path) -> None:
     store = Store(tmp_path / "a.json")
     try:
-        store.put_identity("wecom", "U1", "lisi")
-        assert store.put_identity("wecom", "U2", "lisi") == ["U1"]
-        assert store.mapped_provider_id("wecom", "U1") is None
-        assert store.mapped_slack_id("wecom", "lisi") == "U2"
-        assert store.remove_identity("wecom", "U2")["provider_id"] == "lisi"
-        assert store.remove_identity("wecom", "U2") is None
+        store.people.put_identity("wecom", "U1", "lisi")
+        assert store.people.put_identity("wecom", "U2", "lisi") == ["U1"]
+        assert store.people.mapped_provider_id("wecom", "U1") is None
+        assert store.people.mapped_slack_id("wecom", "lisi") == "U2"
+        assert store.people.remove_identity("wecom", "U2")["provider_id"] == "lisi"
+        assert store.people.remove_identity("wecom", "U2") is None
     finally:
         store.close()

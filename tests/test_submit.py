@@ -165,7 +165,7 @@ def file_with(
     draft = submissions.start(APPLICANT, "leave")
     assert submissions.begin_filing(draft["id"], APPLICANT, FilledForm(LEAVE, {"f": files} if files else {}))
     submissions.file(draft["id"])
-    return store, filer, store.get_draft(draft["id"]) or {}
+    return store, filer, store.drafts.get(draft["id"]) or {}
 
 
 @pytest.mark.parametrize("length", [2_998, 10_000])
@@ -175,7 +175,7 @@ def test_a_refusal_of_any_length_reaches_the_applicant_as_a_card_slack_accepts(
     reason = ("<!channel> & " * length)[:length]
     store, _, draft = file_with(tmp_path, slack, reason)
     assert draft["status"] == "refused" and draft["error"] == reason  # kept as said, for the form's notice
-    (item,) = [item for item in store.outbox_items() if item["kind"] == "draft"]
+    (item,) = [item for item in store.outbox.items() if item["kind"] == "draft"]
     card = Renderer(ApprovalService(store, Directory(store, None, {}), {}, ServiceSettings("en")), "en")(item)  # type: ignore[arg-type]
     assert card is not None
     _, blocks = card
