@@ -27,7 +27,8 @@ from bot.model import ApprovalStatus, MemberStatus, Snapshot
 from bot.providers.base import CatalogEntry, ProviderError
 from bot.reminders import Reminders
 from bot.service import ApprovalService
-from bot.store import Store, read_all_approvals
+from bot.store import Store
+from bot.store.tinydb import read_all_approvals
 from bot.submit import Submissions
 from bot.sweep import Sweeper, SweepReport
 

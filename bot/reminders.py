@@ -128,7 +128,10 @@ class Reminders:
         for slack_id, items in waiting.items():
             local = datetime.fromtimestamp(now, self._zone(slack_id))
             key = f"digest:{slack_id}"
-            if local.hour != self.settings.digest_hour or self.store.meta.get(key) == local.date().isoformat():
+            if (
+                local.hour != self.settings.digest_hour
+                or self.store.meta.get(key) == local.date().isoformat()
+            ):
                 continue
             digest = {"items": [[snapshot_to_dict(s), h] for s, h in items], "names": dict(names)}
             with self.store.transaction():

@@ -473,7 +473,9 @@ class TemplateAdmin:
         with store.transaction():
             if store.drafts.get(claim_id) is not None:
                 return False
-            store.drafts.put({"id": claim_id, "user": user, "status": "template-sent", "created": time.time()})
+            store.drafts.put(
+                {"id": claim_id, "user": user, "status": "template-sent", "created": time.time()}
+            )
         return True
 
     def _known_names(self) -> set[str]:
@@ -529,4 +531,3 @@ def _say(respond: Respond, answer: str | dict[str, Any]) -> None:
             respond(**answer)
     except (OSError, ValueError) as exc:
         log.warning("template admin reply failed", extra={"error": type(exc).__name__})
-

@@ -24,7 +24,7 @@ from bot.directory import Directory
 from bot.links import LinkError, LinkGrant, read_token
 from bot.offline.slack_standin import Posted, SlackStandIn
 from bot.providers.local.setup import ApproveLinks
-from bot.store import FAILURE_LIMIT, Store
+from bot.store.tinydb import FAILURE_LIMIT, TinyDBStore
 from handlers.delivery import CHANNEL_INTERVAL, MAX_ATTEMPTS, METADATA_EVENT, Deliverer
 from handlers.slack_accounts import SlackAccounts
 
@@ -61,7 +61,7 @@ class Bot:
         self._start()
 
     def _start(self) -> None:
-        self.store = Store(self.path)
+        self.store = TinyDBStore(self.path)
         self.directory = Directory(self.store, SlackAccounts(self.client), {})
         self.deliverer = Deliverer(self.store, self.client, self.directory, clock=self.clock)
 

@@ -17,6 +17,7 @@ from bot.offline.slack_standin import SlackStandIn
 from bot.reminders import Reminders, ReminderSettings
 from bot.service import ApprovalService, ServiceSettings
 from bot.store import Store
+from bot.store.tinydb import TinyDBStore
 from handlers.render import Renderer
 from handlers.slack_accounts import SlackAccounts
 from tests.factories import member, node, snapshot
@@ -38,7 +39,7 @@ class Clock:
 def world(tmp_path: Path) -> Iterator[tuple[Store, Reminders, Clock]]:
     tz = {"UA": {"tz": "Asia/Shanghai"}, "UB": {"tz": "America/New_York"}, "UAPPLICANT": {}, "UCAROL": {}}
     with SlackStandIn(users=tz) as slack:
-        store = Store(tmp_path / "a.json")
+        store = TinyDBStore(tmp_path / "a.json")
         client = WebClient(base_url=slack.api_url, token="xoxb-test")
         accounts = SlackAccounts(client)
         directory = Directory(store, accounts, {"wecom": USERS})

@@ -17,6 +17,7 @@ from bot.processor import OUTAGE_PATIENCE, InboxProcessor
 from bot.providers.base import Capabilities, ProviderError
 from bot.service import ApprovalService, ServiceSettings
 from bot.store import Store
+from bot.store.tinydb import TinyDBStore
 from handlers.render import Renderer
 from handlers.slack_accounts import SlackAccounts
 from tests.factories import member, node, snapshot, with_fields
@@ -51,7 +52,7 @@ class StubProvider:
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
-    store = Store(tmp_path / "approvals.json")
+    store = TinyDBStore(tmp_path / "approvals.json")
     yield store
     store.close()
 
@@ -202,21 +203,21 @@ def test_acknowledged_events_are_replayed_after_a_restart_and_duplicates_ignored
     tmp_path: Path, provider: StubProvider
 ) -> None:
     path = tmp_path / "approvals.json"
-    store = Store(path)
+    store = TinyDBStore(path)
     processor = InboxProcessor(make_service(store, provider), {"test": decode})
     first = snapshot(node(member("a")))
     record_callback(processor, first)
     record_callback(processor, first)  # WeCom's retry
     store.close()  # "crash" before anything was applied
 
-    store = Store(path)
+    store = TinyDBStore(path)
     processor = InboxProcessor(make_service(store, provider), {"test": decode})
     assert processor.apply_pending() == 2
     assert [kind for kind, _ in outbox(store)].count("applicant_card") == 1
     assert processor.apply_pending() == 0  # checkpointed
     store.close()
 
-    store = Store(path)
+    store = TinyDBStore(path)
     processor = InboxProcessor(make_service(store, provider), {"test": decode})
     assert processor.apply_pending() == 0  # the checkpoint survived the restart too
     store.close()
@@ -296,12 +297,18 @@ def test_rollback_forgets_uncommitted_changes_and_their_indexes(store: Store) ->
     store.approvals.put({"key": "wecom:kept", "final": False, "snapshot": {}, "cards": {}, "approvers": []})
     store.commit()
     with store.transaction(commit=False):
-        store.approvals.put({"key": "wecom:lost", "final": True, "snapshot": {}, "cards": {}, "approvers": []})
-        store.outbox.enqueue({"approval_key": "wecom:lost", "card_key": "wecom:lost|c", "user": "U1", "text": "x"})
+        store.approvals.put(
+            {"key": "wecom:lost", "final": True, "snapshot": {}, "cards": {}, "approvers": []}
+        )
+        store.outbox.enqueue(
+            {"approval_key": "wecom:lost", "card_key": "wecom:lost|c", "user": "U1", "text": "x"}
+        )
     generation = store.generation
     store.rollback()
     assert store.generation == generation + 1
     assert store.approvals.get("wecom:lost") is None and store.outbox.items() == []  # noqa: RUF100
     assert store.approvals.get("wecom:kept") is not None
-    store.outbox.enqueue({"approval_key": "wecom:kept", "card_key": "wecom:kept|c", "user": "U1", "text": "y"})
+    store.outbox.enqueue(
+        {"approval_key": "wecom:kept", "card_key": "wecom:kept|c", "user": "U1", "text": "y"}
+    )
     assert len(store.outbox.items()) == 1

@@ -31,6 +31,7 @@ from bot.offline.slack_standin import SlackStandIn
 from bot.providers.base import CatalogEntry, FilingRefused
 from bot.service import ApprovalService, ServiceSettings
 from bot.store import Store
+from bot.store.tinydb import TinyDBStore
 from bot.submit import Submissions
 from handlers.render import Renderer
 from handlers.slack_accounts import SlackAccounts
@@ -145,7 +146,7 @@ def file_with(
     tmp_path: Path, slack: SlackStandIn, reason: str, files: tuple[UploadedFile, ...] = ()
 ) -> tuple[Store, FakeFiler, dict[str, Any]]:
     """Files a draft of `LEAVE` with `files` attached through a FakeFiler; (store, filer, the draft)."""
-    store = Store(tmp_path / "approvals.json")
+    store = TinyDBStore(tmp_path / "approvals.json")
     client = WebClient(token="xoxb-test-token", base_url=slack.api_url)
     accounts = SlackAccounts(client)
     directory = Directory(store, accounts, {"fake": {APPLICANT: "p-applicant"}})

@@ -16,6 +16,7 @@ from bot.providers.wecom.provider import WeComProvider
 from bot.providers.wecom.sweep import ROTATION, WeComSweeper
 from bot.service import ApprovalService, ServiceSettings
 from bot.store import Store
+from bot.store.tinydb import TinyDBStore
 from bot.sweep import Sweeper
 from handlers.slack_accounts import SlackAccounts
 from tests.fakes.wecom_api import FakeWeComApi
@@ -55,7 +56,7 @@ def wecom() -> Iterator[FakeWeComApi]:
 
 @pytest.fixture
 def world(tmp_path: Path, wecom: FakeWeComApi) -> Iterator[tuple[Store, Sweeper, WeComClient]]:
-    store = Store(tmp_path / "a.json")
+    store = TinyDBStore(tmp_path / "a.json")
     client = WeComClient(wecom.corp_id, wecom.secret, api_base=wecom.base_url)
     directory = Directory(store, SlackAccounts(WebClient(base_url="http://127.0.0.1:9/")), {"wecom": USERS})
     service = ApprovalService(store, directory, {"wecom": WeComProvider(client)}, ServiceSettings("en"))
@@ -136,7 +137,7 @@ def test_self_built_app_approvals_are_read_one_by_one_and_unlaunched_ones_skippe
     from bot.providers.wecom.provider import WeComOpenProvider
     from bot.providers.wecom.sweep import WeComOpenSweeper
 
-    store = Store(tmp_path / "b.json")
+    store = TinyDBStore(tmp_path / "b.json")
     client = WeComClient(wecom.corp_id, wecom.secret, api_base=wecom.base_url)
     directory = Directory(
         store, SlackAccounts(WebClient(base_url="http://127.0.0.1:9/")), {"wecom": {"UAPPLICANT": "WuJunJie"}}

@@ -1,4 +1,7 @@
-"""The storage layer: the seam (Protocols, in ports.py) and, for now, the TinyDB store under its old name."""
+"""The storage layer's seam: one Protocol per aggregate and the `Store` that holds them (ports.py).
+
+The TinyDB implementation, its read-only readers and its limits are in `bot.store.tinydb`.
+"""
 
 from bot.store.ports import (
     INBOX_CHECKPOINT,
@@ -14,15 +17,13 @@ from bot.store.ports import (
     MetaReading,
     Outbox,
     People,
+    Store,
     StoreLockedError,
     StoreView,
     Templates,
 )
-from bot.store.tinydb import FAILURE_LIMIT, StoreReader, read_all_approvals, read_meta
-from bot.store.tinydb import TinyDBStore as Store
 
 __all__ = [
-    "FAILURE_LIMIT",
     "INBOX_CHECKPOINT",
     "Approvals",
     "Cards",
@@ -38,9 +39,6 @@ __all__ = [
     "People",
     "Store",
     "StoreLockedError",
-    "StoreReader",
     "StoreView",
     "Templates",
-    "read_all_approvals",
-    "read_meta",
 ]

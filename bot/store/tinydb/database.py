@@ -34,7 +34,6 @@ from bot.store.tinydb.dedupe import TinyDBDedupe
 from bot.store.tinydb.drafts import TinyDBDrafts
 from bot.store.tinydb.failures import TinyDBFailures
 from bot.store.tinydb.journal import Journal
-from bot.store.tinydb.legacy import LegacyStoreMethods
 from bot.store.tinydb.link_uses import TinyDBLinkUses
 from bot.store.tinydb.meta import TinyDBMeta
 from bot.store.tinydb.outbox import TinyDBOutbox
@@ -43,7 +42,7 @@ from bot.store.tinydb.tables import Repository, open_db
 from bot.store.tinydb.templates import TinyDBTemplates
 
 
-class TinyDBStore(LegacyStoreMethods):
+class TinyDBStore:
     """Every read and write of the bot's state. Thread-safe; one writing process per store."""
 
     def __init__(self, path: Path, *, exclusive: bool = True) -> None:

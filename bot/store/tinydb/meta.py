@@ -40,5 +40,3 @@ class TinyDBMeta(Repository):
                     self.set(f"secret:{name}", value)
             return bytes.fromhex(value)
 
-    def __call__(self, name: str, default: Any = None) -> Any:  # old `store.meta(name)`, until callers move
-        return self.get(name, default)

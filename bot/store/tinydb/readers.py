@@ -50,8 +50,6 @@ class MetaReader:
         value = self.get(f"secret:{name}")
         return bytes.fromhex(value) if value else secrets.token_bytes(32)
 
-    def __call__(self, name: str, default: Any = None) -> Any:  # old `reader.meta(name)`
-        return self.get(name, default)
 
 
 class StoreReader:
@@ -63,9 +61,6 @@ class StoreReader:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.meta = MetaReader(path)
-
-    def secret(self, name: str) -> bytes:
-        return self.meta.secret(name)
 
 
 def read_all_approvals(path: Path, decoders: Mapping[str, Decoder] | None = None) -> Iterator[dict[str, Any]]:
