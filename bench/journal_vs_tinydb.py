@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 from tinydb import TinyDB
 from tinydb.storages import JSONStorage
 
-from bot.journal import Journal
+from bot.store.tinydb.journal import Journal
 
 SIZES = (1_000, 20_000)
 THREADS = 16

@@ -27,7 +27,8 @@ from bot.model import ApprovalStatus, MemberStatus, Snapshot
 from bot.providers.base import CatalogEntry, ProviderError
 from bot.reminders import Reminders
 from bot.service import ApprovalService
-from bot.store import Store, read_all_approvals
+from bot.store import Store
+from bot.store.tinydb import read_all_approvals
 from bot.submit import Submissions
 from bot.sweep import Sweeper, SweepReport
 
@@ -213,7 +214,7 @@ class Admin:
             detail=_plain(detail, DETAIL_LIMIT),
         )
         with self.store.transaction():
-            self.store.enqueue(
+            self.store.outbox.enqueue(
                 {
                     "approval_key": AUDIT_KEY,
                     "channel": self.settings.audit_channel,
@@ -232,7 +233,7 @@ class Admin:
 
     def templates(self) -> list[TemplateRow]:
         """Every template the bot offers or sweeps, with what the last read found (no reading now)."""
-        stored = {doc["alias"] for doc in self.store.tracked_templates() if not doc.get("untracked")}
+        stored = {doc["alias"] for doc in self.store.templates.tracked() if not doc.get("untracked")}
         rows = [
             self._row(entry, "slack" if alias in stored else "config")
             for alias, entry in sorted(self.submissions.catalog.items())
@@ -270,7 +271,7 @@ class Admin:
         except (ProviderError, LookupError) as exc:
             raise AdminRefused("template_unreadable", template_id=template_id, error=str(exc)) from exc
         with self.store.transaction():
-            self.store.put_tracked_template(
+            self.store.templates.put(
                 {
                     "alias": alias,
                     "provider": provider,
@@ -289,7 +290,7 @@ class Admin:
         if entry is None:
             raise AdminRefused("unknown_alias", alias=alias[:60])
         with self.store.transaction():
-            self.store.put_tracked_template(
+            self.store.templates.put(
                 {"alias": alias, "untracked": True, "by": actor, "at": int(self.clock())}
             )
         self.audit(actor, "untrack", f"{alias} ({entry.template_id}, {entry.provider})")
@@ -299,7 +300,7 @@ class Admin:
         """Names of the templates the bot offers: a new template must not take one of them."""
         names = set()
         for entry in self.submissions.catalog.values():
-            recorded = self.store.meta(_sync_key(entry))
+            recorded = self.store.meta.get(_sync_key(entry))
             if recorded:
                 names.add(recorded["name"])
                 continue
@@ -313,11 +314,11 @@ class Admin:
         template = self.submissions.read_template(entry, fresh=fresh)
         record = {"name": template.name, "controls": len(template.controls), "at": int(self.clock())}
         with self.store.transaction():
-            self.store.set_meta(_sync_key(entry), record)
+            self.store.meta.set(_sync_key(entry), record)
         return template
 
     def _row(self, entry: CatalogEntry, source: str) -> TemplateRow:
-        recorded = self.store.meta(_sync_key(entry)) or {}
+        recorded = self.store.meta.get(_sync_key(entry)) or {}
         return TemplateRow(
             entry.alias,
             entry.template_id,
@@ -341,8 +342,8 @@ class Admin:
         if not PROVIDER_USER.fullmatch(provider_user_id):
             raise AdminRefused("bad_provider_user", user=provider_user_id[:80])
         with self.store.transaction():
-            before = self.store.mapped_provider_id(identity, slack_user)
-            dropped = self.store.put_identity(
+            before = self.store.people.mapped_provider_id(identity, slack_user)
+            dropped = self.store.people.put_identity(
                 identity, slack_user, provider_user_id, by=actor, at=int(self.clock())
             )
             self.directory.forget(identity, slack_user, provider_user_id)
@@ -358,7 +359,7 @@ class Admin:
         identity = self._identity(provider)
         _check_slack_user(slack_user)
         with self.store.transaction():
-            removed = self.store.remove_identity(identity, slack_user)
+            removed = self.store.people.remove_identity(identity, slack_user)
             if removed is None:
                 raise AdminRefused("not_mapped", user=slack_user, provider=identity)
             self.directory.forget(identity, slack_user, removed["provider_id"])
@@ -370,7 +371,7 @@ class Admin:
         _check_slack_user(slack_user)
         found = []
         for identity in self._identities():
-            stored = self.store.mapped_provider_id(identity, slack_user)
+            stored = self.store.people.mapped_provider_id(identity, slack_user)
             if stored:
                 found.append(Identity(slack_user, identity, stored, "admin"))
                 continue
@@ -427,7 +428,7 @@ class Admin:
                 "unknown_provider", provider=provider[:40], known=", ".join(self.service.providers)
             )
         if provider:
-            doc = self.store.get_approval(f"{provider}:{number}")
+            doc = self.store.approvals.get(f"{provider}:{number}")
             snap = snapshot_from_dict(doc["snapshot"]) if doc else None
         else:
             snap = self.service.find(number, "", admin=True)
@@ -451,7 +452,7 @@ class Admin:
 
     def outbox(self) -> OutboxReport:
         """What waits to reach Slack, what is held back and why, and what Slack refused for good."""
-        items = self.store.outbox_items()
+        items = self.store.outbox.items()
         held = [
             OutboxItem(
                 item.get("channel") or item.get("user", ""),
@@ -535,10 +536,10 @@ class Admin:
             running,
             sorted(self.service.providers),
             self.provider_health(),
-            {name: self.store.meta(f"sweep_report:{name}") for name in self.sweeper.sweepers},
+            {name: self.store.meta.get(f"sweep_report:{name}") for name in self.sweeper.sweepers},
             self.deliveries.backlog(),
-            len(self.store.held_outbox()),
-            self.store.failure_count(),
+            len(self.store.outbox.held()),
+            self.store.failures.count(),
             self.store.size_bytes(),
             list(self.deliveries.health()["problems"]),
         )

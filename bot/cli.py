@@ -16,7 +16,8 @@ from typing import Any
 from bot.config import CONFIG_ENV, Config, ConfigError, config_path, load_config, problems
 from bot.export import EXPORT_COLUMNS, EXPORT_FORMATS, csv_cell, export_rows, render_export
 from bot.logs import setup_logging
-from bot.store import StoreLockedError, read_meta
+from bot.store import StoreLockedError
+from bot.store.tinydb import read_meta
 
 __all__ = ["EXPORT_COLUMNS", "csv_cell", "main"]  # the export's columns and cells are part of the CLI
 

@@ -65,18 +65,18 @@ class Directory:
         """
         if identity == "slack":
             return user_id
-        mapped = self._store.mapped_slack_id(identity, user_id)
+        mapped = self._store.people.mapped_slack_id(identity, user_id)
         if mapped:
             return mapped
         static = self._to_slack.get(identity, {}).get(user_id)
         if static:
             return static
         cache_key = f"{identity}:{user_id}"
-        cached = self._store.cached_user(cache_key)
+        cached = self._store.people.cached_user(cache_key)
         if cached is not None:
             return cached.get("slack_id")
         slack_id = self._lookup(identity, user_id)
-        self._store.cache_user(cache_key, slack_id=slack_id)
+        self._store.people.cache_user(cache_key, slack_id=slack_id)
         return slack_id
 
     def provider_id(self, identity: str, slack_id: str) -> str | None:
@@ -87,14 +87,14 @@ class Directory:
         """
         if identity == "slack":
             return slack_id
-        mapped = self._store.mapped_provider_id(identity, slack_id)
+        mapped = self._store.people.mapped_provider_id(identity, slack_id)
         if mapped:
             return mapped
         static = self._from_slack.get(identity, {}).get(slack_id)
         if static:
             return static
         cache_key = f"to:{identity}:{slack_id}"
-        cached = self._store.cached_user(cache_key)
+        cached = self._store.people.cached_user(cache_key)
         if cached is not None:
             return cached.get("provider_id")
         by_email = self._by_email.get(identity)
@@ -105,13 +105,13 @@ class Directory:
                 provider_id = by_email(email) if email else None
             except Exception as exc:
                 raise LookupUnavailable(str(exc)) from exc
-        self._store.cache_user(cache_key, provider_id=provider_id)
+        self._store.people.cache_user(cache_key, provider_id=provider_id)
         return provider_id
 
     def forget(self, identity: str, slack_id: str, provider_id: str) -> None:
         """Drop what the cache says about either side of a mapping an admin just changed: the next
         filing and notification look them up again instead of trusting a day-old answer."""
-        self._store.forget_cached_users([f"{identity}:{provider_id}", f"to:{identity}:{slack_id}"])
+        self._store.people.forget_cached_users([f"{identity}:{provider_id}", f"to:{identity}:{slack_id}"])
 
     def slack_email(self, slack_id: str) -> str | None:
         return self._slack.email(slack_id)
@@ -134,9 +134,9 @@ class Directory:
     def im_channel(self, slack_id: str) -> str:
         """The DM channel with a user (cached; conversations.open is idempotent anyway)."""
         cache_key = f"im:{slack_id}"
-        cached = self._store.cached_user(cache_key)
+        cached = self._store.people.cached_user(cache_key)
         if cached and cached.get("channel"):
             return cached["channel"]
         channel = self._slack.open_im(slack_id)
-        self._store.cache_user(cache_key, channel=channel)
+        self._store.people.cache_user(cache_key, channel=channel)
         return channel

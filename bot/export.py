@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.codec import snapshot_from_dict
-from bot.store import Decoder, read_all_approvals
+from bot.store import Decoder
+from bot.store.tinydb import read_all_approvals
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 EXPORT_COLUMNS = ["number", "provider", "template", "applicant", "status", "nodes", "applied", "updated"]

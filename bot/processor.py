@@ -40,7 +40,7 @@ class InboxProcessor(Worker):
         self.store = service.store
         self.decoders = decoders
         self.on_queued = on_queued
-        self._applied = self.store.meta(INBOX_CHECKPOINT, 0)
+        self._applied = self.store.meta.get(INBOX_CHECKPOINT, 0)
         self._attempts: dict[int, int] = {}  # seq -> lookups that failed for it
         self._poisoned: set[int] = set()  # seqs that raised while being applied: skipped
         self._retry_in: float | None = None
@@ -76,7 +76,7 @@ class InboxProcessor(Worker):
                     break
                 handled += 1
             if self.store.generation != generation:  # rolled back here or elsewhere: replay
-                self._applied = self.store.meta(INBOX_CHECKPOINT, 0)
+                self._applied = self.store.meta.get(INBOX_CHECKPOINT, 0)
                 continue
             self.store.commit()
             self.store.inbox.discard_through(self._applied)
@@ -93,17 +93,17 @@ class InboxProcessor(Worker):
         snap, key = self._decode(record)
         prepared = None
         try:
-            if snap is not None and seq not in self._poisoned and not self.store.seen(key):
+            if snap is not None and seq not in self._poisoned and not self.store.dedupe.seen(key):
                 snap = self.service.complete(snap)
                 out_of_patience = self._attempts.get(seq, 0) >= OUTAGE_PATIENCE
                 prepared = (snap, self.service.resolve_people(snap, tolerate_outage=out_of_patience))
             with self.store.transaction(commit=False):
-                if prepared is not None and not self.store.seen(key):
+                if prepared is not None and not self.store.dedupe.seen(key):
                     self.service.apply_snapshot(*prepared)
-                    self.store.remember(key)
+                    self.store.dedupe.remember(key)
                 elif snap is not None and seq not in self._poisoned:
                     log.info("duplicate delivery ignored", extra={"event": key})
-                self.store.set_meta(INBOX_CHECKPOINT, seq)
+                self.store.meta.set(INBOX_CHECKPOINT, seq)
         except LookupUnavailable as exc:
             attempts = self._attempts[seq] = self._attempts.get(seq, 0) + 1
             self._retry_in = min(MAX_RETRY_WAIT, 5.0 * 2 ** (attempts - 1))

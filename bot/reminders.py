@@ -59,7 +59,7 @@ class Reminders:
         """Queue every reminder that is due now; returns how many."""
         now = int(self.clock())
         queued = 0
-        for doc in self.store.open_approvals():
+        for doc in self.store.approvals.open():
             snap = snapshot_from_dict(doc["snapshot"])
             hours = (now - snap.last_activity()) // 3600
             if snap.status is ApprovalStatus.PENDING and hours >= self.settings.after_hours:
@@ -80,13 +80,13 @@ class Reminders:
             if slack_id is None or (not asked and self._night(slack_id, now)):
                 continue
             with self.store.transaction():
-                doc = self.store.get_approval(snap.key)
+                doc = self.store.approvals.get(snap.key)
                 if doc is None:
                     continue
                 last = doc.setdefault("reminded", {}).get(slack_id, 0)
                 if not asked and now - last < self.settings.every_hours * 3600:
                     continue
-                self.store.enqueue(
+                self.store.outbox.enqueue(
                     {
                         "approval_key": snap.key,
                         "card_key": f"{snap.key}|approver_card:{approver}",
@@ -95,7 +95,7 @@ class Reminders:
                         "notice": {"recipient": approver, "comment": None},
                     }
                 )
-                self.store.enqueue(
+                self.store.outbox.enqueue(
                     {
                         "approval_key": snap.key,
                         "user": slack_id,
@@ -104,7 +104,7 @@ class Reminders:
                     }
                 )
                 doc["reminded"][slack_id] = now
-                self.store.put_approval(doc)
+                self.store.approvals.put(doc)
                 queued += 1
         if queued:
             log.info("reminders queued", extra={"approval": snap.key, "count": queued, "waited_hours": hours})
@@ -117,7 +117,7 @@ class Reminders:
         now = int(self.clock())
         waiting: dict[str, list[tuple[Snapshot, int]]] = {}
         names: dict[str, str] = {}
-        for doc in self.store.open_approvals():
+        for doc in self.store.approvals.open():
             snap = snapshot_from_dict(doc["snapshot"])
             if snap.status is not ApprovalStatus.PENDING:
                 continue
@@ -128,11 +128,14 @@ class Reminders:
         for slack_id, items in waiting.items():
             local = datetime.fromtimestamp(now, self._zone(slack_id))
             key = f"digest:{slack_id}"
-            if local.hour != self.settings.digest_hour or self.store.meta(key) == local.date().isoformat():
+            if (
+                local.hour != self.settings.digest_hour
+                or self.store.meta.get(key) == local.date().isoformat()
+            ):
                 continue
             digest = {"items": [[snapshot_to_dict(s), h] for s, h in items], "names": dict(names)}
             with self.store.transaction():
-                self.store.enqueue(
+                self.store.outbox.enqueue(
                     {
                         "approval_key": f"digest:{slack_id}",
                         "user": slack_id,
@@ -140,7 +143,7 @@ class Reminders:
                         "notice": digest,
                     }
                 )
-                self.store.set_meta(key, local.date().isoformat())
+                self.store.meta.set(key, local.date().isoformat())
             sent += 1
         return sent
 
@@ -151,11 +154,11 @@ class Reminders:
 
     def _zone(self, slack_id: str) -> ZoneInfo:
         """The person's Slack time zone (users.info), cached a day like other profile facts."""
-        cached = self.store.cached_user(f"tz:{slack_id}")
+        cached = self.store.people.cached_user(f"tz:{slack_id}")
         name = cached.get("tz") if cached else None
         if name is None:
             name = self.time_zone(slack_id) or DEFAULT_TZ
-            self.store.cache_user(f"tz:{slack_id}", tz=name)
+            self.store.people.cache_user(f"tz:{slack_id}", tz=name)
         try:
             return ZoneInfo(name)
         except ZoneInfoNotFoundError:

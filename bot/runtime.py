@@ -21,7 +21,8 @@ from bot.providers.registry import provider_parts
 from bot.providers.setup import ProviderSetup
 from bot.reminders import Reminders, ReminderSettings
 from bot.service import ApprovalService, ServiceSettings
-from bot.store import Decoder, Store, StoreReader
+from bot.store import Decoder, Store
+from bot.store.tinydb import StoreReader, TinyDBStore
 from bot.submit import Submissions
 from bot.sweep import Sweeper
 from handlers.delivery import CREDENTIAL_ERRORS, Deliverer, SlackFault
@@ -85,7 +86,7 @@ class Runtime:
             "inbox_applied_seq": self.processor.applied_seq,
             "delivery": vars(self.deliverer.stats),
             "providers": self.parts.health(),
-            "sweeps": {name: self.store.meta(f"sweep_report:{name}") for name in self.parts.sweepers},
+            "sweeps": {name: self.store.meta.get(f"sweep_report:{name}") for name in self.parts.sweepers},
         }
 
 
@@ -123,7 +124,7 @@ def journal_decoders(config: Config) -> dict[str, Decoder]:
 
 
 def build_runtime(config: Config, *, with_bolt: bool = True) -> Runtime:
-    store = Store(config.store_path)
+    store = TinyDBStore(config.store_path)
     slack = WebClient(token=config.slack.bot_token or None, base_url=config.slack.api_url, retry_handlers=[])
     parts = provider_parts(config, store)
     accounts = SlackAccounts(slack)

@@ -94,7 +94,7 @@ class ApprovalService:
         """
         if snap.has_details:
             return snap
-        stored = self.store.get_approval(snap.key)
+        stored = self.store.approvals.get(snap.key)
         if stored and stored["snapshot"].get("has_details"):
             old = snapshot_from_dict(stored["snapshot"])
             return snap.with_details(old.summary, old.fields)
@@ -129,7 +129,7 @@ class ApprovalService:
         if people is None:
             people = self.resolve_people(snap)
         with self.store.transaction():
-            doc = self.store.get_approval(snap.key)
+            doc = self.store.approvals.get(snap.key)
             stored = snapshot_from_dict(doc["snapshot"]) if doc else None
             if stored is not None and snap.progress_key() < stored.progress_key():
                 log.info("older snapshot ignored", extra={"approval": snap.key})
@@ -164,7 +164,7 @@ class ApprovalService:
                 slack=slack,
                 quiet=quiet and (old is None or recorded_quietly),
             )
-            self.store.put_approval(doc)
+            self.store.approvals.put(doc)
         status = "urged" if not is_change else ("new" if old is None else "changed")
         log.info("approval applied", extra={"approval": snap.key, "result": status, "queued": queued})
         return ApplyResult(status, queued, tuple(unmapped))
@@ -202,7 +202,7 @@ class ApprovalService:
                 if notice.recipient not in unmapped:
                     unmapped.append(notice.recipient)
                 continue
-            self.store.enqueue(
+            self.store.outbox.enqueue(
                 {
                     "approval_key": snap.key,
                     "card_key": f"{snap.key}|{notice.card_key}" if notice.card_key else "",
@@ -225,7 +225,7 @@ class ApprovalService:
     def _queue_home_refresh(self, waiting: set[str], slack: dict[str, Any]) -> None:
         """App Home shows "my requests" and "waiting for me": refresh it for whoever those changed for."""
         for user in sorted({slack["applicant"], *waiting} - {None}):
-            self.store.enqueue(
+            self.store.outbox.enqueue(
                 {
                     "approval_key": f"home:{user}",
                     "card_key": f"home:{user}",
@@ -240,7 +240,7 @@ class ApprovalService:
     def find(self, number: str, slack_user: str, *, admin: bool = False) -> Snapshot | None:
         """The approval with this number, if `slack_user` is on it (or is an admin)."""
         for provider in self.providers:
-            doc = self.store.get_approval(f"{provider}:{number}")
+            doc = self.store.approvals.get(f"{provider}:{number}")
             if doc and (admin or slack_user in doc.get("slack", {}).get("people", [])):
                 return snapshot_from_dict(doc["snapshot"])
         return None
@@ -248,7 +248,7 @@ class ApprovalService:
     def for_user(self, slack_user: str) -> tuple[list[Snapshot], list[Snapshot], Names]:
         """(my recent requests, approvals waiting for me), newest first, and names for their people."""
         mine, waiting, ids = [], [], {}
-        for doc in self.store.recent_approvals():
+        for doc in self.store.approvals.recent():
             people = doc.get("slack", {})
             concerned = False
             if people.get("applicant") == slack_user:
@@ -276,6 +276,6 @@ class ApprovalService:
         if unmapped:
             notices.append({"snapshot": recorded, "unmapped": list(unmapped)})
         for notice in notices:
-            self.store.enqueue(
+            self.store.outbox.enqueue(
                 {"approval_key": snap.key, "channel": channel, "kind": "audit", "notice": notice}
             )

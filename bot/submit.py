@@ -82,7 +82,7 @@ class Submissions:
     def catalog(self) -> dict[str, CatalogEntry]:
         """What `/approval new` offers: the config's entries as defaults, then what admins tracked or
         untracked from Slack (stored, so a change holds at once and across restarts)."""
-        return merge_catalog(self.defaults, self.store.tracked_templates(), self.filers)
+        return merge_catalog(self.defaults, self.store.templates.tracked(), self.filers)
 
     def aliases(self) -> list[str]:
         return sorted(self.catalog)
@@ -133,12 +133,12 @@ class Submissions:
             "answers": {},
         }
         with self.store.transaction():
-            self.store.put_draft(draft)
+            self.store.drafts.put(draft)
         return draft
 
     def draft(self, draft_id: str, user: str) -> dict[str, Any] | None:
         """The draft, only for the person it belongs to."""
-        draft = self.store.get_draft(draft_id)
+        draft = self.store.drafts.get(draft_id)
         return draft if draft is not None and draft["user"] == user else None
 
     def begin_filing(self, draft_id: str, user: str, form: FilledForm) -> bool:
@@ -148,14 +148,14 @@ class Submissions:
             if draft is None or draft["status"] not in ("open", "refused"):
                 return False
             draft.update(status="filing", answers=encode_answers(form.answers), error="")
-            self.store.put_draft(draft)
+            self.store.drafts.put(draft)
         return True
 
     # filing ----------------------------------------------------------------------
 
     def file(self, draft_id: str) -> None:
         """Runs after the modal was acknowledged: file, then tell the applicant either way."""
-        draft = self.store.get_draft(draft_id)
+        draft = self.store.drafts.get(draft_id)
         if draft is None or draft["status"] not in ("filing", "uncertain"):
             return
         entry = self.catalog.get(draft["alias"])
@@ -191,7 +191,7 @@ class Submissions:
                 return found
         with self.store.transaction():
             draft["attempted_at"] = draft.get("attempted_at") or self.clock()
-            self.store.put_draft(draft)
+            self.store.drafts.put(draft)
         try:
             return filer.file(form, creator, self._people(filer.identity), self.fetch_file)
         except FilingUncertain:
@@ -201,7 +201,7 @@ class Submissions:
             raise
 
     def _taken(self, number: str) -> bool:
-        return self.store.draft_filed_as(number) is not None
+        return self.store.drafts.filed_as(number) is not None
 
     def _people(self, identity: str) -> Callable[[str], tuple[str, str]]:
         def person(slack_id: str) -> tuple[str, str]:
@@ -220,7 +220,7 @@ class Submissions:
         number = filed.number if isinstance(filed, Snapshot) else filed
         with self.store.transaction():
             draft.update(status="filed", number=number, provider=entry.provider)
-            self.store.put_draft(draft)
+            self.store.drafts.put(draft)
         if isinstance(filed, Snapshot):
             self.service.apply_snapshot(filed, announce=True)
             log.info("request filed", extra={"draft": draft["id"], "approval": filed.key})
@@ -243,20 +243,20 @@ class Submissions:
     def _refused(self, draft: dict[str, Any], reason: str) -> None:
         with self.store.transaction():
             draft.update(status="refused", error=reason)
-            self.store.put_draft(draft)
+            self.store.drafts.put(draft)
             self._tell(draft, reason)
         log.info("request refused", extra={"draft": draft["id"], "reason": reason})
 
     def _uncertain(self, draft: dict[str, Any]) -> None:
         with self.store.transaction():
             draft["status"] = "uncertain"
-            self.store.put_draft(draft)
+            self.store.drafts.put(draft)
             self._tell(draft, None)
 
     def _tell(self, draft: dict[str, Any], reason: str | None) -> None:
         """Tell the applicant, with a button to act on the draft: why it was refused (`reason`, plain
         text), or that the filing's outcome is unknown (None)."""
-        self.store.enqueue(
+        self.store.outbox.enqueue(
             {
                 "approval_key": f"draft:{draft['id']}",
                 "user": draft["user"],

@@ -62,11 +62,11 @@ class Sweeper:
 
     def _sweep(self, name: str, sweeper: Sweepable) -> SweepReport:
         now = int(self.clock())
-        state = self.store.meta(f"sweep:{name}")
+        state = self.store.meta.get(f"sweep:{name}")
         report = SweepReport(name, now, first=state is None)
         tracked = [
             snapshot_from_dict(doc["snapshot"])
-            for doc in self.store.open_approvals()
+            for doc in self.store.approvals.open()
             if doc["key"].startswith(f"{name}:")
         ]
         try:
@@ -80,8 +80,8 @@ class Sweeper:
                 report.changed += applied.status in ("new", "changed")
             report.looked_at, report.reads = len(result.snapshots), result.reads
             with self.store.transaction():
-                self.store.set_meta(f"sweep:{name}", result.state)
+                self.store.meta.set(f"sweep:{name}", result.state)
         with self.store.transaction():
-            self.store.set_meta(f"sweep_report:{name}", asdict(report))
+            self.store.meta.set(f"sweep_report:{name}", asdict(report))
         log.info("sweep done", extra=asdict(report))
         return report

@@ -201,14 +201,14 @@ class Deliverer(Worker):
         self._fault: SlackFault | None = None
         self._probe_wait = PROBE_FIRST
         self._probe_at = 0.0
-        held = store.held_outbox()
+        held = store.outbox.held()
         if held:  # held before a restart: ask Slack first, before anything is tried
             self._enter_fault(SlackFault.from_hold(held[0]["held"]), probe_in=0.0)
 
     # work ------------------------------------------------------------------------
 
     def backlog(self) -> int:
-        return self.store.outbox_size()
+        return self.store.outbox.size()
 
     def run_once(self) -> float:
         """Deliver what is due; returns how long to wait before something else is due."""
@@ -219,7 +219,7 @@ class Deliverer(Worker):
                 return max(self._probe_at - self.clock(), 0.05)
         next_due = 60.0
         earlier_cards: set[str] = set()
-        for item in self.store.outbox_items():
+        for item in self.store.outbox.items():
             if self.stopping or self._fault is not None:
                 break
             # one card's items go out in order: a newer version waits for an older one still queued
@@ -257,7 +257,7 @@ class Deliverer(Worker):
         return self.directory.im_channel(item["user"])
 
     def _deliver(self, item: dict[str, Any], channel: str) -> None:
-        card = self.store.card(item["approval_key"], item["card_key"]) if item.get("card_key") else None
+        card = self.store.cards.get(item["approval_key"], item["card_key"]) if item.get("card_key") else None
         message: Rendered | None = None
         if item.get("kind") != "home":
             try:
@@ -297,7 +297,7 @@ class Deliverer(Worker):
         return self.mint_links(text), json.loads(self.mint_links(json.dumps(blocks))) if blocks else None
 
     def _update(self, item: dict[str, Any], card: dict[str, str], message: Rendered) -> None:
-        self.store.update_outbox(item["id"], in_flight=True)  # a newer version is queued apart, not merged
+        self.store.outbox.update(item["id"], in_flight=True)  # a newer version is queued apart, not merged
         try:
             self.slack.chat_update(
                 channel=card["channel"],
@@ -318,7 +318,7 @@ class Deliverer(Worker):
         if ts:
             self.stats.adopted += 1
         else:
-            self.store.update_outbox(item["id"], maybe_posted=True, in_flight=True)
+            self.store.outbox.update(item["id"], maybe_posted=True, in_flight=True)
             self.store.commit()
             try:
                 response = self.slack.chat_postMessage(
@@ -330,12 +330,12 @@ class Deliverer(Worker):
                     unfurl_media=False,
                 )
             except SlackApiError:
-                self.store.update_outbox(item["id"], maybe_posted=False)  # Slack answered: nothing posted
+                self.store.outbox.update(item["id"], maybe_posted=False)  # Slack answered: nothing posted
                 raise
             channel, ts = response["channel"], response["ts"]
             self.stats.sent += 1
         if item.get("card_key"):
-            self.store.set_card(item["approval_key"], item["card_key"], channel, ts)
+            self.store.cards.set(item["approval_key"], item["card_key"], channel, ts)
         self._done(item)
 
     def _find_earlier_post(self, item: dict[str, Any], channel: str) -> str | None:
@@ -366,7 +366,7 @@ class Deliverer(Worker):
         if updated:
             self.stats.updated += 1
         with self.store.transaction():
-            self.store.remove_outbox(item["id"])
+            self.store.outbox.remove(item["id"])
 
     def _failed(self, item: dict[str, Any], exc: SlackApiError, channel: str | None = None) -> None:
         error = exc.response.get("error", "")
@@ -377,7 +377,7 @@ class Deliverer(Worker):
             self._retry(item, reason="ratelimited", delay=retry_after, count_attempt=False)
         elif error in CREDENTIAL_ERRORS:
             with self.store.transaction():
-                self.store.update_outbox(item["id"], in_flight=False)
+                self.store.outbox.update(item["id"], in_flight=False)
             self._enter_fault(SlackFault.of(exc))
         elif error in PERMANENT_ERRORS:
             self._end(item, error)
@@ -411,7 +411,7 @@ class Deliverer(Worker):
         if maybe_posted:
             changes["maybe_posted"] = True
         with self.store.transaction():
-            self.store.update_outbox(item["id"], **changes)
+            self.store.outbox.update(item["id"], **changes)
 
     def _end(self, item: dict[str, Any], reason: str) -> None:
         """This one message can never be delivered: it leaves the outbox, and the failure is recorded."""
@@ -421,8 +421,8 @@ class Deliverer(Worker):
             extra={"outbox_id": item["id"], "approval": item["approval_key"], "reason": reason},
         )
         with self.store.transaction():
-            self.store.remove_outbox(item["id"])
-            self.store.record_failure(item, reason, self.clock())
+            self.store.outbox.remove(item["id"])
+            self.store.failures.record(item, reason, self.clock())
 
     # Slack refusing the bot itself: hold everything, probe, release ------------------------
 
@@ -444,8 +444,8 @@ class Deliverer(Worker):
     def _hold_queued(self, fault: SlackFault) -> int:
         """Mark what is queued as held for `fault`; returns how many items are held."""
         with self.store.transaction():
-            self.store.hold_outbox(fault.hold())
-        return len(self.store.held_outbox())
+            self.store.outbox.hold(fault.hold())
+        return len(self.store.outbox.held())
 
     def _probe_if_due(self) -> None:
         fault = self._fault
@@ -480,7 +480,7 @@ class Deliverer(Worker):
         fault, self._fault = self._fault, None
         self._probe_wait = PROBE_FIRST
         with self.store.transaction():
-            released = self.store.release_held()
+            released = self.store.outbox.release_held()
         if fault is not None:
             log.warning(
                 "Slack accepts the bot again; sending what was held",
@@ -506,22 +506,22 @@ class Deliverer(Worker):
 
     def what_to_fix(self) -> str:
         """What to fix so that the held items go out, in plain words ("" when none is held)."""
-        held = self.store.held_outbox()
+        held = self.store.outbox.held()
         return SlackFault.from_hold(held[0]["held"]).what_to_fix() if held else ""
 
     def failed_deliveries(self, limit: int | None = None) -> list[dict[str, Any]]:
         """Deliveries that ended without reaching Slack, newest first (no message text)."""
-        return self.store.failed_deliveries(limit)
+        return self.store.failures.latest(limit)
 
     def health(self) -> dict[str, Any]:
         """Held and failed deliveries, and `problems`: plain-words faults that stop delivery now."""
-        held = len(self.store.held_outbox())
+        held = len(self.store.outbox.held())
         fault = self._fault
         return {
             "problems": [fault.problem(held)] if fault is not None else [],
             "slack": fault.reason if fault is not None else "ok",
             "outbox_held": held,
-            "failed_deliveries": self.store.failure_count(),
+            "failed_deliveries": self.store.failures.count(),
             "recent_failures": [
                 {key: failure[key] for key in ("at", "kind", "reason")}
                 for failure in self.failed_deliveries(HEALTH_FAILURES)

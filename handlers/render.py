@@ -42,7 +42,7 @@ class Renderer:
             return _message(self.digest(notice))
         if kind == "audit":
             return self.audit(notice), None
-        doc = self.service.store.get_approval(item["approval_key"])
+        doc = self.service.store.approvals.get(item["approval_key"])
         if doc is None:
             return None
         snap = snapshot_from_dict(doc["snapshot"])

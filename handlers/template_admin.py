@@ -455,13 +455,13 @@ class TemplateAdmin:
         draft_id = "template-" + uuid.uuid4().hex[:16]
         store = self.runtime.store
         with store.transaction():
-            store.put_draft(
+            store.drafts.put(
                 {"id": draft_id, "user": user, "status": "template", "created": time.time(), "body": body}
             )
         return draft_id
 
     def _stored_body(self, draft_id: str, user: str) -> dict[str, Any] | None:
-        stored = self.runtime.store.get_draft(draft_id)
+        stored = self.runtime.store.drafts.get(draft_id)
         if stored is None or stored.get("user") != user or stored.get("status") != "template":
             return None
         return payload_field(stored, "body", kind=dict)
@@ -471,9 +471,11 @@ class TemplateAdmin:
         claim_id = "template-sent-" + draft.nonce[:64]
         store = self.runtime.store
         with store.transaction():
-            if store.get_draft(claim_id) is not None:
+            if store.drafts.get(claim_id) is not None:
                 return False
-            store.put_draft({"id": claim_id, "user": user, "status": "template-sent", "created": time.time()})
+            store.drafts.put(
+                {"id": claim_id, "user": user, "status": "template-sent", "created": time.time()}
+            )
         return True
 
     def _known_names(self) -> set[str]:
@@ -529,4 +531,3 @@ def _say(respond: Respond, answer: str | dict[str, Any]) -> None:
             respond(**answer)
     except (OSError, ValueError) as exc:
         log.warning("template admin reply failed", extra={"error": type(exc).__name__})
-

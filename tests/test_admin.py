@@ -80,7 +80,7 @@ def rendered_text(runtime: Runtime, item: dict[str, Any]) -> str:
 def audit_lines(runtime: Runtime) -> list[str]:
     return [
         rendered_text(runtime, i)
-        for i in runtime.store.outbox_items()
+        for i in runtime.store.outbox.items()
         if i.get("kind") == "audit" and i["channel"] == "CAUDIT01"
     ]
 
@@ -148,7 +148,7 @@ def test_a_template_that_cannot_be_read_is_not_tracked(runtime: Runtime) -> None
         runtime.admin.track(ADMIN, "no-such-template", "ghost")
     assert refused.value.key == "template_unreadable"
     assert "ghost" not in runtime.submissions.aliases()
-    assert runtime.store.tracked_templates() == []
+    assert runtime.store.templates.tracked() == []
 
 
 @pytest.mark.parametrize(
@@ -193,11 +193,11 @@ def test_a_draft_of_a_template_untracked_meanwhile_is_refused_not_lost(runtime: 
     """Regression: filing looked its alias up in the catalog and raised KeyError once it was untracked."""
     draft = runtime.submissions.start(APPLICANT, "seal")
     with runtime.store.transaction():
-        runtime.store.put_draft({**draft, "status": "filing"})
+        runtime.store.drafts.put({**draft, "status": "filing"})
     runtime.admin.untrack(ADMIN, "seal")
     runtime.submissions.file(draft["id"])
-    assert runtime.store.get_draft(draft["id"])["status"] == "refused"
-    told = [i for i in runtime.store.outbox_items() if i.get("user") == APPLICANT and i["kind"] == "draft"]
+    assert runtime.store.drafts.get(draft["id"])["status"] == "refused"
+    told = [i for i in runtime.store.outbox.items() if i.get("user") == APPLICANT and i["kind"] == "draft"]
     assert told and "seal" in rendered_text(runtime, told[0])
 
 
@@ -241,8 +241,8 @@ def test_a_mapping_wins_over_a_cached_answer_at_once_and_unmapping_restores_the_
 
 def test_changing_a_mapping_forgets_the_day_old_cached_answers_about_both_sides(runtime: Runtime) -> None:
     """Without it, unmapping revived a stale cached lookup that predated the admin's fix."""
-    runtime.store.cache_user("wecom:newbie", slack_id=APPLICANT)  # a wrong answer, cached for a day
-    runtime.store.cache_user(f"to:wecom:{NEWCOMER}", provider_id="someone-else")
+    runtime.store.people.cache_user("wecom:newbie", slack_id=APPLICANT)  # a wrong answer, cached for a day
+    runtime.store.people.cache_user(f"to:wecom:{NEWCOMER}", provider_id="someone-else")
     runtime.admin.map(ADMIN, NEWCOMER, "newbie")
     runtime.admin.unmap(ADMIN, NEWCOMER)
     assert runtime.directory.slack_id("wecom", "newbie") is None  # asked again: nobody has that email
@@ -271,7 +271,7 @@ def test_map_refuses_what_is_no_mapping(
     with pytest.raises(AdminRefused) as refused:
         runtime.admin.map(ADMIN, slack_user, provider_id, provider)
     assert refused.value.key == key
-    assert runtime.store.identity_mappings() == []
+    assert runtime.store.people.identity_mappings() == []
 
 
 def test_unmapping_someone_not_mapped_is_refused(runtime: Runtime) -> None:
@@ -300,7 +300,7 @@ def test_remind_nudges_the_current_approvers_now_even_if_nudged_a_minute_ago(run
     first = runtime.admin.remind(ADMIN, "0001")
     second = runtime.admin.remind(ADMIN, "0001")
     assert (first.nudged, second.nudged) == (1, 1)
-    nudges = [i for i in runtime.store.outbox_items() if i["kind"] == "reminder"]
+    nudges = [i for i in runtime.store.outbox.items() if i["kind"] == "reminder"]
     assert [i["user"] for i in nudges] == [APPROVER, APPROVER]
 
 
@@ -318,7 +318,7 @@ def test_remind_refuses_an_approval_that_waits_for_nobody(runtime: Runtime) -> N
 def test_sweep_one_provider_reports_what_it_found(runtime: Runtime) -> None:
     [report] = runtime.admin.sweep(ADMIN, "wecom")
     assert report.provider == "wecom" and report.first and not report.error
-    assert runtime.store.meta("sweep_report:wecom")["at"] == report.at
+    assert runtime.store.meta.get("sweep_report:wecom")["at"] == report.at
     with pytest.raises(AdminRefused) as refused:
         runtime.admin.sweep(ADMIN, "nowhere")
     assert refused.value.key == "no_sweeper"
@@ -330,12 +330,12 @@ def test_sweep_one_provider_reports_what_it_found(runtime: Runtime) -> None:
 def test_outbox_shows_held_items_with_why_and_retry_releases_them(runtime: Runtime) -> None:
     runtime.service.apply_snapshot(pending())
     with runtime.store.transaction():
-        runtime.store.hold_outbox({"reason": "invalid_auth", "needed": []})
+        runtime.store.outbox.hold({"reason": "invalid_auth", "needed": []})
     report = runtime.admin.outbox()
     assert report.held and {item.held for item in report.held} == {"invalid_auth"}
     assert "slack.bot_token" in report.fix
     assert runtime.admin.retry_outbox(ADMIN) == len(report.held)
-    assert runtime.store.held_outbox() == []
+    assert runtime.store.outbox.held() == []
 
 
 # reports ----------------------------------------------------------------------------------------------------
@@ -399,7 +399,7 @@ def test_every_answer_is_valid_block_kit(runtime: Runtime) -> None:
     runtime.service.apply_snapshot(pending())
     runtime.admin.map(ADMIN, NEWCOMER, "newbie")
     with runtime.store.transaction():
-        runtime.store.hold_outbox({"reason": "invalid_auth", "needed": []})
+        runtime.store.outbox.hold({"reason": "invalid_auth", "needed": []})
     messages = [
         admin_blocks.help_message(lang),
         admin_blocks.usage("track", lang),

@@ -15,6 +15,7 @@ from bot.links import LinkGrant, make_token
 from bot.model import ApprovalStatus, Snapshot
 from bot.providers.local.approve_page import MAX_FORM_BYTES, PREFIX, ApprovePage
 from bot.store import Store
+from bot.store.tinydb import TinyDBStore
 
 SECRET = b"approve-page-secret"
 NOW = 1_750_000_000
@@ -52,7 +53,7 @@ class Response:
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
-    store = Store(tmp_path / "approvals.json")
+    store = TinyDBStore(tmp_path / "approvals.json")
     yield store
     store.close()
 

@@ -25,7 +25,7 @@ from bot.providers.wecom.crypto import WeComCrypto
 from bot.providers.wecom.provider import decode_callback
 from bot.scheduling import SWEEP_HEADER, sweep_endpoint, sweep_signature
 from bot.service import ApprovalService, ServiceSettings
-from bot.store import Store
+from bot.store.tinydb import TinyDBStore
 from handlers.cards import Message
 from handlers.render import Renderer
 from tests.harness import AES_KEY, CORP_ID, TOKEN, WeComSender
@@ -116,7 +116,7 @@ def apply_like_the_worker(record: dict[str, Any], lang: str = "en") -> None:
     """The journaled record through the worker's own steps, on a fresh store; every queued message must be
     one Slack accepts."""
     with tempfile.TemporaryDirectory() as folder:
-        store = Store(Path(folder) / "approvals.json")
+        store = TinyDBStore(Path(folder) / "approvals.json")
         try:
             service = ApprovalService(
                 store,
@@ -129,7 +129,7 @@ def apply_like_the_worker(record: dict[str, Any], lang: str = "en") -> None:
             dedupe_key(snap)
             snap = service.complete(snap)
             service.apply_snapshot(snap, service.resolve_people(snap))
-            queued = store.outbox_items()
+            queued = store.outbox.items()
             render = Renderer(service, lang)
             rendered = [(item, render(item)) for item in queued if item["kind"] != "home"]
         finally:

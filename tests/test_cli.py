@@ -25,6 +25,7 @@ from bot.config import CONFIG_ENV, SECRET_ENV, load_config, problems
 from bot.model import ApprovalMode, ApprovalStatus, Member, MemberStatus, Node, NodeType, Snapshot
 from bot.offline.slack_standin import SlackStandIn
 from bot.store import INBOX_CHECKPOINT, Store, StoreLockedError
+from bot.store.tinydb import TinyDBStore
 from tests.harness import Approver, approval_xml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -248,7 +249,7 @@ def test_serve_refuses_a_token_slack_rejects(
     err = capsys.readouterr().err
     assert "approvals-bot: Slack rejected the bot token (invalid_auth)" in err
     assert "slack.bot_token" in err and "SLACK_BOT_TOKEN" in err and "Traceback" not in err
-    Store(tmp_path / "data" / "approvals.json").close()  # the store was closed: it can be opened again
+    TinyDBStore(tmp_path / "data" / "approvals.json").close()  # the store was closed: it can be opened again
 
 
 def test_serve_starts_with_deliveries_held_when_slack_is_unreachable(
@@ -291,9 +292,11 @@ def test_sweep_does_not_wait_on_slack_refusing_the_bot(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     store_path = tmp_path / "data" / "approvals.json"
-    store = Store(store_path)
+    store = TinyDBStore(store_path)
     with store.transaction():
-        store.enqueue({"approval_key": "local:1", "channel": "CAUDIT", "kind": "audit", "text": "queued"})
+        store.outbox.enqueue(
+            {"approval_key": "local:1", "channel": "CAUDIT", "kind": "audit", "text": "queued"}
+        )
     store.close()
     with SlackStandIn() as slack:
         slack.fail("chat.postMessage", "invalid_auth")
@@ -302,8 +305,8 @@ def test_sweep_does_not_wait_on_slack_refusing_the_bot(
     captured = capsys.readouterr()
     assert "1 message(s) still waiting for Slack (Slack refuses the bot)" in captured.out
     assert "Slack rejected the bot token (invalid_auth)" in captured.err
-    store = Store(store_path)
-    assert [item["held"]["reason"] for item in store.outbox_items()] == ["invalid_auth"]  # kept, held
+    store = TinyDBStore(store_path)
+    assert [item["held"]["reason"] for item in store.outbox.items()] == ["invalid_auth"]  # kept, held
     store.close()
 
 
@@ -372,13 +375,13 @@ def doc_of(snap: Snapshot, updated: float) -> dict[str, object]:
 
 @pytest.fixture
 def filled_store(store_path: Path) -> Path:
-    store = Store(store_path)
-    store.put_approval(doc_of(pending_purchase(), 1_700_000_400.75))
-    store.put_approval(doc_of(approved_leave(), 1_700_000_160.25))
+    store = TinyDBStore(store_path)
+    store.approvals.put(doc_of(pending_purchase(), 1_700_000_400.75))
+    store.approvals.put(doc_of(approved_leave(), 1_700_000_160.25))
     store.commit()
     # the finalized one moved to the archive, the open one stayed hot
-    assert [d["key"] for d in store.open_approvals()] == ["wecom:202611210002"]
-    assert store.archive.keys() == ["local:L-1"]
+    assert [d["key"] for d in store.approvals.open()] == ["wecom:202611210002"]
+    assert store.approvals.archive.keys() == ["local:L-1"]
     store.close()
     assert list(store.sibling("archive").glob("chunk-*.json"))
     return store_path
@@ -478,15 +481,15 @@ def test_export_csv(filled_store: Path, good_config: Path, capsys: pytest.Captur
 def test_export_beside_a_store_holding_the_lock(
     filled_store: Path, good_config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    running = Store(filled_store)  # as `serve` would hold it
+    running = TinyDBStore(filled_store)  # as `serve` would hold it
     try:
         with pytest.raises(StoreLockedError):
-            Store(filled_store)  # the lock really is held
+            TinyDBStore(filled_store)  # the lock really is held
         assert json.loads(export(good_config, "json", capsys)) == EXPECTED_ROWS
         rows = list(csv.DictReader(io.StringIO(export(good_config, "csv", capsys))))
         assert [r["number"] for r in rows] == ["L-1", "202611210002"]
         # a change the running process commits is visible to the next export
-        running.put_approval(doc_of(replace(pending_purchase(), number="3"), 5))
+        running.approvals.put(doc_of(replace(pending_purchase(), number="3"), 5))
         running.commit()
         assert [r["number"] for r in json.loads(export(good_config, "json", capsys))] == [
             "L-1",
@@ -520,16 +523,16 @@ def test_export_csv_neutralizes_formulas_from_outside(
 ) -> None:
     """Template names and user ids come from WeCom: a spreadsheet must show them, not run them."""
     hostile = replace(pending_purchase(), template_name='=HYPERLINK("http://x")', applicant="@SUM(A1)")
-    store = Store(store_path)
-    store.put_approval(doc_of(hostile, 1_700_000_400))
-    store.put_approval(doc_of(replace(approved_leave(), applicant="+cmd", template_name="-1+1"), 5))
+    store = TinyDBStore(store_path)
+    store.approvals.put(doc_of(hostile, 1_700_000_400))
+    store.approvals.put(doc_of(replace(approved_leave(), applicant="+cmd", template_name="-1+1"), 5))
     tab_cr = replace(approved_leave(), number="L-2", applicant="\tx", template_name="\ry")
-    store.put_approval(doc_of(tab_cr, 5))
+    store.approvals.put(doc_of(tab_cr, 5))
     store.close()
 
     rows = list(csv.DictReader(io.StringIO(export(good_config, "csv", capsys))))
     cells = {(r["template"], r["applicant"]) for r in rows}
-    assert cells == {("\'=HYPERLINK(\"http://x\")", "\'@SUM(A1)"), ("\'-1+1", "\'+cmd"), ("\'\ry", "\'\tx")}
+    assert cells == {('\'=HYPERLINK("http://x")', "'@SUM(A1)"), ("'-1+1", "'+cmd"), ("'\ry", "'\tx")}
     assert {r["nodes"] for r in rows} >= {"approver/all: alice=approved, bob=pending | cc/all: carol=pending"}
     # JSON keeps the values as they are
     by_number = {r["number"]: r for r in json.loads(export(good_config, "json", capsys))}
@@ -551,9 +554,9 @@ def journaled(store: Store, sp_no: str, *, received: float, **xml: Any) -> int:
 def test_export_after_a_crash_includes_what_was_acknowledged_but_not_applied(
     filled_store: Path, good_config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    store = Store(filled_store)
+    store = TinyDBStore(filled_store)
     applied = journaled(store, "202611219990", received=1_700_000_500, applicant="WuJunJie")
-    store.set_meta(INBOX_CHECKPOINT, applied)  # its effects were stored; say it never was (no row)
+    store.meta.set(INBOX_CHECKPOINT, applied)  # its effects were stored; say it never was (no row)
     store.commit()
     approvers = [(1, [Approver("alice", 2, "ok", 1_700_000_300), Approver("bob", 2, "", 1_700_000_600)])]
     journaled(store, "202611210002", received=1_700_000_700, status=2, action=2, nodes=approvers)
@@ -581,7 +584,7 @@ def test_export_after_a_crash_includes_what_was_acknowledged_but_not_applied(
 def test_export_of_a_journal_only_store_creates_nothing(
     good_config: Path, store_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    store = Store(store_path)
+    store = TinyDBStore(store_path)
     journaled(store, "202611219999", received=1_700_000_800)
     store.close()
     assert not store_path.exists()  # killed before the first commit: only the journal holds it

@@ -24,7 +24,7 @@ from bot.directory import Directory
 from bot.links import LinkError, LinkGrant, read_token
 from bot.offline.slack_standin import Posted, SlackStandIn
 from bot.providers.local.setup import ApproveLinks
-from bot.store import FAILURE_LIMIT, Store
+from bot.store.tinydb import FAILURE_LIMIT, TinyDBStore
 from handlers.delivery import CHANNEL_INTERVAL, MAX_ATTEMPTS, METADATA_EVENT, Deliverer
 from handlers.slack_accounts import SlackAccounts
 
@@ -61,7 +61,7 @@ class Bot:
         self._start()
 
     def _start(self) -> None:
-        self.store = Store(self.path)
+        self.store = TinyDBStore(self.path)
         self.directory = Directory(self.store, SlackAccounts(self.client), {})
         self.deliverer = Deliverer(self.store, self.client, self.directory, clock=self.clock)
 
@@ -72,12 +72,12 @@ class Bot:
 
     def approval(self, key: str = KEY) -> None:
         with self.store.transaction():
-            self.store.put_approval({"key": key, "snapshot": {}, "cards": {}, "approvers": []})
+            self.store.approvals.put({"key": key, "snapshot": {}, "cards": {}, "approvers": []})
 
     def card(self, text: str, *, user: str = "U1", card_key: str = CARD) -> str:
         """Queue a card (first one posts, later ones update), as the service does."""
         with self.store.transaction():
-            return self.store.enqueue(
+            return self.store.outbox.enqueue(
                 {
                     "approval_key": KEY,
                     "card_key": card_key,
@@ -91,18 +91,18 @@ class Bot:
     def message(self, text: str, *, user: str = "U1") -> str:
         """Queue a one-off DM (no card), as the service does for comments."""
         with self.store.transaction():
-            return self.store.enqueue(
+            return self.store.outbox.enqueue(
                 {"approval_key": KEY, "card_key": "", "user": user, "kind": "comment", "text": text}
             )
 
     def audit(self, text: str, channel: str = "CAUDIT") -> str:
         with self.store.transaction():
-            return self.store.enqueue(
+            return self.store.outbox.enqueue(
                 {"approval_key": KEY, "channel": channel, "kind": "audit", "text": text}
             )
 
     def queued(self) -> list[dict[str, Any]]:
-        return self.store.outbox_items()
+        return self.store.outbox.items()
 
     def item(self, item_id: str) -> dict[str, Any]:
         return next(item for item in self.queued() if item["id"] == item_id)
@@ -155,7 +155,7 @@ def test_card_is_posted_once_then_updated_in_place(bot: Bot, standin: SlackStand
     assert (message.channel, message.text, message.updates) == ("DU1", "v1 pending", 0)
     assert message.blocks == BLOCKS
     assert message.metadata == {"event_type": METADATA_EVENT, "event_payload": {"outbox_id": first_id}}
-    assert bot.store.card(KEY, CARD) == {"channel": "DU1", "ts": message.ts}
+    assert bot.store.cards.get(KEY, CARD) == {"channel": "DU1", "ts": message.ts}
     assert bot.queued() == []
 
     clock.advance(CHANNEL_INTERVAL)
@@ -167,7 +167,7 @@ def test_card_is_posted_once_then_updated_in_place(bot: Bot, standin: SlackStand
     assert len(standin.calls_to("chat.postMessage")) == 1
     [update] = standin.calls_to("chat.update")
     assert (update["channel"], update["ts"]) == ("DU1", message.ts)
-    assert bot.store.card(KEY, CARD) == {"channel": "DU1", "ts": message.ts}
+    assert bot.store.cards.get(KEY, CARD) == {"channel": "DU1", "ts": message.ts}
     assert (bot.deliverer.stats.sent, bot.deliverer.stats.updated) == (1, 1)
     assert bot.queued() == []
 
@@ -252,7 +252,7 @@ def test_rate_limit_waits_retry_after_for_the_channel(
     bot.drain()
     assert texts(standin.conversation("U1")) == ["card", "comment for the same person"]
     assert len(posts(standin, "DU1")) == 3  # the 429, then each item exactly once
-    assert bot.store.card(KEY, CARD)["ts"] == standin.conversation("U1")[0].ts
+    assert bot.store.cards.get(KEY, CARD)["ts"] == standin.conversation("U1")[0].ts
     assert bot.deliverer.stats.dropped == 0
 
 
@@ -280,14 +280,14 @@ def test_lost_response_adopts_the_earlier_post(bot: Bot, standin: SlackStandIn, 
     [landed] = standin.conversation("U1")  # it reached Slack; we never learned its ts
     item = bot.item(card_id)
     assert item["maybe_posted"] is True
-    assert bot.store.card(KEY, CARD) is None
+    assert bot.store.cards.get(KEY, CARD) is None
 
     clock.advance(item["not_before"] - clock.now)
     bot.deliverer.run_once()
     assert len(standin.calls_to("conversations.history")) == 1
     assert len(standin.calls_to("chat.postMessage")) == 1  # not posted again
     assert texts(standin.conversation("U1")) == ["v1"]
-    assert bot.store.card(KEY, CARD) == {"channel": "DU1", "ts": landed.ts}
+    assert bot.store.cards.get(KEY, CARD) == {"channel": "DU1", "ts": landed.ts}
     assert bot.deliverer.stats.adopted == 1
     assert bot.queued() == []
 
@@ -332,7 +332,7 @@ def test_restart_after_lost_response_does_not_post_twice(
     bot.drain()
     assert texts(standin.conversation("U1")) == ["v1"]
     assert len(standin.calls_to("chat.postMessage")) == 1
-    assert bot.store.card(KEY, CARD) == {"channel": "DU1", "ts": landed.ts}
+    assert bot.store.cards.get(KEY, CARD) == {"channel": "DU1", "ts": landed.ts}
 
     clock.advance(CHANNEL_INTERVAL)
     bot.card("v2")
@@ -367,7 +367,7 @@ def test_crash_between_post_and_commit_then_a_newer_version(
     [message] = standin.conversation("U1")
     assert (message.ts, message.text) == (landed.ts, "v2")
     assert len(standin.calls_to("chat.postMessage")) == 1
-    assert bot.store.card(KEY, CARD) == {"channel": "DU1", "ts": landed.ts}
+    assert bot.store.cards.get(KEY, CARD) == {"channel": "DU1", "ts": landed.ts}
 
 
 # 6. errors ------------------------------------------------------------------------------------
@@ -384,7 +384,7 @@ def test_permanent_error_drops_the_item(bot: Bot, standin: SlackStandIn, error: 
     assert bot.deliverer.stats.retried == 0
     assert standin.conversation("U1") == []
     assert len(standin.calls_to("chat.postMessage")) == 1
-    assert bot.store.card(KEY, CARD) is None
+    assert bot.store.cards.get(KEY, CARD) is None
 
 
 def test_unknown_user_is_dropped_without_posting(bot: Bot, standin: SlackStandIn) -> None:
@@ -456,7 +456,7 @@ def test_update_of_a_deleted_card_posts_a_fresh_one(
     [fresh] = standin.conversation("U1")
     assert fresh.ts != old.ts
     assert (fresh.text, fresh.updates) == ("v2", 0)
-    assert bot.store.card(KEY, CARD) == {"channel": "DU1", "ts": fresh.ts}
+    assert bot.store.cards.get(KEY, CARD) == {"channel": "DU1", "ts": fresh.ts}
     assert bot.queued() == []
 
     clock.advance(CHANNEL_INTERVAL)
@@ -564,7 +564,7 @@ def test_invalid_auth_holds_every_item_until_a_probe_succeeds_then_sends_each_on
     queued = ["card", "comment", "audit line", "queued during the outage"]
     assert [item["text"] for item in bot.queued()] == queued
     assert all(item["held"] == {"reason": "invalid_auth", "needed": []} for item in bot.queued())
-    assert bot.deliverer.stats.dropped == 0 and bot.store.failure_count() == 0
+    assert bot.deliverer.stats.dropped == 0 and bot.store.failures.count() == 0
     assert len(refusals(caplog)) == 1  # one error line for the fault, not one per item or probe
 
     health = bot.deliverer.health()
@@ -688,13 +688,13 @@ def test_retry_held_releases_now_and_a_still_bad_token_holds_again(
     bot.message("one")
     bot.message("two", user="U2")
     bot.deliverer.run_once()
-    assert len(bot.store.held_outbox()) == 2
+    assert len(bot.store.outbox.held()) == 2
     assert standin.calls_to("auth.test") == []  # the probe is not due yet
 
     assert bot.deliverer.retry_held() == 2
-    assert bot.store.held_outbox() == [] and bot.deliverer.health()["problems"] == []
+    assert bot.store.outbox.held() == [] and bot.deliverer.health()["problems"] == []
     bot.deliverer.run_once()  # the token is still refused: held again, at once
-    assert len(bot.store.held_outbox()) == 2
+    assert len(bot.store.outbox.held()) == 2
     assert len(refusals(caplog)) == 2
 
     assert bot.deliverer.retry_held() == 2
@@ -727,7 +727,7 @@ def test_failures_are_recorded_without_the_message_and_shown_in_health(
         "reason": "channel_not_found",
     }
     assert (newest["recipient"], newest["reason"]) == ("U404", "user_not_found")
-    assert "secret approval details" not in json.dumps(bot.store.failed_deliveries())
+    assert "secret approval details" not in json.dumps(bot.store.failures.latest())
     health = bot.deliverer.health()
     assert health["failed_deliveries"] == 2
     assert [f["reason"] for f in health["recent_failures"]] == ["user_not_found", "channel_not_found"]
@@ -749,9 +749,9 @@ def test_giving_up_is_recorded_too(bot: Bot, standin: SlackStandIn, clock: FakeC
 def test_the_failure_record_is_bounded_to_the_latest(bot: Bot) -> None:
     with bot.store.transaction():
         for number in range(FAILURE_LIMIT + 7):
-            bot.store.record_failure({"id": f"i{number}", "approval_key": KEY, "user": "U1"}, "x", number)
-    failures = bot.store.failed_deliveries()
-    assert len(failures) == FAILURE_LIMIT == bot.store.failure_count()
+            bot.store.failures.record({"id": f"i{number}", "approval_key": KEY, "user": "U1"}, "x", number)
+    failures = bot.store.failures.latest()
+    assert len(failures) == FAILURE_LIMIT == bot.store.failures.count()
     assert (failures[0]["id"], failures[-1]["id"]) == (f"i{FAILURE_LIMIT + 6}", "i7")
 
 
@@ -767,10 +767,10 @@ def test_placeholders_are_minted_into_live_links_only_at_send(
     blocks = [{"type": "actions", "elements": [{"type": "button", "text": T, "url": placeholder}]}]
     card = {"approval_key": KEY, "user": "U1", "kind": "approver_card"}
     with bot.store.transaction():
-        bot.store.enqueue({**card, "text": f"<{placeholder}|open>"})
-        bot.store.enqueue({**card, "text": "x", "blocks": blocks})
+        bot.store.outbox.enqueue({**card, "text": f"<{placeholder}|open>"})
+        bot.store.outbox.enqueue({**card, "text": "x", "blocks": blocks})
 
-    stored = json.dumps(bot.store.outbox_items())
+    stored = json.dumps(bot.store.outbox.items())
     assert placeholder in stored and "." not in placeholder.removeprefix("https://bot.example")
     queued_at = int(clock.now)
     bot.drain()

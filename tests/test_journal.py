@@ -20,9 +20,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tinydb import TinyDB
 
-from bot import journal as journal_module
-from bot.journal import Journal, JournalCorruptError, JournalError
-from bot.storage import AtomicJSONStorage
+from bot.store.tinydb import journal as journal_module
+from bot.store.tinydb.atomic_file import AtomicJSONStorage
+from bot.store.tinydb.journal import Journal, JournalCorruptError, JournalError
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -271,8 +271,8 @@ WRITER = """
 import os, sys, threading
 from pathlib import Path
 from tinydb import TinyDB
-from bot.journal import Journal
-from bot.storage import AtomicJSONStorage
+from bot.store.tinydb.journal import Journal
+from bot.store.tinydb.atomic_file import AtomicJSONStorage
 
 root = Path(sys.argv[1])
 journal = Journal(root / "inbox", max_segment_bytes=2048)

@@ -120,7 +120,7 @@ def payloads(bot: Bot) -> dict[str, tuple[str, str]]:
     values = {"form/Text-1": {"value": {"type": "plain_text_input", "value": "Laptops"}}}
     found["form submit"] = bot.captured(lambda: slack.submit(APPLICANT, form, values))
     send(bot, found["form submit"])
-    (doc,) = bot.runtime.store.open_approvals()
+    (doc,) = bot.runtime.store.approvals.open()
     block = f"decide|{doc['key']}"
     for action_id, value in (("approval_approve", "approve"), ("approval_more", "transfer"), ("x", "y")):
         found[f"click {value}"] = bot.captured(

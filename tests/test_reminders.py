@@ -17,6 +17,7 @@ from bot.offline.slack_standin import SlackStandIn
 from bot.reminders import Reminders, ReminderSettings
 from bot.service import ApprovalService, ServiceSettings
 from bot.store import Store
+from bot.store.tinydb import TinyDBStore
 from handlers.render import Renderer
 from handlers.slack_accounts import SlackAccounts
 from tests.factories import member, node, snapshot
@@ -38,7 +39,7 @@ class Clock:
 def world(tmp_path: Path) -> Iterator[tuple[Store, Reminders, Clock]]:
     tz = {"UA": {"tz": "Asia/Shanghai"}, "UB": {"tz": "America/New_York"}, "UAPPLICANT": {}, "UCAROL": {}}
     with SlackStandIn(users=tz) as slack:
-        store = Store(tmp_path / "a.json")
+        store = TinyDBStore(tmp_path / "a.json")
         client = WebClient(base_url=slack.api_url, token="xoxb-test")
         accounts = SlackAccounts(client)
         directory = Directory(store, accounts, {"wecom": USERS})
@@ -58,7 +59,7 @@ def rendered(reminders: Reminders, item: dict[str, Any]) -> str:
 
 
 def reminders_for(store: Store) -> list[str]:
-    return sorted(i["user"] for i in store.outbox_items() if i["kind"] == "reminder")
+    return sorted(i["user"] for i in store.outbox.items() if i["kind"] == "reminder")
 
 
 def at_shanghai(day: int, hour: int) -> float:
@@ -78,9 +79,9 @@ def test_after_the_threshold_each_approver_is_reminded_once_in_their_daytime(
     clock.now = at_shanghai(16, 10)  # 10:00 in Shanghai, 21:00 in New York
     assert reminders.run_once() == 1
     assert reminders_for(store) == ["UA"]  # B's night: not now
-    cards = [i for i in store.outbox_items() if i["kind"] == "approver_card" and i["user"] == "UA"]
+    cards = [i for i in store.outbox.items() if i["kind"] == "approver_card" and i["user"] == "UA"]
     assert cards, "the approver's card is refreshed too"
-    nudge = next(i for i in store.outbox_items() if i["kind"] == "reminder")
+    nudge = next(i for i in store.outbox.items() if i["kind"] == "reminder")
     assert "waited 27 h" in rendered(reminders, nudge)
 
     assert reminders.run_once() == 0  # the same hour: not again
@@ -113,7 +114,7 @@ def test_the_daily_digest_comes_once_at_the_approvers_morning_when_switched_on(
     reminders.settings = ReminderSettings(language="en", digest_hour=9)
     clock.now = at_shanghai(16, 9)  # 09:00 for A in Shanghai; 20:00 for B in New York
     assert reminders.digest_once() == 1
-    [digest] = [i for i in store.outbox_items() if i["kind"] == "digest"]
+    [digest] = [i for i in store.outbox.items() if i["kind"] == "digest"]
     assert digest["user"] == "UA" and "1 request(s) wait for your decision" in rendered(reminders, digest)
     assert reminders.digest_once() == 0  # once a day
     clock.now = at_shanghai(16, 22)  # 09:00 in New York

@@ -17,6 +17,7 @@ from bot.processor import OUTAGE_PATIENCE, InboxProcessor
 from bot.providers.base import Capabilities, ProviderError
 from bot.service import ApprovalService, ServiceSettings
 from bot.store import Store
+from bot.store.tinydb import TinyDBStore
 from handlers.render import Renderer
 from handlers.slack_accounts import SlackAccounts
 from tests.factories import member, node, snapshot, with_fields
@@ -51,7 +52,7 @@ class StubProvider:
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
-    store = Store(tmp_path / "approvals.json")
+    store = TinyDBStore(tmp_path / "approvals.json")
     yield store
     store.close()
 
@@ -76,13 +77,13 @@ def service(store: Store, provider: StubProvider) -> ApprovalService:
 def audit_lines(store: Store, service: ApprovalService) -> list[str]:
     """The audit channel's lines, as the Slack edge renders them when it delivers."""
     render = Renderer(service, service.settings.language)
-    return [render(i)[0] for i in store.outbox_items() if i["kind"] == "audit"]  # type: ignore[index]
+    return [render(i)[0] for i in store.outbox.items() if i["kind"] == "audit"]  # type: ignore[index]
 
 
 def outbox(store: Store) -> list[tuple[str, str]]:
     """Messages queued (App Home refreshes are checked on their own)."""
     return [
-        (i["kind"], i.get("user") or i.get("channel")) for i in store.outbox_items() if i["kind"] != "home"
+        (i["kind"], i.get("user") or i.get("channel")) for i in store.outbox.items() if i["kind"] != "home"
     ]
 
 
@@ -90,14 +91,14 @@ def test_app_home_is_refreshed_for_the_applicant_and_whoever_it_waits_on(
     store: Store, service: ApprovalService
 ) -> None:
     service.apply_snapshot(snapshot(node(member("a")), node(member("b"))))
-    homes = {i["user"] for i in store.outbox_items() if i["kind"] == "home"}
+    homes = {i["user"] for i in store.outbox.items() if i["kind"] == "home"}
     assert homes == {"UAPPLICANT", "UA"}
-    for item in store.outbox_items():
-        store.remove_outbox(item["id"])
+    for item in store.outbox.items():
+        store.outbox.remove(item["id"])
     service.apply_snapshot(
         snapshot(node(member("a", 2, 1_700_000_100)), node(member("b")), action=Action.APPROVE)
     )
-    homes = {i["user"] for i in store.outbox_items() if i["kind"] == "home"}
+    homes = {i["user"] for i in store.outbox.items() if i["kind"] == "home"}
     assert homes == {"UAPPLICANT", "UA", "UB"}  # A's list lost it, B's gained it
 
 
@@ -125,9 +126,9 @@ def test_unmapped_people_are_reported_not_dropped_silently(store: Store, service
 def test_same_state_again_is_unchanged_and_queues_nothing(store: Store, service: ApprovalService) -> None:
     snap = snapshot(node(member("a")))
     service.apply_snapshot(snap)
-    before = len(store.outbox_items())
+    before = len(store.outbox.items())
     assert service.apply_snapshot(replace(snap, event_time=snap.event_time + 5)).status == "unchanged"
-    assert len(store.outbox_items()) == before
+    assert len(store.outbox.items()) == before
 
 
 def test_an_older_snapshot_never_overwrites_a_newer_one(store: Store, service: ApprovalService) -> None:
@@ -138,7 +139,7 @@ def test_an_older_snapshot_never_overwrites_a_newer_one(store: Store, service: A
     )
     service.apply_snapshot(approved)
     assert service.apply_snapshot(pending).status == "stale"
-    stored = snapshot_from_dict(store.get_approval(approved.key)["snapshot"])
+    stored = snapshot_from_dict(store.approvals.get(approved.key)["snapshot"])
     assert stored.status is ApprovalStatus.APPROVED
 
 
@@ -153,7 +154,7 @@ def test_form_data_is_read_once_and_kept_for_later_callbacks(
     assert provider.reads == 1
     assert completed.fields == with_fields(callback).fields
     service.apply_snapshot(later)  # even applied raw, the stored fields survive
-    assert snapshot_from_dict(store.get_approval(later.key)["snapshot"]).has_details
+    assert snapshot_from_dict(store.approvals.get(later.key)["snapshot"]).has_details
 
 
 def test_detail_read_failure_still_notifies_from_the_callback(
@@ -171,8 +172,8 @@ def test_urge_notifies_current_approvers_without_a_state_change(
 ) -> None:
     snap = snapshot(node(member("a"), member("b")))
     service.apply_snapshot(snap)
-    for item in store.outbox_items():
-        store.remove_outbox(item["id"])
+    for item in store.outbox.items():
+        store.outbox.remove(item["id"])
     result = service.apply_snapshot(replace(snap, action=Action.URGE, event_time=snap.event_time + 60))
     assert result.status == "urged"
     assert sorted(outbox(store)) == [("audit", "CAUDIT"), ("urge", "UA"), ("urge", "UB")]
@@ -181,13 +182,13 @@ def test_urge_notifies_current_approvers_without_a_state_change(
 def test_final_approvals_move_to_the_archive_once_delivered(store: Store, service: ApprovalService) -> None:
     final = replace(snapshot(node(member("a", 2, 1_700_000_100))), status=ApprovalStatus.APPROVED)
     service.apply_snapshot(final)
-    assert [d["key"] for d in store.open_approvals()] == [final.key]  # still delivering
-    for item in store.outbox_items():
-        store.remove_outbox(item["id"])
+    assert [d["key"] for d in store.approvals.open()] == [final.key]  # still delivering
+    for item in store.outbox.items():
+        store.outbox.remove(item["id"])
     store.commit()
-    assert store.open_approvals() == []
-    assert store.archive.keys() == [final.key]
-    assert snapshot_from_dict(store.get_approval(final.key)["snapshot"]) == final
+    assert store.approvals.open() == []
+    assert store.approvals.archive.keys() == [final.key]
+    assert snapshot_from_dict(store.approvals.get(final.key)["snapshot"]) == final
 
 
 def record_callback(processor: InboxProcessor, snap: Snapshot) -> int:
@@ -202,21 +203,21 @@ def test_acknowledged_events_are_replayed_after_a_restart_and_duplicates_ignored
     tmp_path: Path, provider: StubProvider
 ) -> None:
     path = tmp_path / "approvals.json"
-    store = Store(path)
+    store = TinyDBStore(path)
     processor = InboxProcessor(make_service(store, provider), {"test": decode})
     first = snapshot(node(member("a")))
     record_callback(processor, first)
     record_callback(processor, first)  # WeCom's retry
     store.close()  # "crash" before anything was applied
 
-    store = Store(path)
+    store = TinyDBStore(path)
     processor = InboxProcessor(make_service(store, provider), {"test": decode})
     assert processor.apply_pending() == 2
     assert [kind for kind, _ in outbox(store)].count("applicant_card") == 1
     assert processor.apply_pending() == 0  # checkpointed
     store.close()
 
-    store = Store(path)
+    store = TinyDBStore(path)
     processor = InboxProcessor(make_service(store, provider), {"test": decode})
     assert processor.apply_pending() == 0  # the checkpoint survived the restart too
     store.close()
@@ -250,7 +251,7 @@ def test_an_outage_during_user_lookup_defers_the_event_instead_of_dropping_peopl
     processor = processor_with_lookup(store, provider, emails)
     record_callback(processor, snapshot(node(member("a"), member("newcomer"))))
     assert processor.apply_pending() == 0
-    assert store.outbox_items() == []  # nobody told yet: "newcomer" is unknown, not unmapped
+    assert store.outbox.items() == []  # nobody told yet: "newcomer" is unknown, not unmapped
     assert processor.run_once() == 10.0  # backing off: 5 s, then 10 s, ...
     emails.up = True
     assert processor.apply_pending() == 1
@@ -287,21 +288,27 @@ def test_an_event_that_breaks_the_code_is_skipped_and_leaves_no_half_state(
     record_callback(processor, broken)
     record_callback(processor, fine)
     assert processor.apply_pending() == 2  # both handled: one skipped, one applied
-    assert store.get_approval(broken.key) is None
-    assert {i["approval_key"] for i in store.outbox_items() if i["kind"] != "home"} == {fine.key}
+    assert store.approvals.get(broken.key) is None
+    assert {i["approval_key"] for i in store.outbox.items() if i["kind"] != "home"} == {fine.key}
     assert processor.apply_pending() == 0  # the broken one is not retried forever
 
 
 def test_rollback_forgets_uncommitted_changes_and_their_indexes(store: Store) -> None:
-    store.put_approval({"key": "wecom:kept", "final": False, "snapshot": {}, "cards": {}, "approvers": []})
+    store.approvals.put({"key": "wecom:kept", "final": False, "snapshot": {}, "cards": {}, "approvers": []})
     store.commit()
     with store.transaction(commit=False):
-        store.put_approval({"key": "wecom:lost", "final": True, "snapshot": {}, "cards": {}, "approvers": []})
-        store.enqueue({"approval_key": "wecom:lost", "card_key": "wecom:lost|c", "user": "U1", "text": "x"})
+        store.approvals.put(
+            {"key": "wecom:lost", "final": True, "snapshot": {}, "cards": {}, "approvers": []}
+        )
+        store.outbox.enqueue(
+            {"approval_key": "wecom:lost", "card_key": "wecom:lost|c", "user": "U1", "text": "x"}
+        )
     generation = store.generation
     store.rollback()
     assert store.generation == generation + 1
-    assert store.get_approval("wecom:lost") is None and store.outbox_items() == []  # noqa: RUF100
-    assert store.get_approval("wecom:kept") is not None
-    store.enqueue({"approval_key": "wecom:kept", "card_key": "wecom:kept|c", "user": "U1", "text": "y"})
-    assert len(store.outbox_items()) == 1
+    assert store.approvals.get("wecom:lost") is None and store.outbox.items() == []  # noqa: RUF100
+    assert store.approvals.get("wecom:kept") is not None
+    store.outbox.enqueue(
+        {"approval_key": "wecom:kept", "card_key": "wecom:kept|c", "user": "U1", "text": "y"}
+    )
+    assert len(store.outbox.items()) == 1

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from tinydb import Query, TinyDB
 
 from bot import storage as storage_module
-from bot.storage import AtomicJSONStorage, StoreCorruptError
+from bot.store.tinydb.atomic_file import AtomicJSONStorage, StoreCorruptError
 
 
 def mode(path: Path) -> int:

@@ -9,15 +9,15 @@ from typing import Any
 
 import pytest
 
-import bot.store
+import bot.store.tinydb.readers
 from bot.model import ApprovalStatus, Snapshot
-from bot.store import Store, read_all_approvals
+from bot.store.tinydb import TinyDBStore, read_all_approvals
 
 
 def test_every_file_is_private_to_the_bot(tmp_path: Path) -> None:
     path = tmp_path / "data" / "approvals.json"
-    store = Store(path)
-    store.put_approval({"key": "wecom:1", "final": True, "snapshot": {}, "cards": {}, "approvers": []})
+    store = TinyDBStore(path)
+    store.approvals.put({"key": "wecom:1", "final": True, "snapshot": {}, "cards": {}, "approvers": []})
     store.inbox.append({"source": "test"})
     store.close()
     files = [p for p in path.parent.rglob("*") if p.is_file()]
@@ -32,23 +32,23 @@ def test_every_file_is_private_to_the_bot(tmp_path: Path) -> None:
 
 def test_temp_files_of_interrupted_writes_are_removed_on_open(tmp_path: Path) -> None:
     path = tmp_path / "approvals.json"
-    Store(path).close()
+    TinyDBStore(path).close()
     torn = tmp_path / ".approvals.json.abc123.tmp"
     torn.write_text('{"half": ')
-    Store(path).close()
+    TinyDBStore(path).close()
     assert not torn.exists()
 
 
 def test_a_link_is_used_once_and_the_record_survives_a_restart(tmp_path: Path) -> None:
     path = tmp_path / "approvals.json"
-    store = Store(path)
-    assert store.use_link("digest", expires=2_000, now=1_000)
-    assert not store.use_link("digest", expires=2_000, now=1_001)
+    store = TinyDBStore(path)
+    assert store.link_uses.use("digest", expires=2_000, now=1_000)
+    assert not store.link_uses.use("digest", expires=2_000, now=1_001)
     store.close()
-    store = Store(path)
-    assert not store.use_link("digest", expires=2_000, now=1_002)
-    assert store.use_link("other", expires=5_000, now=3_000)  # and "digest", expired, is forgotten
-    assert "digest" not in store._used_links
+    store = TinyDBStore(path)
+    assert not store.link_uses.use("digest", expires=2_000, now=1_002)
+    assert store.link_uses.use("other", expires=5_000, now=3_000)  # and "digest", expired, is forgotten
+    assert "digest" not in store.link_uses._used
     store.close()
 
 
@@ -57,10 +57,10 @@ def test_reading_beside_serve_reads_again_when_a_journal_segment_is_discarded_me
 ) -> None:
     """serve deletes a segment once it applied it; a reader that was about to open it reads anew."""
     path = tmp_path / "approvals.json"
-    store = Store(path)
+    store = TinyDBStore(path)
     store.inbox.append({"source": "test", "number": "1"})
     store.close()
-    real = bot.store.read_journal
+    real = bot.store.tinydb.readers.read_journal
     calls: list[int] = []
 
     def discarded_once(directory: Path, *, after: int) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -72,37 +72,37 @@ def test_reading_beside_serve_reads_again_when_a_journal_segment_is_discarded_me
     def decode(record: dict[str, Any]) -> Snapshot:
         return Snapshot("test", record["number"], "t", "T", ApprovalStatus.PENDING, "someone", 1)
 
-    monkeypatch.setattr(bot.store, "read_journal", discarded_once)
+    monkeypatch.setattr(bot.store.tinydb.readers, "read_journal", discarded_once)
     assert [doc["key"] for doc in read_all_approvals(path, {"test": decode})] == ["test:1"]
     assert len(calls) == 2
 
 
 def test_tracked_templates_and_identities_survive_a_restart(tmp_path: Path) -> None:
-    store = Store(tmp_path / "a.json")
+    store = TinyDBStore(tmp_path / "a.json")
     with store.transaction():
-        store.put_tracked_template({"alias": "leave", "provider": "wecom", "template_id": "T1"})
-        store.put_tracked_template({"alias": "seal", "untracked": True})
-        store.put_identity("wecom", "U1", "lisi")
+        store.templates.put({"alias": "leave", "provider": "wecom", "template_id": "T1"})
+        store.templates.put({"alias": "seal", "untracked": True})
+        store.people.put_identity("wecom", "U1", "lisi")
     store.close()
-    again = Store(tmp_path / "a.json")
+    again = TinyDBStore(tmp_path / "a.json")
     try:
-        tracked = {d["alias"]: d.get("untracked", False) for d in again.tracked_templates()}
+        tracked = {d["alias"]: d.get("untracked", False) for d in again.templates.tracked()}
         assert tracked == {"leave": False, "seal": True}
-        assert again.mapped_provider_id("wecom", "U1") == "lisi"
-        assert again.mapped_slack_id("wecom", "lisi") == "U1"
-        assert again.mapped_slack_id("fxiaoke", "lisi") is None
+        assert again.people.mapped_provider_id("wecom", "U1") == "lisi"
+        assert again.people.mapped_slack_id("wecom", "lisi") == "U1"
+        assert again.people.mapped_slack_id("fxiaoke", "lisi") is None
     finally:
         again.close()
 
 
 def test_one_provider_user_is_mapped_to_one_slack_user(tmp_path: Path) -> None:
-    store = Store(tmp_path / "a.json")
+    store = TinyDBStore(tmp_path / "a.json")
     try:
-        store.put_identity("wecom", "U1", "lisi")
-        assert store.put_identity("wecom", "U2", "lisi") == ["U1"]
-        assert store.mapped_provider_id("wecom", "U1") is None
-        assert store.mapped_slack_id("wecom", "lisi") == "U2"
-        assert store.remove_identity("wecom", "U2")["provider_id"] == "lisi"
-        assert store.remove_identity("wecom", "U2") is None
+        store.people.put_identity("wecom", "U1", "lisi")
+        assert store.people.put_identity("wecom", "U2", "lisi") == ["U1"]
+        assert store.people.mapped_provider_id("wecom", "U1") is None
+        assert store.people.mapped_slack_id("wecom", "lisi") == "U2"
+        assert store.people.remove_identity("wecom", "U2")["provider_id"] == "lisi"
+        assert store.people.remove_identity("wecom", "U2") is None
     finally:
         store.close()

@@ -31,6 +31,7 @@ from bot.offline.slack_standin import SlackStandIn
 from bot.providers.base import CatalogEntry, FilingRefused
 from bot.service import ApprovalService, ServiceSettings
 from bot.store import Store
+from bot.store.tinydb import TinyDBStore
 from bot.submit import Submissions
 from handlers.render import Renderer
 from handlers.slack_accounts import SlackAccounts
@@ -145,7 +146,7 @@ def file_with(
     tmp_path: Path, slack: SlackStandIn, reason: str, files: tuple[UploadedFile, ...] = ()
 ) -> tuple[Store, FakeFiler, dict[str, Any]]:
     """Files a draft of `LEAVE` with `files` attached through a FakeFiler; (store, filer, the draft)."""
-    store = Store(tmp_path / "approvals.json")
+    store = TinyDBStore(tmp_path / "approvals.json")
     client = WebClient(token="xoxb-test-token", base_url=slack.api_url)
     accounts = SlackAccounts(client)
     directory = Directory(store, accounts, {"fake": {APPLICANT: "p-applicant"}})
@@ -165,7 +166,7 @@ def file_with(
     draft = submissions.start(APPLICANT, "leave")
     assert submissions.begin_filing(draft["id"], APPLICANT, FilledForm(LEAVE, {"f": files} if files else {}))
     submissions.file(draft["id"])
-    return store, filer, store.get_draft(draft["id"]) or {}
+    return store, filer, store.drafts.get(draft["id"]) or {}
 
 
 @pytest.mark.parametrize("length", [2_998, 10_000])
@@ -175,7 +176,7 @@ def test_a_refusal_of_any_length_reaches_the_applicant_as_a_card_slack_accepts(
     reason = ("<!channel> & " * length)[:length]
     store, _, draft = file_with(tmp_path, slack, reason)
     assert draft["status"] == "refused" and draft["error"] == reason  # kept as said, for the form's notice
-    (item,) = [item for item in store.outbox_items() if item["kind"] == "draft"]
+    (item,) = [item for item in store.outbox.items() if item["kind"] == "draft"]
     card = Renderer(ApprovalService(store, Directory(store, None, {}), {}, ServiceSettings("en")), "en")(item)  # type: ignore[arg-type]
     assert card is not None
     _, blocks = card

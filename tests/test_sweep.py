@@ -16,6 +16,7 @@ from bot.providers.wecom.provider import WeComProvider
 from bot.providers.wecom.sweep import ROTATION, WeComSweeper
 from bot.service import ApprovalService, ServiceSettings
 from bot.store import Store
+from bot.store.tinydb import TinyDBStore
 from bot.sweep import Sweeper
 from handlers.slack_accounts import SlackAccounts
 from tests.fakes.wecom_api import FakeWeComApi
@@ -55,7 +56,7 @@ def wecom() -> Iterator[FakeWeComApi]:
 
 @pytest.fixture
 def world(tmp_path: Path, wecom: FakeWeComApi) -> Iterator[tuple[Store, Sweeper, WeComClient]]:
-    store = Store(tmp_path / "a.json")
+    store = TinyDBStore(tmp_path / "a.json")
     client = WeComClient(wecom.corp_id, wecom.secret, api_base=wecom.base_url)
     directory = Directory(store, SlackAccounts(WebClient(base_url="http://127.0.0.1:9/")), {"wecom": USERS})
     service = ApprovalService(store, directory, {"wecom": WeComProvider(client)}, ServiceSettings("en"))
@@ -74,18 +75,18 @@ def test_first_sweep_records_without_telling_anyone_then_changes_are_told_once(
     store, sweeper, _ = world
     wecom.approvals["0001"] = info("0001")
     [first] = sweeper.run_once()
-    assert first.first and store.get_approval("wecom:0001") is not None
-    assert store.outbox_items() == [] or all(i["kind"] == "home" for i in store.outbox_items())
+    assert first.first and store.approvals.get("wecom:0001") is not None
+    assert store.outbox.items() == [] or all(i["kind"] == "home" for i in store.outbox.items())
 
     wecom.approvals["0001"] = info("0001", status=2, approved=True)  # decided; the callback was lost
     wecom.approvals["0002"] = info("0002", applied=int(time.time()))  # filed outside the bot, since
     [second] = sweeper.run_once()
-    told = [i for i in store.outbox_items() if i["kind"] == "applicant_card"]
+    told = [i for i in store.outbox.items() if i["kind"] == "applicant_card"]
     assert second.changed == 2 and len(told) == 2
 
-    before = len(store.outbox_items())
+    before = len(store.outbox.items())
     [third] = sweeper.run_once()  # nothing changed: nothing told
-    assert third.changed == 0 and len(store.outbox_items()) == before
+    assert third.changed == 0 and len(store.outbox.items()) == before
 
 
 def test_300_tracked_pending_3_changed_costs_at_most_3_plus_10_percent_detail_reads(
@@ -95,7 +96,7 @@ def test_300_tracked_pending_3_changed_costs_at_most_3_plus_10_percent_detail_re
     for n in range(300):
         wecom.approvals[f"{n:04d}"] = info(f"{n:04d}")
     sweeper.run_once()  # learns them all (the first sweep reads each once)
-    assert len(store.open_approvals()) == 300
+    assert len(store.approvals.open()) == 300
     for n in (7, 150, 299):
         wecom.approvals[f"{n:04d}"] = info(f"{n:04d}", status=2, approved=True)
     reads_before = detail_reads(wecom)
@@ -105,7 +106,7 @@ def test_300_tracked_pending_3_changed_costs_at_most_3_plus_10_percent_detail_re
     reads = detail_reads(wecom) - reads_before
     assert reads <= 3 + 30 and reads == 3 + ROTATION
     assert report.changed == 3
-    assert {d["key"] for d in store.open_approvals() if d["final"]} <= {
+    assert {d["key"] for d in store.approvals.open() if d["final"]} <= {
         "wecom:0007",
         "wecom:0150",
         "wecom:0299",
@@ -136,7 +137,7 @@ def test_self_built_app_approvals_are_read_one_by_one_and_unlaunched_ones_skippe
     from bot.providers.wecom.provider import WeComOpenProvider
     from bot.providers.wecom.sweep import WeComOpenSweeper
 
-    store = Store(tmp_path / "b.json")
+    store = TinyDBStore(tmp_path / "b.json")
     client = WeComClient(wecom.corp_id, wecom.secret, api_base=wecom.base_url)
     directory = Directory(
         store, SlackAccounts(WebClient(base_url="http://127.0.0.1:9/")), {"wecom": {"UAPPLICANT": "WuJunJie"}}
@@ -152,7 +153,7 @@ def test_self_built_app_approvals_are_read_one_by_one_and_unlaunched_ones_skippe
     try:
         [report] = sweeper.run_once()
         assert (report.looked_at, report.changed, report.error) == (1, 1, "")
-        assert store.get_approval("wecom_open:launched")["snapshot"]["status"] == 2
+        assert store.approvals.get("wecom_open:launched")["snapshot"]["status"] == 2
         assert len(wecom.calls_to("corp/getopenapprovaldata")) == 2  # each tracked, unfinished one
     finally:
         client.close()

@@ -27,7 +27,7 @@ from bot.providers.wecom.template_admin import (
     template_problems,
 )
 from bot.providers.wecom.templates import parse_template_detail
-from bot.store import Store
+from bot.store.tinydb import TinyDBStore
 from tests.fakes.wecom_api import FakeWeComApi
 from tests.harness import AES_KEY, CORP_ID, SECRET, TOKEN
 
@@ -684,7 +684,7 @@ def test_control_kinds_are_the_spec_kinds(templates: WeComTemplates) -> None:
 
 
 def test_the_wecom_setup_registers_its_template_manager_when_the_api_is_on(tmp_path: Path) -> None:
-    store = Store(tmp_path / "approvals.json")
+    store = TinyDBStore(tmp_path / "approvals.json")
     try:
         with_api = setup(from_dict({"wecom": {"corp_id": "ww1", "secret": "s"}}, {}), store)
         without = setup(from_dict({"wecom": {"token": "t"}}, {}), store)

@@ -29,6 +29,7 @@ from bot.providers.wecom.template_admin import (
     with_name,
 )
 from bot.store import Store
+from bot.store.tinydb import TinyDBStore
 from handlers.template_admin import TemplateAdmin
 from handlers.template_drafts import (
     ALIAS_INPUT,
@@ -420,7 +421,7 @@ def recorder() -> Recorder:
 
 @pytest.fixture
 def admin(tmp_path: Path, recorder: Recorder) -> Iterator[TemplateAdmin]:
-    store = Store(tmp_path / "a.json")
+    store = TinyDBStore(tmp_path / "a.json")
     yield TemplateAdmin(_Runtime(recorder, store))  # type: ignore[arg-type]
     store.close()
 

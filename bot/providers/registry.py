@@ -13,7 +13,8 @@ from bot.providers.fxiaoke.setup import setup as fxiaoke_setup
 from bot.providers.local.setup import setup as local_setup
 from bot.providers.setup import ProviderSetup
 from bot.providers.wecom.setup import setup as wecom_setup
-from bot.store import Store, StoreReader
+from bot.store import Store
+from bot.store.tinydb import StoreReader
 
 SETUPS: tuple[Callable[[Config, Store], ProviderSetup], ...] = (wecom_setup, local_setup, fxiaoke_setup)
 

@@ -94,4 +94,4 @@ def public_url(config: Config) -> str:
 
 def link_secret(config: Config, store: Store) -> bytes:
     """Signs the links the bot serves: configured, or made once and kept in the store."""
-    return config.server.link_secret.encode() if config.server.link_secret else store.secret("links")
+    return config.server.link_secret.encode() if config.server.link_secret else store.meta.secret("links")

@@ -108,7 +108,7 @@ class ApprovePage:
             return _page("413 Payload Too Large", _both("links.too_large"))
         form = parse_qs(environ["wsgi.input"].read(length).decode("utf-8", "replace"))
         speech = (form.get("speech") or [""])[0].strip()[:500]
-        if not self.store.use_link(token_id(token), grant.expires, self.clock()):
+        if not self.store.link_uses.use(token_id(token), grant.expires, self.clock()):
             return _page("409 Conflict", _both("links.used"))
         try:
             self.decisions.act(grant.approval, grant.approver, grant.decision, speech=speech)

@@ -50,7 +50,7 @@ class Decisions:
         self.clock = clock
 
     def current(self, key: str) -> Snapshot:
-        doc = self.store.get_approval(key)
+        doc = self.store.approvals.get(key)
         if doc is None or not key.startswith("local:"):
             raise UnknownApproval(key)
         return snapshot_from_dict(doc["snapshot"])
@@ -65,9 +65,9 @@ class Decisions:
             if operation == "comment":
                 details.setdefault("comment_id", uuid.uuid4().hex[:12])
             if operation == "urge":
-                details["last_urged"] = self.store.meta(f"urged:{key}")
+                details["last_urged"] = self.store.meta.get(f"urged:{key}")
             new = OPERATIONS[operation](snap, actor, now=now, **details)
             if operation == "urge":
-                self.store.set_meta(f"urged:{key}", now)
+                self.store.meta.set(f"urged:{key}", now)
             self.service.apply_snapshot(new, self.service.resolve_people(new))  # Slack ids: no lookups
         return new

@@ -87,6 +87,6 @@ class LocalFiler:
         """YYYYMMDD + a daily sequence, like WeCom's approval numbers."""
         day = time.strftime("%Y%m%d", time.gmtime(now + 8 * 3600))
         with self.store.transaction():
-            sequence = self.store.meta(f"local_seq:{day}", 0) + 1
-            self.store.set_meta(f"local_seq:{day}", sequence)
+            sequence = self.store.meta.get(f"local_seq:{day}", 0) + 1
+            self.store.meta.set(f"local_seq:{day}", sequence)
         return f"{day}{sequence:04d}"

@@ -65,10 +65,10 @@ def setup(config: Config, store: Store) -> ProviderSetup:
 
     def live_catalog() -> dict[str, CatalogEntry]:
         """The config's templates and what admins tracked or untracked since (read when needed)."""
-        return merge_catalog(catalog, store.tracked_templates(), filers)
+        return merge_catalog(catalog, store.templates.tracked(), filers)
 
     def find_launch(third_no: str) -> LaunchDraft | None:
-        draft = store.draft_filed_as(third_no)
+        draft = store.drafts.filed_as(third_no)
         entry = live_catalog().get(draft["alias"]) if draft is not None else None
         if draft is None or draft.get("provider") != "wecom_open" or entry is None:
             return None

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from bot.storage import fsync_dir
+from bot.store.tinydb.atomic_file import fsync_dir
 
 log = logging.getLogger(__name__)
 

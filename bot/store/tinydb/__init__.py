@@ -1,0 +1,7 @@
+"""The store on TinyDB files: one hot file, archive chunks, the inbox journal (see database.py)."""
+
+from bot.store.tinydb.database import TinyDBStore
+from bot.store.tinydb.failures import FAILURE_LIMIT
+from bot.store.tinydb.readers import StoreReader, read_all_approvals, read_meta
+
+__all__ = ["FAILURE_LIMIT", "StoreReader", "TinyDBStore", "read_all_approvals", "read_meta"]

@@ -1,0 +1,171 @@
+"""The bot's state on disk: TinyDB tables written atomically, plus a durable inbox.
+
+Layout beside `store.path` (e.g. data/approvals.json):
+
+- approvals.json          hot TinyDB: open approvals, outbox, dedupe keys, user cache, meta
+- approvals.archive/      finalized approvals, TinyDB chunks of at most ARCHIVE_CHUNK documents
+- approvals.inbox/        the journal of acknowledged callbacks (group-committed fsync)
+- approvals.lock          held by the one process that writes
+
+Why this shape (TinyDB rewrites a whole file per write): acknowledging a
+callback only appends to the journal, so it costs the same at any store size;
+the hot file holds only what is still moving, and each archive chunk is small,
+so applying a change costs about the same with 100,000 approvals as with 1,000.
+Writes are batched: callers change the in-memory tables and `commit()` writes
+once. One lock serializes every writer thread in the process; the lock file
+keeps a second process out. Each aggregate is a repository over its own tables
+(approvals.py, outbox.py, ...); they share this database's lock and transaction.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from bot.store.ports import StoreLockedError
+from bot.store.tinydb.approvals import TinyDBApprovals
+from bot.store.tinydb.cards import TinyDBCards
+from bot.store.tinydb.dedupe import TinyDBDedupe
+from bot.store.tinydb.drafts import TinyDBDrafts
+from bot.store.tinydb.failures import TinyDBFailures
+from bot.store.tinydb.journal import Journal
+from bot.store.tinydb.link_uses import TinyDBLinkUses
+from bot.store.tinydb.meta import TinyDBMeta
+from bot.store.tinydb.outbox import TinyDBOutbox
+from bot.store.tinydb.people import TinyDBPeople
+from bot.store.tinydb.tables import Repository, open_db
+from bot.store.tinydb.templates import TinyDBTemplates
+
+
+class TinyDBStore:
+    """Every read and write of the bot's state. Thread-safe; one writing process per store."""
+
+    def __init__(self, path: Path, *, exclusive: bool = True) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._lock = threading.RLock()
+        self._depth = 0  # nesting of transaction() in the thread holding the lock
+        self._commit_wanted = True
+        self.generation = 0
+        self._lock_file = self._acquire_process_lock(path) if exclusive else None
+        if exclusive:
+            self._remove_torn_writes()
+        self._db = open_db(path)
+        lock = self._lock
+        self.approvals = TinyDBApprovals(lock, self.sibling("archive"))
+        self.cards = TinyDBCards(lock, self.approvals)
+        self.outbox = TinyDBOutbox(lock)
+        self.failures = TinyDBFailures(lock)
+        self.dedupe = TinyDBDedupe(lock)
+        self.people = TinyDBPeople(lock)
+        self.drafts = TinyDBDrafts(lock)
+        self.link_uses = TinyDBLinkUses(lock, self.transaction)
+        self.templates = TinyDBTemplates(lock)
+        self.meta = TinyDBMeta(lock, self.transaction)
+        self._repositories: list[Repository] = [
+            self.approvals,
+            self.cards,
+            self.outbox,
+            self.failures,
+            self.dedupe,
+            self.people,
+            self.drafts,
+            self.link_uses,
+            self.templates,
+            self.meta,
+        ]
+        self._load()
+        self.inbox = Journal(self.sibling("inbox"))
+
+    def _load(self) -> None:
+        """Tables and the in-memory indexes over them, from what the hot file holds."""
+        for repository in self._repositories:
+            repository.load(self._db)
+
+    def rollback(self) -> None:
+        """Forget every change not yet committed: back to what the hot file holds.
+
+        `generation` counts rollbacks, so a thread holding uncommitted work can tell it is gone.
+        """
+        with self._lock:
+            self.generation += 1
+            storage = self._db.storage
+            storage.cache = None
+            storage._cache_modified_count = 0
+            self._db.clear_cache()
+            for name in self._db.tables():
+                self._db.table(name)._next_id = None
+            self._load()
+
+    def _remove_torn_writes(self) -> None:
+        """Temp files of writes a kill interrupted (the targets themselves are intact)."""
+        for folder in (self.path.parent, self.sibling("archive")):
+            for torn in folder.glob(".*.json.*.tmp") if folder.exists() else ():
+                torn.unlink(missing_ok=True)
+
+    def sibling(self, suffix: str) -> Path:
+        return self.path.with_name(f"{self.path.stem}.{suffix}")
+
+    @staticmethod
+    def _acquire_process_lock(path: Path) -> Any:
+        lock_path = path.with_name(f"{path.stem}.lock")
+        handle = open(lock_path, "a+")  # noqa: SIM115 - held for the life of the store
+        os.chmod(lock_path, 0o600)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            raise StoreLockedError(
+                f"another approvals-bot process is using {path}; "
+                "stop it first (or use a different store.path)"
+            ) from None
+        return handle
+
+    @contextmanager
+    def transaction(self, *, commit: bool = True) -> Iterator[TinyDBStore]:
+        """Group changes under the lock and write them once, atomically, when the outermost one ends.
+
+        `commit=False` leaves the write to a later `commit()` (group commit): changes made inside
+        are consistent with each other, so whichever commit writes them next writes a state the
+        bot can restart from. An exception out of the outermost transaction rolls back.
+        """
+        with self._lock:
+            outermost = self._depth == 0
+            if outermost:
+                self._commit_wanted = commit
+            self._depth += 1
+            try:
+                yield self
+            except BaseException:
+                if outermost:
+                    self.rollback()  # half-made changes must never reach a later commit
+                raise
+            finally:
+                self._depth -= 1
+            if outermost and self._commit_wanted:
+                self.commit()
+
+    def commit(self) -> None:
+        with self._lock:
+            self.approvals.archive_final(self.outbox.queued_for)
+            self._db.storage.flush()
+
+    def close(self) -> None:
+        with self._lock:
+            self.commit()
+            self._db.close()
+            self.approvals.close()
+            self.inbox.close()
+            if self._lock_file is not None:
+                self._lock_file.close()
+
+    def size_bytes(self) -> int:
+        """What the store takes on disk: the hot file, the archive and the inbox journal."""
+        with self._lock:
+            files = [self.path, *(f for d in ("archive", "inbox") for f in self.sibling(d).glob("*"))]
+            return sum(f.stat().st_size for f in files if f.is_file())

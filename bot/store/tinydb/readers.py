@@ -1,0 +1,126 @@
+"""The store read-only, as a tool beside a running `serve` sees it (e.g. `export`): no lock, nothing written.
+
+Safe while `serve` writes: every file is replaced atomically, and a journal segment discarded between
+listing and reading is read again.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from bot.codec import snapshot_from_dict, snapshot_to_dict
+from bot.store.ports import INBOX_CHECKPOINT, Decoder
+from bot.store.tinydb.journal import read_journal
+
+JOURNAL_READ_ATTEMPTS = 3
+
+
+def _read_hot(path: Path) -> dict[str, Any]:
+    """The hot file's tables, read-only ({} when there is none yet)."""
+    if not path.exists() or not path.stat().st_size:
+        return {}
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _meta_value(hot: dict[str, Any], name: str) -> Any:
+    return next((doc["value"] for doc in hot.get("meta", {}).values() if doc.get("key") == name), None)
+
+
+def read_meta(path: Path, name: str) -> Any:
+    """One meta value, read-only from the hot file (safe while `serve` writes)."""
+    return _meta_value(_read_hot(path), name)
+
+
+class MetaReader:
+    """The meta repository's reading face, straight from the hot file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def get(self, name: str, default: Any = None) -> Any:
+        value = read_meta(self.path, name)
+        return default if value is None else value
+
+    def secret(self, name: str) -> bytes:
+        """The stored secret; a throwaway one while none was made (a reader signs nothing that lasts)."""
+        value = self.get(f"secret:{name}")
+        return bytes.fromhex(value) if value else secrets.token_bytes(32)
+
+
+
+class StoreReader:
+    """The store as a tool beside a running `serve` sees it: read-only, no process lock, nothing created.
+
+    Enough of the Store's face for a provider's setup to build its parts (e.g. its journal decoders).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.meta = MetaReader(path)
+
+
+def read_all_approvals(path: Path, decoders: Mapping[str, Decoder] | None = None) -> Iterator[dict[str, Any]]:
+    """Every approval on disk, read-only: safe while `serve` writes (files are replaced atomically).
+
+    With `decoders` (journal source -> snapshot), callbacks that were acknowledged but not applied yet
+    (journaled after the stored checkpoint, e.g. just before a crash) are included: a journaled
+    snapshot that is not older than the stored one replaces it. Nothing is written or marked.
+    """
+    for attempt in range(JOURNAL_READ_ATTEMPTS):
+        try:
+            docs = _approvals_on_disk(path, decoders or {})
+        except FileNotFoundError:  # serve discarded a journal segment it had just applied: read again
+            if attempt + 1 == JOURNAL_READ_ATTEMPTS:
+                raise
+            continue
+        yield from docs
+        return
+
+
+def _approvals_on_disk(path: Path, decoders: Mapping[str, Decoder]) -> list[dict[str, Any]]:
+    hot_file = _read_hot(path)
+    hot = {d["key"]: d for d in hot_file.get("approvals", {}).values()}
+    docs: dict[str, dict[str, Any]] = {}
+    archive_dir = path.with_name(f"{path.stem}.archive")
+    for chunk in sorted(archive_dir.glob("chunk-*.json")) if archive_dir.exists() else ():
+        text = chunk.read_text(encoding="utf-8")
+        for doc in (json.loads(text).get("approvals", {}) if text else {}).values():
+            if doc["key"] not in hot:
+                docs[doc["key"]] = doc
+    docs.update(hot)
+    if decoders:
+        applied = _meta_value(hot_file, INBOX_CHECKPOINT) or 0
+        inbox = path.with_name(f"{path.stem}.inbox")
+        for _seq, record in read_journal(inbox, after=applied):
+            _merge_journaled(docs, record, decoders)
+    return list(docs.values())
+
+
+def _merge_journaled(
+    docs: dict[str, dict[str, Any]], record: dict[str, Any], decoders: Mapping[str, Decoder]
+) -> None:
+    """One acknowledged-but-unapplied record into `docs`, by the rule `apply_snapshot` follows."""
+    decoder = decoders.get(record.get("source", ""))
+    try:
+        snap = decoder(record) if decoder is not None else None
+    except ValueError:
+        return  # the processor skips it as well
+    if snap is None:
+        return
+    stored = docs.get(snap.key)
+    if stored is not None:
+        old = snapshot_from_dict(stored["snapshot"])
+        if snap.progress_key() < old.progress_key():
+            return
+        if not snap.has_details and old.has_details:
+            snap = snap.with_details(old.summary, old.fields)
+    docs[snap.key] = {
+        **(stored or {"key": snap.key}),
+        "snapshot": snapshot_to_dict(snap),
+        "final": snap.status.is_final,
+        "updated": record.get("received", 0),
+    }
