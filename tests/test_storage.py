@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tinydb import Query, TinyDB
 
-from bot import storage as storage_module
+from bot.store.tinydb import atomic_file as storage_module
 from bot.store.tinydb.atomic_file import AtomicJSONStorage, StoreCorruptError
 
 
