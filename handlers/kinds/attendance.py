@@ -8,7 +8,7 @@ from bot.forms import DateSpan
 from bot.kinds.base import Slot
 
 if TYPE_CHECKING:
-    from handlers.modals import Form
+    from handlers.kinds.base import Form
 
 
 def blocks(form: Form, slot: Slot) -> list[dict]:

@@ -7,16 +7,34 @@ answer of the slot, and the template's words.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol
 
 from bot.form_reader import LATEST, shanghai_time
-from bot.forms import Control, Option
+from bot.forms import Answer, Control, DateSpan, Option
 from bot.kinds.base import Slot
 from handlers.cards import clip, one_line
 
-if TYPE_CHECKING:
-    from handlers.modals import Form
+
+class Form(Protocol):
+    """What a kind's element asks of the form being rendered (`handlers.modals.Form` makes it): the
+    answer to prefill, inputs and selects built the form's way, texts in its language, table rows."""
+
+    max_blocks: int
+    rows: Mapping[str, int]
+    departments: Sequence[Option]
+    spare: int
+
+    def answer(self, slot: Slot) -> Answer | None: ...
+    def ends(self, slot: Slot, span: DateSpan | None) -> list[dict]: ...
+    def input(
+        self, slot: Slot, element: dict, *, part: str = "", label: str = "", hint: str = ""
+    ) -> dict: ...
+    def row(self, table: Control, row: int) -> list[dict]: ...
+    def say(self, key: str, **params: object) -> str: ...
+    def select(
+        self, slot: Slot, options: Sequence[Option], chosen: Sequence[str], *, part: str = "", label: str = ""
+    ) -> dict: ...
 
 # Slack's limits (https://docs.slack.dev/reference/block-kit)
 LABEL_LIMIT = 2000

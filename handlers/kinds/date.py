@@ -10,7 +10,7 @@ from handlers.cards import one_line
 from handlers.kinds.base import initial_day, initial_moment, placeholder
 
 if TYPE_CHECKING:
-    from handlers.modals import Form
+    from handlers.kinds.base import Form
 
 
 def blocks(form: Form, slot: Slot) -> list[dict]:

@@ -9,7 +9,7 @@ from bot.kinds.base import Slot
 from handlers.cards import one_line
 
 if TYPE_CHECKING:
-    from handlers.modals import Form
+    from handlers.kinds.base import Form
 
 
 def blocks(form: Form, slot: Slot) -> list[dict]:

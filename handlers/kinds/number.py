@@ -9,7 +9,7 @@ from bot.kinds.base import Slot
 from handlers.kinds.base import placeholder
 
 if TYPE_CHECKING:
-    from handlers.modals import Form
+    from handlers.kinds.base import Form
 
 
 def number_input(form: Form, slot: Slot) -> list[dict]:

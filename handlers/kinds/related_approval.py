@@ -8,7 +8,7 @@ from bot.kinds.base import Slot
 from handlers.kinds.text import text_input
 
 if TYPE_CHECKING:
-    from handlers.modals import Form
+    from handlers.kinds.base import Form
 
 
 def blocks(form: Form, slot: Slot) -> list[dict]:

@@ -10,7 +10,7 @@ from handlers.cards import HEADER_LIMIT, context
 from handlers.kinds.base import button, header, name
 
 if TYPE_CHECKING:
-    from handlers.modals import Form
+    from handlers.kinds.base import Form
 
 ACTION_TABLE_ADD = "form_table_add"
 ACTION_TABLE_REMOVE = "form_table_remove"

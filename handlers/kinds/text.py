@@ -8,7 +8,7 @@ from bot.kinds.base import Slot
 from handlers.kinds.base import placeholder, strings
 
 if TYPE_CHECKING:
-    from handlers.modals import Form
+    from handlers.kinds.base import Form
 
 
 def text_input(form: Form, slot: Slot, *, multiline: bool = False) -> list[dict]:

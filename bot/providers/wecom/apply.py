@@ -109,7 +109,7 @@ def build_apply_request(
 def count_files(controls: Sequence[Control], answers: Mapping[str, Any]) -> int:
     """Attachments anywhere in the form, table rows included: WeCom counts them over the whole request."""
     return sum(
-        wecom_kind(control.kind).files(control, answers[control.id])
+        wecom_kind(control.kind).files(control, answers[control.id], count_files)
         for control in controls
         if answers.get(control.id) is not None
     )
@@ -128,7 +128,7 @@ def contents(
 
 
 def _content(control: Control, answer: Any, lookups: Lookups) -> dict[str, Any]:
-    value = wecom_kind(control.kind).value(control, answer, lookups)
+    value = wecom_kind(control.kind).value(control, answer, lookups, contents)
     return {
         "control": control.kind,
         "id": control.id,

@@ -173,7 +173,7 @@ def _fallback_summary(fields: tuple[FormField, ...]) -> tuple[str, ...]:
 def render(control: _Json) -> str:
     """Display text of one filled control; an unknown control gets whatever text its value holds."""
     value = codes.as_obj(control.get("value"))
-    return wecom_kind(_scalar(control.get("control"))).show(value)
+    return wecom_kind(_scalar(control.get("control"))).show(value, render)
 
 
 # -- strict accessors for the fields the snapshot is built from -----------------------------------------

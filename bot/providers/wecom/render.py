@@ -228,4 +228,4 @@ def template_control(control: Control) -> dict[str, Any]:
         "require": int(control.required),
         "un_print": 0,
     }
-    return {"property": prop, "config": wecom_kind(control.kind).template_config(control)}
+    return {"property": prop, "config": wecom_kind(control.kind).template_config(control, template_control)}

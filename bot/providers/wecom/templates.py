@@ -68,4 +68,4 @@ def parse_control(raw: _Json) -> Control:
     )
     # The docs put config next to property; some SDKs model it inside property, so read either.
     config = codes.as_obj(raw.get("config")) or codes.as_obj(prop.get("config"))
-    return wecom_kind(kind).configure(control, config)
+    return wecom_kind(kind).configure(control, config, parse_control)

@@ -12,11 +12,15 @@ from bot.providers.wecom.kinds.base import (
     DAY,
     HALF_DAY,
     UTC_OFFSET,
+    Fill,
     Json,
     Lookups,
+    Parse,
     Piece,
+    Render,
     SummaryLookups,
     WeComKind,
+    Write,
     date_range,
     format_span,
     integer,
@@ -43,13 +47,13 @@ def configure_attendance(control: Control, config: Json) -> Control:
 class Attendance(WeComKind):
     name = "Attendance"
 
-    def configure(self, control: Control, config: Json) -> Control:
+    def configure(self, control: Control, config: Json, parse: Parse) -> Control:
         return configure_attendance(control, config)
 
-    def template_config(self, control: Control) -> dict[str, Any]:
+    def template_config(self, control: Control, write: Write) -> dict[str, Any]:
         return {"attendance": {**span_config(control), "type": control.attendance_type}}
 
-    def value(self, control: Control, answer: Any, lookups: Lookups) -> dict[str, Any]:
+    def value(self, control: Control, answer: Any, lookups: Lookups, fill: Fill) -> dict[str, Any]:
         """附12; a span over several days also gets ``slice_info``: each day's share of the duration."""
         if control.attendance_type not in (3, 4, _OVERTIME):
             raise ValueError(
@@ -72,7 +76,7 @@ class Attendance(WeComKind):
     def summary(self, control: Control, answer: Any, lookups: SummaryLookups) -> list[Piece]:
         return [format_span(answer)]
 
-    def show(self, value: Json) -> str:
+    def show(self, value: Json, render: Render) -> str:
         attendance = codes.as_obj(value.get("attendance"))
         kind = _TYPES.get(integer(attendance.get("type")), "")
         return join(shown_range(codes.as_obj(attendance.get("date_range"))), kind)

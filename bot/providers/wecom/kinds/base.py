@@ -9,7 +9,7 @@ kind WeCom only ever shows (Location, Formula, ...) has no ``apply_data``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -40,6 +40,15 @@ class Lookups:
     lang: str
 
 
+# The whole-form operations a kind is handed, for the controls it holds (a Table's rows) or nests: the
+# form-level modules pass their own, so no kind imports them.
+Parse = Callable[[Json], Control]  # a template control -> Control (templates.parse_control)
+Write = Callable[[Control], dict[str, Any]]  # Control -> a template control (render.template_control)
+Fill = Callable[[Sequence[Control], Mapping[str, Any], Lookups], list[dict[str, Any]]]  # apply.contents
+Count = Callable[[Sequence[Control], Mapping[str, Any]], int]  # attachments (apply.count_files)
+Render = Callable[[Json], str]  # a filled control of a detail reply -> its text (detail.render)
+
+
 @dataclass(frozen=True)
 class Token:
     """ID-translation syntax: WeCom shows a name in place of `text`, never cut in half."""
@@ -65,21 +74,21 @@ class WeComKind:
     name = ""
     sent = True  # part of apply_data (Tips are filled in by WeCom itself, 附8)
 
-    def configure(self, control: Control, config: Json) -> Control:
+    def configure(self, control: Control, config: Json, parse: Parse) -> Control:
         """The `Control` with what the template's ``config`` says about it."""
         return control
 
-    def template_config(self, control: Control) -> dict[str, Any]:
+    def template_config(self, control: Control, write: Write) -> dict[str, Any]:
         """The reverse of `configure`: the ``config`` of a gettemplatedetail reply."""
         return {}
 
-    def value(self, control: Control, answer: Any, lookups: Lookups) -> dict[str, Any]:
+    def value(self, control: Control, answer: Any, lookups: Lookups, fill: Fill) -> dict[str, Any]:
         """The ``value`` of the control's apply_data entry; ValueError for what WeCom would refuse."""
         raise ValueError(
             f"{control.title} ({control.kind}, {control.id}): this bot cannot fill it in on WeCom"
         )
 
-    def files(self, control: Control, answer: Any) -> int:
+    def files(self, control: Control, answer: Any, count: Count) -> int:
         """How many attachments the answer holds (WeCom counts them over the whole request)."""
         return 0
 
@@ -87,9 +96,9 @@ class WeComKind:
         """The answer as pieces of one summary line; empty for a control that cannot be summarized."""
         return []
 
-    def show(self, value: Json) -> str:
+    def show(self, value: Json, render: Render) -> str:
         """Display text of a filled control's ``value`` in a detail response, whatever its shape."""
-        return any_text(value)
+        return any_text(value, render)
 
 
 # -- apply_data ---------------------------------------------------------------------------------------------
@@ -177,20 +186,19 @@ def zh(text: str) -> list[dict[str, str]]:
 # -- detail responses: tolerant of any shape ----------------------------------------------------------------
 
 
-def any_text(value: Any) -> str:
-    """Best-effort text of a value of unknown shape: nested controls as "title: value", texts as they are."""
+def any_text(value: Any, render: Render) -> str:
+    """Best-effort text of a value of unknown shape: nested controls as "title: value" (each shown by
+    `render`, as its kind shows it), texts as they are."""
     if isinstance(value, Mapping):
         if "control" in value:
-            from bot.providers.wecom.detail import render  # a nested control is shown as its kind shows it
-
             return f"{localized(value.get('title'))}: {render(value)}"
         if "text" in value and set(value) <= {"text", "lang"}:
             return scalar(value.get("text"))
-        return join(*map(any_text, value.values()))
+        return join(*(any_text(v, render) for v in value.values()))
     if isinstance(value, list):
         if value and all(isinstance(v, Mapping) and "lang" in v for v in value):
             return localized(value)
-        return join(*map(any_text, value))
+        return join(*(any_text(v, render) for v in value))
     return scalar(value)
 
 

@@ -9,12 +9,16 @@ from typing import Any
 from bot.forms import Control
 from bot.providers.wecom import codes
 from bot.providers.wecom.kinds.base import (
+    Fill,
     Json,
     Lookups,
+    Parse,
     Piece,
+    Render,
     SummaryLookups,
     Token,
     WeComKind,
+    Write,
     join,
     scalar,
 )
@@ -23,12 +27,12 @@ from bot.providers.wecom.kinds.base import (
 class Contact(WeComKind):
     name = "Contact"
 
-    def configure(self, control: Control, config: Json) -> Control:
+    def configure(self, control: Control, config: Json, parse: Parse) -> Control:
         contact = codes.as_obj(config.get("contact"))
         mode = "department" if contact.get("mode") == "department" else "user"
         return replace(control, multi=contact.get("type") == "multi", contact_mode=mode)
 
-    def template_config(self, control: Control) -> dict[str, Any]:
+    def template_config(self, control: Control, write: Write) -> dict[str, Any]:
         return {
             "contact": {
                 "type": "multi" if control.multi else "single",
@@ -36,7 +40,7 @@ class Contact(WeComKind):
             }
         }
 
-    def value(self, control: Control, answer: Any, lookups: Lookups) -> dict[str, Any]:
+    def value(self, control: Control, answer: Any, lookups: Lookups, fill: Fill) -> dict[str, Any]:
         if control.contact_mode == "department":  # 附7: openapi_id is a string
             departments = [{"openapi_id": key, "name": lookups.department_name(key)} for key in answer]
             return {"departments": departments}
@@ -48,7 +52,7 @@ class Contact(WeComKind):
             return [", ".join(lookups.department_name(key) or key for key in answer)]
         return [] if lookups.wecom_user is None else _members(answer, lookups.wecom_user)
 
-    def show(self, value: Json) -> str:
+    def show(self, value: Json, render: Render) -> str:
         members = [
             scalar(m.get("name")) or scalar(m.get("userid")) for m in codes.as_objs(value.get("members"))
         ]

@@ -8,11 +8,15 @@ from typing import Any
 from bot.forms import Control
 from bot.providers.wecom import codes
 from bot.providers.wecom.kinds.base import (
+    Fill,
     Json,
     Lookups,
+    Parse,
     Piece,
+    Render,
     SummaryLookups,
     WeComKind,
+    Write,
     format_time,
     timestamp,
 )
@@ -21,14 +25,14 @@ from bot.providers.wecom.kinds.base import (
 class Date(WeComKind):
     name = "Date"
 
-    def configure(self, control: Control, config: Json) -> Control:
+    def configure(self, control: Control, config: Json, parse: Parse) -> Control:
         hour = codes.as_obj(config.get("date")).get("type") == "hour"
         return replace(control, date_type="hour" if hour else "day")
 
-    def template_config(self, control: Control) -> dict[str, Any]:
+    def template_config(self, control: Control, write: Write) -> dict[str, Any]:
         return {"date": {"type": control.date_type or "day"}}
 
-    def value(self, control: Control, answer: Any, lookups: Lookups) -> dict[str, Any]:
+    def value(self, control: Control, answer: Any, lookups: Lookups, fill: Fill) -> dict[str, Any]:
         # 附4: s_timestamp is a string; type follows the template (day, or hour for date + time)
         return {
             "date": {"type": "hour" if control.date_type == "hour" else "day", "s_timestamp": str(answer)}
@@ -37,7 +41,7 @@ class Date(WeComKind):
     def summary(self, control: Control, answer: Any, lookups: SummaryLookups) -> list[Piece]:
         return [format_time(answer, "%Y-%m-%d %H:%M" if control.date_type == "hour" else "%Y-%m-%d")]
 
-    def show(self, value: Json) -> str:
+    def show(self, value: Json, render: Render) -> str:
         date = codes.as_obj(value.get("date"))
         moment = timestamp(date.get("s_timestamp"))
         if moment is None:

@@ -8,11 +8,15 @@ from typing import Any
 from bot.forms import Control
 from bot.providers.wecom import codes
 from bot.providers.wecom.kinds.base import (
+    Fill,
     Json,
     Lookups,
+    Parse,
     Piece,
+    Render,
     SummaryLookups,
     WeComKind,
+    Write,
     date_range,
     format_span,
     shown_range,
@@ -24,13 +28,13 @@ from bot.providers.wecom.kinds.base import (
 class DateRange(WeComKind):
     name = "DateRange"
 
-    def configure(self, control: Control, config: Json) -> Control:
+    def configure(self, control: Control, config: Json, parse: Parse) -> Control:
         return replace(control, date_type=span_unit(config))
 
-    def template_config(self, control: Control) -> dict[str, Any]:
+    def template_config(self, control: Control, write: Write) -> dict[str, Any]:
         return span_config(control)
 
-    def value(self, control: Control, answer: Any, lookups: Lookups) -> dict[str, Any]:
+    def value(self, control: Control, answer: Any, lookups: Lookups, fill: Fill) -> dict[str, Any]:
         # Not in the spec's appendix; WeCom's own applyevent page lists it (附11 "control参数为DateRange，
         # 且value参数为date_range"), and SKIT.FlurlHttpClient.Wechat's CgibinOAApplyEventRequest
         # (DateRangeControlValue) and WxJava's ContentValue (date_range -> Attendance.DataRange) give the
@@ -40,7 +44,7 @@ class DateRange(WeComKind):
     def summary(self, control: Control, answer: Any, lookups: SummaryLookups) -> list[Piece]:
         return [format_span(answer)]
 
-    def show(self, value: Json) -> str:
+    def show(self, value: Json, render: Render) -> str:
         return shown_range(codes.as_obj(value.get("date_range")))
 
 

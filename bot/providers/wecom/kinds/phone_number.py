@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from bot.forms import Control
-from bot.providers.wecom.kinds.base import Lookups, Piece, SummaryLookups, WeComKind, string
+from bot.providers.wecom.kinds.base import Fill, Lookups, Piece, SummaryLookups, WeComKind, string
 
 _PHONE = re.compile(r"\+(\d{1,3})[\s-]+(\S.*)")  # "+62 87827717730": E.164 country codes have 1-3 digits
 _HOME_AREA = "+86"
@@ -15,7 +15,7 @@ _HOME_AREA = "+86"
 class PhoneNumber(WeComKind):
     name = "PhoneNumber"
 
-    def value(self, control: Control, answer: Any, lookups: Lookups) -> dict[str, Any]:
+    def value(self, control: Control, answer: Any, lookups: Lookups, fill: Fill) -> dict[str, Any]:
         """Not in the spec's appendix, nor in SKIT or WxJava's request models. The spec says apply_data has
         the shape of getapprovaldetail's, and WxJava PR #3973 (binarywang/WxJava, merged) records what that
         returns for this control: {"phonenumber": {"area": "+62", "number": "87827717730"}}.

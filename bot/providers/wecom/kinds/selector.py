@@ -8,11 +8,15 @@ from typing import Any
 from bot.forms import Control, Option
 from bot.providers.wecom import codes
 from bot.providers.wecom.kinds.base import (
+    Fill,
     Json,
     Lookups,
+    Parse,
     Piece,
+    Render,
     SummaryLookups,
     WeComKind,
+    Write,
     option_text,
     shown_options,
     template_localized,
@@ -23,7 +27,7 @@ from bot.providers.wecom.kinds.base import (
 class Selector(WeComKind):
     name = "Selector"
 
-    def configure(self, control: Control, config: Json) -> Control:
+    def configure(self, control: Control, config: Json, parse: Parse) -> Control:
         selector = codes.as_obj(config.get("selector"))
         options = tuple(
             Option(key, template_localized(o.get("value")) or key)
@@ -32,18 +36,18 @@ class Selector(WeComKind):
         )
         return replace(control, multi=selector.get("type") == "multi", options=options)
 
-    def template_config(self, control: Control) -> dict[str, Any]:
+    def template_config(self, control: Control, write: Write) -> dict[str, Any]:
         options = [{"key": o.key, "value": zh(o.text)} for o in control.options]
         return {"selector": {"type": "multi" if control.multi else "single", "options": options}}
 
-    def value(self, control: Control, answer: Any, lookups: Lookups) -> dict[str, Any]:
+    def value(self, control: Control, answer: Any, lookups: Lookups, fill: Fill) -> dict[str, Any]:
         kind = "multi" if control.multi else "single"
         return {"selector": {"type": kind, "options": [{"key": key} for key in answer]}}
 
     def summary(self, control: Control, answer: Any, lookups: SummaryLookups) -> list[Piece]:
         return [", ".join(option_text(control, key) for key in answer)]
 
-    def show(self, value: Json) -> str:
+    def show(self, value: Json, render: Render) -> str:
         return shown_options(codes.as_obj(value.get("selector")))
 
 

@@ -5,7 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from bot.forms import Control
-from bot.providers.wecom.kinds.base import Json, Lookups, Piece, SummaryLookups, WeComKind, scalar, string
+from bot.providers.wecom.kinds.base import (
+    Fill,
+    Json,
+    Lookups,
+    Piece,
+    Render,
+    SummaryLookups,
+    WeComKind,
+    scalar,
+    string,
+)
 
 
 def text_value(control: Control, answer: Any) -> dict[str, Any]:
@@ -15,7 +25,7 @@ def text_value(control: Control, answer: Any) -> dict[str, Any]:
 class Text(WeComKind):
     name = "Text"
 
-    def value(self, control: Control, answer: Any, lookups: Lookups) -> dict[str, Any]:
+    def value(self, control: Control, answer: Any, lookups: Lookups, fill: Fill) -> dict[str, Any]:
         text = string(control, answer)
         if "\n" in text or "\r" in text:  # the reader refuses them; WeCom too (附1)
             raise ValueError(f"{control.title}: a one-line Text control cannot hold a line break")
@@ -24,7 +34,7 @@ class Text(WeComKind):
     def summary(self, control: Control, answer: Any, lookups: SummaryLookups) -> list[Piece]:
         return [answer]
 
-    def show(self, value: Json) -> str:
+    def show(self, value: Json, render: Render) -> str:
         return scalar(value.get("text"))
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from bot.forms import Control
 from bot.providers.wecom import codes
-from bot.providers.wecom.kinds.base import Json, WeComKind
+from bot.providers.wecom.kinds.base import Json, Parse, WeComKind, Write
 
 _TIPS_LINK = 2  # sub_text type: 1 plain text, 2 link
 
@@ -20,14 +20,14 @@ class Tips(WeComKind):
     name = "Tips"
     sent = False
 
-    def configure(self, control: Control, config: Json) -> Control:
+    def configure(self, control: Control, config: Json, parse: Parse) -> Control:
         """The zh_CN text, else the first: its plain runs as they are, links as "title (url)"."""
         contents = codes.as_objs(codes.as_obj(config.get("tips")).get("tips_content"))
         chosen = next((c for c in contents if c.get("lang") == codes.ZH_CN), contents[0] if contents else {})
         runs = [_run(sub) for sub in codes.as_objs(codes.as_obj(chosen.get("text")).get("sub_text"))]
         return replace(control, text="".join(runs).strip())
 
-    def template_config(self, control: Control) -> dict[str, Any]:
+    def template_config(self, control: Control, write: Write) -> dict[str, Any]:
         text = {"sub_text": [{"type": 1, "content": {"plain_text": {"content": control.text}}}]}
         return {"tips": {"tips_content": [{"text": text, "lang": "zh_CN"}]}}
 

@@ -13,11 +13,15 @@ from bot.forms import Control, Option
 from bot.providers.wecom import codes
 from bot.providers.wecom.kinds.attendance import configure_attendance
 from bot.providers.wecom.kinds.base import (
+    Fill,
     Json,
     Lookups,
+    Parse,
     Piece,
+    Render,
     SummaryLookups,
     WeComKind,
+    Write,
     date_range,
     format_span,
     join,
@@ -34,7 +38,7 @@ from bot.providers.wecom.kinds.base import (
 class Vacation(WeComKind):
     name = "Vacation"
 
-    def configure(self, control: Control, config: Json) -> Control:
+    def configure(self, control: Control, config: Json, parse: Parse) -> Control:
         options = tuple(
             Option(key, template_localized(item.get("name")) or key)
             for item in codes.as_objs(codes.as_obj(config.get("vacation_list")).get("item"))
@@ -42,11 +46,11 @@ class Vacation(WeComKind):
         )
         return configure_attendance(replace(control, options=options, attendance_type=1), config)
 
-    def template_config(self, control: Control) -> dict[str, Any]:
+    def template_config(self, control: Control, write: Write) -> dict[str, Any]:
         items = [{"id": o.key, "name": zh(o.text)} for o in control.options]
         return {"vacation_list": {"item": items}, "attendance": {**span_config(control), "type": 1}}
 
-    def value(self, control: Control, answer: Any, lookups: Lookups) -> dict[str, Any]:
+    def value(self, control: Control, answer: Any, lookups: Lookups, fill: Fill) -> dict[str, Any]:
         key, span = answer  # 附11: the chosen leave type carries its text too, and type is always 1 (请假)
         option = {"key": key, "value": [text(option_text(control, key), lookups.lang)]}
         return {
@@ -60,7 +64,7 @@ class Vacation(WeComKind):
         key, span = answer
         return [f"{option_text(control, key)} {format_span(span)}"]
 
-    def show(self, value: Json) -> str:
+    def show(self, value: Json, render: Render) -> str:
         vacation = codes.as_obj(value.get("vacation"))
         attendance = codes.as_obj(vacation.get("attendance"))
         return join(
