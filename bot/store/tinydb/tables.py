@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -60,12 +61,13 @@ class Keyed:
         return len(self.index)
 
 
-class Repository:
+class Repository(ABC):
     """One aggregate's tables in the hot file. Shares the database's lock; `load` (re)builds what it keeps
     in memory from the hot file, at open and after a rollback."""
 
     def __init__(self, lock: threading.RLock) -> None:
         self._lock = lock
 
+    @abstractmethod
     def load(self, db: TinyDB) -> None:
-        raise NotImplementedError
+        """(Re)build this aggregate's tables and in-memory indexes from `db`."""
