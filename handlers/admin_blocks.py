@@ -20,13 +20,12 @@ from bot.admin import (
 from bot.i18n import t
 from bot.sweep import SweepReport
 from handlers.cards import (
-    SECTION_LIMIT,
     Venue,
     applicant_card,
     context,
     date_token,
     mention,
-    section,
+    sections,
     user_text,
 )
 
@@ -57,16 +56,10 @@ Message = dict[str, Any]
 
 def message(lines: Sequence[str], *, note: str = "") -> Message:
     """Lines packed into as few sections as Slack allows, with an optional context note below."""
-    chunks: list[str] = []
-    for line in lines:
-        if chunks and len(chunks[-1]) + 1 + len(line) <= SECTION_LIMIT:
-            chunks[-1] += "\n" + line
-        else:
-            chunks.append(line)
-    blocks = [section(chunk) for chunk in chunks][: MAX_BLOCKS - 1]
+    blocks = sections(lines)[: MAX_BLOCKS - 1]
     if note:
         blocks.append(context(note))
-    return {"text": chunks[0][:SECTION_LIMIT] if chunks else note, "blocks": blocks}
+    return {"text": blocks[0]["text"]["text"] if lines else note, "blocks": blocks}
 
 
 def text(raw: Any, limit: int = ID_LIMIT) -> str:

@@ -107,7 +107,7 @@ def applicant_card(snap: Snapshot, names: Names, lang: str, link: str | None, ve
         *_outcome(snap, lang),
         _facts(snap, names, lang),
         *_details(snap, lang),
-        *_sections(_progress(snap, names, lang)),
+        *sections(_progress(snap, names, lang)),
         *_timeline(snap, names, lang),
         *_link_button(link, lang),
         *_applicant_actions(snap, venue, lang),
@@ -123,7 +123,7 @@ def approver_card(
     if approver in snap.waiting_on():
         text = t("approver.needed_text", lang, **about)
         intro = t("approver.needed", lang, **about)
-        tail = [*_sections(_progress(snap, names, lang)), *_call_to_act(snap, link, venue, lang)]
+        tail = [*sections(_progress(snap, names, lang)), *_call_to_act(snap, link, venue, lang)]
     else:
         outcome, intro = _settled(snap, approver, names, lang)
         text = t("approver.settled_text", lang, **about, outcome=outcome)
@@ -187,7 +187,7 @@ def digest_message(items: Sequence[tuple[Snapshot, int]], names: Names, lang: st
     if len(items) > MAX_DIGEST:
         lines.append(t("card.more_fields", lang, count=len(items) - MAX_DIGEST))
     text = t("digest.title", lang, count=len(items))
-    return Message(text, (section(f"*{text}*"), *_sections(lines)))
+    return Message(text, (section(f"*{text}*"), *sections(lines)))
 
 
 def _nudge(snap: Snapshot, names: Names, lang: str, link: str | None, venue: Venue, text: str) -> Message:
@@ -329,7 +329,7 @@ def section(text: str) -> dict:
     return {"type": "section", "text": {"type": "mrkdwn", "text": clip_mrkdwn(text, SECTION_LIMIT)}}
 
 
-def _sections(lines: Sequence[str]) -> list[dict]:
+def sections(lines: Sequence[str]) -> list[dict]:
     """Lines packed into as few sections as the section limit allows (each line is already short)."""
     chunks: list[str] = []
     for line in lines:
@@ -381,7 +381,7 @@ def _details(snap: Snapshot, lang: str) -> list[dict]:
     shown = lines[:MAX_DETAILS]
     if hidden > 0:
         shown.append(t("card.more_fields", lang, count=hidden))
-    return _sections(shown)
+    return sections(shown)
 
 
 def _progress(snap: Snapshot, names: Names, lang: str) -> list[str]:
@@ -439,7 +439,7 @@ def _timeline(snap: Snapshot, names: Names, lang: str) -> list[dict]:
     if hidden > 0:
         lines.append(f"_{t('card.timeline_omitted', lang, count=hidden)}_")
     lines += [_event_line(e, names, lang) for e in events[-MAX_TIMELINE:]]
-    return _sections(lines)
+    return sections(lines)
 
 
 def _outcome(snap: Snapshot, lang: str) -> list[dict]:
