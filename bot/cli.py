@@ -16,7 +16,7 @@ from typing import Any
 from bot.config import CONFIG_ENV, Config, ConfigError, config_path, load_config, problems
 from bot.export import EXPORT_COLUMNS, EXPORT_FORMATS, csv_cell, export_rows, render_export
 from bot.logs import setup_logging
-from bot.store import StoreLockedError
+from bot.store import StoreLockedError, StoreVersionError
 from bot.store.tinydb import read_meta
 
 __all__ = ["EXPORT_COLUMNS", "csv_cell", "main"]  # the export's columns and cells are part of the CLI
@@ -74,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"approvals-bot: {exc}", file=sys.stderr)
         return 2
-    except StoreLockedError as exc:
+    except (StoreLockedError, StoreVersionError) as exc:  # the store is not this process's to use
         print(f"approvals-bot: {exc}", file=sys.stderr)
         return 3
 

@@ -19,6 +19,7 @@ from bot.store.ports import (
     People,
     Store,
     StoreLockedError,
+    StoreVersionError,
     StoreView,
     Templates,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "People",
     "Store",
     "StoreLockedError",
+    "StoreVersionError",
     "StoreView",
     "Templates",
 ]

@@ -23,6 +23,11 @@ class StoreLockedError(RuntimeError):
     """Another process already writes to this store."""
 
 
+class StoreVersionError(RuntimeError):
+    """The store is in a format this bot cannot use as it is: a newer bot wrote it (or a read-only tool
+    meets one not upgraded yet). The message names both versions and what to do."""
+
+
 class Approvals(Protocol):
     def get(self, key: str) -> dict[str, Any] | None: ...
     def put(self, doc: dict[str, Any]) -> None: ...

@@ -2,7 +2,8 @@
 
 Layout beside `store.path` (e.g. data/approvals.json):
 
-- approvals.json          hot TinyDB: open approvals, outbox, dedupe keys, user cache, meta
+- approvals.json          hot TinyDB: open approvals, outbox, dedupe keys, user cache, meta (with the
+                          store's format version: migrations.py)
 - approvals.archive/      finalized approvals, TinyDB chunks of at most ARCHIVE_CHUNK documents
 - approvals.inbox/        the journal of acknowledged callbacks (group-committed fsync)
 - approvals.lock          held by the one process that writes
@@ -27,7 +28,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from bot.store.ports import StoreLockedError
+from tinydb import TinyDB
+
+from bot.store.ports import StoreLockedError, StoreVersionError
 from bot.store.tinydb.approvals import TinyDBApprovals
 from bot.store.tinydb.cards import TinyDBCards
 from bot.store.tinydb.dedupe import TinyDBDedupe
@@ -36,6 +39,7 @@ from bot.store.tinydb.failures import TinyDBFailures
 from bot.store.tinydb.journal import Journal
 from bot.store.tinydb.link_uses import TinyDBLinkUses
 from bot.store.tinydb.meta import TinyDBMeta
+from bot.store.tinydb.migrations import upgrade
 from bot.store.tinydb.outbox import TinyDBOutbox
 from bot.store.tinydb.people import TinyDBPeople
 from bot.store.tinydb.tables import Repository, open_db
@@ -55,7 +59,7 @@ class TinyDBStore:
         self._lock_file = self._acquire_process_lock(path) if exclusive else None
         if exclusive:
             self._remove_torn_writes()
-        self._db = open_db(path)
+        self._db = self._open_current(path)
         lock = self._lock
         self.approvals = TinyDBApprovals(lock, self.sibling("archive"))
         self.cards = TinyDBCards(lock, self.approvals)
@@ -81,6 +85,20 @@ class TinyDBStore:
         ]
         self._load()
         self.inbox = Journal(self.sibling("inbox"))
+
+    def _open_current(self, path: Path) -> TinyDB:
+        """The hot file, upgraded in place to this bot's format (one atomic write); a store from a newer
+        bot is refused before any table is loaded or anything written, and the process lock let go."""
+        db = open_db(path)
+        try:
+            upgrade(db, path)
+        except StoreVersionError:
+            db.close()  # nothing was changed: closing writes nothing
+            if self._lock_file is not None:
+                self._lock_file.close()
+            raise
+        db.storage.flush()
+        return db
 
     def _load(self) -> None:
         """Tables and the in-memory indexes over them, from what the hot file holds."""

@@ -15,15 +15,18 @@ from typing import Any
 from bot.codec import snapshot_from_dict, snapshot_to_dict
 from bot.store.ports import INBOX_CHECKPOINT, Decoder
 from bot.store.tinydb.journal import read_journal
+from bot.store.tinydb.migrations import FORMAT_KEY, require_readable
 
 JOURNAL_READ_ATTEMPTS = 3
 
 
 def _read_hot(path: Path) -> dict[str, Any]:
-    """The hot file's tables, read-only ({} when there is none yet)."""
+    """The hot file's tables, read-only ({} when there is none yet); refused unless in this bot's format."""
     if not path.exists() or not path.stat().st_size:
         return {}
-    return json.loads(path.read_text(encoding="utf-8"))
+    hot = json.loads(path.read_text(encoding="utf-8"))
+    require_readable(hot, _meta_value(hot, FORMAT_KEY), path)
+    return hot
 
 
 def _meta_value(hot: dict[str, Any], name: str) -> Any:
