@@ -25,6 +25,19 @@ def register(app: App, runtime: BotContext) -> None:
     app.command("/approval")(lambda ack, body, respond, client: command(ack, body, respond, client))
 
 
+def usage(runtime: BotContext) -> str:
+    """What `/approval help` answers (a direct message to the bot too): the commands, and the templates
+    one can file."""
+    lang = runtime.config.slack.language
+    aliases = runtime.submissions.aliases()
+    templates = (
+        t("cmd.templates", lang, aliases=", ".join(f"`{a}`" for a in aliases))
+        if aliases
+        else t("cmd.no_templates", lang)
+    )
+    return f"{t('cmd.usage', lang)}\n{templates}"
+
+
 class ApprovalCommand:
     def __init__(self, runtime: BotContext) -> None:
         self.runtime = runtime
@@ -37,7 +50,7 @@ class ApprovalCommand:
         user, rest = text_field(body, "user_id") or "", rest.strip()
         reply = _Reply(respond)
         if sub in ("", "help"):
-            reply(self._usage())
+            reply(usage(self.runtime))
         elif sub == "new":
             self._new(client, text_field(body, "trigger_id") or "", user, rest, reply)
         elif sub == "list":
@@ -45,16 +58,7 @@ class ApprovalCommand:
         elif sub == "status":
             reply(self._status(user, rest))
         else:
-            reply(f"{t('cmd.unknown_sub', self.lang, sub=cards.user_text(sub, 40))}\n{self._usage()}")
-
-    def _usage(self) -> str:
-        aliases = self.runtime.submissions.aliases()
-        templates = (
-            t("cmd.templates", self.lang, aliases=", ".join(f"`{a}`" for a in aliases))
-            if aliases
-            else t("cmd.no_templates", self.lang)
-        )
-        return f"{t('cmd.usage', self.lang)}\n{templates}"
+            reply(f"{t('cmd.unknown_sub', self.lang, sub=cards.user_text(sub, 40))}\n{usage(self.runtime)}")
 
     def _new(self, client: WebClient, trigger_id: str, user: str, alias: str, respond: _Reply) -> None:
         if not self.runtime.submissions.aliases():
@@ -62,7 +66,8 @@ class ApprovalCommand:
         elif not alias:
             self.flow.open_picker(client, trigger_id)
         elif alias not in self.runtime.submissions.aliases():
-            respond(f"{t('cmd.unknown_alias', self.lang, alias=cards.user_text(alias, 40))}\n{self._usage()}")
+            unknown = t("cmd.unknown_alias", self.lang, alias=cards.user_text(alias, 40))
+            respond(f"{unknown}\n{usage(self.runtime)}")
         else:
             self.flow.open_form(client, trigger_id, user, alias)
 
