@@ -46,48 +46,55 @@ OPTION_TEXT_LIMIT = 75
 NAME_LIMIT = 200  # a control's title inside a sentence: WeCom allows 40, so this only stops garbage
 REASON_LIMIT = 1000  # our own sentence, but it names the control's kind, which comes from the template
 
-Say = Callable[..., str]  # the form's catalog texts, in its language
+Words = Callable[..., str]  # the form's catalog texts, in its language (its `say`)
 
 
 def element(widget: Input) -> dict:
     """The Block Kit element of an input widget (its action id is the modal's to add)."""
-    found: dict[str, Any]
     match widget:
         case TextInput():
-            found = {"type": "plain_text_input", **placeholder(widget.placeholder)}
-            if widget.multiline:
-                found["multiline"] = True
-            if widget.initial:
-                found["initial_value"] = widget.initial
-        case NumberInput():
-            found = {"type": "number_input", "is_decimal_allowed": True, **placeholder(widget.placeholder)}
-            if widget.initial:
-                found["initial_value"] = widget.initial
-        case DatePicker():
-            found = {"type": "datepicker", **placeholder(widget.placeholder)}
-            if widget.initial is not None:
-                found["initial_date"] = widget.initial.isoformat()
-        case DateTimePicker():
-            found = {"type": "datetimepicker"}
-            if widget.initial is not None:
-                found["initial_date_time"] = widget.initial
-        case Select():
-            found = _select(widget)
-        case UserSelect():
-            found = {
-                "type": "multi_users_select" if widget.multi else "users_select",
+            return {
+                "type": "plain_text_input",
                 **placeholder(widget.placeholder),
+                **({"multiline": True} if widget.multiline else {}),
+                **({"initial_value": widget.initial} if widget.initial else {}),
             }
-            if widget.chosen:
-                found.update(
-                    {"initial_users": list(widget.chosen)}
-                    if widget.multi
-                    else {"initial_user": widget.chosen[0]}
-                )
+        case NumberInput():
+            return {
+                "type": "number_input",
+                "is_decimal_allowed": True,
+                **placeholder(widget.placeholder),
+                **({"initial_value": widget.initial} if widget.initial else {}),
+            }
+        case DatePicker():
+            return {
+                "type": "datepicker",
+                **placeholder(widget.placeholder),
+                **({"initial_date": widget.initial.isoformat()} if widget.initial is not None else {}),
+            }
+        case DateTimePicker():
+            return {
+                "type": "datetimepicker",
+                **({"initial_date_time": widget.initial} if widget.initial is not None else {}),
+            }
+        case Select():
+            return _select(widget)
+        case UserSelect():
+            return _user_select(widget)
         case FileInput():
-            found = {"type": "file_input", "max_files": widget.max_files}
-        case _:
-            raise TypeError(f"no Block Kit element for {type(widget).__name__}")
+            return {"type": "file_input", "max_files": widget.max_files}
+    raise TypeError(f"no Block Kit element for {type(widget).__name__}")
+
+
+def _user_select(widget: UserSelect) -> dict:
+    found: dict[str, Any] = {
+        "type": "multi_users_select" if widget.multi else "users_select",
+        **placeholder(widget.placeholder),
+    }
+    if widget.chosen:
+        found.update(
+            {"initial_users": list(widget.chosen)} if widget.multi else {"initial_user": widget.chosen[0]}
+        )
     return found
 
 
@@ -105,7 +112,7 @@ def _select(widget: Select) -> dict:
     return found
 
 
-def block(widget: Note | Heading | RowButtons | Unfillable, say: Say) -> dict:
+def block(widget: Note | Heading | RowButtons | Unfillable, say: Words) -> dict:
     """The block of a widget that is no input."""
     match widget:
         case Note(text=text, aside=True):
@@ -132,7 +139,7 @@ def block(widget: Note | Heading | RowButtons | Unfillable, say: Say) -> dict:
     raise TypeError(f"no Block Kit block for {type(widget).__name__}")
 
 
-def reason(control: Control, problem: str, say: Say) -> str:
+def reason(control: Control, problem: str, say: Words) -> str:
     """Why `control` cannot be filled in, from its reason code (`bot.kinds.problem`), in words."""
     return say(f"form.reason.{problem}", kind=control.kind, count=len(control.options))
 
