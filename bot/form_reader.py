@@ -46,6 +46,7 @@ from bot.kinds.base import (
     Slot,
     day_start,
     hourly,
+    is_moment,
     is_number,
     options_problem,
     row_count,
@@ -202,7 +203,7 @@ class _Reader:
         raw = self.element(block_id).get("selected_date_time")
         if raw is None:
             return None
-        if isinstance(raw, int) and not isinstance(raw, bool) and 0 <= raw <= LATEST:
+        if is_moment(raw):
             return raw
         self.fail(block_id, "form.bad_date")
         return None
@@ -220,9 +221,11 @@ class _Reader:
 
 
 def readable(control: Control) -> bool:
-    """Whether the modal may show an input for `control`: a known kind, and options a select can list.
-    (A department Contact also needs departments to pick from, which only the modal knows.)"""
-    return control.kind in READ_KINDS and not problem(control)
+    """Whether the modal may show an input for `control`: a registered kind that a person fills in, and
+    options a select can list. (A department Contact also needs departments to pick from, which only the
+    modal knows.)"""
+    kind = kind_of(control)
+    return kind is not None and kind.fillable and not problem(control)
 
 
 def _anchor(table: Control) -> Slot | None:

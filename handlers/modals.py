@@ -23,38 +23,24 @@ another row fits.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
-from bot.form_reader import (
-    ACTION,
-    AM,
-    BEGIN,
-    BEGIN_HALF,
-    END,
-    END_HALF,
-    PM,
-    Slot,
-    hourly,
-    row_count,
-    shanghai_time,
-)
-from bot.forms import Answer, Control, DateSpan, Option, Template
+from bot.form_reader import ACTION, Slot, row_count
+from bot.forms import Answer, Control, Option, Template
 from bot.i18n import CATALOG, t
-from bot.kinds import problem
-from handlers.cards import HEADER_LIMIT, context, escape, one_line, section, user_text
-from handlers.kinds import ELEMENTS
-from handlers.kinds.base import (
+from bot.kinds import inputs, problem
+from bot.kinds.widgets import Input, Widget
+from handlers.cards import escape, one_line, section
+from handlers.widgets import (
+    ACTION_TABLE_ADD,
+    ACTION_TABLE_REMOVE,
     LABEL_LIMIT,
-    initial_day,
-    initial_moment,
-    is_moment,
+    block,
+    element,
+    header,
     name,
-    option,
-    placeholder,
     plain,
-    plain_text,
+    reason,
 )
-from handlers.kinds.table import ACTION_TABLE_ADD, ACTION_TABLE_REMOVE
 
 __all__ = [
     "ACTION_TABLE_ADD",
@@ -71,8 +57,6 @@ CALLBACK_ID = "approval_form"
 # Slack's limits (https://docs.slack.dev/reference/block-kit)
 MAX_BLOCKS = 100
 VIEW_TITLE_LIMIT = 24
-NAME_LIMIT = 200  # a control's title inside a sentence: WeCom allows 40, so this only stops garbage
-REASON_LIMIT = 1000  # our own sentence, but it names the control's kind, which comes from the template
 
 
 class FormNotFillable(ValueError):
@@ -97,7 +81,7 @@ def build_form_view(
     draft WeCom refused, say), `departments` for department Contacts, and a `notice` to show on top."""
     form = Form(template, lang, rows or {}, initial or {}, departments, spare=MAX_BLOCKS)
     form.refuse_unfillable()
-    intro = [*_notice(notice), _header(form.name)]
+    intro = [*_notice(notice), header(form.name)]
     needed = len(intro) + len(form.body())  # the count does not depend on spare
     if needed > MAX_BLOCKS:
         raise TemplateTooLarge(form.say("form.too_large", count=needed, limit=MAX_BLOCKS))
@@ -115,8 +99,9 @@ def build_form_view(
 class Form:
     """Renders one template in one language; every method is a pure function of the constructor's inputs.
 
-    Each kind's element (`handlers.kinds`) builds its blocks through the public methods; a table offers
-    "Add row" only while one more row fits in `spare` blocks."""
+    It is the `bot.kinds.base.FormView` the kinds describe their widgets through (`bot.kinds.inputs`),
+    and renders those widgets (`handlers.widgets`); a table offers "Add row" only while one more row fits
+    in `spare` blocks."""
 
     max_blocks = MAX_BLOCKS
 
@@ -157,8 +142,8 @@ class Form:
 
     def _refuse_if(self, control: Control, problem: str) -> None:
         if control.required and problem:
-            reason = self._reason(control, problem)
-            raise FormNotFillable(self.say("form.not_fillable", control=name(control), reason=reason))
+            why = reason(control, problem, self.say)
+            raise FormNotFillable(self.say("form.not_fillable", control=name(control), reason=why))
 
     def _provider(self) -> str:
         """Where else the approval can be submitted, named as people know it."""
@@ -167,52 +152,50 @@ class Form:
 
     def body(self) -> list[dict]:
         """Every control's blocks."""
-        return [block for control in self._template.controls for block in self._blocks(Slot(control))]
-
-    # -- what can be offered -----------------------------------------------------------------------------
+        widgets = [widget for control in self._template.controls for widget in inputs(self, Slot(control))]
+        return [self._block(widget) for widget in widgets]
 
     def _problem(self, control: Control, *, nested: bool = False) -> str:
         """Why the modal cannot offer an input for `control`, as a reason code ("" when it can)."""
         return problem(control, self.departments, nested=nested)
 
-    def _reason(self, control: Control, problem: str) -> str:
-        return self.say(f"form.reason.{problem}", kind=control.kind, count=len(control.options))
+    # -- what the kinds ask of the form (`bot.kinds.base.FormView`) -------------------------------------
+
+    def row(self, table: Control, row: int) -> list[Widget]:
+        return [widget for child in table.children for widget in inputs(self, Slot(child, table.id, row))]
+
+    def answer(self, slot: Slot) -> Answer | None:
+        """The initial answer for this control (in this row)."""
+        if not slot.table:
+            return self._initial.get(slot.control.id)
+        table = self._initial.get(slot.table)
+        row = table[slot.row] if isinstance(table, tuple) and slot.row < len(table) else None
+        return row.get(slot.control.id) if isinstance(row, Mapping) else None
 
     # -- blocks ------------------------------------------------------------------------------------------
 
-    def _blocks(self, slot: Slot) -> list[dict]:
-        problem = self._problem(slot.control, nested=bool(slot.table))
-        if problem:
-            reason = self._reason(slot.control, problem)
-            text = self.say(
-                "form.cannot_fill",
-                control=user_text(name(slot.control), NAME_LIMIT),
-                reason=user_text(reason, REASON_LIMIT),
-            )
-            return [context(text)]
-        return ELEMENTS[slot.control.kind](self, slot)
+    def _block(self, widget: Widget) -> dict:
+        return self._input(widget) if isinstance(widget, Input) else block(widget, self.say)
 
-    def row(self, table: Control, row: int) -> list[dict]:
-        return [block for child in table.children for block in self._blocks(Slot(child, table.id, row))]
-
-    def input(self, slot: Slot, element: dict, *, part: str = "", label: str = "", hint: str = "") -> dict:
-        """An input block: the control's title as label (row and part added), required as the control is."""
-        control = slot.control
-        text = " · ".join(filter(None, [self._row_label(slot), name(control), label]))
+    def _input(self, widget: Input) -> dict:
+        """An input block: the control's title as label (row and widget's label added), required as the
+        control is."""
+        slot, control = widget.slot, widget.slot.control
+        text = " · ".join(filter(None, [self._row_label(slot), name(control), widget.label]))
         required = self._required(slot)
-        hints = [hint]
+        hints = [one_line(widget.hint)]
         if control.required and not required:  # a column of a row the table may do without
             hints.append(t("form.row_required", self._lang))
-        block = {
+        found = {
             "type": "input",
-            "block_id": slot.block_id(part),
+            "block_id": slot.block_id(widget.part),
             "label": plain(text, LABEL_LIMIT),
             "optional": not required,
-            "element": {**element, "action_id": ACTION},
+            "element": {**element(widget), "action_id": ACTION},
         }
         if hint_text := " ".join(filter(None, hints)):
-            block["hint"] = plain(hint_text, LABEL_LIMIT)
-        return block
+            found["hint"] = plain(hint_text, LABEL_LIMIT)
+        return found
 
     def _row_label(self, slot: Slot) -> str:
         return (
@@ -228,63 +211,8 @@ class Form:
             return slot.control.required
         return slot.control.required and slot.row == 0 and self._template.control(slot.table).required
 
-    def answer(self, slot: Slot) -> Answer | None:
-        """The initial answer for this control (in this row)."""
-        if not slot.table:
-            return self._initial.get(slot.control.id)
-        table = self._initial.get(slot.table)
-        row = table[slot.row] if isinstance(table, tuple) and slot.row < len(table) else None
-        return row.get(slot.control.id) if isinstance(row, Mapping) else None
-
-    # -- pieces the kinds share -----------------------------------------------------------------------------
-
-    def ends(self, slot: Slot, span: DateSpan | None) -> list[dict]:
-        """Begin and end: date and time to the minute, or a date and morning/afternoon by half days."""
-        blocks = []
-        for part, half_part, default in ((BEGIN, BEGIN_HALF, AM), (END, END_HALF, PM)):
-            moment = None if span is None else span.begin if part == BEGIN else span.end
-            if hourly(slot.control):
-                picker = {"type": "datetimepicker", **initial_moment(moment)}
-                blocks.append(self.input(slot, picker, part=part, label=self.say(f"form.{part}")))
-                continue
-            picker = {"type": "datepicker", **initial_day(moment)}
-            blocks.append(self.input(slot, picker, part=part, label=self.say(f"form.{part}_day")))
-            blocks.append(
-                self.input(
-                    slot, self._half(moment, default), part=half_part, label=self.say(f"form.{half_part}")
-                )
-            )
-        return blocks
-
-    def select(
-        self, slot: Slot, options: Sequence[Option], chosen: Sequence[str], *, part: str = "", label: str = ""
-    ) -> dict:
-        """A (multi) static select over `options`, starting from the `chosen` keys it still offers."""
-        offered = {o.key: option(o) for o in options}
-        initial = [offered[key] for key in chosen if key in offered]
-        element: dict[str, Any] = {
-            "type": "multi_static_select" if slot.control.multi else "static_select",
-            **placeholder(slot.control),
-            "options": list(offered.values()),
-        }
-        if initial:
-            element.update(
-                {"initial_options": initial} if slot.control.multi else {"initial_option": initial[0]}
-            )
-        return self.input(slot, element, part=part, label=label)
-
-    def _half(self, moment: int | None, default: str) -> dict:
-        """The morning/afternoon select, starting from the half `moment` falls in."""
-        half = (PM if shanghai_time(moment).hour >= 12 else AM) if is_moment(moment) else default
-        options = {h: {"text": plain_text(self.say(f"form.{h}")), "value": h} for h in (AM, PM)}
-        return {"type": "static_select", "options": list(options.values()), "initial_option": options[half]}
-
 
 # -- Block Kit pieces ------------------------------------------------------------------------------------
-
-
-def _header(text: str) -> dict:
-    return {"type": "header", "text": plain(text, HEADER_LIMIT)}
 
 
 def _notice(notice: str) -> list[dict]:

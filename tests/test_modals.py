@@ -18,7 +18,6 @@ from bot.forms import Control, DateSpan, FilledForm, Option, Template, UploadedF
 from bot.i18n import CATALOG, LANGUAGES, t
 from bot.kinds import KINDS
 from handlers.cards import SECTION_LIMIT
-from handlers.kinds import ELEMENTS
 from handlers.modals import (
     ACTION_TABLE_ADD,
     ACTION_TABLE_REMOVE,
@@ -535,12 +534,12 @@ def test_the_catalog_speaks_every_language_with_the_same_parameters() -> None:
 
 
 def test_the_modal_offers_exactly_what_the_reader_reads() -> None:
-    assert set(ELEMENTS) == READ_KINDS | {"Tips", "Table"} == set(KINDS)
+    assert READ_KINDS | {"Tips", "Table"} == set(KINDS)
 
 
 # -- any template --------------------------------------------------------------------------------------------
 
-ANY_KINDS = [*ELEMENTS, "Location", "BankAccount", "Formula", "Mystery"]
+ANY_KINDS = [*KINDS, "Location", "BankAccount", "Formula", "Mystery"]
 _words = st.text(max_size=12) | st.sampled_from(["", " ", "长" * 2100, "<&>", "x" * 160])
 
 

@@ -1,9 +1,10 @@
 """The control kinds: one module each, registered here under the name WeCom gives the kind.
 
-A kind module says what a kind reads back from a submitted modal, how it is checked, and how its answer
-reads on a card (`bot.kinds.base.Kind`). Its Slack element is one module in `handlers.kinds`, registered
-there under the same name. Adding a kind: a module here and its line below, a module there and its line.
-A kind this registry does not know (Location, BankAccount, Formula, ...) cannot be filled in from Slack.
+A kind module says what a kind shows in the modal (in the neutral words of `bot.kinds.widgets`, which the
+Slack edge renders), what it reads back from a submission, how it is checked, and how its answer reads on a
+card (`bot.kinds.base.Kind`). Adding a kind is its module and its line below; a provider that files it
+adds its own translation (for WeCom, a module and a line in `bot.providers.wecom.kinds`). A kind this
+registry does not know (Location, BankAccount, Formula, ...) cannot be filled in from Slack.
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ from bot.kinds import (
     tips,
     vacation,
 )
-from bot.kinds.base import Kind, plain_display
+from bot.kinds.base import FormView, Kind, plain_display
+from bot.kinds.slot import Slot
+from bot.kinds.widgets import Unfillable, Widget
 from bot.model import FormField
 
 KINDS: dict[str, Kind] = {
@@ -62,6 +65,13 @@ def problem(control: Control, departments: Sequence[Option] | None = None, *, ne
     """Why a modal cannot offer an input for `control`, as a reason code ("" when it can)."""
     kind = kind_of(control)
     return "unsupported" if kind is None else kind.problem(control, departments, nested=nested, check=problem)
+
+
+def inputs(form: FormView, slot: Slot) -> list[Widget]:
+    """What the modal shows for the control in `slot`: its kind's inputs, or why it cannot be filled in."""
+    kind = kind_of(slot.control)
+    reason = problem(slot.control, form.departments, nested=bool(slot.table))
+    return [Unfillable(slot, reason)] if kind is None or reason else kind.inputs(form, slot)
 
 
 def display(control: Control, answer: Answer) -> str:

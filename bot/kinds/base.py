@@ -1,20 +1,23 @@
 """What every control kind shares: the `Kind` a kind module defines, and the constants and helpers kinds use.
 
-A kind is one module in `bot.kinds` (what it reads back from a submitted modal, how it is validated, how its
-answer reads on a card), registered in `bot.kinds.KINDS`; its Slack element is one module in `handlers.kinds`,
-registered there under the same name. The WeCom provider keeps its own translations, keyed by the same name.
+A kind is one module in `bot.kinds`, registered in `bot.kinds.KINDS`: what it shows in the modal (as
+`bot.kinds.widgets`, which the Slack edge renders), what it reads back from a submission, how it is
+validated, how its answer reads on a card. The WeCom provider keeps its own translations, keyed by the same
+name (`bot.providers.wecom.kinds`).
 """
 
 from __future__ import annotations
 
 import re
 import time as clock
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Protocol
+from typing import Protocol, TypeGuard
 
 from bot.forms import Answer, Control, DateSpan, Option, UploadedFile
+from bot.kinds.slot import Slot
+from bot.kinds.widgets import DatePicker, DateTimePicker, Select, Widget
 
 ACTION = "value"
 TYPE, BEGIN, END, BEGIN_HALF, END_HALF = "type", "begin", "end", "begin_half", "end_half"
@@ -39,19 +42,6 @@ Say = Callable[[Control, Answer], str]
 Check = Callable[..., str]
 
 
-@dataclass(frozen=True)
-class Slot:
-    """Where a control sits in the modal: at the top level, or in row `row` of the Table `table`."""
-
-    control: Control
-    table: str = ""
-    row: int = 0
-
-    def block_id(self, part: str = "") -> str:
-        where = f"{self.table}/{self.row}/{self.control.id}" if self.table else self.control.id
-        return f"form/{where}/{part}" if part else f"form/{where}"
-
-
 class Reader(Protocol):
     """What a kind asks of the pass over a submission (`bot.form_reader` makes it): typed values of
     the view state by block id, and a place for errors, which pile up so people see them all at once."""
@@ -72,8 +62,24 @@ class Reader(Protocol):
     def one_or_many(self, slot: Slot, chosen: tuple[str, ...]) -> tuple[str, ...]: ...
 
 
-class Kind:
-    """One control kind. A subclass sets `name` and overrides what differs from these defaults."""
+class FormView(Protocol):
+    """What a kind asks of the form it is shown in (the Slack edge's modal makes it): the answer to start
+    from, the rows of each table, the departments a Contact may offer, texts in the form's language, and
+    how many blocks are left over for another table row."""
+
+    max_blocks: int  # the most blocks a form holds
+    spare: int  # blocks left over once every control is shown
+    rows: Mapping[str, int]  # rows per table id, as the person last asked for
+    departments: Sequence[Option]
+
+    def answer(self, slot: Slot) -> Answer | None: ...
+    def row(self, table: Control, row: int) -> list[Widget]: ...
+    def say(self, key: str, **params: object) -> str: ...
+
+
+class Kind(ABC):
+    """One control kind. A subclass sets `name`, says what it shows (`inputs`), and overrides what else
+    differs from these defaults."""
 
     name = ""
     fillable = True  # a person fills it in: it has inputs, and may be a column of a Table
@@ -82,6 +88,11 @@ class Kind:
     # [[local.templates]] may set), and the values its date_type takes, the first being the default.
     settings: frozenset[str] = frozenset()
     date_types: tuple[str, ...] = ()
+
+    @abstractmethod
+    def inputs(self, form: FormView, slot: Slot) -> list[Widget]:
+        """What the modal shows for the control in `slot`, starting from `form.answer(slot)`: one block per
+        widget, nothing when there is nothing to show."""
 
     def read(self, reader: Reader, slot: Slot) -> Answer | None:
         """The answer in the submitted view state: None when left empty, None plus an error when wrong."""
@@ -149,6 +160,29 @@ def is_number(text: str) -> bool:
     return bool(_NUMBER.fullmatch(text))
 
 
+def is_moment(value: object) -> TypeGuard[int]:
+    """Seconds since the epoch, as a datetimepicker takes them."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= LATEST
+
+
+def initial_moment(answer: Answer | None) -> int | None:
+    return answer if is_moment(answer) else None
+
+
+def initial_day(answer: Answer | None) -> date | None:
+    """The day (in Asia/Shanghai) of a moment, for a datepicker."""
+    return shanghai_time(answer).date() if is_moment(answer) else None
+
+
+def strings(answer: Answer | None) -> tuple[str, ...]:
+    """The keys or ids of an initial answer (a tuple), each once; nothing from an answer of another shape."""
+    return (
+        tuple(dict.fromkeys(v for v in answer if isinstance(v, str) and v))
+        if isinstance(answer, tuple)
+        else ()
+    )
+
+
 def day_start(day: date) -> int:
     """00:00 of `day` in Asia/Shanghai, the instant WeCom means by a date."""
     return int(datetime.combine(day, time(), SHANGHAI).timestamp())
@@ -175,3 +209,27 @@ def read_span(reader: Reader, slot: Slot) -> DateSpan | None:
     if hourly(slot.control):
         return DateSpan(begin, end, "hour", end - begin)
     return DateSpan(begin, end, "halfday", end - begin + HALF_DAY)
+
+
+def span_inputs(form: FormView, slot: Slot, span: Answer | None) -> list[Widget]:
+    """Begin and end of a span (`read_span` reads them): date and time to the minute, or by half days a
+    date and a morning/afternoon select, which starts from the half the moment falls in."""
+    widgets: list[Widget] = []
+    for part, half_part, default in ((BEGIN, BEGIN_HALF, AM), (END, END_HALF, PM)):
+        moment = None if not isinstance(span, DateSpan) else span.begin if part == BEGIN else span.end
+        if hourly(slot.control):
+            widgets.append(
+                DateTimePicker(
+                    slot, part=part, label=form.say(f"form.{part}"), initial=initial_moment(moment)
+                )
+            )
+            continue
+        widgets.append(
+            DatePicker(slot, part=part, label=form.say(f"form.{part}_day"), initial=initial_day(moment))
+        )
+        half = (PM if shanghai_time(moment).hour >= 12 else AM) if is_moment(moment) else default
+        halves = tuple(Option(h, form.say(f"form.{h}")) for h in (AM, PM))
+        widgets.append(
+            Select(slot, part=half_part, label=form.say(f"form.{half_part}"), options=halves, chosen=(half,))
+        )
+    return widgets

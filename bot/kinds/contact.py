@@ -1,4 +1,5 @@
-"""Contact: people (Slack user ids, mapped to the provider's later) or departments (their keys)."""
+"""Contact: people from a users select (Slack user ids, mapped to the provider's later), or departments from
+a select over those the form offers (their keys)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from bot.forms import Answer, Control, Option
-from bot.kinds.base import Check, Kind, Say, options_problem, plain_display
+from bot.kinds.base import Check, Kind, Say, options_problem, plain_display, strings
+from bot.kinds.widgets import Select, UserSelect
 
 if TYPE_CHECKING:
-    from bot.kinds.base import Reader, Slot
+    from bot.kinds.base import FormView, Reader, Slot
+    from bot.kinds.widgets import Widget
 
 
 def by_department(control: Control) -> bool:
@@ -19,6 +22,22 @@ def by_department(control: Control) -> bool:
 class Contact(Kind):
     name = "Contact"
     settings = frozenset({"multi", "contact_mode"})
+
+    def inputs(self, form: FormView, slot: Slot) -> list[Widget]:
+        control = slot.control
+        chosen = strings(form.answer(slot))
+        if by_department(control):
+            departments = tuple(form.departments)
+            return [
+                Select(
+                    slot,
+                    placeholder=control.placeholder,
+                    options=departments,
+                    chosen=chosen,
+                    multi=control.multi,
+                )
+            ]
+        return [UserSelect(slot, placeholder=control.placeholder, chosen=chosen, multi=control.multi)]
 
     def read(self, reader: Reader, slot: Slot) -> tuple[str, ...] | None:
         block_id = slot.block_id()

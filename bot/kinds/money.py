@@ -5,14 +5,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.kinds.base import Kind
-from bot.kinds.number import read_number
+from bot.kinds.number import number_input, read_number
 
 if TYPE_CHECKING:
-    from bot.kinds.base import Reader, Slot
+    from bot.kinds.base import FormView, Reader, Slot
+    from bot.kinds.widgets import Widget
 
 
 class Money(Kind):
     name = "Money"
+
+    def inputs(self, form: FormView, slot: Slot) -> list[Widget]:
+        return number_input(form, slot)
 
     def read(self, reader: Reader, slot: Slot) -> str | None:
         canonical = read_number(reader, slot)

@@ -1,4 +1,4 @@
-"""Number: a plain decimal, normalized ("007.50" -> "7.5")."""
+"""Number: a plain decimal in a number input, normalized ("007.50" -> "7.5")."""
 
 from __future__ import annotations
 
@@ -6,9 +6,18 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from bot.kinds.base import Kind, is_number
+from bot.kinds.widgets import NumberInput
 
 if TYPE_CHECKING:
-    from bot.kinds.base import Reader, Slot
+    from bot.kinds.base import FormView, Reader, Slot
+    from bot.kinds.widgets import Widget
+
+
+def number_input(form: FormView, slot: Slot) -> list[Widget]:
+    """A decimal number input, starting from the answer given when it is a number."""
+    answer = form.answer(slot)
+    initial = answer if isinstance(answer, str) and is_number(answer) else ""
+    return [NumberInput(slot, placeholder=slot.control.placeholder, initial=initial)]
 
 
 def read_number(reader: Reader, slot: Slot) -> str | None:
@@ -31,6 +40,9 @@ def _canonical(number: str) -> str:
 
 class Number(Kind):
     name = "Number"
+
+    def inputs(self, form: FormView, slot: Slot) -> list[Widget]:
+        return number_input(form, slot)
 
     def read(self, reader: Reader, slot: Slot) -> str | None:
         return read_number(reader, slot)

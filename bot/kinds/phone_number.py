@@ -6,9 +6,11 @@ import re
 from typing import TYPE_CHECKING
 
 from bot.kinds.base import Kind
+from bot.kinds.text import text_input
 
 if TYPE_CHECKING:
-    from bot.kinds.base import Reader, Slot
+    from bot.kinds.base import FormView, Reader, Slot
+    from bot.kinds.widgets import Widget
 
 # A country code leads with "+" and ends with a space or hyphen, as the WeCom request needs to tell it from
 # the number.
@@ -18,6 +20,9 @@ _PHONE_DIGITS = (5, 20)
 
 class PhoneNumber(Kind):
     name = "PhoneNumber"
+
+    def inputs(self, form: FormView, slot: Slot) -> list[Widget]:
+        return text_input(form, slot)
 
     def read(self, reader: Reader, slot: Slot) -> str | None:
         value = reader.string(slot.block_id())

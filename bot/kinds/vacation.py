@@ -6,10 +6,23 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from bot.forms import Answer, Control, DateSpan, Option
-from bot.kinds.base import BEGIN, TYPE, Check, Kind, Say, options_problem, plain_display, read_span
+from bot.kinds.base import (
+    BEGIN,
+    TYPE,
+    Check,
+    Kind,
+    Say,
+    options_problem,
+    plain_display,
+    read_span,
+    span_inputs,
+    strings,
+)
+from bot.kinds.widgets import Select
 
 if TYPE_CHECKING:
-    from bot.kinds.base import Reader, Slot
+    from bot.kinds.base import FormView, Reader, Slot
+    from bot.kinds.widgets import Widget
 
 
 class Vacation(Kind):
@@ -17,6 +30,21 @@ class Vacation(Kind):
     first_part = TYPE
     settings = frozenset({"options", "date_type"})
     date_types = ("halfday", "hour")
+
+    def inputs(self, form: FormView, slot: Slot) -> list[Widget]:
+        """The leave type, then the span."""
+        answer = form.answer(slot)
+        key, span = answer if isinstance(answer, tuple) and len(answer) == 2 else ("", None)
+        leave = Select(
+            slot,
+            part=TYPE,
+            label=form.say("form.type"),
+            placeholder=slot.control.placeholder,
+            options=slot.control.options,
+            chosen=strings((key,)),
+            multi=slot.control.multi,
+        )
+        return [leave, *span_inputs(form, slot, span)]
 
     def read(self, reader: Reader, slot: Slot) -> tuple[str, DateSpan] | None:
         before = len(reader.errors)
