@@ -443,9 +443,7 @@ snapshots = st.builds(
 links = st.none() | st.builds(lambda n: "https://example.com/" + "a" * n, st.integers(0, 3100))
 
 
-@settings(
-    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
-)
+@settings(max_examples=80, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(snapshots, st.sampled_from(LANGUAGES), links, users, st.sampled_from([names, odd_names]))
 def test_random_snapshots_always_validate(
     snap: Snapshot, lang: str, link: str | None, approver: str, who: Names

@@ -93,7 +93,6 @@ REQUESTS_PER_ROUTE = count(300, 10_000)
 HOSTILE = settings(
     max_examples=REQUESTS_PER_ROUTE,
     derandomize=not FULL,
-    deadline=None,
     database=None,
     suppress_health_check=list(HealthCheck),
 )

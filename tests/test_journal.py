@@ -88,7 +88,7 @@ json_values = st.recursive(
 )
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=50)
 @given(st.lists(st.dictionaries(st.text(max_size=8), json_values, max_size=5), min_size=1, max_size=5))
 def test_any_json_records_round_trip(records: list[dict[str, Any]]) -> None:
     with tempfile.TemporaryDirectory() as tmp:

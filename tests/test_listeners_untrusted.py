@@ -206,7 +206,7 @@ def mutated(data: st.DataObject, request: tuple[str, str]) -> tuple[str, str]:
     return urlencode({"payload": json.dumps(payload)}), content_type
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_mutated_real_payloads_get_no_5xx_and_no_listener_fails(
     bot: Bot, payloads: dict[str, tuple[str, str]], caplog: pytest.LogCaptureFixture, data: st.DataObject

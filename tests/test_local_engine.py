@@ -444,7 +444,7 @@ def check(before: Snapshot, after: Snapshot, now: int) -> None:
             assert who in after.waiting_on()
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(process=processes, applicant=st.sampled_from(PEOPLE), data=st.data())
 def test_random_actions_keep_the_invariants(process: list[dict[str, Any]], applicant: str, data: Any) -> None:
     snap, now, last_urged = start(process, applicant), T0, None

@@ -624,9 +624,7 @@ def without_files(answers: Mapping[str, Any]) -> bool:
     return not any(map(has_file, answers.values()))
 
 
-@settings(
-    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
-)
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(data=st.data())
 def test_any_template_builds_a_valid_view_or_a_plain_refusal(data: st.DataObject) -> None:
     form = data.draw(templates())

@@ -123,7 +123,7 @@ tables = st.dictionaries(
 )
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=50)
 @given(tables)
 def test_round_trip_any_json(data: dict[str, dict[str, Any]]) -> None:
     with tempfile.TemporaryDirectory() as tmp:

@@ -516,7 +516,7 @@ MUTATIONS = {
 }
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
 @given(valid_bodies(), st.sampled_from(sorted(MUTATIONS)), st.data())
 def test_one_mutation_is_refused_beside_the_mutated_control(
     original: Json, mutation: str, data: st.DataObject

@@ -701,7 +701,7 @@ def long_overtime(filled: FilledForm) -> bool:
     )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(filled_forms())
 def test_any_form_gives_a_well_formed_body(filled: FilledForm) -> None:
     if files_in(filled) > 6:

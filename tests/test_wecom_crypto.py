@@ -327,7 +327,7 @@ def test_same_random_gives_same_envelope_as_wechatpy(
 xml_safe_text = st.text(st.characters(codec="utf-8", exclude_categories=("Cc", "Cs")), max_size=300)
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=50)
 @given(text=xml_safe_text)
 def test_interop_property(wechatpy_crypto: ModuleType, text: str) -> None:
     theirs = wechatpy_crypto.WeChatCrypto(QDG_TOKEN, QDG_KEY, QDG_CORP_ID)
