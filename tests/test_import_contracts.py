@@ -53,6 +53,8 @@ def test_the_contracts_hold() -> None:
         ("bot/model.py", "import slack_sdk", "import neither Slack's SDKs nor the Slack edge"),
         ("bot/reminders.py", "import bot.runtime", "import neither Slack's SDKs nor the Slack edge"),
         ("bot/server.py", "import bot.offline.world", "Only the offline world itself and the CLI"),
+        ("handlers/decisions.py", "import bot.providers.local.decide", "The Slack edge asks providers"),
+        ("handlers/context.py", "import bot.providers.wecom.provider", "The Slack edge asks providers"),
     ],
 )
 def test_a_wrong_way_import_breaks_a_contract(tmp_path: Path, module: str, line: str, contract: str) -> None:

@@ -1,6 +1,7 @@
 """The seams every approval system sits behind: reading approvals (`Provider`), filing from Slack
-(`Filer`), sweeping (`Sweepable`) and managing templates (`TemplateManager`). They are declared here,
-below the use cases that call them, so a provider that implements them imports downward only."""
+(`Filer`), deciding in Slack (`Decider`), sweeping (`Sweepable`) and managing templates
+(`TemplateManager`). They are declared here, below the use cases that call them, so a provider that
+implements them imports downward only, and the Slack edge that calls them imports no provider."""
 
 from __future__ import annotations
 
@@ -191,6 +192,42 @@ def merge_catalog(
         elif doc["provider"] in providers:
             entries[doc["alias"]] = CatalogEntry(doc["alias"], doc["provider"], doc["template_id"])
     return entries
+
+
+# deciding in Slack ----------------------------------------------------------------
+
+
+class DecisionRefused(Exception):
+    """A decision was not applied; the subclass says why (shown to the person who asked)."""
+
+
+class UnknownApproval(DecisionRefused):
+    """No approval the decider runs has that key."""
+
+
+class NotAllowed(DecisionRefused):
+    """Someone asked for something the rules forbid; `reason` is a short key the edge words.
+
+    `decided_by` / `decided_at` say who settled the step, and when, if the person came too late because of
+    someone else (a colleague approved an 或签 step first)."""
+
+    def __init__(self, reason: str, *, decided_by: str | None = None, decided_at: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.decided_by = decided_by
+        self.decided_at = decided_at
+
+
+class Decider(Protocol):
+    """What a provider whose approvers decide in Slack (`Capabilities.decides_in_slack`) implements:
+    the buttons and the approve page act through it, never through the engine behind it."""
+
+    def current(self, key: str) -> Snapshot:
+        """The approval `key` as it stands; raises UnknownApproval."""
+
+    def act(self, key: str, actor: str, operation: str, **details: Any) -> Snapshot:
+        """Applies one decision by `actor` (approve, reject, transfer, ...) and returns the new state;
+        raises NotAllowed (with the reason) when they may not, UnknownApproval for an unknown key."""
 
 
 # sweeps --------------------------------------------------------------------------
