@@ -38,7 +38,6 @@ PACKAGE = "approvals-bot"
 ALIAS = re.compile(r"[\w.-]{1,40}")  # what people type after `/approval new`: one word, letters of any script
 SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,20}")
 PROVIDER_USER = re.compile(r"\S{1,64}")
-DEFAULT_IDENTITY_PROVIDERS = ("wecom", "fxiaoke")  # what `map` means without a provider, in this order
 AUDIT_KEY = "admin"  # the outbox's approval_key of audit lines about admin actions
 DETAIL_LIMIT = 300
 TOP = 5  # rows in each "slowest"/"longest pending" list
@@ -330,8 +329,9 @@ class Admin:
         )
 
     def _default_filer(self) -> str:
-        filers = self.submissions.filers
-        return "wecom" if "wecom" in filers else next(iter(filers), "")
+        """What `track` means without a provider: the first that files, in the order the wiring lists
+        the providers (the registry's)."""
+        return next(iter(self.submissions.filers), "")
 
     # identities ------------------------------------------------------------------------------
 
@@ -386,11 +386,10 @@ class Admin:
         return found
 
     def _identities(self) -> list[str]:
-        """The identities (user id spaces) of the providers in use, other than Slack's own."""
-        present = {provider.identity for provider in self.service.providers.values()} - {"slack"}
-        return [name for name in DEFAULT_IDENTITY_PROVIDERS if name in present] + sorted(
-            present - set(DEFAULT_IDENTITY_PROVIDERS)
-        )
+        """The identities (user id spaces) the providers in use declare, other than Slack's own, in the
+        order the wiring lists the providers (the registry's): the first is what `map` means alone."""
+        declared = (provider.identity for provider in self.service.providers.values())
+        return [identity for identity in dict.fromkeys(declared) if identity != "slack"]
 
     def _identity(self, provider: str) -> str:
         identities = self._identities()

@@ -3,6 +3,7 @@ copy of the packages with one wrong-way import added fails `lint-imports`."""
 
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 import subprocess
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+USE_CASES = ("service", "submit", "processor", "sweep", "reminders", "admin", "directory", "export")
 
 
 def lint_imports(root: Path) -> subprocess.CompletedProcess[str]:
@@ -64,3 +66,21 @@ def test_a_wrong_way_import_breaks_a_contract(tmp_path: Path, module: str, line:
     result = lint_imports(root)
     assert result.returncode != 0
     assert f"{contract}" in result.stdout and "BROKEN" in result.stdout, result.stdout
+
+
+def test_use_cases_name_no_provider() -> None:
+    """A use case asks what providers declare (their identity, their order in the registry); a provider's
+    name as a string in one ("wecom", "wecom_open", ...) is a decision made for the providers."""
+    packages = [p.name for p in (ROOT / "bot" / "providers").iterdir() if (p / "__init__.py").exists()]
+    assert "wecom" in packages  # the scan looks for something that exists
+
+    def names_a_provider(value: str) -> bool:
+        return any(value == package or value.startswith(f"{package}_") for package in packages)
+
+    found = [
+        f"bot/{module}.py:{node.lineno}: {node.value!r}"
+        for module in USE_CASES
+        for node in ast.walk(ast.parse((ROOT / "bot" / f"{module}.py").read_text(encoding="utf-8")))
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and names_a_provider(node.value)
+    ]
+    assert found == []

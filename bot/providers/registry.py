@@ -1,7 +1,9 @@
 """The list of providers, in one place: adding a provider is its package and one line in `SETUPS`.
 
 Each entry is a package's `setup(config, store) -> ProviderSetup`; the wiring merges them all and never
-names a provider. Order matters only where two providers would claim the same name (the later wins).
+names a provider. The order is the order of preference: the first provider that files is what an admin's
+`track` means without a provider, the first identity declared is what `map` means alone. Where two
+providers would claim the same name, the later wins.
 """
 
 from __future__ import annotations
