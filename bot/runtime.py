@@ -170,6 +170,7 @@ def build_runtime(config: Config, *, with_bolt: bool = True) -> Runtime:
         sweeper,
         reminders,
         deliverer,
+        StoreReader(config.store_path),
         provider_health=parts.health,
         sweep_only_forms=parts.sweep_only_forms,
     )

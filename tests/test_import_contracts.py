@@ -57,6 +57,12 @@ def test_the_contracts_hold() -> None:
         ("bot/server.py", "import bot.offline.world", "Only the offline world itself and the CLI"),
         ("handlers/decisions.py", "import bot.providers.local.decide", "The Slack edge asks providers"),
         ("handlers/context.py", "import bot.providers.wecom.provider", "The Slack edge asks providers"),
+        ("bot/export.py", "import bot.store.tinydb", "Use cases reach the store through its ports"),
+        (
+            "bot/admin.py",
+            "from bot.store.tinydb import StoreReader",
+            "Use cases reach the store through its ports",
+        ),
     ],
 )
 def test_a_wrong_way_import_breaks_a_contract(tmp_path: Path, module: str, line: str, contract: str) -> None:

@@ -15,13 +15,12 @@ from bot.providers.fxiaoke.setup import setup as fxiaoke_setup
 from bot.providers.local.setup import setup as local_setup
 from bot.providers.setup import ProviderSetup
 from bot.providers.wecom.setup import setup as wecom_setup
-from bot.store import Store
-from bot.store.tinydb import StoreReader
+from bot.store import Store, StoreView
 
 SETUPS: tuple[Callable[[Config, Store], ProviderSetup], ...] = (wecom_setup, local_setup, fxiaoke_setup)
 
 
-def provider_parts(config: Config, store: Store | StoreReader) -> ProviderSetup:
+def provider_parts(config: Config, store: Store | StoreView) -> ProviderSetup:
     """Every provider's parts, merged."""
     parts = ProviderSetup()
     for setup in SETUPS:
