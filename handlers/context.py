@@ -31,3 +31,6 @@ class BotContext(Protocol):
 
     def live(self, message: dict[str, Any]) -> dict[str, Any]:
         """A message or view sent at once, never stored: its link placeholders made live links."""
+
+    def provider_name(self, provider: str, lang: str) -> str:
+        """What people call the system `provider` (a Snapshot.provider) runs, in `lang`: its display name."""

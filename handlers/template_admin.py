@@ -154,14 +154,14 @@ class TemplateAdmin:
                 view=builder_view(draft, self._pack(draft, user), self.lang),
             )
         elif problems := manager.problems(body, self._known_names(), updating=False):
-            _say(respond, problems_message(problems, manager.provider, self.lang))
+            _say(respond, problems_message(problems, self._provider_name(manager), self.lang))
         else:
             draft = TemplateDraft("create", "", body)
             safely(
                 "views.open",
                 client.views_open,
                 trigger_id=trigger_id,
-                view=alias_view(draft, self._pack(draft, user), manager.provider, self.lang),
+                view=alias_view(draft, self._pack(draft, user), self._provider_name(manager), self.lang),
             )
 
     def _open_update(
@@ -392,7 +392,7 @@ class TemplateAdmin:
         if problems:
             return builder_view(draft, self._pack(draft, user), self.lang, problems)
         ready = replace(draft, builder=False)
-        return alias_view(ready, self._pack(ready, user), manager.provider, self.lang)
+        return alias_view(ready, self._pack(ready, user), self._provider_name(manager), self.lang)
 
     def _update_step(self, user: str, manager: TemplateManager, draft: TemplateDraft) -> dict[str, Any]:
         """Problems (checked against the live template's name), or the diff to confirm."""
@@ -411,7 +411,7 @@ class TemplateAdmin:
         return diff_view(ready, self._pack(ready, user), current, manager.diff(current, body), self.lang)
 
     def _problems_view(self, problems: Sequence[TemplateProblem], manager: TemplateManager) -> dict[str, Any]:
-        message = problems_message(problems, manager.provider, self.lang)
+        message = problems_message(problems, self._provider_name(manager), self.lang)
         view = notice_view("", self.lang)
         view["blocks"] = message["blocks"]
         return view
@@ -426,7 +426,7 @@ class TemplateAdmin:
         text = t(
             "template.builder.refused",
             self.lang,
-            provider=t(f"provider.{manager.provider}", self.lang),
+            provider=self._provider_name(manager),
             reason=escape(reason),
         )
         self._show(client, view_id, notice_view(text, self.lang))
@@ -437,6 +437,10 @@ class TemplateAdmin:
         tell(self.runtime, client, user, answer)
 
     # helpers ------------------------------------------------------------------------------------
+
+    def _provider_name(self, manager: TemplateManager) -> str:
+        """What people call the system the templates live in, as its provider says."""
+        return self.runtime.provider_name(manager.provider, self.lang)
 
     def _checked(self, body: Any, view: Any) -> tuple[str, TemplateDraft | None, TemplateManager | None]:
         """Who acts, their draft and the manager; the draft is None for anyone but an admin, and for

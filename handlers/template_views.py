@@ -85,11 +85,9 @@ def problem_lines(problems: Iterable[TemplateProblem], lang: str) -> list[str]:
     return lines
 
 
-def problems_message(problems: Sequence[TemplateProblem], provider: str, lang: str) -> dict[str, Any]:
-    """The ephemeral answer to an inline body with problems."""
-    header = t(
-        "template.builder.problems", lang, provider=t(f"provider.{provider}", lang), count=len(problems)
-    )
+def problems_message(problems: Sequence[TemplateProblem], provider_name: str, lang: str) -> dict[str, Any]:
+    """The ephemeral answer to an inline body with problems, naming the provider by its display name."""
+    header = t("template.builder.problems", lang, provider=provider_name, count=len(problems))
     return {
         "response_type": "ephemeral",
         "text": header,
@@ -266,14 +264,15 @@ def control_view(
     )
 
 
-def alias_view(draft: TemplateDraft, metadata: str, provider: str, lang: str) -> dict[str, Any]:
-    """Before creating: what will be created, and the alias to track it under (optional)."""
+def alias_view(draft: TemplateDraft, metadata: str, provider_name: str, lang: str) -> dict[str, Any]:
+    """Before creating: what will be created (in `provider_name`, the provider's display name), and the
+    alias to track it under (optional)."""
     intro = t(
         "template.builder.create_intro",
         lang,
         name=user_text(template_name(draft.body), 80),
         count=len(controls_of(draft.body)),
-        provider=t(f"provider.{provider}", lang),
+        provider=provider_name,
     )
     blocks = [
         section(intro),
@@ -363,5 +362,3 @@ def _button(text: str, action_id: str, value: str) -> dict[str, Any]:
 
 
 # --- the Slack edge -----------------------------------------------------------------------------------------
-
-

@@ -297,8 +297,9 @@ def test_the_confirmations_show_what_will_be_sent() -> None:
     diff = _valid_view(diff_view(draft, "{}", {"template_name": zh("Old name")}, changes, LANG))
     shown = json.dumps(diff["blocks"], ensure_ascii=False)
     assert "added `Text-02` Notes" in shown and "title, require" in shown and "Old name → New name" in shown
-    created = _valid_view(alias_view(TemplateDraft("create", "", valid_body()), "{}", "wecom", LANG))
+    created = _valid_view(alias_view(TemplateDraft("create", "", valid_body()), "{}", "WeCom", LANG))
     assert ALIAS_INPUT in {b.get("block_id") for b in created["blocks"]}
+    assert "WeCom" in json.dumps(created["blocks"])
 
 
 def test_the_problems_answer_names_every_problem_beside_its_control() -> None:
@@ -310,12 +311,12 @@ def test_the_problems_answer_names_every_problem_beside_its_control() -> None:
         (),
         updating=False,
     )
-    message = problems_message(problems, "wecom", LANG)
+    message = problems_message(problems, "WeCom", LANG)
     for block in Block.parse_all(message["blocks"]):
         block.validate_json()
     shown = json.dumps(message["blocks"], ensure_ascii=False)
     assert len(problems) >= 3 and f"fix {len(problems)} problem" in shown
-    assert "Template name" in shown and "`control 1`" in shown
+    assert "Template name" in shown and "`control 1`" in shown and "WeCom" in message["text"]
 
 
 # --- the listeners, over a recording Slack client and manager ---------------------------------------------
@@ -405,6 +406,9 @@ class Ack:
         self.answers.append(kwargs)
 
 
+PROVIDER_NAME = "Acme Approvals"  # the display name the runtime answers: texts name the provider by it
+
+
 class _Runtime:
     def __init__(self, recorder: Recorder, store: Store) -> None:
         self.admin = recorder
@@ -412,6 +416,9 @@ class _Runtime:
         self.parts = type("Parts", (), {"template_managers": {"wecom": recorder}})()
         self.config = type("Config", (), {"slack": type("Slack", (), {"language": LANG})()})()
         self.directory = type("Directory", (), {"im_channel": staticmethod(lambda user: "D" + user)})()
+
+    def provider_name(self, provider: str, lang: str) -> str:
+        return {"wecom": PROVIDER_NAME}[provider]
 
 
 @pytest.fixture
@@ -445,6 +452,7 @@ def test_an_invalid_inline_body_is_answered_with_its_problems_and_never_sent(
     assert said["response_type"] == "ephemeral"
     shown = json.dumps(said["blocks"], ensure_ascii=False)
     assert "already exists" in shown and "`T`" in shown
+    assert PROVIDER_NAME in said["text"]
     assert recorder.made("create") == [] and recorder.made("views_open") == []
 
 
@@ -453,6 +461,7 @@ def test_a_valid_inline_body_is_created_after_the_alias_modal_and_tracked(
 ) -> None:
     assert _start(admin, recorder, "create", json.dumps(valid_body())) == []
     [modal] = recorder.made("views_open")
+    assert PROVIDER_NAME in json.dumps(modal)
     assert recorder.made("create") == []  # nothing is sent before the admin presses Create
     body, view = _submitted(modal, values={ALIAS_INPUT: {"value": {"value": "seal"}}})
     ack = Ack()
