@@ -93,6 +93,24 @@ class KindField:
     choices: Mapping[str, str] = field(default_factory=dict)  # value -> i18n key suffix; {} when typed
 
 
+@dataclass(frozen=True)
+class ControlOutline:
+    """One control of a template body as an editor lists it, in plain text."""
+
+    control_id: str  # "" when the body gives it none
+    kind: str
+    title: str
+
+
+@dataclass(frozen=True)
+class TemplateOutline:
+    """A template body as an editor shows it: its name and its top-level controls, in plain text, so the
+    Slack edge reads no provider's body shape ("" for what a pasted body lacks)."""
+
+    name: str
+    controls: tuple[ControlOutline, ...] = ()
+
+
 class TemplateManager(Protocol):
     """Creates and updates a provider's templates; callers run `problems()` first so the
     provider is never called with a body it would refuse. A body is the provider's own shape: the
@@ -116,6 +134,9 @@ class TemplateManager(Protocol):
 
     def diff(self, old: Mapping[str, Any], new: Mapping[str, Any]) -> list[ControlChange]:
         """The controls added, removed or changed from `old` to `new`, compared by id."""
+
+    def outline(self, body: Mapping[str, Any]) -> TemplateOutline:
+        """`body`'s name and controls in plain text, for the editor to list (any body: it may be pasted)."""
 
     def control_kinds(self) -> list[str]:
         """The control kinds a template may hold, for the builder modal."""
