@@ -27,8 +27,7 @@ from bot.model import ApprovalStatus, MemberStatus, Snapshot
 from bot.providers.base import CatalogEntry, ProviderError
 from bot.reminders import Reminders
 from bot.service import ApprovalService
-from bot.store import Store
-from bot.store.tinydb import read_all_approvals
+from bot.store import ApprovalsReader, Store
 from bot.submit import Submissions
 from bot.sweep import Sweeper, SweepReport
 
@@ -38,7 +37,6 @@ PACKAGE = "approvals-bot"
 ALIAS = re.compile(r"[\w.-]{1,40}")  # what people type after `/approval new`: one word, letters of any script
 SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,20}")
 PROVIDER_USER = re.compile(r"\S{1,64}")
-DEFAULT_IDENTITY_PROVIDERS = ("wecom", "fxiaoke")  # what `map` means without a provider, in this order
 AUDIT_KEY = "admin"  # the outbox's approval_key of audit lines about admin actions
 DETAIL_LIMIT = 300
 TOP = 5  # rows in each "slowest"/"longest pending" list
@@ -173,13 +171,15 @@ class Admin:
         sweeper: Sweeper,
         reminders: Reminders,
         deliveries: Deliveries,
+        approvals: ApprovalsReader,
         *,
         provider_health: Callable[[], dict[str, Any]] = dict,
         sweep_only_forms: Mapping[str, tuple[str, ...]] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        """`sweep_only_forms` are templates a provider sweeps but nobody files from Slack
-        (a provider's `ProviderSetup.sweep_only_forms`, e.g. FXiaoKe's): listed with the others."""
+        """`approvals` reads every approval, archived ones too, for reports and exports; `sweep_only_forms`
+        are templates a provider sweeps but nobody files from Slack (a provider's
+        `ProviderSetup.sweep_only_forms`, e.g. FXiaoKe's): listed with the others."""
         self.settings = settings
         self.store = store
         self.directory = directory
@@ -188,6 +188,7 @@ class Admin:
         self.sweeper = sweeper
         self.reminders = reminders
         self.deliveries = deliveries
+        self.approvals = approvals
         self.provider_health = provider_health
         self.sweep_only_forms = dict(sweep_only_forms or {})
         self.clock = clock
@@ -330,8 +331,9 @@ class Admin:
         )
 
     def _default_filer(self) -> str:
-        filers = self.submissions.filers
-        return "wecom" if "wecom" in filers else next(iter(filers), "")
+        """What `track` means without a provider: the first that files, in the order the wiring lists
+        the providers (the registry's)."""
+        return next(iter(self.submissions.filers), "")
 
     # identities ------------------------------------------------------------------------------
 
@@ -386,11 +388,10 @@ class Admin:
         return found
 
     def _identities(self) -> list[str]:
-        """The identities (user id spaces) of the providers in use, other than Slack's own."""
-        present = {provider.identity for provider in self.service.providers.values()} - {"slack"}
-        return [name for name in DEFAULT_IDENTITY_PROVIDERS if name in present] + sorted(
-            present - set(DEFAULT_IDENTITY_PROVIDERS)
-        )
+        """The identities (user id spaces) the providers in use declare, other than Slack's own, in the
+        order the wiring lists the providers (the registry's): the first is what `map` means alone."""
+        declared = (provider.identity for provider in self.service.providers.values())
+        return [identity for identity in dict.fromkeys(declared) if identity != "slack"]
 
     def _identity(self, provider: str) -> str:
         identities = self._identities()
@@ -480,7 +481,7 @@ class Admin:
         """The last `days` days of approvals (by apply time): counts, decision times, who is slow."""
         now = int(self.clock())
         since = now - days * 86400
-        docs = [doc for doc in read_all_approvals(self.store.path) if doc["snapshot"]["apply_time"] >= since]
+        docs = [doc for doc in self.approvals.all_approvals() if doc["snapshot"]["apply_time"] >= since]
         by_template: dict[str, Counter[str]] = defaultdict(Counter)
         decisions: list[int] = []
         waits: dict[str, list[int]] = defaultdict(list)
@@ -519,7 +520,7 @@ class Admin:
         if fmt not in EXPORT_FORMATS:
             raise AdminRefused("bad_format", fmt=fmt[:20], known=", ".join(EXPORT_FORMATS))
         now = int(self.clock())
-        rows = [row for row in export_rows(self.store.path) if row["applied"] >= now - days * 86400]
+        rows = [row for row in export_rows(self.approvals) if row["applied"] >= now - days * 86400]
         stamp = time.strftime("%Y%m%d", time.gmtime(now))
         self.audit(actor, "export", f"{len(rows)} approvals, {days} days, {fmt}")
         return ExportFile(

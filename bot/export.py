@@ -7,23 +7,20 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from bot.codec import snapshot_from_dict
-from bot.store import Decoder
-from bot.store.tinydb import read_all_approvals
+from bot.store import ApprovalsReader
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 EXPORT_COLUMNS = ["number", "provider", "template", "applicant", "status", "nodes", "applied", "updated"]
 EXPORT_FORMATS = ("json", "csv")
 
 
-def export_rows(store_path: Path, decoders: Mapping[str, Decoder] | None = None) -> list[dict[str, Any]]:
-    """One row per approval; with `decoders`, callbacks acknowledged but not applied yet are included."""
+def export_rows(approvals: ApprovalsReader) -> list[dict[str, Any]]:
+    """One row per approval the reader knows (the CLI's includes callbacks acknowledged but not applied)."""
     rows = []
-    for doc in read_all_approvals(store_path, decoders):
+    for doc in approvals.all_approvals():
         snap = snapshot_from_dict(doc["snapshot"])
         rows.append(
             {

@@ -68,6 +68,10 @@ class Runtime:
         """A message or view sent at once, never stored: its link placeholders made live links."""
         return json.loads(self.parts.mint_links(json.dumps(message)))
 
+    def provider_name(self, provider: str, lang: str) -> str:
+        """What people call the system `provider` runs, in `lang`, as the provider declares it."""
+        return self.service.provider(provider).display_name(lang)
+
     def routes(self) -> dict[str, Any]:
         """The HTTP routes the providers serve (paths, or prefixes ending in '/')."""
         return self.parts.routes(self)
@@ -170,6 +174,7 @@ def build_runtime(config: Config, *, with_bolt: bool = True) -> Runtime:
         sweeper,
         reminders,
         deliverer,
+        StoreReader(config.store_path),
         provider_health=parts.health,
         sweep_only_forms=parts.sweep_only_forms,
     )

@@ -213,11 +213,10 @@ def audit_line(snap: Snapshot, names: Names, lang: str) -> str:
     )
 
 
-def unmapped_notice(snap: Snapshot, user_ids: Sequence[str], lang: str) -> str:
+def unmapped_notice(snap: Snapshot, user_ids: Sequence[str], lang: str, venue: Venue) -> str:
     """Tells admins which provider users have no Slack account mapped, so they can fix [users]."""
     users = _listing([f"`{user_text(u, NAME_LIMIT)}`" for u in user_ids], lang)
-    provider = t(f"provider.{snap.provider}", lang)
-    return t("unmapped.notice", lang, provider=provider, users=users, number=number_text(snap))
+    return t("unmapped.notice", lang, provider=venue.name, users=users, number=number_text(snap))
 
 
 # --- text pieces ------------------------------------------------------------------------------------------
@@ -446,9 +445,7 @@ def _outcome(snap: Snapshot, lang: str) -> list[dict]:
     if not snap.status.is_final:
         return []
     return [
-        section(
-            t("card.outcome", lang, emoji=STATUS_EMOJI[snap.status], status=enum_name(snap.status, lang))
-        )
+        section(t("card.outcome", lang, emoji=STATUS_EMOJI[snap.status], status=enum_name(snap.status, lang)))
     ]
 
 

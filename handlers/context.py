@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from bot.admin import Admin
     from bot.config import Config
     from bot.directory import Directory
-    from bot.providers.local.decide import Decisions
+    from bot.providers.base import Decider
     from bot.providers.setup import ProviderSetup
     from bot.service import ApprovalService
     from bot.store import Store
@@ -24,10 +24,13 @@ class BotContext(Protocol):
     directory: Directory
     service: ApprovalService
     submissions: Submissions
-    decisions: Decisions
+    decisions: Decider  # of the providers that decide in Slack (the embedded engine)
     admin: Admin
     deliverer: Deliverer
     parts: ProviderSetup  # the providers' declared capabilities (e.g. template managers)
 
     def live(self, message: dict[str, Any]) -> dict[str, Any]:
         """A message or view sent at once, never stored: its link placeholders made live links."""
+
+    def provider_name(self, provider: str, lang: str) -> str:
+        """What people call the system `provider` (a Snapshot.provider) runs, in `lang`: its display name."""

@@ -126,6 +126,7 @@ class FormFlow:
                 template,
                 self.lang,
                 private_metadata=_metadata(draft["id"], alias, rows),
+                provider_name=self.runtime.provider_name(template.provider, self.lang),
                 rows=rows,
                 initial=initial,
                 departments=self.submissions.departments(user, template),
@@ -158,6 +159,7 @@ class FormFlow:
                 initial=initial,
                 departments=self.submissions.departments(user, template),
                 private_metadata=_metadata(meta.draft, meta.alias, rows),
+                provider_name=self.runtime.provider_name(template.provider, self.lang),
             )
         except TemplateTooLarge:
             return True  # "Add row" is only offered while a row fits; a stale click changes nothing

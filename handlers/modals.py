@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 
 from bot.form_reader import ACTION, Slot, row_count
 from bot.forms import Answer, Control, Option, Template
-from bot.i18n import CATALOG, t
+from bot.i18n import t
 from bot.kinds import inputs, problem
 from bot.kinds.widgets import Input, Widget
 from handlers.cards import escape, one_line, section
@@ -72,14 +72,17 @@ def build_form_view(
     lang: str,
     *,
     private_metadata: str,
+    provider_name: str = "",
     rows: Mapping[str, int] | None = None,
     initial: Mapping[str, Answer] | None = None,
     departments: Sequence[Option] = (),
     notice: str = "",
 ) -> dict:
-    """The modal for `template`: `rows` per table id (1 when absent), `initial` answers to start from (a
-    draft WeCom refused, say), `departments` for department Contacts, and a `notice` to show on top."""
-    form = Form(template, lang, rows or {}, initial or {}, departments, spare=MAX_BLOCKS)
+    """The modal for `template`: `provider_name` is what people call the system it is filed in (the
+    provider's display name; its id when empty), `rows` per table id (1 when absent), `initial` answers to
+    start from (a draft WeCom refused, say), `departments` for department Contacts, a `notice` on top."""
+    where = provider_name or template.provider
+    form = Form(template, lang, where, rows or {}, initial or {}, departments, spare=MAX_BLOCKS)
     form.refuse_unfillable()
     intro = [*_notice(notice), header(form.name)]
     needed = len(intro) + len(form.body())  # the count does not depend on spare
@@ -109,6 +112,7 @@ class Form:
         self,
         template: Template,
         lang: str,
+        provider_name: str,
         rows: Mapping[str, int],
         initial: Mapping[str, Answer],
         departments: Sequence[Option],
@@ -117,6 +121,7 @@ class Form:
     ) -> None:
         self._template = template
         self._lang = lang
+        self._provider_name = provider_name
         self.rows = rows
         self._initial = initial
         self.departments = departments
@@ -125,11 +130,19 @@ class Form:
 
     def spared(self, spare: int) -> Form:
         """The same form, with `spare` blocks left for more table rows."""
-        return Form(self._template, self._lang, self.rows, self._initial, self.departments, spare=spare)
+        return Form(
+            self._template,
+            self._lang,
+            self._provider_name,
+            self.rows,
+            self._initial,
+            self.departments,
+            spare=spare,
+        )
 
     def say(self, key: str, **params: object) -> str:
         """The catalog's text `key` (``form.*`` in `bot.i18n`), naming this template and its provider."""
-        return t(key, self._lang, template=self.name, provider=self._provider(), **params)
+        return t(key, self._lang, template=self.name, provider=self._provider_name, **params)
 
     def refuse_unfillable(self) -> None:
         """Raises `FormNotFillable` for the first required control or table column it cannot offer."""
@@ -144,11 +157,6 @@ class Form:
         if control.required and problem:
             why = reason(control, problem, self.say)
             raise FormNotFillable(self.say("form.not_fillable", control=name(control), reason=why))
-
-    def _provider(self) -> str:
-        """Where else the approval can be submitted, named as people know it."""
-        key = f"provider.{self._template.provider}"
-        return t(key, self._lang) if key in CATALOG else self._template.provider
 
     def body(self) -> list[dict]:
         """Every control's blocks."""

@@ -79,7 +79,8 @@ class Renderer:
         """A line for the audit channel about the change it was queued for (its snapshot goes with it)."""
         snap = snapshot_from_dict(notice["snapshot"])
         if notice.get("unmapped"):
-            return cards.unmapped_notice(snap, notice["unmapped"], self.lang)
+            venue = cards.Venue.of(self.service.provider(snap.provider), self.lang)
+            return cards.unmapped_notice(snap, notice["unmapped"], self.lang, venue)
         return cards.audit_line(snap, self.service.people(snap).slack_id, self.lang)
 
     def digest(self, notice: dict[str, Any]) -> cards.Message:

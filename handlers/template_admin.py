@@ -151,17 +151,22 @@ class TemplateAdmin:
                 "views.open",
                 client.views_open,
                 trigger_id=trigger_id,
-                view=builder_view(draft, self._pack(draft, user), self.lang),
+                view=self._builder(draft, user, manager),
             )
         elif problems := manager.problems(body, self._known_names(), updating=False):
-            _say(respond, problems_message(problems, manager.provider, self.lang))
+            _say(respond, problems_message(problems, self._provider_name(manager), self.lang))
         else:
             draft = TemplateDraft("create", "", body)
             safely(
                 "views.open",
                 client.views_open,
                 trigger_id=trigger_id,
-                view=alias_view(draft, self._pack(draft, user), manager.provider, self.lang),
+                view=alias_view(
+                    manager.outline(draft.body),
+                    self._pack(draft, user),
+                    self._provider_name(manager),
+                    self.lang,
+                ),
             )
 
     def _open_update(
@@ -181,7 +186,7 @@ class TemplateAdmin:
             self._show(client, view_id, notice_view(escape(str(exc)), self.lang))
             return
         draft = replace(draft, body={**current, "template_id": draft.template_id})
-        self._show(client, view_id, builder_view(draft, self._pack(draft, user), self.lang))
+        self._show(client, view_id, self._builder(draft, user, manager))
 
     # the builder --------------------------------------------------------------------------
 
@@ -218,9 +223,7 @@ class TemplateAdmin:
             try:
                 uploaded = parse_body(self._download(files[0]), self.lang)
             except BodyUnreadable as exc:
-                self._show(
-                    client, view_id, builder_view(draft, self._pack(draft, user), self.lang, notice=str(exc))
-                )
+                self._show(client, view_id, self._builder(draft, user, manager, notice=str(exc)))
                 return
             uploaded = self._for_mode(draft, uploaded)
             draft = replace(draft, body=manager.with_name(uploaded, name) if name else uploaded)
@@ -255,7 +258,7 @@ class TemplateAdmin:
             return
         log.info("template control added", extra={"user": user, "control": control_id})
         draft = replace(draft, body=candidate, kind="")
-        ack(response_action="update", view=builder_view(draft, self._pack(draft, user), self.lang))
+        ack(response_action="update", view=self._builder(draft, user, manager))
 
     def add_clicked(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
@@ -284,7 +287,7 @@ class TemplateAdmin:
         self._show(
             client,
             text_field(body, "view", "id") or "",
-            builder_view(draft, self._pack(draft, user), self.lang),
+            self._builder(draft, user, manager),
         )
 
     def kind_chosen(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
@@ -329,7 +332,7 @@ class TemplateAdmin:
         except ProviderError as exc:
             self._refused(client, view_id, user, manager, str(exc))
             return
-        name = template_name(draft.body)
+        name = template_name(manager.outline(draft.body))
         self.runtime.admin.audit(user, "template create", f"{template_id} {name}")
         answer = t(
             "template.builder.created", self.lang, name=user_text(name, 80), id=user_text(template_id, 80)
@@ -357,11 +360,10 @@ class TemplateAdmin:
         if not self._claim(draft, user):
             return
         body_sent = {**draft.body, "template_id": draft.template_id}
+        name = template_name(manager.outline(body_sent))
         try:
             current = manager.current_body(draft.template_id)
-            problems = manager.problems(
-                body_sent, self._known_names() - {template_name(current)}, updating=True
-            )
+            problems = manager.problems(body_sent, self._other_names(manager, current), updating=True)
             if problems:
                 self._show(client, view_id, self._problems_view(problems, manager))
                 return
@@ -369,7 +371,7 @@ class TemplateAdmin:
         except ProviderError as exc:
             self._refused(client, view_id, user, manager, str(exc))
             return
-        self.runtime.admin.audit(user, "template update", f"{draft.template_id} {template_name(body_sent)}")
+        self.runtime.admin.audit(user, "template update", f"{draft.template_id} {name}")
         log.info("template updated", extra={"user": user, "template_id": draft.template_id})
         self._done(
             client,
@@ -379,7 +381,7 @@ class TemplateAdmin:
                 "template.builder.updated",
                 self.lang,
                 id=user_text(draft.template_id, 80),
-                name=user_text(template_name(body_sent), 80),
+                name=user_text(name, 80),
             ),
         )
 
@@ -390,9 +392,11 @@ class TemplateAdmin:
     ) -> dict[str, Any]:
         """The builder again with the problems listed, or the alias-and-create modal."""
         if problems:
-            return builder_view(draft, self._pack(draft, user), self.lang, problems)
+            return self._builder(draft, user, manager, problems)
         ready = replace(draft, builder=False)
-        return alias_view(ready, self._pack(ready, user), manager.provider, self.lang)
+        return alias_view(
+            manager.outline(ready.body), self._pack(ready, user), self._provider_name(manager), self.lang
+        )
 
     def _update_step(self, user: str, manager: TemplateManager, draft: TemplateDraft) -> dict[str, Any]:
         """Problems (checked against the live template's name), or the diff to confirm."""
@@ -402,16 +406,23 @@ class TemplateAdmin:
             current = manager.current_body(draft.template_id)
         except ProviderError as exc:
             return notice_view(escape(str(exc)), self.lang)
-        problems = manager.problems(body, self._known_names() - {template_name(current)}, updating=True)
+        problems = manager.problems(body, self._other_names(manager, current), updating=True)
         if problems:
             if draft.builder:
-                return builder_view(draft, self._pack(draft, user), self.lang, problems)
+                return self._builder(draft, user, manager, problems)
             return self._problems_view(problems, manager)
         ready = replace(draft, builder=False)
-        return diff_view(ready, self._pack(ready, user), current, manager.diff(current, body), self.lang)
+        return diff_view(
+            ready,
+            self._pack(ready, user),
+            manager.outline(current),
+            manager.outline(body),
+            manager.diff(current, body),
+            self.lang,
+        )
 
     def _problems_view(self, problems: Sequence[TemplateProblem], manager: TemplateManager) -> dict[str, Any]:
-        message = problems_message(problems, manager.provider, self.lang)
+        message = problems_message(problems, self._provider_name(manager), self.lang)
         view = notice_view("", self.lang)
         view["blocks"] = message["blocks"]
         return view
@@ -426,7 +437,7 @@ class TemplateAdmin:
         text = t(
             "template.builder.refused",
             self.lang,
-            provider=t(f"provider.{manager.provider}", self.lang),
+            provider=self._provider_name(manager),
             reason=escape(reason),
         )
         self._show(client, view_id, notice_view(text, self.lang))
@@ -437,6 +448,26 @@ class TemplateAdmin:
         tell(self.runtime, client, user, answer)
 
     # helpers ------------------------------------------------------------------------------------
+
+    def _builder(
+        self,
+        draft: TemplateDraft,
+        user: str,
+        manager: TemplateManager,
+        problems: Sequence[TemplateProblem] = (),
+        notice: str = "",
+    ) -> dict[str, Any]:
+        """The builder modal over `draft`, its body listed as the provider outlines it."""
+        outline = manager.outline(draft.body)
+        return builder_view(draft, self._pack(draft, user), outline, self.lang, problems, notice)
+
+    def _other_names(self, manager: TemplateManager, current: dict[str, Any]) -> set[str]:
+        """The names an updated template must not take: the others', not its own live one."""
+        return self._known_names() - {template_name(manager.outline(current))}
+
+    def _provider_name(self, manager: TemplateManager) -> str:
+        """What people call the system the templates live in, as its provider says."""
+        return self.runtime.provider_name(manager.provider, self.lang)
 
     def _checked(self, body: Any, view: Any) -> tuple[str, TemplateDraft | None, TemplateManager | None]:
         """Who acts, their draft and the manager; the draft is None for anyone but an admin, and for

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,6 +54,7 @@ MAX_FILE_BYTES = 256 * 1024  # a template body is a few KB; anything far larger 
 SMART_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'"})
 # Slack escapes these three in a slash command's text
 SLACK_ESCAPES = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"))
+
 
 class BodyUnreadable(ValueError):
     """The given text is not a template body; the message says why in plain words (with line and column
@@ -94,17 +95,6 @@ def command_text(text: str) -> str:
     for escaped, plain in SLACK_ESCAPES:
         text = text.replace(escaped, plain)
     return text
-
-
-def first_text(value: Any) -> str:
-    """The first text of a WeCom text list ([{"text", "lang"}]); "" for anything else."""
-    return text_field(value, 0, "text") or ""
-
-
-def controls_of(body: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The body's controls that are objects (a crafted or pasted body may hold anything)."""
-    controls = payload_field(body, "template_content", "controls", kind=list) or []
-    return [c for c in controls if isinstance(c, dict)]
 
 
 def pack_draft(draft: TemplateDraft, keep: Callable[[dict[str, Any]], str]) -> str:
@@ -224,5 +214,3 @@ def field_for(problem: TemplateProblem, fields: Sequence[KindField]) -> str:
 
 
 # --- rendering ---------------------------------------------------------------------------------------------
-
-

@@ -3,13 +3,11 @@ alias and diff confirmations, and the list of problems, each within Slack's limi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from bot.i18n import t
-from bot.providers.base import ControlChange, KindField, TemplateProblem
-from handlers import field as payload_field
-from handlers import text_field
+from bot.providers.base import ControlChange, KindField, TemplateOutline, TemplateProblem
 from handlers.cards import clip, context, escape, one_line, section, user_text
 from handlers.form_flow import message_view
 from handlers.template_drafts import (
@@ -36,9 +34,7 @@ from handlers.template_drafts import (
     TITLE,
     VIEW_TITLE_LIMIT,
     TemplateDraft,
-    controls_of,
     field_block,
-    first_text,
 )
 
 
@@ -85,11 +81,9 @@ def problem_lines(problems: Iterable[TemplateProblem], lang: str) -> list[str]:
     return lines
 
 
-def problems_message(problems: Sequence[TemplateProblem], provider: str, lang: str) -> dict[str, Any]:
-    """The ephemeral answer to an inline body with problems."""
-    header = t(
-        "template.builder.problems", lang, provider=t(f"provider.{provider}", lang), count=len(problems)
-    )
+def problems_message(problems: Sequence[TemplateProblem], provider_name: str, lang: str) -> dict[str, Any]:
+    """The ephemeral answer to an inline body with problems, naming the provider by its display name."""
+    header = t("template.builder.problems", lang, provider=provider_name, count=len(problems))
     return {
         "response_type": "ephemeral",
         "text": header,
@@ -106,8 +100,9 @@ def change_lines(changes: Iterable[ControlChange], lang: str) -> list[str]:
     return lines
 
 
-def template_name(body: Mapping[str, Any]) -> str:
-    return one_line(first_text(body.get("template_name")))
+def template_name(outline: TemplateOutline) -> str:
+    """The template's name on one line, as the modals show it."""
+    return one_line(outline.name)
 
 
 def working_view(lang: str) -> dict[str, Any]:
@@ -121,20 +116,22 @@ def notice_view(text: str, lang: str) -> dict[str, Any]:
 def builder_view(
     draft: TemplateDraft,
     metadata: str,
+    outline: TemplateOutline,
     lang: str,
     problems: Sequence[TemplateProblem] = (),
     notice: str = "",
 ) -> dict[str, Any]:
-    """Step 1: the name, and a body pasted, uploaded, or built control by control (listed with Remove);
-    on top, the problems of the last attempt or a `notice` (plain text) saying why it was not taken."""
+    """Step 1: the name, and a body pasted, uploaded, or built control by control (listed with Remove, from
+    `outline`: the draft's body as its provider reads it); on top, the problems of the last attempt or a
+    `notice` (plain text) saying why it was not taken."""
     top = _sections(problem_lines(problems, lang), lang) if problems else []
     if problems:
         top.insert(0, section(t("template.builder.fix_first", lang)))
     if notice:
         top.insert(0, section(f"⚠️ {escape(notice)}"))
     name_input = {"type": "plain_text_input", "action_id": ACTION, "max_length": 150}
-    if template_name(draft.body):
-        name_input["initial_value"] = clip(template_name(draft.body), 150)
+    if template_name(outline):
+        name_input["initial_value"] = clip(template_name(outline), 150)
     blocks = [
         *top,
         {
@@ -167,23 +164,22 @@ def builder_view(
         },
         {"type": "divider"},
     ]
-    controls = controls_of(draft.body)
+    controls = outline.controls
     listed = controls[: min(MAX_LISTED_CONTROLS, MAX_BLOCKS - len(blocks) - 3)]
     blocks.append(section(t("template.builder.controls", lang, count=len(controls))))
     for control in listed:
-        control_id = text_field(control, "property", "id") or ""
         line = t(
             "template.builder.control_line",
             lang,
-            id=user_text(control_id, 60),
-            kind=user_text(text_field(control, "property", "control") or "?", 40),
-            title=user_text(one_line(first_text(payload_field(control, "property", "title", kind=list))), 80),
+            id=user_text(control.control_id, 60),
+            kind=user_text(control.kind or "?", 40),
+            title=user_text(one_line(control.title), 80),
         )
         blocks.append(
             {
                 **section(line),
                 "accessory": _button(
-                    t("template.builder.remove", lang), ACTION_REMOVE_CONTROL, control_id[:150]
+                    t("template.builder.remove", lang), ACTION_REMOVE_CONTROL, control.control_id[:150]
                 ),
             }
         )
@@ -266,14 +262,15 @@ def control_view(
     )
 
 
-def alias_view(draft: TemplateDraft, metadata: str, provider: str, lang: str) -> dict[str, Any]:
-    """Before creating: what will be created, and the alias to track it under (optional)."""
+def alias_view(outline: TemplateOutline, metadata: str, provider_name: str, lang: str) -> dict[str, Any]:
+    """Before creating: what will be created (in `provider_name`, the provider's display name), and the
+    alias to track it under (optional)."""
     intro = t(
         "template.builder.create_intro",
         lang,
-        name=user_text(template_name(draft.body), 80),
-        count=len(controls_of(draft.body)),
-        provider=t(f"provider.{provider}", lang),
+        name=user_text(template_name(outline), 80),
+        count=len(outline.controls),
+        provider=provider_name,
     )
     blocks = [
         section(intro),
@@ -298,11 +295,13 @@ def alias_view(draft: TemplateDraft, metadata: str, provider: str, lang: str) ->
 def diff_view(
     draft: TemplateDraft,
     metadata: str,
-    current: Mapping[str, Any],
+    current: TemplateOutline,
+    sent: TemplateOutline,
     changes: Sequence[ControlChange],
     lang: str,
 ) -> dict[str, Any]:
-    """Before updating: how the controls change; only Confirm sends the update."""
+    """Before updating: how the live template (`current`) changes into the draft's (`sent`), its name and
+    its controls; only Confirm sends the update."""
     intro = t(
         "template.builder.update_intro",
         lang,
@@ -310,14 +309,14 @@ def diff_view(
         name=user_text(template_name(current), 80),
     )
     lines = change_lines(changes, lang) or [t("template.builder.diff_none", lang)]
-    if template_name(current) != template_name(draft.body):
+    if template_name(current) != template_name(sent):
         lines.insert(
             0,
             t(
                 "template.builder.diff_name",
                 lang,
                 old=user_text(template_name(current), 80),
-                new=user_text(template_name(draft.body), 80),
+                new=user_text(template_name(sent), 80),
             ),
         )
     blocks = [section(intro), *_sections(lines, lang)]
@@ -363,5 +362,3 @@ def _button(text: str, action_id: str, value: str) -> dict[str, Any]:
 
 
 # --- the Slack edge -----------------------------------------------------------------------------------------
-
-

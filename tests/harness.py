@@ -55,22 +55,34 @@ def write_config(
     app_token: str = "",
     wecom_settings: str = "",
     admins: Sequence[str] = (),
+    *,
+    server: str = "",
+    bot_token: str = "xoxb-test-token",
+    signing_secret: str = "test-signing-secret",
+    audit_channel: str = "CAUDIT01",
+    schedule: str = "",
+    local_templates: Sequence[str] = (),
 ) -> Path:
+    """A config with WeCom's approval app over the fakes; `server`, `wecom_settings` and `schedule` are
+    lines added to their tables, `local_templates` [[local.templates]] entries (see purchase_template),
+    `extra` anything else, written last."""
     user_lines = "\n".join(f'"{k}" = "{v}"' for k, v in users.items())
     admin_list = ", ".join(f'"{admin}"' for admin in admins)
+    schedule_table = f"[schedule]\n{schedule}" if schedule else ""
     path.write_text(
         f"""
 [server]
 public_url = "http://127.0.0.1"
+{server}
 [store]
 path = "{store}"
 [slack]
-bot_token = "xoxb-test-token"
-signing_secret = "test-signing-secret"
+bot_token = "{bot_token}"
+signing_secret = "{signing_secret}"
 api_url = "{slack_url}"
 language = "en"
 app_token = "{app_token}"
-audit_channel = "CAUDIT01"
+audit_channel = "{audit_channel}"
 admins = [{admin_list}]
 [wecom]
 corp_id = "{CORP_ID}"
@@ -82,11 +94,34 @@ approval_url_template = "{APPROVAL_URL}"
 {wecom_settings}
 [users]
 {user_lines}
+{schedule_table}
+{"".join(local_templates)}
 {extra}
 """,
         encoding="utf-8",
     )
     return path
+
+
+# the self-built app's engine: its app id and one template filed through the launch page
+OPEN_ENGINE = 'agent_id = "1000002"\n[wecom.open_templates]\npayment = "1234567111"\n'
+PURCHASE_REASON = '{ control = "Text", id = "Text-1", title = "采购事由", require = true }'
+
+
+def purchase_template(approvers: Sequence[str], *controls: str) -> str:
+    """The embedded engine's "purchase" template (采购申请): its reason, then `controls` (TOML inline
+    tables), decided in one step by `approvers` (Slack ids)."""
+    listed = ",\n".join(f"  {control}" for control in (PURCHASE_REASON, *controls))
+    users = ", ".join(f'"{approver}"' for approver in approvers)
+    return f"""
+[[local.templates]]
+alias = "purchase"
+name = "采购申请"
+controls = [
+{listed},
+]
+process = [{{ type = 1, apv_rel = 1, users = [{users}] }}]
+"""
 
 
 @dataclass

@@ -3,6 +3,7 @@ outbox, against the fake WeCom and the Slack stand-in; and their Block Kit, vali
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
 import json
@@ -143,6 +144,13 @@ def test_track_offers_the_template_at_once_and_after_a_restart(
         again.stop()
 
 
+def test_track_without_a_provider_takes_the_first_listed_that_files(runtime: Runtime) -> None:
+    assert runtime.admin.track(ADMIN, "tmpl-other", "other").provider == "wecom"
+    filers = runtime.submissions.filers
+    runtime.submissions.filers = {"wecom_open": filers["wecom_open"], **filers}
+    assert runtime.admin.track(ADMIN, "tmpl-launch", "launch").provider == "wecom_open"
+
+
 def test_a_template_that_cannot_be_read_is_not_tracked(runtime: Runtime) -> None:
     with pytest.raises(AdminRefused) as refused:
         runtime.admin.track(ADMIN, "no-such-template", "ghost")
@@ -255,6 +263,20 @@ def test_whois_says_where_each_identity_comes_from(runtime: Runtime) -> None:
     assert (found.provider, found.provider_id, found.source) == ("wecom", "newbie", "admin")
     [static] = runtime.admin.whois(APPLICANT)
     assert (static.provider_id, static.source) == ("applicant", "directory")
+
+
+def test_map_and_whois_take_identities_in_the_order_the_providers_are_listed(runtime: Runtime) -> None:
+    """Nothing in the use case names a provider: a provider listed before WeCom that declares its own
+    identity is what `map` means without a provider, and `whois` answers for it first."""
+    acme = copy.copy(runtime.service.providers["wecom"])
+    acme.identity = "acme"
+    runtime.service.providers = {"acme": acme, **runtime.service.providers}
+    assert runtime.admin.map(ADMIN, NEWCOMER, "newbie").provider == "acme"
+    assert runtime.admin.map(ADMIN, NEWCOMER, "newbie-wecom", "wecom").provider == "wecom"
+    assert [(i.provider, i.provider_id) for i in runtime.admin.whois(NEWCOMER)] == [
+        ("acme", "newbie"),
+        ("wecom", "newbie-wecom"),
+    ]
 
 
 @pytest.mark.parametrize(

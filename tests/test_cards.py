@@ -353,12 +353,12 @@ def test_admin_lines() -> None:
     )
     assert audit_line(SCENARIOS["revoked"], names, "en").endswith("<@UALICE>")
     assert audit_line(SCENARIOS["comments_attachments"], names, "en").endswith("dave")
-    notice = unmapped_notice(SCENARIOS["any"], ["WangXiaoMing", "<x>"], "en")
+    notice = unmapped_notice(SCENARIOS["any"], ["WangXiaoMing", "<x>"], "en", venue(SCENARIOS["any"], "en"))
     assert notice == (
         f"Could not find Slack users for WeCom users `WangXiaoMing`, `&lt;x&gt;` (approval {NUMBER}): "
         "add them to [users]"
     )
-    assert "企业微信" in unmapped_notice(SCENARIOS["any"], ["a"], "zh_CN")
+    assert "企业微信" in unmapped_notice(SCENARIOS["any"], ["a"], "zh_CN", venue(SCENARIOS["any"], "zh_CN"))
 
 
 def test_catalog_is_complete() -> None:
@@ -453,7 +453,7 @@ def test_random_snapshots_always_validate(
     if approver not in snap.waiting_on():
         assert buttons(approver_card(snap, approver, who, lang, link, venue(snap, lang))) == []
     assert audit_line(snap, who, lang).strip()
-    assert unmapped_notice(snap, USERS, lang).strip()
+    assert unmapped_notice(snap, USERS, lang, venue(snap, lang)).strip()
 
 
 # --- provider text never becomes markup; the audit names who decided ----------------------------------

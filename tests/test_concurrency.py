@@ -32,6 +32,7 @@ from tests.harness import (
     WeComSender,
     approval_detail,
     approval_xml,
+    purchase_template,
     wait_for,
     write_config,
 )
@@ -40,13 +41,6 @@ from tests.suite_size import count
 APPLICANT, A, B = "U0APPLICANT", "U0APPROVERA", "U0APPROVERB"
 CALLBACKS = 200
 APPROVALS = count(ci=12, full=40)
-LOCAL_TEMPLATE = f"""
-[[local.templates]]
-alias = "purchase"
-name = "采购申请"
-controls = [{{ control = "Text", id = "Text-1", title = "采购事由", require = true }}]
-process = [{{ type = 1, apv_rel = 1, users = ["{A}", "{B}"] }}]
-"""
 # The states an approval goes through in WeCom, in order: alice approves, then bob decides.
 STATES: list[tuple[int, int, list[tuple[int, int]]]] = [  # (status, action, [(alice, bob)])
     (1, 1, [(1, 1)]),
@@ -162,9 +156,9 @@ def test_concurrent_callbacks_and_slack_decisions_end_as_a_serial_replay(
         wecom.base_url,
         tmp_path / "data" / "approvals.json",
         users={APPLICANT: "WuJunJie", A: "alice", B: "bob"},
-        extra=LOCAL_TEMPLATE,
+        audit_channel="",
+        local_templates=[purchase_template([A, B])],
     )
-    config.write_text(config.read_text().replace('audit_channel = "CAUDIT01"', 'audit_channel = ""'))
     numbers = [f"2026070{n:05d}" for n in range(APPROVALS)]
     for sp_no in numbers:
         wecom.approvals[sp_no] = approval_detail(sp_no)

@@ -30,7 +30,16 @@ from bot.offline.slack_standin import SlackStandIn
 from bot.providers.wecom.launch_page import link_signature
 from bot.scheduling import SWEEP_PATH, sweep_signature
 from tests.fakes.wecom_api import FakeWeComApi
-from tests.harness import AES_KEY, APPROVAL_URL, CORP_ID, SECRET, TOKEN, Approver, BotProcess, approval_xml
+from tests.harness import (
+    CORP_ID,
+    OPEN_ENGINE,
+    SECRET,
+    Approver,
+    BotProcess,
+    approval_xml,
+    purchase_template,
+    write_config,
+)
 from tests.hostile import (
     HOSTILE_NUMBERS,
     MEMORY_GROWTH_LIMIT,
@@ -57,37 +66,6 @@ T = TypeVar("T")
 SIGNING_SECRET = "hostile-signing-secret"
 LINK_SECRET = "hostile-link-secret-0123456789abcdef"
 APPLICANT = "U0APPLICANT"
-CONFIG = """
-[server]
-public_url = "http://127.0.0.1"
-link_secret = "{link_secret}"
-[store]
-path = "{store}"
-[slack]
-bot_token = "xoxb-hostile-token"
-signing_secret = "{signing_secret}"
-api_url = "{slack_url}"
-language = "en"
-[wecom]
-corp_id = "{corp_id}"
-secret = "{secret}"
-agent_id = "1000002"
-token = "{token}"
-encoding_aes_key = "{aes_key}"
-api_base = "{wecom_url}"
-approval_url_template = "{approval_url}"
-[wecom.open_templates]
-payment = "1234567111"
-[users]
-"{applicant}" = "WuJunJie"
-[schedule]
-sweep_minutes = 1440
-[[local.templates]]
-alias = "purchase"
-name = "采购申请"
-controls = [{{ control = "Text", id = "Text-1", title = "采购事由", require = true }}]
-process = [{{ type = 1, apv_rel = 1, users = ["{applicant}"] }}]
-"""
 
 REQUESTS_PER_ROUTE = count(300, 10_000)
 HOSTILE = settings(
@@ -167,22 +145,19 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         SlackStandIn(users={APPLICANT: {"email": "wujunjie@example.com"}}) as slack,
         FakeWeComApi(corp_id=CORP_ID, secret=SECRET) as wecom,
     ):
-        config = folder / "config.toml"
-        config.write_text(
-            CONFIG.format(
-                link_secret=LINK_SECRET,
-                store=store,
-                signing_secret=SIGNING_SECRET,
-                slack_url=slack.api_url,
-                corp_id=CORP_ID,
-                secret=SECRET,
-                token=TOKEN,
-                aes_key=AES_KEY,
-                wecom_url=wecom.base_url,
-                approval_url=APPROVAL_URL,
-                applicant=APPLICANT,
-            ),
-            encoding="utf-8",
+        config = write_config(
+            folder / "config.toml",
+            slack.api_url,
+            wecom.base_url,
+            store,
+            {APPLICANT: "WuJunJie"},
+            wecom_settings=OPEN_ENGINE,
+            server=f'link_secret = "{LINK_SECRET}"',
+            bot_token="xoxb-hostile-token",
+            signing_secret=SIGNING_SECRET,
+            audit_channel="",
+            schedule="sweep_minutes = 1440",
+            local_templates=[purchase_template([APPLICANT])],
         )
         bot = BotProcess(config).start()
         assert bot.proc is not None

@@ -3,6 +3,7 @@ copy of the packages with one wrong-way import added fails `lint-imports`."""
 
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 import subprocess
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+USE_CASES = ("service", "submit", "processor", "sweep", "reminders", "admin", "directory", "export")
 
 
 def lint_imports(root: Path) -> subprocess.CompletedProcess[str]:
@@ -53,6 +55,14 @@ def test_the_contracts_hold() -> None:
         ("bot/model.py", "import slack_sdk", "import neither Slack's SDKs nor the Slack edge"),
         ("bot/reminders.py", "import bot.runtime", "import neither Slack's SDKs nor the Slack edge"),
         ("bot/server.py", "import bot.offline.world", "Only the offline world itself and the CLI"),
+        ("handlers/decisions.py", "import bot.providers.local.decide", "The Slack edge asks providers"),
+        ("handlers/context.py", "import bot.providers.wecom.provider", "The Slack edge asks providers"),
+        ("bot/export.py", "import bot.store.tinydb", "Use cases reach the store through its ports"),
+        (
+            "bot/admin.py",
+            "from bot.store.tinydb import StoreReader",
+            "Use cases reach the store through its ports",
+        ),
     ],
 )
 def test_a_wrong_way_import_breaks_a_contract(tmp_path: Path, module: str, line: str, contract: str) -> None:
@@ -62,3 +72,21 @@ def test_a_wrong_way_import_breaks_a_contract(tmp_path: Path, module: str, line:
     result = lint_imports(root)
     assert result.returncode != 0
     assert f"{contract}" in result.stdout and "BROKEN" in result.stdout, result.stdout
+
+
+def test_use_cases_name_no_provider() -> None:
+    """A use case asks what providers declare (their identity, their order in the registry); a provider's
+    name as a string in one ("wecom", "wecom_open", ...) is a decision made for the providers."""
+    packages = [p.name for p in (ROOT / "bot" / "providers").iterdir() if (p / "__init__.py").exists()]
+    assert "wecom" in packages  # the scan looks for something that exists
+
+    def names_a_provider(value: str) -> bool:
+        return any(value == package or value.startswith(f"{package}_") for package in packages)
+
+    found = [
+        f"bot/{module}.py:{node.lineno}: {node.value!r}"
+        for module in USE_CASES
+        for node in ast.walk(ast.parse((ROOT / "bot" / f"{module}.py").read_text(encoding="utf-8")))
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and names_a_provider(node.value)
+    ]
+    assert found == []

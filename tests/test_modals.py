@@ -79,8 +79,13 @@ def _texts(value: Any) -> Iterator[str]:
             yield from _texts(inner)
 
 
+def wecom_form(form: Template, lang: str, **options: Any) -> dict[str, Any]:
+    """The form of a WeCom template, naming WeCom as the runtime's provider_name would."""
+    return build_form_view(form, lang, provider_name=t("provider.wecom", lang), **options)
+
+
 def view_of(form: Template, lang: str = "en", **options: Any) -> dict[str, Any]:
-    view = build_form_view(form, lang, private_metadata=options.pop("private_metadata", "meta"), **options)
+    view = wecom_form(form, lang, private_metadata=options.pop("private_metadata", "meta"), **options)
     assert_valid(view)
     return view
 
@@ -357,7 +362,7 @@ def test_required_columns_are_enforced_by_slack_only_in_the_first_row_of_a_requi
 
 def test_more_than_100_blocks_is_refused_not_truncated() -> None:
     with pytest.raises(TemplateTooLarge) as raised:
-        build_form_view(template(*texts(100)), "en", private_metadata="")
+        wecom_form(template(*texts(100)), "en", private_metadata="")
 
     assert str(raised.value) == (
         "Travel request needs 101 blocks, but a Slack dialog holds at most 100. "
@@ -365,14 +370,14 @@ def test_more_than_100_blocks_is_refused_not_truncated() -> None:
     )
     assert len(view_of(template(*texts(99)))["blocks"]) == 100
     with pytest.raises(TemplateTooLarge, match="需要 101 个区块"):
-        build_form_view(template(*texts(99)), "zh_CN", private_metadata="", notice="上次提交被企业微信拒绝")
+        wecom_form(template(*texts(99)), "zh_CN", private_metadata="", notice="上次提交被企业微信拒绝")
 
 
 def test_too_many_rows_is_refused_too() -> None:
     lines = Control("Table", "T", "Lines", children=texts(10))
 
     with pytest.raises(TemplateTooLarge, match="needs 103 blocks"):
-        build_form_view(template(lines), "en", private_metadata="", rows={"T": 10})
+        wecom_form(template(lines), "en", private_metadata="", rows={"T": 10})
 
 
 @pytest.mark.parametrize(
@@ -425,14 +430,14 @@ def test_too_many_rows_is_refused_too() -> None:
 )
 def test_a_required_control_slack_cannot_offer_refuses_the_template(blocked: Control, message: str) -> None:
     with pytest.raises(FormNotFillable) as raised:
-        build_form_view(template(*texts(1), blocked), "en", private_metadata="")
+        wecom_form(template(*texts(1), blocked), "en", private_metadata="")
 
     assert str(raised.value) == message
 
 
 def test_refusals_speak_chinese_too() -> None:
     with pytest.raises(FormNotFillable) as raised:
-        build_form_view(
+        wecom_form(
             template(Control("BankAccount", "B-1", "收款账户", required=True)), "zh_CN", private_metadata=""
         )
 
@@ -636,7 +641,7 @@ def test_any_template_builds_a_valid_view_or_a_plain_refusal(data: st.DataObject
     lang = data.draw(st.sampled_from([*LANGUAGES, "xx"]))
     notice = data.draw(_words)
     try:
-        view = build_form_view(
+        view = wecom_form(
             form, lang, private_metadata="m", rows=rows, departments=departments, notice=notice
         )
     except (TemplateTooLarge, FormNotFillable) as refusal:
@@ -661,7 +666,7 @@ def test_any_template_builds_a_valid_view_or_a_plain_refusal(data: st.DataObject
     # What was read comes back as the initial values of a new view, and reads back the same.
     event("round trip")
     again = {t: max(1, len(result.answers.get(t, ()))) for t in tables}
-    view = build_form_view(
+    view = wecom_form(
         form, lang, private_metadata="m", rows=again, initial=result.answers, departments=departments
     )
     assert_valid(view)

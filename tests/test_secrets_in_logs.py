@@ -23,15 +23,17 @@ from bot.scheduling import SWEEP_HEADER, SWEEP_PATH, sweep_signature
 from tests.fakes.wecom_api import FakeWeComApi
 from tests.harness import (
     AES_KEY,
-    APPROVAL_URL,
     CORP_ID,
+    OPEN_ENGINE,
     SECRET,
     TOKEN,
     BotProcess,
     WeComSender,
     approval_detail,
     approval_xml,
+    purchase_template,
     wait_for,
+    write_config,
 )
 from tests.hostile import exported_approvals, open_event_xml
 
@@ -40,39 +42,7 @@ SIGNING_SECRET = "signing-secret-5e1d0b8c7a"
 LINK_SECRET = "link-secret-4b2e8f6a1c9d3e7b"
 APPLICANT, APPROVER, LISI = "U0APPLICANT", "U0APPROVER", "U0LISI"
 SP_NO = "202611210042"
-CONFIG = """
-[server]
-public_url = "http://127.0.0.1"
-link_secret = "{link_secret}"
-[store]
-path = "{store}"
-[slack]
-bot_token = "{bot_token}"
-signing_secret = "{signing_secret}"
-api_url = "{slack_url}"
-language = "en"
-[wecom]
-corp_id = "{corp_id}"
-secret = "{secret}"
-agent_id = "1000002"
-token = "{token}"
-encoding_aes_key = "{aes_key}"
-api_base = "{wecom_url}"
-approval_url_template = "{approval_url}"
-[wecom.open_templates]
-payment = "1234567111"
-[users]
-"{applicant}" = "WuJunJie"
-"{lisi}" = "lisi"
-[[local.templates]]
-alias = "purchase"
-name = "采购申请"
-controls = [
-  {{ control = "Text", id = "Text-1", title = "采购事由", require = true }},
-  {{ control = "Money", id = "Money-1", title = "金额", require = true }},
-]
-process = [{{ type = 1, apv_rel = 1, users = ["{approver}"] }}]
-"""
+MONEY = '{ control = "Money", id = "Money-1", title = "金额", require = true }'
 
 
 @pytest.fixture
@@ -97,25 +67,18 @@ def wecom() -> Iterator[FakeWeComApi]:
 
 @pytest.fixture
 def bot(tmp_path: Path, slack: SlackStandIn, wecom: FakeWeComApi) -> Iterator[BotProcess]:
-    config = tmp_path / "config.toml"
-    config.write_text(
-        CONFIG.format(
-            link_secret=LINK_SECRET,
-            store=tmp_path / "data" / "approvals.json",
-            bot_token=BOT_TOKEN,
-            signing_secret=SIGNING_SECRET,
-            slack_url=slack.api_url,
-            corp_id=CORP_ID,
-            secret=SECRET,
-            token=TOKEN,
-            aes_key=AES_KEY,
-            wecom_url=wecom.base_url,
-            approval_url=APPROVAL_URL,
-            applicant=APPLICANT,
-            lisi=LISI,
-            approver=APPROVER,
-        ),
-        encoding="utf-8",
+    config = write_config(
+        tmp_path / "config.toml",
+        slack.api_url,
+        wecom.base_url,
+        tmp_path / "data" / "approvals.json",
+        {APPLICANT: "WuJunJie", LISI: "lisi"},
+        wecom_settings=OPEN_ENGINE,
+        server=f'link_secret = "{LINK_SECRET}"',
+        bot_token=BOT_TOKEN,
+        signing_secret=SIGNING_SECRET,
+        audit_channel="",
+        local_templates=[purchase_template([APPROVER], MONEY)],
     )
     process = BotProcess(config, log_level="DEBUG").start()
     slack.attach(f"{process.url}/slack/events", SIGNING_SECRET)

@@ -11,7 +11,7 @@ import pytest
 
 import bot.store.tinydb.readers
 from bot.model import ApprovalStatus, Snapshot
-from bot.store.tinydb import TinyDBStore, read_all_approvals
+from bot.store.tinydb import StoreReader, TinyDBStore
 
 
 def test_every_file_is_private_to_the_bot(tmp_path: Path) -> None:
@@ -73,7 +73,7 @@ def test_reading_beside_serve_reads_again_when_a_journal_segment_is_discarded_me
         return Snapshot("test", record["number"], "t", "T", ApprovalStatus.PENDING, "someone", 1)
 
     monkeypatch.setattr(bot.store.tinydb.readers, "read_journal", discarded_once)
-    assert [doc["key"] for doc in read_all_approvals(path, {"test": decode})] == ["test:1"]
+    assert [doc["key"] for doc in StoreReader(path, {"test": decode}).all_approvals()] == ["test:1"]
     assert len(calls) == 2
 
 

@@ -16,13 +16,21 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from bot.admin import AdminRefused
-from bot.providers.base import ControlChange, ControlSpec, KindField, TemplateProblem
+from bot.providers.base import (
+    ControlChange,
+    ControlOutline,
+    ControlSpec,
+    KindField,
+    TemplateOutline,
+    TemplateProblem,
+)
 from bot.providers.wecom.template_admin import (
     KINDS,
     add_control,
     control_ids,
     kind_fields,
     next_control_id,
+    outline,
     remove_control,
     template_diff,
     template_problems,
@@ -274,10 +282,29 @@ def test_builder_views_stay_within_slacks_limits_however_many_controls(lang: str
         TemplateProblem(f"Text-{n:02d}", "title_duplicate", {"title": "<!channel>"}) for n in range(90)
     ]
     draft = TemplateDraft("create", "", body, builder=True)
-    view = _valid_view(builder_view(draft, "{}", lang, problems, notice="bad file"))
+    view = _valid_view(builder_view(draft, "{}", outline(body), lang, problems, notice="bad file"))
     text = json.dumps(view, ensure_ascii=False)
     assert "<!channel>" not in text and "&lt;!channel&gt;" in text  # a quoted title is never markup
     assert {b.get("block_id") for b in view["blocks"]} >= {NAME, JSON_BODY, FILE}
+
+
+def test_the_builder_lists_the_outline_the_provider_gives_not_the_body() -> None:
+    """The views read no provider's body shape: whatever the body holds, they show the outline."""
+    shown = TemplateOutline("Seal <request>", (ControlOutline("Text-07", "Text", "Reason\nwhy"),))
+    draft = TemplateDraft("create", "", {"anything": ["a provider's own shape"]}, builder=True)
+    view = _valid_view(builder_view(draft, "{}", shown, LANG))
+    assert [b["accessory"]["value"] for b in view["blocks"] if "accessory" in b] == ["Text-07"]
+    text = json.dumps(view["blocks"], ensure_ascii=False)
+    assert "`Text-07`" in text and "Reason why" in text and "Seal <request>" in text
+    intro = json.dumps(alias_view(shown, "{}", "WeCom", LANG)["blocks"], ensure_ascii=False)
+    assert "Seal &lt;request&gt;" in intro and "1" in intro
+
+
+def test_wecom_outlines_its_body_in_plain_text_and_blanks_what_a_pasted_body_lacks() -> None:
+    body = valid_body("Seal request")
+    assert outline(body) == TemplateOutline("Seal request", (ControlOutline("Text-01", "Text", "Reason"),))
+    hostile = {"template_name": "not a list", "template_content": {"controls": [7, {"property": {"id": 3}}]}}
+    assert outline(hostile) == TemplateOutline("", (ControlOutline("", "", ""),))
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -294,11 +321,13 @@ def test_the_confirmations_show_what_will_be_sent() -> None:
         ControlChange("added", "Text-02", "Notes"),
         ControlChange("changed", "Text-01", "Reason", ("title", "require")),
     ]
-    diff = _valid_view(diff_view(draft, "{}", {"template_name": zh("Old name")}, changes, LANG))
+    old = outline({"template_name": zh("Old name")})
+    diff = _valid_view(diff_view(draft, "{}", old, outline(draft.body), changes, LANG))
     shown = json.dumps(diff["blocks"], ensure_ascii=False)
     assert "added `Text-02` Notes" in shown and "title, require" in shown and "Old name → New name" in shown
-    created = _valid_view(alias_view(TemplateDraft("create", "", valid_body()), "{}", "wecom", LANG))
+    created = _valid_view(alias_view(outline(valid_body()), "{}", "WeCom", LANG))
     assert ALIAS_INPUT in {b.get("block_id") for b in created["blocks"]}
+    assert "WeCom" in json.dumps(created["blocks"])
 
 
 def test_the_problems_answer_names_every_problem_beside_its_control() -> None:
@@ -310,12 +339,12 @@ def test_the_problems_answer_names_every_problem_beside_its_control() -> None:
         (),
         updating=False,
     )
-    message = problems_message(problems, "wecom", LANG)
+    message = problems_message(problems, "WeCom", LANG)
     for block in Block.parse_all(message["blocks"]):
         block.validate_json()
     shown = json.dumps(message["blocks"], ensure_ascii=False)
     assert len(problems) >= 3 and f"fix {len(problems)} problem" in shown
-    assert "Template name" in shown and "`control 1`" in shown
+    assert "Template name" in shown and "`control 1`" in shown and "WeCom" in message["text"]
 
 
 # --- the listeners, over a recording Slack client and manager ---------------------------------------------
@@ -393,6 +422,9 @@ class Recorder:
     def control_ids(self, body: Any) -> set[str]:
         return control_ids(body)
 
+    def outline(self, body: Any) -> TemplateOutline:
+        return outline(body)
+
     def made(self, name: str) -> list[Any]:
         return [arg for call, arg in self.calls if call == name]
 
@@ -405,6 +437,9 @@ class Ack:
         self.answers.append(kwargs)
 
 
+PROVIDER_NAME = "Acme Approvals"  # the display name the runtime answers: texts name the provider by it
+
+
 class _Runtime:
     def __init__(self, recorder: Recorder, store: Store) -> None:
         self.admin = recorder
@@ -412,6 +447,9 @@ class _Runtime:
         self.parts = type("Parts", (), {"template_managers": {"wecom": recorder}})()
         self.config = type("Config", (), {"slack": type("Slack", (), {"language": LANG})()})()
         self.directory = type("Directory", (), {"im_channel": staticmethod(lambda user: "D" + user)})()
+
+    def provider_name(self, provider: str, lang: str) -> str:
+        return {"wecom": PROVIDER_NAME}[provider]
 
 
 @pytest.fixture
@@ -445,6 +483,7 @@ def test_an_invalid_inline_body_is_answered_with_its_problems_and_never_sent(
     assert said["response_type"] == "ephemeral"
     shown = json.dumps(said["blocks"], ensure_ascii=False)
     assert "already exists" in shown and "`T`" in shown
+    assert PROVIDER_NAME in said["text"]
     assert recorder.made("create") == [] and recorder.made("views_open") == []
 
 
@@ -453,6 +492,7 @@ def test_a_valid_inline_body_is_created_after_the_alias_modal_and_tracked(
 ) -> None:
     assert _start(admin, recorder, "create", json.dumps(valid_body())) == []
     [modal] = recorder.made("views_open")
+    assert PROVIDER_NAME in json.dumps(modal)
     assert recorder.made("create") == []  # nothing is sent before the admin presses Create
     body, view = _submitted(modal, values={ALIAS_INPUT: {"value": {"value": "seal"}}})
     ack = Ack()
@@ -533,7 +573,7 @@ def test_the_builder_refuses_a_duplicate_name_beside_the_name_field(
     admin: TemplateAdmin, recorder: Recorder
 ) -> None:
     draft = TemplateDraft("create", "", valid_body(), builder=True)
-    view = builder_view(draft, pack_draft(draft, keep=lambda b: ""), LANG)
+    view = builder_view(draft, pack_draft(draft, keep=lambda b: ""), outline(draft.body), LANG)
     ack = Ack()
     values = {NAME: {"value": {"value": "Existing"}}}
     admin.builder_submitted(ack, *_submitted(view, values=values), recorder)  # type: ignore[arg-type]
@@ -545,7 +585,7 @@ def test_a_pasted_body_with_a_syntax_error_is_refused_beside_the_paste_field(
     admin: TemplateAdmin, recorder: Recorder
 ) -> None:
     draft = TemplateDraft("create", "", {}, builder=True)
-    view = builder_view(draft, pack_draft(draft, keep=lambda b: ""), LANG)
+    view = builder_view(draft, pack_draft(draft, keep=lambda b: ""), outline(draft.body), LANG)
     ack = Ack()
     admin.builder_submitted(
         ack, *_submitted(view, values={JSON_BODY: {"value": {"value": '{"a": }'}}}), recorder

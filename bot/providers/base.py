@@ -1,6 +1,7 @@
 """The seams every approval system sits behind: reading approvals (`Provider`), filing from Slack
-(`Filer`), sweeping (`Sweepable`) and managing templates (`TemplateManager`). They are declared here,
-below the use cases that call them, so a provider that implements them imports downward only."""
+(`Filer`), deciding in Slack (`Decider`), sweeping (`Sweepable`) and managing templates
+(`TemplateManager`). They are declared here, below the use cases that call them, so a provider that
+implements them imports downward only, and the Slack edge that calls them imports no provider."""
 
 from __future__ import annotations
 
@@ -92,6 +93,24 @@ class KindField:
     choices: Mapping[str, str] = field(default_factory=dict)  # value -> i18n key suffix; {} when typed
 
 
+@dataclass(frozen=True)
+class ControlOutline:
+    """One control of a template body as an editor lists it, in plain text."""
+
+    control_id: str  # "" when the body gives it none
+    kind: str
+    title: str
+
+
+@dataclass(frozen=True)
+class TemplateOutline:
+    """A template body as an editor shows it: its name and its top-level controls, in plain text, so the
+    Slack edge reads no provider's body shape ("" for what a pasted body lacks)."""
+
+    name: str
+    controls: tuple[ControlOutline, ...] = ()
+
+
 class TemplateManager(Protocol):
     """Creates and updates a provider's templates; callers run `problems()` first so the
     provider is never called with a body it would refuse. A body is the provider's own shape: the
@@ -115,6 +134,9 @@ class TemplateManager(Protocol):
 
     def diff(self, old: Mapping[str, Any], new: Mapping[str, Any]) -> list[ControlChange]:
         """The controls added, removed or changed from `old` to `new`, compared by id."""
+
+    def outline(self, body: Mapping[str, Any]) -> TemplateOutline:
+        """`body`'s name and controls in plain text, for the editor to list (any body: it may be pasted)."""
 
     def control_kinds(self) -> list[str]:
         """The control kinds a template may hold, for the builder modal."""
@@ -191,6 +213,42 @@ def merge_catalog(
         elif doc["provider"] in providers:
             entries[doc["alias"]] = CatalogEntry(doc["alias"], doc["provider"], doc["template_id"])
     return entries
+
+
+# deciding in Slack ----------------------------------------------------------------
+
+
+class DecisionRefused(Exception):
+    """A decision was not applied; the subclass says why (shown to the person who asked)."""
+
+
+class UnknownApproval(DecisionRefused):
+    """No approval the decider runs has that key."""
+
+
+class NotAllowed(DecisionRefused):
+    """Someone asked for something the rules forbid; `reason` is a short key the edge words.
+
+    `decided_by` / `decided_at` say who settled the step, and when, if the person came too late because of
+    someone else (a colleague approved an 或签 step first)."""
+
+    def __init__(self, reason: str, *, decided_by: str | None = None, decided_at: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.decided_by = decided_by
+        self.decided_at = decided_at
+
+
+class Decider(Protocol):
+    """What a provider whose approvers decide in Slack (`Capabilities.decides_in_slack`) implements:
+    the buttons and the approve page act through it, never through the engine behind it."""
+
+    def current(self, key: str) -> Snapshot:
+        """The approval `key` as it stands; raises UnknownApproval."""
+
+    def act(self, key: str, actor: str, operation: str, **details: Any) -> Snapshot:
+        """Applies one decision by `actor` (approve, reject, transfer, ...) and returns the new state;
+        raises NotAllowed (with the reason) when they may not, UnknownApproval for an unknown key."""
 
 
 # sweeps --------------------------------------------------------------------------

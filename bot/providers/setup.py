@@ -8,15 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from bot.config import Config
 from bot.model import Snapshot
-from bot.providers.base import CatalogEntry, Filer, Provider, Sweepable, TemplateManager
+from bot.providers.base import CatalogEntry, Decider, Filer, Provider, Sweepable, TemplateManager
 from bot.store import Store
-
-if TYPE_CHECKING:
-    from bot.providers.local.decide import Decisions
 
 WSGIApp = Callable[[dict[str, Any], Callable], Any]
 
@@ -31,8 +28,8 @@ class RouteContext(Protocol):
     every provider below the runtime that gathers them (no provider imports bot/runtime.py)."""
 
     @property
-    def decisions(self) -> Decisions:
-        """The embedded engine's decisions: the approve page acts through them."""
+    def decisions(self) -> Decider:
+        """Decisions on the approvals decided in Slack: the approve page acts through them."""
 
     @property
     def processor(self) -> Inbox:

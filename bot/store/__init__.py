@@ -6,6 +6,7 @@ The TinyDB implementation, its read-only readers and its limits are in `bot.stor
 from bot.store.ports import (
     INBOX_CHECKPOINT,
     Approvals,
+    ApprovalsReader,
     Cards,
     Decoder,
     Dedupe,
@@ -27,6 +28,7 @@ from bot.store.ports import (
 __all__ = [
     "INBOX_CHECKPOINT",
     "Approvals",
+    "ApprovalsReader",
     "Cards",
     "Decoder",
     "Dedupe",

@@ -107,6 +107,13 @@ class Inbox(Protocol):
     def discard_through(self, seq: int) -> None: ...
 
 
+class ApprovalsReader(Protocol):
+    """Every approval the bot knows, archived ones included, read without the store's lock: what
+    `export` and the admins' reports read, safe beside a running `serve` (`StoreReader` is one)."""
+
+    def all_approvals(self) -> Iterator[dict[str, Any]]: ...
+
+
 class StoreView(Protocol):
     """The store as a provider's setup needs it: its path and its meta values (a reader has as much)."""
 

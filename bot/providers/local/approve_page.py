@@ -19,8 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 from bot.i18n import CATALOG, t
 from bot.links import LinkError, LinkGrant, read_token, token_id
 from bot.model import Snapshot
-from bot.providers.local.decide import Decisions, UnknownApproval
-from bot.providers.local.engine import NotAllowed
+from bot.providers.base import Decider, NotAllowed, UnknownApproval
 from bot.providers.pages import request_length
 from bot.store import Store
 
@@ -59,7 +58,7 @@ class ApprovePage:
 
     def __init__(
         self,
-        decisions: Decisions,
+        decisions: Decider,
         store: Store,
         secret: bytes,
         *,

@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.codec import snapshot_from_dict
 from bot.model import Snapshot
+from bot.providers.base import UnknownApproval
 from bot.providers.local import engine
 from bot.service import ApprovalService
 from bot.store import Store
@@ -31,11 +32,9 @@ OPERATIONS: dict[str, Callable[..., Snapshot]] = {
 }
 
 
-class UnknownApproval(Exception):
-    """No embedded-engine approval with that key."""
-
-
 class Decisions:
+    """The embedded engine's `Decider`."""
+
     def __init__(
         self,
         store: Store,
@@ -56,7 +55,7 @@ class Decisions:
         return snapshot_from_dict(doc["snapshot"])
 
     def act(self, key: str, actor: str, operation: str, **details: Any) -> Snapshot:
-        """Applies one decision by `actor`; raises engine.NotAllowed (with the reason) when they may not."""
+        """Applies one decision by `actor`; raises NotAllowed (with the reason) when they may not."""
         now = int(self.clock())
         with self.store.transaction():
             snap = self.current(key)

@@ -31,6 +31,7 @@ from bot.model import (
     NodeType,
     Snapshot,
 )
+from bot.providers.base import NotAllowed
 
 PROVIDER = "local"
 _Code = TypeVar("_Code", bound=IntEnum)
@@ -236,19 +237,6 @@ def _is_slack_user(value: Any) -> bool:
 
 
 # -- transitions ---------------------------------------------------------------------------------------------
-
-
-class NotAllowed(Exception):
-    """Someone asked for something the rules forbid; `reason` is a short key the server words.
-
-    `decided_by` / `decided_at` say who settled the step, and when, if the person came too late because of
-    someone else (a colleague approved an 或签 step first)."""
-
-    def __init__(self, reason: str, *, decided_by: str | None = None, decided_at: int | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.decided_by = decided_by
-        self.decided_at = decided_at
 
 
 def submit(

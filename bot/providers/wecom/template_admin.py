@@ -31,7 +31,15 @@ from collections.abc import Collection, Iterator, Mapping
 from typing import Any, TypeVar
 
 from bot.i18n import t
-from bot.providers.base import ControlChange, ControlSpec, KindField, ProviderError, TemplateProblem
+from bot.providers.base import (
+    ControlChange,
+    ControlOutline,
+    ControlSpec,
+    KindField,
+    ProviderError,
+    TemplateOutline,
+    TemplateProblem,
+)
 from bot.providers.wecom import codes
 from bot.providers.wecom.client import BUSY, WeComClient, WeComError
 
@@ -548,6 +556,21 @@ def controls_of(body: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [c for c in controls if isinstance(c, dict)]
 
 
+def outline(body: Mapping[str, Any]) -> TemplateOutline:
+    """The body's name and top-level controls, each title its first text (WeCom's [{"text", "lang"}])."""
+    return TemplateOutline(
+        first_text(body.get("template_name")),
+        tuple(
+            ControlOutline(
+                _field(control, "property", "id", kind=str) or "",
+                _field(control, "property", "control", kind=str) or "",
+                first_text(_field(control, "property", "title", kind=list)),
+            )
+            for control in controls_of(body)
+        ),
+    )
+
+
 def control_ids(body: Mapping[str, Any]) -> set[str]:
     """Every control id in the body, table columns included: ids are unique across the template."""
     ids: set[str] = set()
@@ -667,6 +690,9 @@ class WeComTemplates:
 
     def diff(self, old: Mapping[str, Any], new: Mapping[str, Any]) -> list[ControlChange]:
         return template_diff(old, new)
+
+    def outline(self, body: Mapping[str, Any]) -> TemplateOutline:
+        return outline(body)
 
     def control_kinds(self) -> list[str]:
         return list(KINDS)

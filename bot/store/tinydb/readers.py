@@ -54,34 +54,35 @@ class MetaReader:
         return bytes.fromhex(value) if value else secrets.token_bytes(32)
 
 
-
 class StoreReader:
     """The store as a tool beside a running `serve` sees it: read-only, no process lock, nothing created.
 
-    Enough of the Store's face for a provider's setup to build its parts (e.g. its journal decoders).
+    Enough of the Store's face for a provider's setup to build its parts (e.g. its journal decoders), and
+    the `ApprovalsReader` that `export` and the admins' reports read.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, decoders: Mapping[str, Decoder] | None = None) -> None:
+        """With `decoders` (journal source -> snapshot), `all_approvals` includes the callbacks that were
+        acknowledged but not applied yet (journaled after the stored checkpoint, e.g. just before a crash)."""
         self.path = path
         self.meta = MetaReader(path)
+        self.decoders = dict(decoders or {})
 
+    def all_approvals(self) -> Iterator[dict[str, Any]]:
+        """Every approval on disk, read-only: safe while `serve` writes (files are replaced atomically).
 
-def read_all_approvals(path: Path, decoders: Mapping[str, Decoder] | None = None) -> Iterator[dict[str, Any]]:
-    """Every approval on disk, read-only: safe while `serve` writes (files are replaced atomically).
-
-    With `decoders` (journal source -> snapshot), callbacks that were acknowledged but not applied yet
-    (journaled after the stored checkpoint, e.g. just before a crash) are included: a journaled
-    snapshot that is not older than the stored one replaces it. Nothing is written or marked.
-    """
-    for attempt in range(JOURNAL_READ_ATTEMPTS):
-        try:
-            docs = _approvals_on_disk(path, decoders or {})
-        except FileNotFoundError:  # serve discarded a journal segment it had just applied: read again
-            if attempt + 1 == JOURNAL_READ_ATTEMPTS:
-                raise
-            continue
-        yield from docs
-        return
+        A journaled snapshot (with decoders) that is not older than the stored one replaces it. Nothing is
+        written or marked.
+        """
+        for attempt in range(JOURNAL_READ_ATTEMPTS):
+            try:
+                docs = _approvals_on_disk(self.path, self.decoders)
+            except FileNotFoundError:  # serve discarded a journal segment it had just applied: read again
+                if attempt + 1 == JOURNAL_READ_ATTEMPTS:
+                    raise
+                continue
+            yield from docs
+            return
 
 
 def _approvals_on_disk(path: Path, decoders: Mapping[str, Decoder]) -> list[dict[str, Any]]:
