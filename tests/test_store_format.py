@@ -14,7 +14,7 @@ import bot.store.tinydb.migrations as migrations
 from bot import cli
 from bot.config import CONFIG_ENV, SECRET_ENV
 from bot.store import StoreVersionError
-from bot.store.tinydb import TinyDBStore, read_all_approvals, read_meta
+from bot.store.tinydb import StoreReader, TinyDBStore, read_meta
 from bot.store.tinydb.migrations import FORMAT_KEY, current_version
 from tests.test_cli import GOOD
 
@@ -71,7 +71,7 @@ def test_an_unversioned_store_is_version_1_and_is_upgraded_in_place(store_path: 
     assert store.approvals.get("local:1") == APPROVAL
     assert store.meta.get("inbox_applied_seq") == 0
     store.close()
-    assert [doc["key"] for doc in read_all_approvals(store_path)] == ["local:1"]
+    assert [doc["key"] for doc in StoreReader(store_path).all_approvals()] == ["local:1"]
 
 
 def test_a_store_from_a_newer_bot_is_refused_untouched(store_path: Path) -> None:
@@ -88,7 +88,7 @@ def test_a_store_from_a_newer_bot_is_refused_untouched(store_path: Path) -> None
     with pytest.raises(StoreVersionError):  # not StoreLockedError: the refusal let go of the lock
         TinyDBStore(store_path)
     with pytest.raises(StoreVersionError):
-        list(read_all_approvals(store_path))
+        list(StoreReader(store_path).all_approvals())
 
 
 def newer_store_config(tmp_path: Path, store_path: Path) -> Path:
@@ -146,7 +146,7 @@ def test_the_next_format_is_one_migration_and_runs_once(
     assert current_version() == 2
 
     with pytest.raises(StoreVersionError) as refused:  # a read-only tool may not upgrade it
-        list(read_all_approvals(store_path))
+        list(StoreReader(store_path).all_approvals())
     assert "format version 1; this approvals-bot reads format version 2" in str(refused.value)
     assert "approvals-bot sweep" in str(refused.value)
 
@@ -156,4 +156,4 @@ def test_the_next_format_is_one_migration_and_runs_once(
     TinyDBStore(store_path).close()
     assert ran == [store_path]  # once: the second open found version 2
     assert read_meta(store_path, FORMAT_KEY) == 2
-    assert [doc["priority"] for doc in read_all_approvals(store_path)] == ["normal"]
+    assert [doc["priority"] for doc in StoreReader(store_path).all_approvals()] == ["normal"]
