@@ -24,7 +24,7 @@ from bot.directory import Directory, LookupUnavailable
 from bot.export import EXPORT_FORMATS, export_rows, render_export
 from bot.i18n import t
 from bot.model import ApprovalStatus, MemberStatus, Snapshot
-from bot.providers.base import CatalogEntry, ProviderError
+from bot.provider_ports import CatalogEntry, ProviderError
 from bot.reminders import Reminders
 from bot.service import ApprovalService
 from bot.store import ApprovalsReader, Store

@@ -21,7 +21,7 @@ from bot.codec import snapshot_from_dict, snapshot_to_dict
 from bot.directory import Directory, LookupUnavailable
 from bot.model import Action, Snapshot
 from bot.notify import Kind, Notice, changed, notify_plan
-from bot.providers.base import Provider, ProviderError
+from bot.provider_ports import Provider, ProviderError
 from bot.store import Store
 
 log = logging.getLogger(__name__)

@@ -32,7 +32,7 @@ from bot.forms import (
 from bot.i18n import t
 from bot.kinds import display_fields
 from bot.model import ApprovalStatus, Snapshot
-from bot.providers.base import (
+from bot.provider_ports import (
     CatalogEntry,
     Filer,
     FilingRefused,

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 
 from bot.codec import snapshot_from_dict
-from bot.providers.base import ProviderError, Sweepable
+from bot.provider_ports import ProviderError, Sweepable
 from bot.service import ApprovalService
 from bot.store import Store
 

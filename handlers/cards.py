@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 
 from bot.i18n import enum_name, t
 from bot.model import Action, ApprovalMode, ApprovalStatus, Comment, Member, Snapshot
-from bot.providers.base import Provider
+from bot.provider_ports import Provider
 
 # provider user id -> the Slack user id it is mapped to, or None: only a mapped id becomes a live mention, so
 # no provider can make the bot mention, broadcast or link by choosing a user id that looks like markup

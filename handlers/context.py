@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from bot.admin import Admin
     from bot.config import Config
     from bot.directory import Directory
-    from bot.providers.base import Decider
+    from bot.provider_ports import Decider
     from bot.providers.setup import ProviderSetup
     from bot.service import ApprovalService
     from bot.store import Store

@@ -12,7 +12,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.i18n import t
-from bot.providers.base import NotAllowed, UnknownApproval
+from bot.provider_ports import NotAllowed, UnknownApproval
 from handlers import cards, field, refuse_click, safely, tell, text_field
 from handlers.form_flow import notice_view
 

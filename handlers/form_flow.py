@@ -16,7 +16,7 @@ from slack_sdk import WebClient
 from bot.form_reader import MAX_ROWS, read_submission
 from bot.forms import FilledForm, decode_answers
 from bot.i18n import t
-from bot.providers.base import ProviderError
+from bot.provider_ports import ProviderError
 from handlers import field, safely
 from handlers.cards import escape, section
 from handlers.modals import FormNotFillable, TemplateTooLarge, build_form_view

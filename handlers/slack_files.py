@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 
 from bot.forms import UploadedFile
 from bot.i18n import t
-from bot.providers.base import FilingRefused
+from bot.provider_ports import FilingRefused
 
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ from slack_sdk import WebClient
 from bot.admin import ALIAS, AdminRefused
 from bot.forms import UploadedFile
 from bot.i18n import t
-from bot.providers.base import FilingRefused, ProviderError, TemplateManager, TemplateProblem
+from bot.provider_ports import FilingRefused, ProviderError, TemplateManager, TemplateProblem
 from handlers import field as payload_field
 from handlers import safely, tell, text_field
 from handlers.cards import clip, escape, one_line, user_text

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.i18n import t
-from bot.providers.base import ControlSpec, KindField, TemplateProblem
+from bot.provider_ports import ControlSpec, KindField, TemplateProblem
 from handlers import field as payload_field
 from handlers import text_field
 from handlers.cards import one_line

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from bot.i18n import t
-from bot.providers.base import ControlChange, KindField, TemplateOutline, TemplateProblem
+from bot.provider_ports import ControlChange, KindField, TemplateOutline, TemplateProblem
 from handlers.cards import clip, context, escape, one_line, section, user_text
 from handlers.form_flow import message_view
 from handlers.template_drafts import (

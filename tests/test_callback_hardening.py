@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.model import Snapshot, dedupe_key
-from bot.providers.base import Capabilities, ProviderError
+from bot.provider_ports import Capabilities, ProviderError
 from bot.providers.pages import Reply
 from bot.providers.wecom.callback import WeComCallback, wecom_query
 from bot.providers.wecom.codes import MAX_ITEMS

@@ -14,7 +14,7 @@ from bot.codec import snapshot_from_dict, snapshot_to_dict
 from bot.directory import Directory
 from bot.model import Action, ApprovalStatus, Snapshot
 from bot.processor import OUTAGE_PATIENCE, InboxProcessor
-from bot.providers.base import Capabilities, ProviderError
+from bot.provider_ports import Capabilities, ProviderError
 from bot.service import ApprovalService, ServiceSettings
 from bot.store import Store
 from bot.store.tinydb import TinyDBStore

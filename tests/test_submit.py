@@ -28,7 +28,7 @@ from bot.forms import (
 from bot.i18n import t
 from bot.kinds import display_fields
 from bot.offline.slack_standin import SlackStandIn
-from bot.providers.base import CatalogEntry, FilingRefused
+from bot.provider_ports import CatalogEntry, FilingRefused
 from bot.service import ApprovalService, ServiceSettings
 from bot.store import Store
 from bot.store.tinydb import TinyDBStore

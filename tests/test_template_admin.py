@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from bot.config import from_dict
 from bot.i18n import LANGUAGES, t
 from bot.offline.sandbox import Sandbox
-from bot.providers.base import ControlChange, ProviderError, TemplateProblem
+from bot.provider_ports import ControlChange, ProviderError, TemplateProblem
 from bot.providers.wecom.client import WeComClient, WeComRefused
 from bot.providers.wecom.setup import setup
 from bot.providers.wecom.template_admin import (

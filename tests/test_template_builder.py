@@ -16,7 +16,7 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from bot.admin import AdminRefused
-from bot.providers.base import (
+from bot.provider_ports import (
     ControlChange,
     ControlOutline,
     ControlSpec,

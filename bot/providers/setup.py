@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from bot.config import Config
 from bot.model import Snapshot
-from bot.providers.base import CatalogEntry, Decider, Filer, Provider, Sweepable, TemplateManager
+from bot.provider_ports import CatalogEntry, Decider, Filer, Provider, Sweepable, TemplateManager
 from bot.store import Store
 
 WSGIApp = Callable[[dict[str, Any], Callable], Any]

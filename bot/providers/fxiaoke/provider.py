@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.i18n import t
 from bot.model import Snapshot
-from bot.providers.base import Capabilities, ProviderError, SweepResult
+from bot.provider_ports import Capabilities, ProviderError, SweepResult
 from bot.providers.fxiaoke.client import FXiaoKeClient, FXiaoKeError
 from bot.providers.fxiaoke.detail import parse_approval
 

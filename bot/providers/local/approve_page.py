@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 from bot.i18n import CATALOG, t
 from bot.links import LinkError, LinkGrant, read_token, token_id
 from bot.model import Snapshot
-from bot.providers.base import Decider, NotAllowed, UnknownApproval
+from bot.provider_ports import Decider, NotAllowed, UnknownApproval
 from bot.providers.pages import request_length
 from bot.store import Store
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.codec import snapshot_from_dict
 from bot.model import Snapshot
-from bot.providers.base import UnknownApproval
+from bot.provider_ports import UnknownApproval
 from bot.providers.local import engine
 from bot.service import ApprovalService
 from bot.store import Store

@@ -31,7 +31,7 @@ from bot.model import (
     NodeType,
     Snapshot,
 )
-from bot.providers.base import NotAllowed
+from bot.provider_ports import NotAllowed
 
 PROVIDER = "local"
 _Code = TypeVar("_Code", bound=IntEnum)

@@ -14,7 +14,7 @@ from bot.forms import FilledForm, Template, UploadedFile
 from bot.i18n import t
 from bot.kinds import display_fields
 from bot.model import Snapshot
-from bot.providers.base import Capabilities
+from bot.provider_ports import Capabilities
 from bot.providers.local import engine
 from bot.store import Store
 

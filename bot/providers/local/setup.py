@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from bot.config import Config
 from bot.links import LinkGrant, LinkPlaceholders, make_token
 from bot.model import Snapshot
-from bot.providers.base import CatalogEntry
+from bot.provider_ports import CatalogEntry
 from bot.providers.local.approve_page import PREFIX, ApprovePage, approve_link
 from bot.providers.local.engine import template_from_config
 from bot.providers.local.provider import LocalFiler, LocalProvider

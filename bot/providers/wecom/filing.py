@@ -10,7 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 from bot.forms import Control, FilledForm, Option, Template, UploadedFile
-from bot.providers.base import FilingRefused, FilingUncertain, ProviderError
+from bot.provider_ports import FilingRefused, FilingUncertain, ProviderError
 from bot.providers.wecom.apply import ApproverNode, build_apply_request
 from bot.providers.wecom.client import WeComClient, WeComError, WeComRefused, WeComUnavailable
 from bot.providers.wecom.templates import parse_template_detail

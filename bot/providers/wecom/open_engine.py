@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from bot.forms import Control, FilledForm, Template, UploadedFile
-from bot.providers.base import FilingRefused
+from bot.provider_ports import FilingRefused
 from bot.providers.wecom.launch_page import LaunchDraft
 
 # The engine's templates have no fields of their own: these are what extData shows.

@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.i18n import t
 from bot.model import Snapshot
-from bot.providers.base import Capabilities, ProviderError
+from bot.provider_ports import Capabilities, ProviderError
 from bot.providers.wecom.client import WeComClient, WeComError, WeComRefused
 from bot.providers.wecom.detail import parse_approval_detail, parse_open_approval_data
 from bot.providers.wecom.events import parse_event

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.config import Config
 from bot.forms import decode_answers
 from bot.links import LinkPlaceholders
-from bot.providers.base import CatalogEntry, Filer, merge_catalog
+from bot.provider_ports import CatalogEntry, Filer, merge_catalog
 from bot.providers.setup import ProviderSetup, RouteContext, WSGIApp, link_secret, public_url
 from bot.providers.wecom.callback import WeComCallback
 from bot.providers.wecom.client import WeComClient

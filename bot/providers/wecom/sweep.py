@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from bot.model import ApprovalStatus, Snapshot
-from bot.providers.base import ProviderError, SweepResult
+from bot.provider_ports import ProviderError, SweepResult
 from bot.providers.wecom.client import WeComClient, WeComError, WeComRefused
 from bot.providers.wecom.detail import parse_approval_detail, parse_open_approval_data
 

@@ -31,7 +31,7 @@ from collections.abc import Collection, Iterator, Mapping
 from typing import Any, TypeVar
 
 from bot.i18n import t
-from bot.providers.base import (
+from bot.provider_ports import (
     ControlChange,
     ControlOutline,
     ControlSpec,
