@@ -385,8 +385,8 @@ WHERE_FROM = {
         "the bot token (xoxb-...) from the Slack app's OAuth & Permissions page, or $SLACK_BOT_TOKEN"
     ),
     "slack.signing_secret": (
-        "needed to verify requests to /slack/events: the Signing Secret on the Slack app's Basic Information "
-        "page, or $SLACK_SIGNING_SECRET"
+        "the Signing Secret on the Slack app's Basic Information page (it verifies requests to "
+        "/slack/events), or $SLACK_SIGNING_SECRET"
     ),
     "slack.app_token": "an app-level token (xapp-...) with connections:write, or $SLACK_APP_TOKEN",
     "slack.admins": "your admins' Slack member ids (their profile -> ... -> Copy member ID)",
