@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import os
 import signal
 import sys
@@ -15,6 +16,8 @@ from typing import Any
 
 from bot.config import CONFIG_ENV, Config, ConfigError, config_path, load_config, problems
 from bot.export import EXPORT_COLUMNS, EXPORT_FORMATS, csv_cell, export_rows, render_export
+from bot.i18n import LANGUAGES
+from bot.init_config import InitError, run_init
 from bot.logs import setup_logging
 from bot.store import StoreLockedError, StoreVersionError
 from bot.store.tinydb import StoreReader, read_meta
@@ -22,23 +25,67 @@ from bot.store.tinydb import StoreReader, read_meta
 __all__ = ["EXPORT_COLUMNS", "csv_cell", "main"]  # the export's columns and cells are part of the CLI
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+CONFIG_HELP = f"the configuration file (default: ${CONFIG_ENV}, else ./config.toml)"
+
+
+def port_number(text: str) -> int:
+    """--port: 1 to 65535, or 0 for any free port (printed when serving)."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"must be a port from 1 to 65535 (or 0: any free port), got {text!r}"
+        )
+    return port
+
+
+def package_version() -> str:
+    try:
+        return importlib.metadata.version("approvals-bot")
+    except importlib.metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Every subcommand and flag, each with its help."""
     parser = argparse.ArgumentParser(prog="approvals-bot", description="Approvals in Slack.")
+    parser.add_argument("--version", action="version", version=f"approvals-bot {package_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
 
+    init = commands.add_parser(
+        "init", help="write a working config.toml for the embedded engine, Slack over Socket Mode"
+    )
+    init.add_argument("--path", default="config.toml", help="where to write it (default: ./config.toml)")
+    init.add_argument("--force", action="store_true", help="overwrite the file if it exists")
+    init.add_argument(
+        "--non-interactive",
+        action="store_true",
+        help="ask nothing: take the tokens and admins from the environment, fail if any is missing",
+    )
+    init.add_argument(
+        "--language",
+        choices=LANGUAGES,
+        default="zh_CN",
+        help="language of the bot's messages (default: zh_CN)",
+    )
+
     serve = commands.add_parser("serve", help="run the bot: Slack events, WeCom callbacks, health")
-    serve.add_argument("--config")
-    serve.add_argument("--host")
-    serve.add_argument("--port", type=int)
+    serve.add_argument("--config", help=CONFIG_HELP)
+    serve.add_argument("--host", help="address to listen on (default: server.host)")
+    serve.add_argument(
+        "--port", type=port_number, help="port to listen on, 0 for any free one (default: server.port)"
+    )
 
     sweep = commands.add_parser(
         "sweep", help="sweep every provider now and deliver what it finds (beside a running serve too)"
     )
-    sweep.add_argument("--config")
+    sweep.add_argument("--config", help=CONFIG_HELP)
     sweep.add_argument("--url", help="a running serve to ask (default: server.host and server.port)")
 
     check = commands.add_parser("check-config", help="validate the configuration and explain problems")
-    check.add_argument("--config")
+    check.add_argument("--config", help=CONFIG_HELP)
 
     demo = commands.add_parser("demo", help="the whole loop, offline, with stand-ins for Slack and WeCom")
     demo.add_argument("--dir", help="keep the demo's store here (default: a temporary folder)")
@@ -51,19 +98,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     sandbox = commands.add_parser(
         "sandbox", help="a WeCom stand-in on loopback: [[local.templates]] served as WeCom templates, offline"
     )
-    sandbox.add_argument("--config")
-    sandbox.add_argument("--host", default="127.0.0.1")
-    sandbox.add_argument("--port", type=int, default=8090)
+    sandbox.add_argument("--config", help=CONFIG_HELP)
+    sandbox.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    sandbox.add_argument("--port", type=port_number, default=8090, help="port to listen on (default: 8090)")
     sandbox.add_argument("--callback-url", help="where to POST callbacks (default: server.public_url)")
 
     export = commands.add_parser("export", help="every approval the bot knows, to stdout")
-    export.add_argument("--config")
-    export.add_argument("--format", choices=EXPORT_FORMATS, default="json")
+    export.add_argument("--config", help=CONFIG_HELP)
+    export.add_argument("--format", choices=EXPORT_FORMATS, default="json", help="json (default) or csv")
+    return parser
 
-    args = parser.parse_args(argv)
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     setup_logging()
     try:
         return {
+            "init": cmd_init,
             "serve": cmd_serve,
             "check-config": cmd_check_config,
             "export": cmd_export,
@@ -77,10 +128,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (StoreLockedError, StoreVersionError) as exc:  # the store is not this process's to use
         print(f"approvals-bot: {exc}", file=sys.stderr)
         return 3
+    except InitError as exc:
+        print(f"approvals-bot init: {exc}", file=sys.stderr)
+        return 2
 
 
 def _load(args: argparse.Namespace, *, required: bool = True) -> Config:
     return load_config(config_path(args.config), required=required)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    return run_init(
+        Path(args.path), force=args.force, interactive=not args.non_interactive, language=args.language
+    )
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:

@@ -26,11 +26,13 @@ except ImportError:  # wechatpy 1.8 calls WeCom "enterprise"
 
 T = TypeVar("T")
 
-CORP_ID = "ww-fake-corp"
+# Shaped like the real ones, so the config `serve` checks first passes (placeholders would not).
+CORP_ID = "ww5a1b9c3d7e2f4680"
 TOKEN = "QDG6eK"
-AES_KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
+AES_KEY = "eblKDLTOLgSven1z+ZcPEjDNflUoaw3ATvXsgeR3Gxs"
 SECRET = "fake-secret-0123456789"
-APPROVAL_URL = "https://wecom.example/approval?sp_no={sp_no}"
+SIGNING_SECRET = "5f2b8c1e9a7d4063b1e2c3d4a5f60718"
+APPROVAL_URL = "https://wecom.acme.test/approval?sp_no={sp_no}"
 
 
 def wait_for(check: Callable[[], T], *, timeout: float = 10.0, what: str = "condition") -> T:
@@ -58,7 +60,7 @@ def write_config(
     *,
     server: str = "",
     bot_token: str = "xoxb-test-token",
-    signing_secret: str = "test-signing-secret",
+    signing_secret: str = SIGNING_SECRET,
     audit_channel: str = "CAUDIT01",
     schedule: str = "",
     local_templates: Sequence[str] = (),

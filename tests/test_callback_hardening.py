@@ -37,6 +37,7 @@ NOW = 1_750_000_000
 
 # Tencent's documented URL check (weworkapi callback samples): its echostr has both "+" and "/".
 QDG_CORP_ID = "wx5823bf96d3bd56c7"
+QDG_AES_KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"  # the sample's key (check-config refuses it)
 QDG_VERIFY = {
     "msg_signature": "5c45ff5e21c57e6ad56bac8758b79b1d9ac89fd3",
     "timestamp": "1409659589",
@@ -56,8 +57,8 @@ class Journal:
         return len(self.records)
 
 
-def callback(journal: Journal, corp_id: str = CORP_ID) -> WeComCallback:
-    return WeComCallback(WeComCrypto(TOKEN, AES_KEY, corp_id), journal.record, clock=lambda: NOW)
+def callback(journal: Journal, corp_id: str = CORP_ID, aes_key: str = AES_KEY) -> WeComCallback:
+    return WeComCallback(WeComCrypto(TOKEN, aes_key, corp_id), journal.record, clock=lambda: NOW)
 
 
 def environ(method: str, query: str, body: bytes = b"", **extra: str) -> dict[str, Any]:
@@ -253,7 +254,7 @@ def test_url_verification_takes_a_plus_raw_or_percent_encoded(echostr: str) -> N
     """Tencent's own sample echostr, as WeCom may send it: "+" stays "+" either way (no plus-as-space)."""
     query = "&".join(f"{k}={v}" for k, v in {**QDG_VERIFY, "echostr": echostr}.items())
     assert "+" in query or "%2B" in query
-    reply = callback(Journal(), corp_id=QDG_CORP_ID).handle(environ("GET", query))
+    reply = callback(Journal(), corp_id=QDG_CORP_ID, aes_key=QDG_AES_KEY).handle(environ("GET", query))
     assert (reply.status, reply.body) == ("200 OK", b"1616140317555161061")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import csv
 import io
 import json
@@ -32,12 +33,17 @@ ROOT = Path(__file__).resolve().parents[1]
 
 GOOD = """
 [server]
-public_url = "https://bot.example.com"
+public_url = "https://approvals.acme.test"
 [store]
 path = "{store}"
+[[local.templates]]
+alias = "purchase"
+name = "Purchase"
+controls = [{{ control = "Text", id = "Text-1", title = "What", require = true }}]
+process = [{{ type = 1, apv_rel = 1, users = ["U0APPROVER"] }}]
 [slack]
 bot_token = "xoxb-1-2-abc"
-signing_secret = "s3cret"
+signing_secret = "ccf9b3dcbb6e86223886892b9ad410b5"
 """
 
 BAD = """
@@ -103,7 +109,7 @@ def test_check_config_ok_lists_warnings(tmp_path: Path, capsys: pytest.CaptureFi
     path = write(tmp_path / "c.toml", GOOD.format(store="x.json") + 'bot_tokn = "typo"\n')
     assert cli.main(["check-config", "--config", str(path)]) == 0
     out = capsys.readouterr().out
-    assert "warning: slack.bot_tokn: unknown key (typo?)" in out
+    assert f"warning: [slack] bot_tokn in {path}: unknown key (typo?)" in out
     assert "OK (1 warning(s))" in out
 
 
@@ -116,18 +122,21 @@ def test_check_config_lists_every_error(tmp_path: Path, capsys: pytest.CaptureFi
     assert len(errors) >= 8
     for problem in expected:
         assert f"  {problem}" in out
-    for key in (
+    assert {p.key for p in errors} >= {
         "server.port",
         "slack.bot_token",
         "slack.signing_secret",
         "slack.language",
         "slack.audit_channel",
+        "wecom.corp_id",
+        "wecom.secret",
         "wecom.encoding_aes_key",
         "wecom.approval_url_template",
         "users",
-    ):
-        assert f"error: {key}: " in out, key
-    assert "warning: slack.bot_tokn" in out
+    }
+    assert f"error: [server] port in {path}: must be a port from 1 to 65535, got 0" in out
+    assert f"error: [users] in {path}: 'alice' is not a Slack user id" in out
+    assert f"warning: [slack] bot_tokn in {path}" in out
     assert f"{len(errors)} error(s): the bot will not start" in out
     assert "OK" not in out
 
@@ -193,7 +202,7 @@ def test_python_dash_m_bot(tmp_path: Path, good_config: Path) -> None:
     assert "OK (0 warning(s))" in ok.stdout
     failed = run("check-config", "--config", str(bad))
     assert failed.returncode == 1
-    assert "error: slack.bot_token: a bot token starts with 'xoxb-'" in failed.stdout
+    assert f"error: [slack] bot_token in {bad}: a bot token starts with 'xoxb-'" in failed.stdout
     missing = run("check-config", "--config", str(tmp_path / "nope.toml"))
     assert missing.returncode == 2
     assert "config.example.toml" in missing.stderr
@@ -285,7 +294,8 @@ def test_serve_refuses_an_app_token_that_is_not_one(
     text = GOOD.format(store=tmp_path / "s.json") + 'app_token = "xoxb-1-2"\n'
     path = write(tmp_path / "socket.toml", text)
     assert cli.main(["serve", "--config", str(path), "--port", "0"]) == 1
-    assert "slack.app_token: an app-level token (Socket Mode) starts with 'xapp-'" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"[slack] app_token in {path}: an app-level token (Socket Mode) starts with 'xapp-'" in err
 
 
 def test_sweep_does_not_wait_on_slack_refusing_the_bot(
@@ -641,3 +651,51 @@ def test_sandbox_says_what_is_missing(tmp_path: Path, capsys: pytest.CaptureFixt
     config.write_text("[users]\n", encoding="utf-8")
     assert cli.main(["sandbox", "--config", str(config)]) == 1
     assert "[wecom] needs corp_id, secret, token, encoding_aes_key" in capsys.readouterr().err
+
+
+# --- --version, help, ports -------------------------------------------------------------------------
+
+
+def test_version_prints_the_package_version(capsys: pytest.CaptureFixture[str]) -> None:
+    import importlib.metadata
+
+    with pytest.raises(SystemExit) as info:
+        cli.main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"approvals-bot {importlib.metadata.version('approvals-bot')}"
+
+
+def test_every_option_of_every_subcommand_has_help() -> None:
+    parser = cli.build_parser()
+    [commands] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    assert set(commands.choices) >= {"init", "serve", "sweep", "check-config", "demo", "sandbox", "export"}
+    listed = {choice.dest for choice in commands._choices_actions}
+    assert listed == set(commands.choices)  # every subcommand has its one-line help
+    assert all(choice.help for choice in commands._choices_actions)
+    for name, sub in [("approvals-bot", parser), *commands.choices.items()]:
+        for action in sub._actions:
+            if action.option_strings:
+                assert action.help and action.help != argparse.SUPPRESS, (name, action.option_strings)
+
+
+@pytest.mark.parametrize("port", ["99999", "-1", "http"])
+def test_serve_refuses_a_port_out_of_range(port: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        cli.main(["serve", "--port", port])
+    assert info.value.code == 2
+    assert "must be a port from 1 to 65535" in capsys.readouterr().err
+
+
+def test_serve_refuses_the_untouched_example_before_any_network(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import bot.runtime
+
+    def must_not_run(*args: object, **kwargs: object) -> None:
+        raise AssertionError("serve went on with the example's placeholders")
+
+    monkeypatch.setattr(bot.runtime, "build_runtime", must_not_run)
+    assert cli.main(["serve", "--config", str(ROOT / "config.example.toml")]) == 1
+    err = capsys.readouterr().err
+    assert "[slack] bot_token in" in err and "placeholder" in err
+    assert "[wecom] corp_id in" in err

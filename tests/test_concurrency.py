@@ -27,6 +27,7 @@ from tests.fakes.wecom_api import FakeWeComApi
 from tests.harness import (
     CORP_ID,
     SECRET,
+    SIGNING_SECRET,
     Approver,
     BotProcess,
     WeComSender,
@@ -170,7 +171,7 @@ def test_concurrent_callbacks_and_slack_decisions_end_as_a_serial_replay(
         # serve's first sweep (5 s after start) reads the fake's details, which know nothing of the
         # storm: let it pass first, so the final state is the storm's alone
         wait_for(lambda: (bot.health()["sweeps"] or {}).get("wecom"), timeout=30, what="the first sweep")
-        slack.attach(f"{bot.url}/slack/events", "test-signing-secret")
+        slack.attach(f"{bot.url}/slack/events", SIGNING_SECRET)
         by_button, commented = file_local(slack, "Laptops"), file_local(slack, "Monitors")
         card_a = wait_for(lambda: card_of(slack, A, by_button), what="A's card")
         card_b = wait_for(lambda: card_of(slack, B, by_button), what="B's card")

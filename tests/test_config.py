@@ -34,7 +34,9 @@ from bot.config import (
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "config.example.toml"
-AES_KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"  # 43 chars, decodes to 32 bytes
+AES_KEY = "eblKDLTOLgSven1z+ZcPEjDNflUoaw3ATvXsgeR3Gxs"  # 43 chars, decodes to 32 bytes
+SIGNING_SECRET = "ccf9b3dcbb6e86223886892b9ad410b5"  # Slack's shape: 32 hex characters
+CORP_ID = "ww5a1b9c3d7e2f4680"
 
 # The keys DESIGN.md's "External contract" promises (section -> keys).
 CONTRACT: dict[str, set[str]] = {
@@ -67,9 +69,16 @@ DATACLASSES: dict[str, type] = {
 COMMENTED_OUT = {"fxiaoke.app_id", "fxiaoke.app_secret", "fxiaoke.permanent_code", "local.templates"}
 
 # A configuration with no problems at all, to which each test adds exactly one mistake.
+PURCHASE = {
+    "alias": "purchase",
+    "name": "Purchase",
+    "controls": [{"control": "Text", "id": "Text-1", "title": "What", "require": True}],
+    "process": [{"type": 1, "apv_rel": 1, "users": ["U0APPROVER"]}],
+}
 VALID: dict[str, Any] = {
-    "server": {"public_url": "https://bot.example.com"},
-    "slack": {"bot_token": "xoxb-1-2-abc", "signing_secret": "s3cret"},
+    "server": {"public_url": "https://approvals.acme.test"},
+    "slack": {"bot_token": "xoxb-1-2-abc", "signing_secret": SIGNING_SECRET},
+    "local": {"templates": [PURCHASE]},
 }
 
 
@@ -124,17 +133,42 @@ def documented_keys(text: str) -> set[str]:
     return keys
 
 
-def test_example_loads_and_has_no_problems() -> None:
+# Every placeholder the untouched example holds, by key: check-config must name each one.
+EXAMPLE_PLACEHOLDERS = {
+    "server.public_url",
+    "slack.bot_token",
+    "slack.signing_secret",
+    "slack.admins",
+    "wecom.corp_id",
+    "wecom.secret",
+    "wecom.token",
+    "wecom.encoding_aes_key",
+    "wecom.approval_url_template",
+}
+
+
+def test_the_untouched_example_is_refused_naming_each_placeholder() -> None:
     config = load_config(EXAMPLE, env={})
     assert config.source == str(EXAMPLE)
     assert config.unknown_keys == ()
-    # The placeholders ("xoxb-your-bot-token", "your-signing-secret", a sample corp id and a real-shaped
-    # EncodingAESKey) are all well-formed, so not even a warning is expected.
-    assert problems(config) == []
-    assert config.slack.bot_token.startswith("xoxb-")
+    errors = errors_of(config)
+    assert {p.key for p in errors} == EXAMPLE_PLACEHOLDERS, errors
+    assert len(errors) == len(EXAMPLE_PLACEHOLDERS)  # each once
+    assert all("placeholder" in p.message for p in errors)
+    assert all(p.source.endswith(f" in {EXAMPLE}") for p in errors)
+    assert "[slack] bot_token in" in str(next(p for p in errors if p.key == "slack.bot_token"))
     assert config.wecom.callbacks_enabled and config.wecom.api_enabled
     assert not config.fxiaoke.enabled
     assert config.store.path == "data/approvals.json"
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["xoxb-your-bot-token", "xoxb-...", "xoxb-<token>", "xoxb-changeme", "xoxb-XXXXXXXX", "xoxb-placeholder"],
+)
+def test_placeholders_are_recognized_by_shape_too(value: str) -> None:
+    message = only_error(configured(slack={"bot_token": value}), "slack.bot_token").message
+    assert message.startswith("still a placeholder") and "OAuth & Permissions" in message
 
 
 def test_example_documents_every_contract_key() -> None:
@@ -341,12 +375,11 @@ def test_signing_secret_not_needed_with_socket_mode() -> None:
     assert problems(configured(slack={"signing_secret": "", "app_token": "xapp-1-A1-abc"})) == []
 
 
-def test_aes_key_of_40_characters() -> None:
+def test_a_short_aes_key_is_reported_once() -> None:
     config = configured(wecom=_wecom(encoding_aes_key=AES_KEY[:40]))
-    found = errors_of(config)
-    assert {p.key for p in found} == {"wecom.encoding_aes_key"}
-    assert any("must be 43 characters, got 40" in p.message for p in found)
-    assert all(AES_KEY[:40] not in p.message for p in found)  # never echo key material
+    problem = only_error(config, "wecom.encoding_aes_key")
+    assert problem.message == "must be 43 characters, got 40"
+    assert AES_KEY[:40] not in str(problem)  # never echo key material
 
 
 def test_aes_key_of_43_characters_with_foreign_characters() -> None:
@@ -359,12 +392,8 @@ def test_aes_key_of_43_characters_with_foreign_characters() -> None:
 def test_aes_key_of_43_characters_that_does_not_decode_to_32_bytes() -> None:
     key = " " + AES_KEY[:42]  # pasted with a leading space: still 43 characters
     assert len(key) == 43
-    found = errors_of(configured(wecom=_wecom(encoding_aes_key=key)))
-    assert {p.key for p in found} == {"wecom.encoding_aes_key"}
-    messages = [p.message for p in found]
-    assert "does not decode to 32 bytes" in messages
-    assert "has leading or trailing whitespace" in messages
-    assert not any("characters, got" in m for m in messages)  # the length itself is right
+    message = only_error(configured(wecom=_wecom(encoding_aes_key=key)), "wecom.encoding_aes_key").message
+    assert message == "has leading or trailing whitespace; does not decode to 32 bytes"  # one line, once
 
 
 def test_a_good_aes_key_has_no_problem() -> None:
@@ -375,14 +404,21 @@ def test_incomplete_callback_trio() -> None:
     config = configured(wecom=_wecom(encoding_aes_key=""))
     message = only_error(config, "wecom.encoding_aes_key").message
     assert message.startswith("missing")
-    assert "corp_id, token and encoding_aes_key together" in message
+    assert "token and encoding_aes_key together" in message
     assert not config.wecom.callbacks_enabled
 
 
-def test_token_alone_names_both_missing_parts() -> None:
-    found = errors_of(configured(wecom={"token": "tok"}))
-    assert sorted(p.key for p in found) == ["wecom.corp_id", "wecom.encoding_aes_key"]
-    assert all("together" in p.message for p in found)
+def test_token_alone_names_every_missing_part_once() -> None:
+    found = errors_of(configured(wecom={"token": "callback-token"}))
+    assert sorted(p.key for p in found) == ["wecom.corp_id", "wecom.encoding_aes_key", "wecom.secret"]
+    assert all(p.message.startswith("missing") for p in found)
+
+
+def test_a_missing_wecom_secret_is_an_error_when_wecom_is_configured() -> None:
+    message = only_error(configured(wecom=_wecom(secret="")), "wecom.secret").message
+    assert message.startswith("missing: WeCom is configured") and "WECOM_SECRET" in message
+    templates_only = errors_of(configured(wecom={"templates": {"leave": "3TkaH5KFbrG9heEQ"}}))
+    assert sorted(p.key for p in templates_only) == ["wecom.corp_id", "wecom.secret"]
 
 
 def test_users_key_must_be_a_slack_user_id() -> None:
@@ -427,13 +463,16 @@ def test_unknown_language() -> None:
 
 
 def test_approval_url_template_without_sp_no() -> None:
-    config = configured(wecom=_wecom(approval_url_template="https://wecom.example/approval"))
+    config = configured(wecom=_wecom(approval_url_template="https://wecom.acme.test/approval"))
     message = only_error(config, "wecom.approval_url_template").message
     assert "must contain {sp_no}" in message
 
 
 def test_approval_url_template_with_third_no_is_fine() -> None:
-    assert errors_of(configured(wecom=_wecom(approval_url_template="https://x.example/?n={third_no}"))) == []
+    assert (
+        errors_of(configured(wecom=_wecom(approval_url_template="https://wecom.acme.test/?n={third_no}")))
+        == []
+    )
 
 
 @pytest.mark.parametrize(
@@ -443,8 +482,10 @@ def test_approval_url_template_with_third_no_is_fine() -> None:
         ("server", "port", 80.5, "must be a whole number, got 80.5"),
         ("server", "port", True, "must be a whole number, got True"),
         ("server", "port", "²", "must be a whole number"),
-        ("server", "port", 0, "must be greater than 0, got 0"),
-        ("server", "port", -1, "must be greater than 0, got -1"),
+        ("server", "port", 0, "must be a port from 1 to 65535, got 0"),
+        ("server", "port", -1, "must be a port from 1 to 65535, got -1"),
+        ("server", "port", 99999, "must be a port from 1 to 65535, got 99999"),
+        ("server", "link_ttl_hours", 0, "must be greater than 0, got 0"),
         ("schedule", "sweep_minutes", "ten", "must be a whole number, got 'ten'"),
         ("schedule", "sweep_minutes", 0, "must be greater than 0, got 0"),
         ("schedule", "remind_after_hours", 1.5, "must be a whole number"),
@@ -470,7 +511,7 @@ def test_public_url_needs_a_scheme_and_is_warned_about_when_missing() -> None:
 
 def test_unknown_keys_are_warnings() -> None:
     raw = {**VALID, "slack": {**VALID["slack"], "bot_tokn": "xoxb-typo"}, "sever": {"port": 1}}
-    raw["local"] = {"templtes": []}
+    raw["local"] = {**VALID["local"], "templtes": []}
     found = problems(from_dict(raw, {}))
     assert all(p.severity == "warning" for p in found), found
     assert sorted(p.key for p in found) == ["local.templtes", "sever", "slack.bot_tokn"]
@@ -506,11 +547,11 @@ def test_problem_prints_as_one_line() -> None:
 
 def _wecom(**overrides: str) -> dict[str, str]:
     values = {
-        "corp_id": "ww0123456789abcdef",
+        "corp_id": CORP_ID,
         "secret": "app-secret",
         "token": "callback-token",
         "encoding_aes_key": AES_KEY,
-        "approval_url_template": "https://wecom.example/approval?sp_no={sp_no}",
+        "approval_url_template": "https://wecom.acme.test/approval?sp_no={sp_no}",
     }
     return {**values, **overrides}
 
@@ -520,10 +561,10 @@ def _wecom(**overrides: str) -> dict[str, str]:
     [
         ({"server": 5}, "server", "must be a [server] table"),
         ({"users": ["a"]}, "users", "must be a [users] table"),
-        ({"slack": {"admins": "U0123ADMIN"}}, "slack.admins", "wrong type"),
-        ({"slack": {"bot_token": 7}}, "slack.bot_token", "wrong type"),
-        ({"wecom": {"templates": "leave"}}, "wecom.templates", "wrong type"),
-        ({"local": {"templates": 3}}, "local.templates", "must be a list"),
+        ({"slack": {"admins": "U0123ADMIN"}}, "slack.admins", "expected a list of Slack user ids"),
+        ({"slack": {"bot_token": 7}}, "slack.bot_token", "expected a string, got a number"),
+        ({"wecom": {"templates": "leave"}}, "wecom.templates", 'expected a table of alias = "template id"'),
+        ({"local": {"templates": 3}}, "local.templates", "expected a list of [[local.templates]] tables"),
     ],
 )
 def test_values_of_the_wrong_shape_are_reported_not_raised(raw: dict, key: str, fragment: str) -> None:
@@ -570,3 +611,128 @@ def test_the_agent_id_may_be_written_as_the_number_the_console_shows() -> None:
     assert from_dict({"wecom": {"agent_id": "1000002"}}, {}).wecom.agent_id == "1000002"
     assert from_dict({"wecom": {"agent_id": True}}, {}).wrong_types  # a bool is no id
     assert from_dict({"wecom": {"corp_id": 12345}}, {}).wrong_types  # only ids shown as numbers
+
+
+# --- where a value came from ----------------------------------------------------------------------
+
+
+def test_a_wrong_value_from_the_environment_is_named_by_its_variable(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[slack]\nbot_token = "xoxb-from-file"\n', encoding="utf-8")
+    config = load_config(path, env={"SLACK_BOT_TOKEN": "xoxp-user-token", "PORT": "99999"})
+    token = next(p for p in problems(config) if p.key == "slack.bot_token")
+    assert token.source == "environment variable SLACK_BOT_TOKEN"
+    assert str(token) == "error: environment variable SLACK_BOT_TOKEN: a bot token starts with 'xoxb-'"
+    port = next(p for p in problems(config) if p.key == "server.port")
+    assert port.source == "environment variable PORT" and "1 to 65535" in port.message
+
+
+def test_a_wrong_value_from_the_file_is_named_by_its_key_and_file(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[wecom]\ncorp_id = "corp"\n', encoding="utf-8")
+    corp = next(p for p in problems(load_config(path, env={})) if p.key == "wecom.corp_id")
+    assert corp.source == f"[wecom] corp_id in {path}"
+    assert str(corp).startswith(f"error: [wecom] corp_id in {path}: a WeCom corp id is 'ww'")
+
+
+def test_a_value_of_the_wrong_type_is_one_problem_saying_what_is_expected() -> None:
+    found = [p for p in problems(configured(slack={"admins": "U012ABCDEF"})) if p.key == "slack.admins"]
+    assert [p.message for p in found] == [
+        "expected a list of Slack user ids, like [\"U012ABCDEF\"], got a string ('U012ABCDEF')"
+    ]
+    [token] = [p for p in problems(configured(slack={"bot_token": 7})) if p.key == "slack.bot_token"]
+    assert token.message == "expected a string, got a number"  # not also "missing"; secrets not echoed
+    [forms] = [p for p in problems(configured(fxiaoke={"forms": [1]})) if p.key == "fxiaoke.forms"]
+    assert "got a list holding a number" in forms.message
+
+
+# --- formats of ids, secrets and addresses --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("values", "key", "fragment"),
+    [
+        ({"signing_secret": "s3cret"}, "slack.signing_secret", "32 hexadecimal characters"),
+        ({"signing_secret": SIGNING_SECRET.upper()}, "slack.signing_secret", "32 hexadecimal characters"),
+        ({"admins": ["C012ABCDEF"]}, "slack.admins", "'C012ABCDEF' is not a Slack user id"),
+        ({"app_token": "xapp-..."}, "slack.app_token", "placeholder"),
+    ],
+)
+def test_slack_secrets_and_ids_have_their_shape(values: dict, key: str, fragment: str) -> None:
+    message = only_error(configured(slack=values), key).message
+    assert fragment in message
+    if key == "slack.signing_secret":
+        assert values["signing_secret"] not in message  # never echo a secret
+
+
+@pytest.mark.parametrize(
+    ("values", "key", "fragment"),
+    [
+        ({"corp_id": "ww0123"}, "wecom.corp_id", "'ww' (or 'wx') and 16 hexadecimal"),
+        ({"corp_id": "wecom-corp"}, "wecom.corp_id", "'ww' (or 'wx') and 16 hexadecimal"),
+        ({"agent_id": "app-one"}, "wecom.agent_id", "a number like 1000002"),
+        ({"secret": "your-app-secret"}, "wecom.secret", "placeholder"),
+        ({"token": "your-callback-token"}, "wecom.token", "placeholder"),
+        (
+            {"encoding_aes_key": "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"},
+            "wecom.encoding_aes_key",
+            "sample",
+        ),
+    ],
+)
+def test_wecom_ids_and_secrets_have_their_shape(values: dict, key: str, fragment: str) -> None:
+    message = only_error(configured(wecom=_wecom(**values)), key).message
+    assert fragment in message or (fragment == "sample" and "placeholder" in message)
+
+
+def test_wx_corp_ids_and_numeric_agent_ids_are_fine() -> None:
+    assert errors_of(configured(wecom=_wecom(corp_id="wx5823bf96d3bd56c7", agent_id="1000002"))) == []
+
+
+def test_open_templates_need_the_agent_id() -> None:
+    config = configured(wecom={**_wecom(), "open_templates": {"payment": "1234567111"}})
+    assert "launch pages" in only_error(config, "wecom.agent_id").message
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "url", "fragment"),
+    [
+        ("server", "public_url", "ftp://bot.acme.test", "http:// or https://"),
+        ("server", "public_url", "http://bot.acme.test", "must start with https://"),
+        ("server", "public_url", "https://approvals.example.com", "placeholder"),
+        ("slack", "api_url", "slack.com/api/", "http:// or https://"),
+        ("slack", "api_url", "https://slack.com/api", "must end with '/'"),
+        ("wecom", "api_base", "file:///etc/", "http:// or https://"),
+        ("fxiaoke", "api_base", "https:///cgi/", "names a host"),
+    ],
+)
+def test_addresses_have_a_scheme_and_a_host(section: str, key: str, url: str, fragment: str) -> None:
+    assert fragment in only_error(configured(**{section: {key: url}}), f"{section}.{key}").message
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:3000", "http://localhost:3000/", "http://[::1]:8080"])
+def test_plain_http_public_url_is_fine_on_loopback(url: str) -> None:
+    assert problems(configured(server={"public_url": url})) == []
+
+
+# --- warnings when the bot would do nothing -------------------------------------------------------
+
+
+def test_nothing_to_file_or_sweep_is_a_warning() -> None:
+    found = problems(configured(local={"templates": []}))
+    assert [(p.severity, p.key) for p in found] == [("warning", "local.templates")]
+    assert "nothing can be filed or swept" in found[0].message
+
+
+def test_wecom_without_templates_warns_that_nothing_can_be_filed() -> None:
+    found = problems(configured(local={"templates": []}, wecom=_wecom()))
+    assert [(p.severity, p.key) for p in found] == [("warning", "local.templates")]
+    assert (
+        "nothing can be filed from Slack" in found[0].message and "/approval-admin track" in found[0].message
+    )
+
+
+def test_a_broken_local_template_is_an_error() -> None:
+    broken = {**PURCHASE, "process": [{"type": 1, "apv_rel": 1, "users": ["U_APPROVER_A"]}]}
+    message = only_error(configured(local={"templates": [broken]}), "local.templates").message
+    assert "'U_APPROVER_A' is not a Slack user id" in message

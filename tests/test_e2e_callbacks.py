@@ -22,6 +22,7 @@ from bot.offline.slack_standin import Posted, SlackStandIn
 from tests.fakes.wecom_api import FakeWeComApi
 from tests.harness import (
     AES_KEY,
+    APPROVAL_URL,
     CORP_ID,
     SECRET,
     TOKEN,
@@ -131,7 +132,7 @@ def test_callback_reaches_each_person_once_and_later_changes_update_the_same_car
     for approver in (APPROVER_A, APPROVER_B):
         approver_card = only_message(slack, approver)
         [button] = buttons(approver_card)
-        assert button["url"] == f"https://wecom.example/approval?sp_no={SP_NO}"
+        assert button["url"] == APPROVAL_URL.format(sp_no=SP_NO)
     assert "1 of 2" not in text_of(only_message(slack, APPLICANT))
     only_message(slack, CC)
     for message in [*slack.conversation(APPLICANT), *slack.conversation(APPROVER_A)]:

@@ -15,7 +15,7 @@ import pytest
 
 from bot.offline.slack_standin import Posted, SlackStandIn
 from tests.fakes.wecom_api import FakeWeComApi
-from tests.harness import CORP_ID, SECRET, BotProcess, WeComSender, wait_for, write_config
+from tests.harness import CORP_ID, SECRET, SIGNING_SECRET, BotProcess, WeComSender, wait_for, write_config
 
 FIXTURE = Path(__file__).parent / "fixtures" / "wecom" / "templates" / "every_control.json"
 APPLICANT, COLLEAGUE, STRANGER = "U0APPLICANT", "U0COLLEAGUE", "U0STRANGER"
@@ -53,9 +53,10 @@ def start_bot(tmp_path: Path, slack: SlackStandIn, wecom: FakeWeComApi, extra: s
         tmp_path / "data" / "a.json",
         users={APPLICANT: "WuJunJie"},
         extra='[wecom.templates]\nseal = "tmpl-seal"\n' + extra,
+        wecom_settings='agent_id = "1000002"',  # launch pages of [wecom.open_templates] sign with it
     )
     process = BotProcess(config).start()
-    slack.attach(f"{process.url}/slack/events", "test-signing-secret")
+    slack.attach(f"{process.url}/slack/events", SIGNING_SECRET)
     return process
 
 
@@ -267,7 +268,7 @@ def test_approvers_cc_and_department_chosen_in_slack_when_the_template_is_set_up
 def open_engine_callback(third_no: str, create_time: int) -> str:
     """open_approval_change as in the spec's sample, for our thirdNo: 李四 is to approve."""
     return (
-        "<xml><ToUserName>ww-fake-corp</ToUserName><FromUserName>sys</FromUserName>"
+        f"<xml><ToUserName>{CORP_ID}</ToUserName><FromUserName>sys</FromUserName>"
         f"<CreateTime>{create_time}</CreateTime><MsgType>event</MsgType><Event>open_approval_change</Event>"
         f"<AgentID>1</AgentID><ApprovalInfo><ThirdNo>{third_no}</ThirdNo><OpenSpName>付款</OpenSpName>"
         "<OpenTemplateId>1234567111</OpenTemplateId><OpenSpStatus>1</OpenSpStatus>"

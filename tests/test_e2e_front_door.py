@@ -14,11 +14,10 @@ import httpx
 import pytest
 
 from bot.offline.slack_standin import SlackStandIn
-from tests.harness import BotProcess, wait_for
+from tests.harness import SIGNING_SECRET, BotProcess, wait_for
 from tests.test_e2e_local import APPLICANT, CC, CONFIG, STRANGER, A, B, C, card_of, click, file_request, text
 
 MIB = 1024 * 1024
-SECRET = "test-signing-secret"
 
 
 @pytest.fixture
@@ -36,10 +35,19 @@ def start_bot(tmp_path: Path, slack: SlackStandIn) -> Iterator[Callable[..., Bot
         config = tmp_path / "config.toml"
         store = tmp_path / "data" / "approvals.json"
         config.write_text(
-            CONFIG.format(store=store, slack_url=slack.api_url, a=A, b=B, c=C, cc=CC), encoding="utf-8"
+            CONFIG.format(
+                store=store,
+                slack_url=slack.api_url,
+                a=A,
+                b=B,
+                c=C,
+                cc=CC,
+                signing_secret=SIGNING_SECRET,
+            ),
+            encoding="utf-8",
         )
         process = BotProcess(config, log_level=log_level).start()
-        slack.attach(f"{process.url}/slack/events", SECRET)
+        slack.attach(f"{process.url}/slack/events", SIGNING_SECRET)
         started.append(process)
         return process
 

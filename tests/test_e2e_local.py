@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from bot.offline.slack_standin import Posted, SlackStandIn
-from tests.harness import BotProcess, wait_for
+from tests.harness import SIGNING_SECRET, BotProcess, wait_for
 
 APPLICANT, A, B, C, CC, STRANGER = (
     "U0APPLICANT",
@@ -31,7 +31,7 @@ public_url = "http://127.0.0.1"
 path = "{store}"
 [slack]
 bot_token = "xoxb-test-token"
-signing_secret = "test-signing-secret"
+signing_secret = "{signing_secret}"
 api_url = "{slack_url}"
 language = "en"
 [[local.templates]]
@@ -60,10 +60,13 @@ def bot(tmp_path: Path, slack: SlackStandIn) -> Iterator[BotProcess]:
     config = tmp_path / "config.toml"
     store = tmp_path / "data" / "approvals.json"
     config.write_text(
-        CONFIG.format(store=store, slack_url=slack.api_url, a=A, b=B, c=C, cc=CC), encoding="utf-8"
+        CONFIG.format(
+            store=store, slack_url=slack.api_url, a=A, b=B, c=C, cc=CC, signing_secret=SIGNING_SECRET
+        ),
+        encoding="utf-8",
     )
     process = BotProcess(config).start()
-    slack.attach(f"{process.url}/slack/events", "test-signing-secret")
+    slack.attach(f"{process.url}/slack/events", SIGNING_SECRET)
     yield process
     if process.proc and process.proc.poll() is None:
         process.stop()

@@ -24,6 +24,7 @@ from tests.fakes.wecom_api import FakeWeComApi
 from tests.harness import (
     CORP_ID,
     SECRET,
+    SIGNING_SECRET,
     Approver,
     BotProcess,
     WeComSender,
@@ -74,7 +75,7 @@ def bot(tmp_path: Path, slack: SlackStandIn, wecom: FakeWeComApi) -> Iterator[Bo
         wecom_settings=f"timeout_seconds = {int(CLIENT_TIMEOUT)}",
     )
     process = BotProcess(config).start()
-    slack.attach(f"{process.url}/slack/events", "test-signing-secret")
+    slack.attach(f"{process.url}/slack/events", SIGNING_SECRET)
     yield process
     if process.proc and process.proc.poll() is None:
         process.stop()

@@ -63,7 +63,7 @@ from tests.hostile import (
 from tests.suite_size import FULL, count
 
 T = TypeVar("T")
-SIGNING_SECRET = "hostile-signing-secret"
+SIGNING_SECRET = "0b7e4c2a9d1f5e3c8a6b4d2f0e1c3a5b"
 LINK_SECRET = "hostile-link-secret-0123456789abcdef"
 APPLICANT = "U0APPLICANT"
 

@@ -38,7 +38,7 @@ from tests.harness import (
 from tests.hostile import exported_approvals, open_event_xml
 
 BOT_TOKEN = "xoxb-secret-bot-token-7f3a9c"
-SIGNING_SECRET = "signing-secret-5e1d0b8c7a"
+SIGNING_SECRET = "5e1d0b8c7a9f4e2d1c3b5a6978e0f1d2"
 LINK_SECRET = "link-secret-4b2e8f6a1c9d3e7b"
 APPLICANT, APPROVER, LISI = "U0APPLICANT", "U0APPROVER", "U0LISI"
 SP_NO = "202611210042"

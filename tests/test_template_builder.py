@@ -600,7 +600,7 @@ def test_a_pasted_body_with_a_syntax_error_is_refused_beside_the_paste_field(
 def loop(tmp_path: Path) -> Iterator[tuple[Any, Any, Any]]:
     from bot.offline.slack_standin import SlackStandIn
     from tests.fakes.wecom_api import FakeWeComApi
-    from tests.harness import CORP_ID, SECRET, BotProcess, write_config
+    from tests.harness import CORP_ID, SECRET, SIGNING_SECRET, BotProcess, write_config
 
     with (
         SlackStandIn(users={ADMIN: {"email": "admin@example.com"}}) as slack,
@@ -615,7 +615,7 @@ def loop(tmp_path: Path) -> Iterator[tuple[Any, Any, Any]]:
             admins=[ADMIN],
         )
         process = BotProcess(config).start()
-        slack.attach(f"{process.url}/slack/events", "test-signing-secret")
+        slack.attach(f"{process.url}/slack/events", SIGNING_SECRET)
         yield slack, wecom, process
         process.stop()
         print("".join(process.log))  # shown by pytest only when the test failed

@@ -71,7 +71,7 @@ class FakeWeComApi(LoopbackServer):
 
     def __init__(
         self,
-        corp_id: str = "ww-fake-corp",
+        corp_id: str = "ww5a1b9c3d7e2f4680",
         secret: str = "fake-secret-0123456789",
         *,
         token_lifetime: int = 7200,

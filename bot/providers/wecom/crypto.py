@@ -195,6 +195,7 @@ def aes_key_problems(encoding_aes_key: str) -> list[str]:
         problems.append("has leading or trailing whitespace")
     if len(encoding_aes_key) != _AES_KEY_CHARS:
         problems.append(f"must be {_AES_KEY_CHARS} characters, got {len(encoding_aes_key)}")
+        return problems  # a key of the wrong length cannot decode to 32 bytes either: said once
     bad_chars = sum(1 for char in stripped if char not in _BASE64_ALPHABET)
     if bad_chars:
         problems.append(
