@@ -26,7 +26,7 @@ except ImportError:  # Python 3.10
 from bot.config import ServerConfig, load_config
 from bot.offline.slack_standin import SlackStandIn
 from tests.harness import BotProcess
-from tests.test_e2e_local import APPLICANT, CC, CONFIG, A, B, C
+from tests.test_e2e_local import APPLICANT, CC, A, B, C, write_local_config
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCKERFILE = ROOT / "deploy" / "Dockerfile"
@@ -124,12 +124,7 @@ def healthcheck_command() -> list[str]:
 @pytest.fixture
 def serving(tmp_path: Path) -> Iterator[BotProcess]:
     with SlackStandIn(users={u: {} for u in (APPLICANT, A, B, C, CC)}) as slack:
-        config = tmp_path / "config.toml"
-        store = tmp_path / "data" / "approvals.json"
-        config.write_text(
-            CONFIG.format(store=store, slack_url=slack.api_url, a=A, b=B, c=C, cc=CC), encoding="utf-8"
-        )
-        process = BotProcess(config).start()
+        process = BotProcess(write_local_config(tmp_path, slack.api_url)).start()
         yield process
         process.stop()
 

@@ -20,10 +20,9 @@ from bot.i18n import LANGUAGES, t
 from bot.offline.slack_standin import SlackStandIn
 from bot.runtime import Runtime, build_runtime
 from handlers.listeners import register_all
-from tests.harness import BotProcess, wait_for
-from tests.test_e2e_local import APPLICANT, CC, CONFIG, A, B, C
+from tests.harness import SIGNING_SECRET, BotProcess, wait_for
+from tests.test_e2e_local import APPLICANT, CC, A, B, C, write_local_config
 
-SECRET = "test-signing-secret"
 _event_ids = itertools.count(1)
 
 
@@ -73,22 +72,12 @@ def slack() -> Iterator[SlackStandIn]:
         yield standin
 
 
-def write_config(tmp_path: Path, slack: SlackStandIn, language: str = "en") -> Path:
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    config = tmp_path / "config.toml"
-    text = CONFIG.format(
-        store=tmp_path / "data" / "approvals.json", slack_url=slack.api_url, a=A, b=B, c=C, cc=CC
-    )
-    config.write_text(text.replace('language = "en"', f'language = "{language}"'), encoding="utf-8")
-    return config
-
-
 def test_a_signed_direct_message_to_the_serving_bot_gets_the_help(
     tmp_path: Path, slack: SlackStandIn
 ) -> None:
-    process = BotProcess(write_config(tmp_path, slack)).start()
+    process = BotProcess(write_local_config(tmp_path, slack.api_url)).start()
     try:
-        slack.attach(f"{process.url}/slack/events", SECRET)
+        slack.attach(f"{process.url}/slack/events", SIGNING_SECRET)
         channel = slack.dm_channel(APPLICANT)
         assert send_signed(slack, envelope(slack, text="how do I ask for a laptop?")).status_code == 200
 
@@ -124,7 +113,7 @@ def start_in_process(tmp_path: Path, slack: SlackStandIn) -> Iterator[Callable[[
     runtimes: list[Runtime] = []
 
     def start(language: str) -> InProcessBot:
-        config = write_config(tmp_path / language, slack, language)
+        config = write_local_config(tmp_path / language, slack.api_url, language)
         runtimes.append(build_runtime(load_config(config), with_bolt=False))
         return InProcessBot(runtimes[-1])
 

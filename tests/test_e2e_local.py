@@ -55,17 +55,26 @@ def slack() -> Iterator[SlackStandIn]:
         yield standin
 
 
+def write_local_config(folder: Path, slack_url: str, language: str = "en") -> Path:
+    """The embedded engine's config (CONFIG) in `folder`, its store beside it, Slack at `slack_url`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    text = CONFIG.format(
+        store=folder / "data" / "approvals.json",
+        slack_url=slack_url,
+        a=A,
+        b=B,
+        c=C,
+        cc=CC,
+        signing_secret=SIGNING_SECRET,
+    )
+    config = folder / "config.toml"
+    config.write_text(text.replace('language = "en"', f'language = "{language}"'), encoding="utf-8")
+    return config
+
+
 @pytest.fixture
 def bot(tmp_path: Path, slack: SlackStandIn) -> Iterator[BotProcess]:
-    config = tmp_path / "config.toml"
-    store = tmp_path / "data" / "approvals.json"
-    config.write_text(
-        CONFIG.format(
-            store=store, slack_url=slack.api_url, a=A, b=B, c=C, cc=CC, signing_secret=SIGNING_SECRET
-        ),
-        encoding="utf-8",
-    )
-    process = BotProcess(config).start()
+    process = BotProcess(write_local_config(tmp_path, slack.api_url)).start()
     slack.attach(f"{process.url}/slack/events", SIGNING_SECRET)
     yield process
     if process.proc and process.proc.poll() is None:
