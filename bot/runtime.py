@@ -50,6 +50,7 @@ class Runtime:
     sweeper: Sweeper
     reminders: Reminders
     admin: Admin
+    accounts: SlackAccounts
     bolt: App | None = None
 
     def start(self) -> None:
@@ -67,6 +68,10 @@ class Runtime:
     def live(self, message: dict[str, Any]) -> dict[str, Any]:
         """A message or view sent at once, never stored: its link placeholders made live links."""
         return json.loads(self.parts.mint_links(json.dumps(message)))
+
+    def display_name(self, slack_id: str) -> str:
+        """The name Slack shows for a user: the providers' pages show people by name."""
+        return self.accounts.display_name(slack_id)
 
     def routes(self) -> dict[str, Any]:
         """The HTTP routes the providers serve (paths, or prefixes ending in '/')."""
@@ -187,6 +192,7 @@ def build_runtime(config: Config, *, with_bolt: bool = True) -> Runtime:
         sweeper,
         reminders,
         admin,
+        accounts,
     )
     deliverer.render_home = lambda user: render_home(runtime, user)
     if with_bolt:

@@ -446,9 +446,7 @@ def _outcome(snap: Snapshot, lang: str) -> list[dict]:
     if not snap.status.is_final:
         return []
     return [
-        section(
-            t("card.outcome", lang, emoji=STATUS_EMOJI[snap.status], status=enum_name(snap.status, lang))
-        )
+        section(t("card.outcome", lang, emoji=STATUS_EMOJI[snap.status], status=enum_name(snap.status, lang)))
     ]
 
 

@@ -55,6 +55,7 @@ SMART_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "�
 # Slack escapes these three in a slash command's text
 SLACK_ESCAPES = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"))
 
+
 class BodyUnreadable(ValueError):
     """The given text is not a template body; the message says why in plain words (with line and column
     for a JSON syntax error)."""
@@ -224,5 +225,3 @@ def field_for(problem: TemplateProblem, fields: Sequence[KindField]) -> str:
 
 
 # --- rendering ---------------------------------------------------------------------------------------------
-
-

@@ -363,5 +363,3 @@ def _button(text: str, action_id: str, value: str) -> dict[str, Any]:
 
 
 # --- the Slack edge -----------------------------------------------------------------------------------------
-
-

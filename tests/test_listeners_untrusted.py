@@ -147,8 +147,13 @@ odd_values = st.one_of(
     st.sampled_from(["<@U0ADMIN>", "decide|local:0", "decide|", "approve", "{}", "[]", "x" * 5000]),
     st.just([]),
     st.just({}),
-    st.builds(json.dumps, st.dictionaries(st.sampled_from(["operation", "key", "draft", "alias", "rows"]),
-                                          st.none() | st.text(max_size=5) | st.integers() | st.just({}))),
+    st.builds(
+        json.dumps,
+        st.dictionaries(
+            st.sampled_from(["operation", "key", "draft", "alias", "rows"]),
+            st.none() | st.text(max_size=5) | st.integers() | st.just({}),
+        ),
+    ),
 )
 
 

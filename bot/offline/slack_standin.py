@@ -556,7 +556,6 @@ class SlackStandIn:
             },
         }
 
-
     def _api_files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any]:
         filename, length = str(args.get("filename") or ""), str(args.get("length") or "")
         if not filename or not length.isdigit():

@@ -39,4 +39,3 @@ class TinyDBMeta(Repository):
                 with self._transaction():
                     self.set(f"secret:{name}", value)
             return bytes.fromhex(value)
-

@@ -54,7 +54,6 @@ class MetaReader:
         return bytes.fromhex(value) if value else secrets.token_bytes(32)
 
 
-
 class StoreReader:
     """The store as a tool beside a running `serve` sees it: read-only, no process lock, nothing created.
 
