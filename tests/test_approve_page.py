@@ -174,6 +174,12 @@ def test_no_page_can_be_framed_or_load_anything(store: Store, method: str) -> No
         ("", {"HTTP_ORIGIN": "http://bot.example.com:8080"}),
         ("", {"HTTP_ORIGIN": ""}),
         ("", {"HTTP_ORIGIN": "http://bot.example.com", "HTTP_SEC_FETCH_SITE": "cross-site"}),
+        ("https://bot.example.com", {"HTTP_ORIGIN": "null", "HTTP_SEC_FETCH_SITE": "same-site"}),
+        ("https://bot.example.com", {"HTTP_ORIGIN": "null", "HTTP_SEC_FETCH_SITE": "cross-site"}),
+        (
+            "https://bot.example.com",
+            {"HTTP_ORIGIN": "https://evil.example", "HTTP_SEC_FETCH_SITE": "same-origin"},
+        ),
     ],
 )
 def test_a_confirmation_from_another_site_is_refused_and_the_link_still_works(
@@ -203,6 +209,9 @@ def test_a_confirmation_from_another_site_is_refused_and_the_link_still_works(
         ("", {"HTTP_ORIGIN": "https://bot.example.com"}),  # TLS ended at a proxy in front of the bot
         ("", {}),  # neither header: an old browser, or curl
         ("https://bot.example.com", {"HTTP_SEC_FETCH_SITE": "none"}),
+        # what browsers send from the page itself, under its Referrer-Policy: no-referrer
+        ("https://bot.example.com", {"HTTP_ORIGIN": "null", "HTTP_SEC_FETCH_SITE": "same-origin"}),
+        ("", {"HTTP_ORIGIN": "null", "HTTP_SEC_FETCH_SITE": "same-origin"}),
     ],
 )
 def test_a_confirmation_from_the_bots_own_page_decides(

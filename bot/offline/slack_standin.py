@@ -552,7 +552,7 @@ class SlackStandIn:
             "user": {
                 "id": args["user"],
                 "tz": profile.get("tz", "Asia/Shanghai"),
-                "profile": {"email": profile.get("email", "")},
+                "profile": {"email": profile.get("email", ""), "real_name": profile.get("real_name", "")},
             },
         }
 

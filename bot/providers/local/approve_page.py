@@ -170,10 +170,17 @@ class ApprovePage:
 
     def _cross_site(self, environ: dict[str, Any]) -> bool:
         """Whether the browser says the form was posted from another site: browsers send Origin with a
-        POST, and Sec-Fetch-Site where they know it. A request with neither (old browsers, curl) passes."""
-        if environ.get("HTTP_SEC_FETCH_SITE", "").strip().lower() == "cross-site":
+        POST, and Sec-Fetch-Site where they know it. A request with neither (old browsers, curl) passes.
+
+        The page's own Referrer-Policy (no-referrer) makes browsers send `Origin: null` with its form (the
+        Fetch standard serializes the origin as null under that policy): a null Origin passes only when
+        the browser vouches with Sec-Fetch-Site: same-origin, a header no page can set."""
+        fetch_site = environ.get("HTTP_SEC_FETCH_SITE", "").strip().lower()
+        if fetch_site in ("cross-site", "same-site"):  # same-site: a sibling host, never this one
             return True
         if "HTTP_ORIGIN" not in environ:
+            return False
+        if environ["HTTP_ORIGIN"].strip() == "null" and fetch_site == "same-origin":
             return False
         given = _origin(environ["HTTP_ORIGIN"])
         if self.own_origin is not None:
