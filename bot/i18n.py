@@ -378,8 +378,8 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "The JSON could not be read: {reason} at line {line}, column {column}.",
     },
     "template.builder.json_not_object": {
-        "zh_CN": "JSON 须为对象，例如 {{\"template_name\": [...], \"template_content\": {{...}}}}。",
-        "en": "The JSON must be an object, like {{\"template_name\": [...], \"template_content\": {{...}}}}.",
+        "zh_CN": 'JSON 须为对象，例如 {{"template_name": [...], "template_content": {{...}}}}。',
+        "en": 'The JSON must be an object, like {{"template_name": [...], "template_content": {{...}}}}.',
     },
     "template.builder.both_sources": {
         "zh_CN": "请粘贴内容或上传文件，二选一。",
@@ -1082,6 +1082,50 @@ CATALOG: dict[str, dict[str, str]] = {
     "digest.line": {
         "zh_CN": "• {template} {number} · {applicant} · 已等待 {hours} 小时",
         "en": "• {template} {number} from {applicant} · waiting {hours} h",
+    },
+    # the approve page (one language at a time, chosen by the reader)
+    "page.other_language": {"zh_CN": "English", "en": "中文"},
+    "page.standing": {"zh_CN": "审批进度", "en": "Where it stands"},
+    "page.step": {
+        "zh_CN": "第 {step}/{steps} 步 · {node} · {mode}",
+        "en": "Step {step} of {steps} · {node} · {mode}",
+    },
+    "page.now": {"zh_CN": "进行中", "en": "now"},
+    "page.not_yet": {"zh_CN": "未开始", "en": "not yet"},
+    "page.waiting_on": {"zh_CN": "等待：{names}", "en": "Waiting on {names}"},
+    "page.comments": {"zh_CN": "评论", "en": "Comments"},
+    "page.money": {"zh_CN": "{amount} 元", "en": "CNY {amount}"},
+    "page.your_decision": {"zh_CN": "你的审批", "en": "Your decision"},
+    "page.speech": {
+        "zh_CN": "意见（同意时可不填，驳回时必须填写理由）",
+        "en": "Note (optional to approve; a reason is required to reject)",
+    },
+    "page.reason_required": {
+        "zh_CN": "驳回需要填写理由。尚未做任何处理，请填写后再驳回。",
+        "en": "A reason is required to reject. Nothing was done yet: write one, then reject.",
+    },
+    "page.result.approve": {"zh_CN": "你已同意这个申请。", "en": "You approved this request."},
+    "page.result.reject": {"zh_CN": "你已驳回这个申请。", "en": "You rejected this request."},
+    "page.next": {
+        "zh_CN": "可以关闭这个页面了。申请人和下一位审批人会在 Slack 中收到通知。",
+        "en": "You can close this page. The applicant and whoever is next are told in Slack.",
+    },
+    "page.finished": {
+        "zh_CN": "这个申请已经结束（{status}），无需再处理。",
+        "en": "This request is finished ({status}): there is nothing more to do.",
+    },
+    "page.not_waiting": {
+        "zh_CN": "这个申请现在不等你处理。",
+        "en": "This request is not waiting for you now.",
+    },
+    "page.you_acted": {"zh_CN": "你的处理：{verb}", "en": "Your decision: {verb}"},
+    "page.bad_link_next": {
+        "zh_CN": "请使用 Slack 中这个申请的卡片：它的按钮和最新的链接。",
+        "en": "Use the request's card in Slack: its buttons, or its latest link.",
+    },
+    "page.used_next": {
+        "zh_CN": "下面是这个申请现在的状态。如需再处理，请使用 Slack 中的卡片。",
+        "en": "Below is where the request stands now. To do more, use its card in Slack.",
     },
 }
 

@@ -50,6 +50,7 @@ class Runtime:
     sweeper: Sweeper
     reminders: Reminders
     admin: Admin
+    accounts: SlackAccounts
     bolt: App | None = None
 
     def start(self) -> None:
@@ -71,6 +72,10 @@ class Runtime:
     def provider_name(self, provider: str, lang: str) -> str:
         """What people call the system `provider` runs, in `lang`, as the provider declares it."""
         return self.service.provider(provider).display_name(lang)
+
+    def display_name(self, slack_id: str) -> str:
+        """The name Slack shows for a user: the providers' pages show people by name."""
+        return self.accounts.display_name(slack_id)
 
     def routes(self) -> dict[str, Any]:
         """The HTTP routes the providers serve (paths, or prefixes ending in '/')."""
@@ -192,6 +197,7 @@ def build_runtime(config: Config, *, with_bolt: bool = True) -> Runtime:
         sweeper,
         reminders,
         admin,
+        accounts,
     )
     deliverer.render_home = lambda user: render_home(runtime, user)
     if with_bolt:

@@ -87,9 +87,11 @@ class Actions:
 
 def _selected(body: dict[str, Any]) -> str:
     """The value of the clicked option or button ("" when there is none)."""
-    return text_field(body, "actions", 0, "selected_option", "value") or text_field(
-        body, "actions", 0, "value"
-    ) or ""
+    return (
+        text_field(body, "actions", 0, "selected_option", "value")
+        or text_field(body, "actions", 0, "value")
+        or ""
+    )
 
 
 def _user(body: dict[str, Any]) -> str:

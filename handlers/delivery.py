@@ -46,6 +46,7 @@ def pre_rendered(item: dict[str, Any]) -> Rendered | None:
     items were notices."""
     return item.get("text", ""), item.get("blocks") or None
 
+
 METADATA_EVENT = "approvals_bot_delivery"
 CHANNEL_INTERVAL = 1.0  # chat.postMessage: about one message a second per channel
 MAX_BACKOFF = 300.0

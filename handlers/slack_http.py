@@ -242,9 +242,7 @@ class SlackRequestGuard:
     @staticmethod
     def _refuse(refusal: Refusal, length: Any, start_response: Callable) -> Iterable[bytes]:
         """One short line: the reason and the declared length, never the body or the signature."""
-        log.warning(
-            "Slack request refused", extra={"reason": refusal.reason, "length": str(length)[:20]}
-        )
+        log.warning("Slack request refused", extra={"reason": refusal.reason, "length": str(length)[:20]})
         return answer(refusal, start_response)
 
 

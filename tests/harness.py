@@ -135,6 +135,7 @@ class BotProcess:
     url: str = ""
     log: list[str] = field(default_factory=list)
     log_level: str = "INFO"  # APPROVALS_BOT_LOG_LEVEL of the process (the secrets check runs at DEBUG)
+    port: int = 0  # 0: any free port; a fixed one when server.public_url must be the address browsers use
 
     def start(self) -> BotProcess:
         env = {**os.environ, "APPROVALS_BOT_LOG_LEVEL": self.log_level}
@@ -149,7 +150,7 @@ class BotProcess:
                 "--host",
                 "127.0.0.1",
                 "--port",
-                "0",
+                str(self.port),
             ],
             stderr=subprocess.PIPE,
             stdout=subprocess.DEVNULL,

@@ -427,7 +427,7 @@ WECOM_UA = "Mozilla/5.0 (iPhone) AppleWebKit/605.1.15 Mobile/15E148 wxwork/4.1.0
 # JSON), UA and SCENARIO defined before it; it prints what the page shows and what it called.
 HARNESS = """
 var status = {lines: [], set textContent(v) { this.lines = []; }, appendChild: function (c) {
-  this.lines.push(c.textContent); }};
+  this.lines.push(c.textContent); }, setAttribute: function () {}};
 var elements = {"status": status, "launch": {disabled: true}, "launch-data": {textContent: DATA}};
 globalThis.document = {getElementById: function (id) { return elements[id]; },
                        createElement: function () { return {textContent: ""}; }};

@@ -552,10 +552,9 @@ class SlackStandIn:
             "user": {
                 "id": args["user"],
                 "tz": profile.get("tz", "Asia/Shanghai"),
-                "profile": {"email": profile.get("email", "")},
+                "profile": {"email": profile.get("email", ""), "real_name": profile.get("real_name", "")},
             },
         }
-
 
     def _api_files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any]:
         filename, length = str(args.get("filename") or ""), str(args.get("length") or "")

@@ -35,6 +35,9 @@ class RouteContext(Protocol):
     def processor(self) -> Inbox:
         """The inbox a callback is journaled to before it is acknowledged."""
 
+    def display_name(self, slack_id: str) -> str:
+        """The name Slack shows for a user (their id when Slack cannot say): pages show people by name."""
+
 
 @dataclass
 class ProviderSetup:

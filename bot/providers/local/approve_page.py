@@ -1,49 +1,53 @@
-"""GET/POST /approve/<token>: deciding an embedded-engine approval from outside Slack.
+"""GET/POST /approve/<token>: deciding an embedded-engine approval from outside Slack, on a phone.
 
-GET shows the request and what the link will do, and changes nothing (mail
-scanners and Slack's unfurler open links). The page's POST decides, once:
-the token is claimed in the store before the decision is applied, so a double
-submit or a replay is refused. Plain HTML that works on a phone; both
-languages at once, since the reader's language is unknown.
+GET shows the request (names, answers, where it stands) and the decision form, and changes nothing (mail
+scanners and Slack's unfurler open links). The form's POST decides, once: the token is claimed in the store
+before the decision is applied, so a double submit or a replay is refused. A link lets its approver
+approve or reject (a reason is required to reject, as in Slack); the decision it was made for comes first.
+Every outcome (decided, used, expired, forged, decided by someone else) is a page that says what happened
+and what to do next. The reader's language comes from `?lang=`, else the browser's, else the bot's.
 """
 
 from __future__ import annotations
 
-import html
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from bot.i18n import CATALOG, t
-from bot.links import LinkError, LinkGrant, read_token, token_id
+from bot.forms import Control, Template
+from bot.i18n import CATALOG, LANGUAGES, enum_name, t
+from bot.links import DECISIONS, LinkError, LinkGrant, read_token, token_id
 from bot.model import Snapshot
 from bot.provider_ports import Decider, NotAllowed, UnknownApproval
-from bot.providers.pages import request_length
+from bot.providers.local.approve_view import (
+    TIME_SCRIPT,
+    TIME_SCRIPT_SOURCE,
+    View,
+    both_languages,
+    decision_form,
+    moment,
+    notice,
+    request_card,
+    standing_card,
+    top_bar,
+)
+from bot.providers.pages import HTML, html_document, request_length, security_headers
 from bot.store import Store
 
 log = logging.getLogger(__name__)
 
 PREFIX = "/approve/"
 MAX_FORM_BYTES = 16_384
-_STYLE = (
-    "body{font-family:-apple-system,system-ui,sans-serif;max-width:34rem;margin:2rem auto;padding:0 1rem;"
-    "line-height:1.5}button{font-size:1.1rem;padding:.6rem 1.4rem}textarea{width:100%}dt{color:#555}"
+SPEECH_LIMIT = 500
+# No other site may frame the page (clickjacking) or post to it; it loads nothing and runs one script.
+_HEADERS = security_headers(
+    f"default-src 'none'; script-src {TIME_SCRIPT_SOURCE}; style-src 'unsafe-inline'; form-action 'self'; "
+    "base-uri 'none'; frame-ancestors 'none'"
 )
-_HEADERS = [
-    ("Cache-Control", "no-store"),
-    ("Referrer-Policy", "no-referrer"),  # the URL is the link: nobody else may see it
-    ("X-Content-Type-Options", "nosniff"),
-    # No other site may frame the confirmation (clickjacking) or post it; the page loads nothing.
-    ("X-Frame-Options", "DENY"),
-    (
-        "Content-Security-Policy",
-        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; "
-        "frame-ancestors 'none'",
-    ),
-]
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_SCRIPT = f"<script>{TIME_SCRIPT}</script>\n"
 
 
 def approve_link(public_url: str, token: str) -> str:
@@ -52,7 +56,9 @@ def approve_link(public_url: str, token: str) -> str:
 
 class ApprovePage:
     """A WSGI app for PREFIX. `public_url` is the bot's address as browsers see it (server.public_url); when
-    it is not configured, a confirmation must come from the host the request was sent to."""
+    it is not configured, a confirmation must come from the host the request was sent to.
+    `display_name` names a Slack user; `templates` (by template id) tell how to show each answer; `lang`
+    is the language of a reader whose browser does not say."""
 
     max_body = MAX_FORM_BYTES  # the front door's limit for this route: a confirmation form is small
 
@@ -63,20 +69,23 @@ class ApprovePage:
         secret: bytes,
         *,
         public_url: str = "",
+        display_name: Callable[[str], str] = str,
+        templates: Mapping[str, Template] | None = None,
+        lang: str = "en",
         clock: Callable[[], float] = time.time,
     ):
         self.decisions = decisions
         self.store = store
         self.secret = secret
         self.own_origin = _origin(public_url) if public_url else None
+        self.display_name = display_name
+        self.templates = dict(templates or {})
+        self.lang = lang if lang in LANGUAGES else "en"
         self.clock = clock
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         status, body = self.handle(environ)
-        start_response(
-            status,
-            [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body))), *_HEADERS],
-        )
+        start_response(status, [("Content-Type", HTML), ("Content-Length", str(len(body))), *_HEADERS])
         return [body]
 
     def handle(self, environ: dict[str, Any]) -> tuple[str, bytes]:
@@ -85,44 +94,92 @@ class ApprovePage:
             grant = read_token(token, self.secret, self.clock())
             snap = self.decisions.current(grant.approval)
         except LinkError as exc:
-            return _page("403 Forbidden", _both(f"links.{exc.reason}"))
+            return _bad_link("403 Forbidden", f"links.{exc.reason}")
         except UnknownApproval:
-            return _page("404 Not Found", _both("links.gone"))
+            return _bad_link("404 Not Found", "links.gone")
         method = environ.get("REQUEST_METHOD", "GET")
         if method == "GET":
-            return _page("200 OK", _confirmation(snap))
+            view = self._view(snap, _reader_language(environ, self.lang))
+            return self._page("200 OK", view, snap, _standing_notice(snap, grant.approver, view), grant)
         if method != "POST":
-            return _page("405 Method Not Allowed", "")
-        return self._decide(environ, token, grant)
+            return _bad_link("405 Method Not Allowed", "links.bad_request")
+        return self._decide(environ, token, grant, snap)
 
-    def _decide(self, environ: dict[str, Any], token: str, grant: LinkGrant) -> tuple[str, bytes]:
-        """Refusals (another site, an unreadable or oversized form) come before the link is claimed."""
+    def _decide(
+        self, environ: dict[str, Any], token: str, grant: LinkGrant, snap: Snapshot
+    ) -> tuple[str, bytes]:
+        """Refusals (another site, an unreadable or oversized form, a reject without a reason) come before
+        the link is claimed: the approver can still use it."""
         if self._cross_site(environ):
             log.warning("approve link: cross-site confirmation refused", extra={"approval": grant.approval})
-            return _page("403 Forbidden", _both("links.cross_site"))
+            return _bad_link("403 Forbidden", "links.cross_site")
         length = request_length(environ)
         if length is None:
-            return _page("400 Bad Request", _both("links.bad_request"))
+            return _bad_link("400 Bad Request", "links.bad_request")
         if length > MAX_FORM_BYTES:
-            return _page("413 Payload Too Large", _both("links.too_large"))
+            return _bad_link("413 Payload Too Large", "links.too_large")
         form = parse_qs(environ["wsgi.input"].read(length).decode("utf-8", "replace"))
-        speech = (form.get("speech") or [""])[0].strip()[:500]
+        view = self._view(snap, _language((form.get("lang") or [""])[0], self.lang))
+        decision = (form.get("decision") or [grant.decision])[0]
+        speech = (form.get("speech") or [""])[0].strip()[:SPEECH_LIMIT]
+        if decision not in DECISIONS:
+            return _bad_link("400 Bad Request", "links.bad_request")
+        if decision == "reject" and not speech:
+            error = view.say("page.reason_required")
+            return self._page("400 Bad Request", view, snap, "", grant, error=error)
         if not self.store.link_uses.use(token_id(token), grant.expires, self.clock()):
-            return _page("409 Conflict", _both("links.used"))
+            used = notice("warn", view.say("links.used"), view.say("page.used_next"))
+            return self._page("409 Conflict", view, snap, used, grant)
+        details = {"speech": speech} if decision == "approve" else {"reason": speech}
         try:
-            self.decisions.act(grant.approval, grant.approver, grant.decision, speech=speech)
+            decided = self.decisions.act(grant.approval, grant.approver, decision, **details)
         except NotAllowed as exc:
             log.info("approve link refused", extra={"approval": grant.approval, "reason": exc.reason})
-            return _page("409 Conflict", _not_allowed(exc))
-        log.info("approved by link", extra={"approval": grant.approval, "approver": grant.approver})
-        return _page("200 OK", _both("links.done"))
+            refused = notice("bad", _not_allowed(exc, view), view.say("page.used_next"))
+            return self._page("409 Conflict", view, self.decisions.current(grant.approval), refused, grant)
+        log.info(
+            "decided by link",
+            extra={"approval": grant.approval, "approver": grant.approver, "decision": decision},
+        )
+        done = notice(
+            "ok" if decision == "approve" else "bad",
+            view.say(f"page.result.{decision}"),
+            view.say("page.next"),
+        )
+        return self._page("200 OK", view, decided, done, grant)
+
+    def _view(self, snap: Snapshot, lang: str) -> View:
+        template = self.templates.get(snap.template_id)
+        controls: dict[str, Control] = {}
+        for control in template.controls if template else ():
+            controls.setdefault(control.title, control)
+        return View(lang, self.display_name, controls)
+
+    def _page(
+        self, status: str, view: View, snap: Snapshot, headline: str, grant: LinkGrant, *, error: str = ""
+    ) -> tuple[str, bytes]:
+        """The request, where it stands, and the form while the link's approver may still decide."""
+        form = ""
+        if grant.approver in snap.waiting_on() and not headline:
+            form = decision_form(view, grant.decision, error)
+        body = top_bar(view, f"?lang={_other(view.lang)}") + headline
+        body += request_card(snap, view) + standing_card(snap, view) + form + _SCRIPT
+        title = f"{snap.template_name} · {t('links.title', view.lang)}"
+        return status, html_document(title, body, view.lang)
 
     def _cross_site(self, environ: dict[str, Any]) -> bool:
         """Whether the browser says the form was posted from another site: browsers send Origin with a
-        POST, and Sec-Fetch-Site where they know it. A request with neither (old browsers, curl) passes."""
-        if environ.get("HTTP_SEC_FETCH_SITE", "").strip().lower() == "cross-site":
+        POST, and Sec-Fetch-Site where they know it. A request with neither (old browsers, curl) passes.
+
+        The page's own Referrer-Policy (no-referrer) makes browsers send `Origin: null` with its form (the
+        Fetch standard serializes the origin as null under that policy): a null Origin passes only when
+        the browser vouches with Sec-Fetch-Site: same-origin, a header no page can set."""
+        fetch_site = environ.get("HTTP_SEC_FETCH_SITE", "").strip().lower()
+        if fetch_site in ("cross-site", "same-site"):  # same-site: a sibling host, never this one
             return True
         if "HTTP_ORIGIN" not in environ:
+            return False
+        if environ["HTTP_ORIGIN"].strip() == "null" and fetch_site == "same-origin":
             return False
         given = _origin(environ["HTTP_ORIGIN"])
         if self.own_origin is not None:
@@ -149,39 +206,55 @@ def _origin(url: str) -> str:
     return f"{scheme}://{netloc}"
 
 
-def _both(key: str, **params: Any) -> str:
-    return "".join(f"<p>{html.escape(t(key, lang, **params))}</p>" for lang in ("zh_CN", "en"))
+def _bad_link(status: str, key: str) -> tuple[str, bytes]:
+    """A page for a link that shows no request (forged, expired, unknown, refused before reading): the
+    reader's language is not known yet, so it speaks both."""
+    next_step = both_languages("page.bad_link_next") if key in ("links.forged", "links.gone") else ""
+    body = f'<section class="card notice bad" role="status">{both_languages(key)}{next_step}</section>'
+    title = " / ".join(t("links.title", lang) for lang in LANGUAGES)
+    return status, html_document(title, body, "zh_CN")
 
 
-def _not_allowed(exc: NotAllowed) -> str:
+def _standing_notice(snap: Snapshot, approver: str, view: View) -> str:
+    """What the link's approver should know first, when the request no longer waits for them."""
+    if snap.status.is_final:
+        return notice("warn", view.say("page.finished", status=enum_name(snap.status, view.lang)))
+    if approver in snap.waiting_on():
+        return ""
+    acted = [m for n in snap.flow_nodes() for m in n.members if m.user_id == approver and m.status.is_decided]
+    if acted:
+        mine = acted[-1]
+        what = view.say("page.you_acted", verb=enum_name(mine.status, view.lang))
+        return notice("warn", view.say("page.not_waiting"), f"{what} · {moment(mine.time)}")
+    return notice("warn", view.say("page.not_waiting"), view.say("page.used_next"))
+
+
+def _not_allowed(exc: NotAllowed, view: View) -> str:
     reason = exc.reason if f"decide.not_allowed.{exc.reason}" in CATALOG else "already_decided_plain"
     if reason == "already_decided" and not exc.decided_by:
         reason = "already_decided_plain"
+    who = view.name(exc.decided_by) if exc.decided_by else ""
     when = time.strftime("%Y-%m-%d %H:%M", time.gmtime((exc.decided_at or 0) + 8 * 3600))
-    return _both(f"decide.not_allowed.{reason}", who=exc.decided_by or "", when=when, status="")
+    return view.say(f"decide.not_allowed.{reason}", who=who, when=when, status="")
 
 
-def _confirmation(snap: Snapshot) -> str:
-    facts = [
-        (t("links.number", "zh_CN") + " / " + t("links.number", "en"), snap.number),
-        (t("links.applicant", "zh_CN") + " / " + t("links.applicant", "en"), snap.applicant),
-        *((f.title, f.value) for f in snap.fields),
-    ]
-    rows = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in facts)
-    speech = f"{t('links.speech', 'zh_CN')} / {t('links.speech', 'en')}"
-    button = f"{t('links.button_approve', 'zh_CN')} / {t('links.button_approve', 'en')}"
-    return (
-        f"<h1>{html.escape(snap.template_name)}</h1><dl>{rows}</dl>{_both('links.confirm_approve')}"
-        f'<form method="post"><p><label>{html.escape(speech)}<br><textarea name="speech" rows="3">'
-        f'</textarea></label></p><p><button type="submit">{html.escape(button)}</button></p></form>'
-    )
+def _reader_language(environ: dict[str, Any], default: str) -> str:
+    """?lang= when given, else the first language the browser accepts that the bot speaks, else `default`."""
+    asked = (parse_qs(environ.get("QUERY_STRING", "")).get("lang") or [""])[0]
+    if asked:
+        return _language(asked, default)
+    for part in environ.get("HTTP_ACCEPT_LANGUAGE", "").split(","):
+        tag = part.split(";")[0].strip().lower()
+        if tag.startswith("zh"):
+            return "zh_CN"
+        if tag.startswith("en"):
+            return "en"
+    return default
 
 
-def _page(status: str, body: str) -> tuple[str, bytes]:
-    title = f"{t('links.title', 'zh_CN')} / {t('links.title', 'en')}"
-    document = (
-        f'<!doctype html><html><head><meta charset="utf-8"><meta name="viewport" '
-        f'content="width=device-width, initial-scale=1"><title>{html.escape(title)}</title>'
-        f"<style>{_STYLE}</style></head><body>{body}</body></html>"
-    )
-    return status, document.encode("utf-8")
+def _language(asked: str, default: str) -> str:
+    return asked if asked in LANGUAGES else default
+
+
+def _other(lang: str) -> str:
+    return next(other for other in LANGUAGES if other != lang)

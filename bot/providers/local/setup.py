@@ -46,7 +46,16 @@ def setup(config: Config, store: Store) -> ProviderSetup:
     links = ApproveLinks(public_url(config), secret, config.server.link_ttl_hours * 3600)
 
     def routes(running: RouteContext) -> dict[str, WSGIApp]:
-        return {PREFIX: ApprovePage(running.decisions, store, secret, public_url=config.server.public_url)}
+        page = ApprovePage(
+            running.decisions,
+            store,
+            secret,
+            public_url=config.server.public_url,
+            display_name=running.display_name,
+            templates={entry.template.id: entry.template for entry in templates.values()},
+            lang=config.slack.language,
+        )
+        return {PREFIX: page}
 
     return ProviderSetup(
         providers={"local": LocalProvider(links.placeholder)},

@@ -13,7 +13,6 @@ sources cited in bot/providers/wecom/jssdk.py. The page's domain must be a trust
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import html
@@ -25,7 +24,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 from bot.i18n import t
-from bot.providers.pages import Reply
+from bot.providers.pages import HTML, Reply, html_document, script_source, security_headers
 from bot.providers.wecom.client import WeComError
 from bot.providers.wecom.jssdk import JsSdkSigner
 
@@ -37,7 +36,6 @@ SCRIPTS = (  # the only external assets: WeCom's JS-SDK (wx.config) and its agen
     "https://res.wx.qq.com/open/js/jweixin-1.2.0.js",
     "https://open.work.weixin.qq.com/wwopen/js/jwxwork-1.0.0.js",
 )
-_HTML = "text/html; charset=utf-8"
 
 
 # What people read comes from the catalog (launch.*), in both languages at once: the page cannot know
@@ -58,9 +56,10 @@ _SCRIPT = """(function () {
   var data = JSON.parse(document.getElementById("launch-data").textContent);
   var status = document.getElementById("status");
   var button = document.getElementById("launch");
-  function show(text, detail) {
+  function show(state, text, detail) {
     var lines = [text.zh_CN, text.en];
     if (detail) { lines.push(detail); }
+    status.setAttribute("data-state", state);
     status.textContent = "";
     for (var i = 0; i < lines.length; i++) {
       var line = document.createElement("span");
@@ -69,20 +68,20 @@ _SCRIPT = """(function () {
     }
   }
   function messageOf(res) { return (res && (res.err_msg || res.errMsg)) || ""; }
-  function outside(res) { button.disabled = true; show(data.texts.outside, messageOf(res)); }
+  function outside(res) { button.disabled = true; show("outside", data.texts.outside, messageOf(res)); }
   function explain(message) {
     for (var i = 0; i < data.errors.length; i++) {
-      if (message.indexOf(data.errors[i].match) !== -1) { show(data.errors[i]); return; }
+      if (message.indexOf(data.errors[i].match) !== -1) { show("failed", data.errors[i]); return; }
     }
-    show(data.texts.failed, message);
+    show("failed", data.texts.failed, message);
   }
   function launch() {
     button.disabled = true;
-    show(data.texts.opening);
+    show("opening", data.texts.opening);
     wx.invoke("thirdPartyOpenPage", data.invoke, function (res) {
       var message = messageOf(res);
       button.disabled = false;
-      if (message.indexOf(":ok") !== -1) { show(data.texts.done); } else { explain(message); }
+      if (message.indexOf(":ok") !== -1) { show("done", data.texts.done); } else { explain(message); }
     });
   }
   if (typeof wx === "undefined" || typeof wx.agentConfig !== "function"
@@ -104,30 +103,22 @@ _SCRIPT = """(function () {
 
 # The inline script as it appears between its tags: the Content-Security-Policy allows exactly this text.
 _INLINE_SCRIPT = "\n" + _SCRIPT
-_SCRIPT_HASH = "'sha256-" + base64.b64encode(hashlib.sha256(_INLINE_SCRIPT.encode()).digest()).decode() + "'"
+_SCRIPT_HASH = script_source(_INLINE_SCRIPT)
 _SCRIPT_ORIGINS = " ".join(sorted({f"https://{urlsplit(src).hostname}" for src in SCRIPTS}))
+# No other site may frame the page; it runs WeCom's JS-SDK and its own inline script, nothing else.
+# The JS-SDK reports to open.weixin.qq.com with an image; the client does the rest natively.
 _HEADERS = [
-    ("Cache-Control", "no-store"),  # the signatures are for this moment and this URL
-    # the URL carries the link signature: the script hosts need not see it
-    ("Referrer-Policy", "no-referrer"),
-    ("X-Content-Type-Options", "nosniff"),
-    ("Allow", "GET"),  # GET shows a page and changes nothing; there is nothing to POST
-    # No other site may frame the page; it runs WeCom's JS-SDK and its own inline script, nothing else.
-    # The JS-SDK reports to open.weixin.qq.com with an image; the client does the rest natively.
-    ("X-Frame-Options", "DENY"),
-    (
-        "Content-Security-Policy",
+    *security_headers(
         f"default-src 'none'; script-src {_SCRIPT_ORIGINS} {_SCRIPT_HASH}; style-src 'unsafe-inline'; "
-        "img-src https://open.weixin.qq.com; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+        "img-src https://open.weixin.qq.com; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
     ),
+    ("Allow", "GET"),  # GET shows a page and changes nothing; there is nothing to POST
 ]
-
-_STYLE = """body{margin:0;font:16px/1.5 -apple-system,"PingFang SC","Microsoft YaHei",sans-serif;color:#222}
-main{max-width:36em;margin:0 auto;padding:1em}h1{font-size:1.3em;margin:.2em 0 .6em;overflow-wrap:anywhere}
-dl{margin:0 0 1em}dt{color:#666;font-size:.9em}dd{margin:0 0 .6em;overflow-wrap:anywhere}
-#status span{display:block}#status span+span+span{color:#666;font-size:.9em;overflow-wrap:anywhere}
-button{width:100%;padding:.8em;font-size:1em;border:0;border-radius:6px;background:#07c160;color:#fff}
-button:disabled{background:#9ed8b5}"""
+# The page's own touches on the shared look: the status line shows its state; WeCom's green button.
+_STYLE = """<style>#status span{display:block}#status span+span+span{color:var(--muted);font-size:.9em;
+overflow-wrap:anywhere}#status[data-state=done]{color:var(--ok)}#status[data-state=failed],
+#status[data-state=outside]{color:var(--bad)}#launch{width:100%;flex:none;background:#07c160}</style>
+"""
 
 
 @dataclass(frozen=True)
@@ -186,12 +177,8 @@ def _markup(text: dict[str, str], separator: str) -> str:
 
 
 def _document(title: str, body: str) -> bytes:
-    return (
-        '<!DOCTYPE html>\n<html lang="zh-CN">\n<head>\n<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{html.escape(title)}</title>\n<style>{_STYLE}</style>\n</head>\n"
-        f"<body>\n<main>\n{body}\n</main>\n</body>\n</html>\n"
-    ).encode()
+    """A page of both languages at once (the reader's is not known), in the shared look."""
+    return html_document(title, f'<section class="card">\n{body}\n</section>', "zh_CN", head=_STYLE)
 
 
 def _notice(status: str, key: str, detail: dict[str, str] | None = None) -> Reply:
@@ -199,7 +186,7 @@ def _notice(status: str, key: str, detail: dict[str, str] | None = None) -> Repl
     body = f"<h1>{_both(key, '<br>')}</h1>"
     if detail:
         body += f"\n<p>{_markup(detail, '<br>')}</p>"
-    return Reply(status, _document(t(key, "en"), body), _HTML)
+    return Reply(status, _document(t(key, "en"), body), HTML)
 
 
 class LaunchPage:
@@ -246,7 +233,7 @@ class LaunchPage:
                 "503 Service Unavailable", "launch.unavailable", {"zh_CN": exc.message_zh, "en": exc.message}
             )
         view = query.get("view", [""])[0] == "1"
-        return Reply("200 OK", _document(draft.title, _launch_body(draft, config, view)), _HTML)
+        return Reply("200 OK", _document(draft.title, _launch_body(draft, config, view)), HTML)
 
 
 def _third_no(path: str) -> str | None:
