@@ -17,7 +17,7 @@ from bot.config import CONFIG_ENV, Config, ConfigError, config_path, load_config
 from bot.export import EXPORT_COLUMNS, EXPORT_FORMATS, csv_cell, export_rows, render_export
 from bot.logs import setup_logging
 from bot.store import StoreLockedError, StoreVersionError
-from bot.store.tinydb import StoreReader, read_meta
+from bot.store.tinydb import read_meta
 
 __all__ = ["EXPORT_COLUMNS", "csv_cell", "main"]  # the export's columns and cells are part of the CLI
 
@@ -233,8 +233,8 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     # a config named explicitly must exist; without one, the default store path is exported
     config = _load(args, required=bool(args.config or os.environ.get(CONFIG_ENV)))
-    from bot.runtime import journal_decoders
+    from bot.runtime import journal_decoders, open_reader
 
-    rows = export_rows(StoreReader(config.store_path, journal_decoders(config)))
+    rows = export_rows(open_reader(config, journal_decoders(config)))
     sys.stdout.write(render_export(rows, args.format))
     return 0

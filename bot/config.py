@@ -70,6 +70,10 @@ class ServerConfig:
 @dataclass(frozen=True)
 class StoreConfig:
     path: str = "data/approvals.json"
+    url: str = ""  # a path, tinydb:PATH, or postgresql://... (instead of path; the password from PGPASSWORD)
+
+
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
 @dataclass(frozen=True)
@@ -151,7 +155,16 @@ class Config:
 
     @property
     def store_path(self) -> Path:
+        """The TinyDB store's file: store.url when it names one (a path or tinydb:PATH), else store.path."""
+        url = self.store.url
+        if url and not url.startswith(POSTGRES_SCHEMES):
+            return Path(url.removeprefix("tinydb:"))
         return Path(self.store.path)
+
+    @property
+    def database_url(self) -> str | None:
+        """The PostgreSQL database the replicas share, when store.url names one."""
+        return self.store.url if self.store.url.startswith(POSTGRES_SCHEMES) else None
 
 
 def config_path(explicit: str | None) -> Path:
@@ -325,6 +338,8 @@ def problems(config: Config) -> list[Problem]:
         parse_quiet_hours(config.schedule.quiet_hours)
     except ValueError as exc:
         error("schedule.quiet_hours", str(exc))
+    if "://" in config.store.url and not config.store.url.startswith(POSTGRES_SCHEMES):
+        error("store.url", "must be a path, tinydb:PATH or postgresql://user@host/database")
     if config.server.public_url and not config.server.public_url.startswith(("http://", "https://")):
         error("server.public_url", "must start with http:// or https://")
     if not config.server.public_url:
