@@ -13,10 +13,10 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from bot.config import CONFIG_ENV, Config, ConfigError, config_path, load_config, problems
+from bot.config import CONFIG_ENV, POSTGRES_SCHEMES, Config, ConfigError, config_path, load_config, problems
 from bot.export import EXPORT_COLUMNS, EXPORT_FORMATS, csv_cell, export_rows, render_export
 from bot.logs import setup_logging
-from bot.store import StoreLockedError, StoreVersionError
+from bot.store import StoreLockedError, StoreUnavailableError, StoreVersionError
 from bot.store.tinydb import read_meta
 
 __all__ = ["EXPORT_COLUMNS", "csv_cell", "main"]  # the export's columns and cells are part of the CLI
@@ -60,6 +60,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     export.add_argument("--config")
     export.add_argument("--format", choices=EXPORT_FORMATS, default="json")
 
+    migrate = commands.add_parser(
+        "migrate-store", help="copy the TinyDB store into an empty PostgreSQL database (serve stopped)"
+    )
+    migrate.add_argument("--config")
+    migrate.add_argument("--to", required=True, metavar="postgresql://USER@HOST/DB", help="the database")
+
     args = parser.parse_args(argv)
     setup_logging()
     try:
@@ -70,11 +76,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             "sandbox": cmd_sandbox,
             "demo": cmd_demo,
             "sweep": cmd_sweep,
+            "migrate-store": cmd_migrate_store,
         }[args.command](args)
     except ConfigError as exc:
         print(f"approvals-bot: {exc}", file=sys.stderr)
         return 2
-    except (StoreLockedError, StoreVersionError) as exc:  # the store is not this process's to use
+    except (StoreLockedError, StoreVersionError, StoreUnavailableError) as exc:  # not this process's to use
         print(f"approvals-bot: {exc}", file=sys.stderr)
         return 3
 
@@ -237,4 +244,30 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     rows = export_rows(open_reader(config, journal_decoders(config)))
     sys.stdout.write(render_export(rows, args.format))
+    return 0
+
+
+def cmd_migrate_store(args: argparse.Namespace) -> int:
+    """Copy the TinyDB store (store.path) into the database `--to`, count both sides, refuse to overwrite.
+    The password comes from PGPASSWORD, never the command line."""
+    config = _load(args)
+    if not args.to.startswith(POSTGRES_SCHEMES):
+        print("approvals-bot: --to must be a postgresql:// URL", file=sys.stderr)
+        return 2
+    from bot.runtime import journal_decoders
+    from bot.store.postgres import PostgresStore
+    from bot.store.postgres.copy import CountMismatchError, TargetNotEmptyError, copy_store
+
+    target = PostgresStore(args.to)
+    try:
+        counts = copy_store(config.store_path, target, journal_decoders(config))
+    except (TargetNotEmptyError, CountMismatchError) as exc:
+        print(f"approvals-bot: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        target.close()
+    print(f"Copied {config.store_path} into {target.path}:")
+    for table, count in counts.items():
+        print(f"  {table}: {count}")
+    print(f'Counts verified. Set store.url = "{target.path}" and start serve on it.')
     return 0

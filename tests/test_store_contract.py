@@ -13,7 +13,6 @@ import pytest
 
 from bot.store import Store
 from bot.store.tinydb import TinyDBStore
-from tests.pg import pg_server, pg_template, pg_url  # noqa: F401 - fixtures
 
 BACKENDS = ["tinydb", "postgresql"]
 
@@ -31,7 +30,14 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
 
 
 def approval(key: str, *, final: bool = False, updated: float = 1.0) -> dict:
-    return {"key": key, "final": final, "updated": updated, "snapshot": {"n": key}, "cards": {}, "approvers": []}
+    return {
+        "key": key,
+        "final": final,
+        "updated": updated,
+        "snapshot": {"n": key},
+        "cards": {},
+        "approvers": [],
+    }
 
 
 def test_approvals_are_stored_by_key_and_listed_open_or_recent(store: Store) -> None:
@@ -84,7 +90,9 @@ def test_the_outbox_keeps_order_and_merges_a_queued_card(store: Store) -> None:
     with store.transaction():
         first = store.outbox.enqueue({"approval_key": "a", "user": "U1", "kind": "new", "card_key": "c1"})
         second = store.outbox.enqueue({"approval_key": "a", "user": "U2", "kind": "new"})
-        merged = store.outbox.enqueue({"approval_key": "a", "user": "U1", "kind": "changed", "card_key": "c1"})
+        merged = store.outbox.enqueue(
+            {"approval_key": "a", "user": "U1", "kind": "changed", "card_key": "c1"}
+        )
     assert merged == first
     items = store.outbox.items()
     assert [i["id"] for i in items] == [first, second]
@@ -151,7 +159,9 @@ def test_drafts_by_id_and_by_the_number_they_were_filed_as(store: Store) -> None
     now = time.time()
     with store.transaction():
         store.drafts.put({"id": "d1", "user": "U1", "status": "open", "created": now})
-        store.drafts.put({"id": "d1", "user": "U1", "status": "filed", "number": "202401010001", "created": now})
+        store.drafts.put(
+            {"id": "d1", "user": "U1", "status": "filed", "number": "202401010001", "created": now}
+        )
         store.drafts.put({"id": "old", "user": "U1", "status": "open", "created": now - 8 * 24 * 3600})
     assert store.drafts.get("d1")["status"] == "filed"
     assert store.drafts.filed_as("202401010001")["id"] == "d1"

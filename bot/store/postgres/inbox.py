@@ -42,6 +42,11 @@ class PostgresInbox:
             ).fetchone()
         return int(row["seq"])
 
+    def restore(self, record: dict[str, Any], key: str) -> None:
+        """A record copied from another store, inside the copy's transaction (migrate-store)."""
+        with self._db.cursor() as cur:
+            cur.execute("INSERT INTO inbox (approval_key, record) VALUES (%s, %s)", (key, Jsonb(record)))
+
     def pending(self, limit: int) -> list[tuple[int, dict[str, Any]]]:
         """The oldest records no one is applying, claimed for this thread's transaction (one is begun
         when none is open: the caller commits it)."""

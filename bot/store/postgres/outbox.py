@@ -67,6 +67,14 @@ class PostgresOutbox:
             )
         return str(item["id"])
 
+    def restore(self, item: dict[str, Any]) -> None:
+        """An item copied from another store as it was (migrate-store)."""
+        with self._db.cursor() as cur:
+            cur.execute(
+                "INSERT INTO outbox (id, created, approval_key, item) VALUES (%s, %s, %s, %s)",
+                (item["id"], item["created"], item["approval_key"], Jsonb(item)),
+            )
+
     def items(self) -> list[dict[str, Any]]:
         """The items this replica may deliver now, oldest first: claimed for it (see the module)."""
         with self._db.cursor() as cur:
@@ -123,14 +131,20 @@ class PostgresFailures:
 
     def record(self, item: dict[str, Any], reason: str, at: float) -> None:
         """Remember that `item` ended without reaching Slack; the latest FAILURE_LIMIT are kept."""
-        doc = {
-            "id": item["id"],
-            "at": at,
-            "approval_key": item.get("approval_key", ""),
-            "recipient": item.get("channel") or item.get("user", ""),
-            "kind": item.get("kind", ""),
-            "reason": reason,
-        }
+        self.restore(
+            {
+                "id": item["id"],
+                "at": at,
+                "approval_key": item.get("approval_key", ""),
+                "recipient": item.get("channel") or item.get("user", ""),
+                "kind": item.get("kind", ""),
+                "reason": reason,
+            }
+        )
+
+    def restore(self, doc: dict[str, Any]) -> None:
+        """A failure record as it is (also what migrate-store copies)."""
+        at = doc["at"]
         with self._db.cursor() as cur:
             cur.execute(
                 "INSERT INTO failed_deliveries (id, at, doc) VALUES (%s, %s, %s) "

@@ -77,6 +77,14 @@ class PostgresStore:
             row = cur.execute("SELECT pg_database_size(current_database()) AS n").fetchone()
         return int(row["n"]) if row else 0
 
+    def counts(self, tables: tuple[str, ...]) -> dict[str, int]:
+        """Rows per table (names from this package's constants, never outside text)."""
+        with self.db.cursor() as cur:
+            return {
+                table: int(cur.execute(f"SELECT count(*) AS n FROM {table}").fetchone()["n"])
+                for table in tables
+            }
+
     def is_empty(self) -> bool:
         """True when the database holds no state yet (a copy may go into it)."""
         with self.db.cursor() as cur:

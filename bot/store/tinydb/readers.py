@@ -102,3 +102,8 @@ def _approvals_on_disk(path: Path, decoders: Mapping[str, Decoder]) -> list[dict
         for _seq, record in read_journal(inbox, after=applied):
             merge_journaled(docs, record, decoders)
     return list(docs.values())
+
+
+def read_tables(path: Path) -> dict[str, list[dict[str, Any]]]:
+    """Every table of the hot file, as lists of documents, read-only (what a copy to another store takes)."""
+    return {name: list(table.values()) for name, table in _read_hot(path).items()}
