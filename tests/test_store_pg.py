@@ -17,7 +17,7 @@ import pytest
 from bot.cli import main
 from bot.store.postgres import AdvisoryLeadership, PostgresStore
 from bot.store.tinydb import TinyDBStore
-from tests.harness import write_config
+from tests.harness import wait_for, write_config
 
 
 @pytest.fixture
@@ -105,8 +105,9 @@ def test_one_leader_and_a_standby_that_takes_over(pg_url: str) -> None:
     try:
         assert first.check() and not second.check()
         assert first.check() and second.leader() == "r1"
-        first.close()  # as when its process dies: the session and its lock end
-        assert second.check() and second.leader() == "r2"
+        first.close()  # as when its process dies: the session ends, and its lock once the server sees it
+        wait_for(second.check, timeout=10, what="the standby taking the lead")
+        assert second.leader() == "r2"
         assert not first.check()
     finally:
         first.close()
