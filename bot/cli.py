@@ -14,13 +14,13 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from bot.config import CONFIG_ENV, Config, ConfigError, config_path, load_config, problems
+from bot.config import CONFIG_ENV, POSTGRES_SCHEMES, Config, ConfigError, config_path, load_config, problems
 from bot.export import EXPORT_COLUMNS, EXPORT_FORMATS, csv_cell, export_rows, render_export
 from bot.i18n import LANGUAGES
 from bot.init_config import InitError, run_init
 from bot.logs import setup_logging
-from bot.store import StoreLockedError, StoreVersionError
-from bot.store.tinydb import StoreReader, read_meta
+from bot.store import StoreLockedError, StoreUnavailableError, StoreVersionError
+from bot.store.tinydb import read_meta
 
 __all__ = ["EXPORT_COLUMNS", "csv_cell", "main"]  # the export's columns and cells are part of the CLI
 
@@ -106,7 +106,14 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="every approval the bot knows, to stdout")
     export.add_argument("--config", help=CONFIG_HELP)
     export.add_argument("--format", choices=EXPORT_FORMATS, default="json", help="json (default) or csv")
+
+    migrate = commands.add_parser(
+        "migrate-store", help="copy the TinyDB store into an empty PostgreSQL database (serve stopped)"
+    )
+    migrate.add_argument("--config", help=CONFIG_HELP)
+    migrate.add_argument("--to", required=True, metavar="postgresql://USER@HOST/DB", help="the database")
     return parser
+
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -121,11 +128,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             "sandbox": cmd_sandbox,
             "demo": cmd_demo,
             "sweep": cmd_sweep,
+            "migrate-store": cmd_migrate_store,
         }[args.command](args)
     except ConfigError as exc:
         print(f"approvals-bot: {exc}", file=sys.stderr)
         return 2
-    except (StoreLockedError, StoreVersionError) as exc:  # the store is not this process's to use
+    except (StoreLockedError, StoreVersionError, StoreUnavailableError) as exc:  # not this process's to use
         print(f"approvals-bot: {exc}", file=sys.stderr)
         return 3
     except InitError as exc:
@@ -293,8 +301,34 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     # a config named explicitly must exist; without one, the default store path is exported
     config = _load(args, required=bool(args.config or os.environ.get(CONFIG_ENV)))
-    from bot.runtime import journal_decoders
+    from bot.runtime import journal_decoders, open_reader
 
-    rows = export_rows(StoreReader(config.store_path, journal_decoders(config)))
+    rows = export_rows(open_reader(config, journal_decoders(config)))
     sys.stdout.write(render_export(rows, args.format))
+    return 0
+
+
+def cmd_migrate_store(args: argparse.Namespace) -> int:
+    """Copy the TinyDB store (store.path) into the database `--to`, count both sides, refuse to overwrite.
+    The password comes from PGPASSWORD, never the command line."""
+    config = _load(args)
+    if not args.to.startswith(POSTGRES_SCHEMES):
+        print("approvals-bot: --to must be a postgresql:// URL", file=sys.stderr)
+        return 2
+    from bot.runtime import journal_decoders
+    from bot.store.postgres import PostgresStore
+    from bot.store.postgres.copy import CountMismatchError, TargetNotEmptyError, copy_store
+
+    target = PostgresStore(args.to)
+    try:
+        counts = copy_store(config.store_path, target, journal_decoders(config))
+    except (TargetNotEmptyError, CountMismatchError) as exc:
+        print(f"approvals-bot: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        target.close()
+    print(f"Copied {config.store_path} into {target.path}:")
+    for table, count in counts.items():
+        print(f"  {table}: {count}")
+    print(f'Counts verified. Set store.url = "{target.path}" and start serve on it.')
     return 0

@@ -73,6 +73,10 @@ class ServerConfig:
 @dataclass(frozen=True)
 class StoreConfig:
     path: str = "data/approvals.json"
+    url: str = ""  # a path, tinydb:PATH, or postgresql://... (instead of path; the password from PGPASSWORD)
+
+
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
 @dataclass(frozen=True)
@@ -166,6 +170,10 @@ class Config:
 
     @property
     def store_path(self) -> Path:
+        """The TinyDB store's file: store.url when it names one (a path or tinydb:PATH), else store.path."""
+        url = self.store.url
+        if url and not url.startswith(POSTGRES_SCHEMES):
+            return Path(url.removeprefix("tinydb:"))
         return Path(self.store.path)
 
     def origin(self, key: str) -> str:
@@ -178,6 +186,11 @@ class Config:
         else:
             where = f"[{section}] {name}" if section else f"[{key}]"
         return f"{where} in {self.source}" if self.source and not self.source.startswith("(") else where
+
+    @property
+    def database_url(self) -> str | None:
+        """The PostgreSQL database the replicas share, when store.url names one."""
+        return self.store.url if self.store.url.startswith(POSTGRES_SCHEMES) else None
 
 
 def config_path(explicit: str | None) -> Path:
@@ -436,6 +449,8 @@ def problems(config: Config) -> list[Problem]:
         parse_quiet_hours(config.schedule.quiet_hours)
     except ValueError as exc:
         error("schedule.quiet_hours", str(exc))
+    if "://" in config.store.url and not config.store.url.startswith(POSTGRES_SCHEMES):
+        error("store.url", "must be a path, tinydb:PATH or postgresql://user@host/database")
     return list(dict.fromkeys(found))
 
 

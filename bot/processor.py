@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from itertools import islice
 from typing import Any
 
 from bot.directory import LookupUnavailable
 from bot.model import Snapshot, dedupe_key
 from bot.service import ApprovalService
-from bot.store import INBOX_CHECKPOINT, Decoder
+from bot.store import Decoder, StoreUnavailableError
 from bot.worker import Worker
 
 log = logging.getLogger(__name__)
@@ -24,6 +23,7 @@ log = logging.getLogger(__name__)
 BATCH = 200  # events per group commit
 OUTAGE_PATIENCE = 6  # lookup attempts (5 s, 10 s, ... about 5 min) before notifying whoever is known
 MAX_RETRY_WAIT = 300.0
+STORE_RETRY_WAIT = 1.0
 
 
 class InboxProcessor(Worker):
@@ -40,14 +40,16 @@ class InboxProcessor(Worker):
         self.store = service.store
         self.decoders = decoders
         self.on_queued = on_queued
-        self._applied = self.store.meta.get(INBOX_CHECKPOINT, 0)
+        self._applied = self.store.inbox.checkpoint()
         self._attempts: dict[int, int] = {}  # seq -> lookups that failed for it
         self._poisoned: set[int] = set()  # seqs that raised while being applied: skipped
         self._retry_in: float | None = None
 
     def record(self, source: str, payload: dict[str, Any]) -> int:
         """Durably journal one received event; returns once it is on disk."""
-        seq = self.store.inbox.append({"source": source, **payload})
+        record = {"source": source, **payload}
+        snap, _key = self._decode(record)
+        seq = self.store.inbox.append(record, key=snap.key if snap is not None else "")
         self.wake()
         return seq
 
@@ -67,7 +69,7 @@ class InboxProcessor(Worker):
         self._retry_in = None
         while not self.stopping:
             generation = self.store.generation
-            batch = list(islice(self.store.inbox.read_after(self._applied), BATCH))
+            batch = self.store.inbox.pending(BATCH)
             if not batch:
                 break
             for seq, record in batch:
@@ -76,10 +78,10 @@ class InboxProcessor(Worker):
                     break
                 handled += 1
             if self.store.generation != generation:  # rolled back here or elsewhere: replay
-                self._applied = self.store.meta.get(INBOX_CHECKPOINT, 0)
+                self._applied = self.store.inbox.checkpoint()
                 continue
             self.store.commit()
-            self.store.inbox.discard_through(self._applied)
+            self.store.inbox.discard_applied()
             self.on_queued()
             if outcome == "deferred":
                 break
@@ -103,7 +105,11 @@ class InboxProcessor(Worker):
                     self.store.dedupe.remember(key)
                 elif snap is not None and seq not in self._poisoned:
                     log.info("duplicate delivery ignored", extra={"event": key})
-                self.store.meta.set(INBOX_CHECKPOINT, seq)
+                self.store.inbox.applied(seq)
+        except StoreUnavailableError as exc:  # passing: the event stays pending, nothing was stored
+            self._retry_in = STORE_RETRY_WAIT
+            log.warning("the store cannot answer now; will retry", extra={"event": key, "error": str(exc)})
+            return "deferred"
         except LookupUnavailable as exc:
             attempts = self._attempts[seq] = self._attempts.get(seq, 0) + 1
             self._retry_in = min(MAX_RETRY_WAIT, 5.0 * 2 ** (attempts - 1))

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import socket
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +23,7 @@ from bot.providers.local.decide import Decisions
 from bot.providers.registry import provider_parts
 from bot.providers.setup import ProviderSetup
 from bot.reminders import Reminders, ReminderSettings
+from bot.scheduling import Leadership, SoleLeader
 from bot.service import ApprovalService, ServiceSettings
 from bot.store import Decoder, Store
 from bot.store.tinydb import StoreReader, TinyDBStore
@@ -51,6 +55,7 @@ class Runtime:
     reminders: Reminders
     admin: Admin
     accounts: SlackAccounts
+    leadership: Leadership
     bolt: App | None = None
 
     def start(self) -> None:
@@ -63,6 +68,7 @@ class Runtime:
         self.processor.stop()
         self.deliverer.stop()
         self.parts.close()
+        self.leadership.close()
         self.store.close()
 
     def live(self, message: dict[str, Any]) -> dict[str, Any]:
@@ -96,7 +102,18 @@ class Runtime:
             "delivery": vars(self.deliverer.stats),
             "providers": self.parts.health(),
             "sweeps": {name: self.store.meta.get(f"sweep_report:{name}") for name in self.parts.sweepers},
+            "database": self._database(),
+            "leader": {"replica": self.leadership.replica, "leader": self.leadership.leader()},
         }
+
+    def _database(self) -> dict[str, Any]:
+        """Which store this replica uses, and whether it answers."""
+        backend = "postgresql" if self.config.database_url else "tinydb"
+        try:
+            self.store.meta.get("store_format")
+        except Exception as exc:  # the health page says what is wrong rather than failing itself
+            return {"backend": backend, "ok": False, "error": type(exc).__name__}
+        return {"backend": backend, "ok": True}
 
 
 class SlackRefusedError(Exception):
@@ -127,13 +144,51 @@ def check_slack_at_start(runtime: Runtime) -> None:
 def journal_decoders(config: Config) -> dict[str, Decoder]:
     """The providers' decoders of journaled callbacks, for tools beside a running `serve`: built over
     a read-only view of the store (no lock, nothing written); nothing else of the parts is kept."""
-    parts = provider_parts(config, StoreReader(config.store_path))
+    parts = provider_parts(config, open_reader(config))
     parts.close()
     return parts.decoders
 
 
+def replica_id() -> str:
+    """This process among the replicas: host, pid and a random part (a restarted pid is a new replica)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def open_store(config: Config, replica: str) -> Store:
+    """The store `store.url` (or `store.path`) names: TinyDB files, or the database replicas share.
+    psycopg is imported only for a database: the default install has no PostgreSQL driver."""
+    if config.database_url:
+        from bot.store.postgres import PostgresStore
+
+        return PostgresStore(config.database_url, replica=replica)
+    return TinyDBStore(config.store_path)
+
+
+def open_reader(
+    config: Config, decoders: dict[str, Decoder] | None = None, *, store: Store | None = None
+) -> Any:
+    """A view of the store for tools beside a running `serve` (`ApprovalsReader` and `StoreView`);
+    on a database, over `store` when one is open already."""
+    if config.database_url:
+        from bot.store.postgres import PostgresReader, PostgresStore
+
+        shared = store if isinstance(store, PostgresStore) else PostgresStore(config.database_url)
+        return PostgresReader(shared, decoders)
+    return StoreReader(config.store_path, decoders)
+
+
+def open_leadership(config: Config, replica: str) -> Leadership:
+    """Who runs the schedule: the advisory lock's holder on a shared database, else this process."""
+    if config.database_url:
+        from bot.store.postgres import AdvisoryLeadership
+
+        return AdvisoryLeadership(config.database_url, replica)
+    return SoleLeader(replica)
+
+
 def build_runtime(config: Config, *, with_bolt: bool = True) -> Runtime:
-    store = TinyDBStore(config.store_path)
+    replica = replica_id()
+    store = open_store(config, replica)
     slack = WebClient(token=config.slack.bot_token or None, base_url=config.slack.api_url, retry_handlers=[])
     parts = provider_parts(config, store)
     accounts = SlackAccounts(slack)
@@ -179,7 +234,7 @@ def build_runtime(config: Config, *, with_bolt: bool = True) -> Runtime:
         sweeper,
         reminders,
         deliverer,
-        StoreReader(config.store_path),
+        open_reader(config, store=store),
         provider_health=parts.health,
         sweep_only_forms=parts.sweep_only_forms,
     )
@@ -198,6 +253,7 @@ def build_runtime(config: Config, *, with_bolt: bool = True) -> Runtime:
         reminders,
         admin,
         accounts,
+        open_leadership(config, replica),
     )
     deliverer.render_home = lambda user: render_home(runtime, user)
     if with_bolt:

@@ -1,10 +1,14 @@
 """Sweeps on a timer inside `serve`, and on demand (`approvals-bot sweep` beside a running serve).
 
 APScheduler 3 runs every job in every process that starts a scheduler, so
-there must be one per store: only `serve` starts one, and the store's lock
-file already keeps a second `serve` off the same store. Jobs have fixed ids
-(replace_existing), coalesce missed runs into one, never overlap, and are
-allowed to start late (the default grace of 1 s would skip them).
+the sweep and reminder jobs run only in the replica that leads (`Leadership`):
+on TinyDB the one process (the store's lock file keeps a second `serve` off
+it), on PostgreSQL whoever holds the leader's advisory lock. Every replica
+checks every LEADER_POLL seconds: the leader keeps its lead (a heartbeat), a
+standby takes it over when the leader is gone and resumes the jobs, well
+within one sweep interval. Jobs have fixed ids (replace_existing), coalesce
+missed runs into one, never overlap, and are allowed to start late (the
+default grace of 1 s would skip them).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -32,6 +36,8 @@ log = logging.getLogger(__name__)
 
 SWEEP_JOB = "sweep"
 REMIND_JOB = "remind"
+LEAD_JOB = "lead"
+LEADER_POLL = 2.0  # seconds between a replica's checks of the lead: a standby takes over within this
 REMIND_EVERY = 15  # minutes between looks for approvals that waited too long
 FIRST_RUN_AFTER = 5  # seconds after start: a restart catches up on what it missed at once
 MISFIRE_GRACE = 300
@@ -43,28 +49,70 @@ SIGNATURE_SKEW = 60
 _SIGNATURE = re.compile(r"([0-9]{1,20})\.[0-9a-f]{64}")
 
 
+class Leadership(Protocol):
+    """Which replica runs the schedule; `check` keeps or takes the lead and says whether this one has it."""
+
+    replica: str
+
+    def check(self) -> bool: ...
+    def leader(self) -> str | None: ...
+    def close(self) -> None: ...
+
+
+class SoleLeader:
+    """The leadership of a store only one process writes (TinyDB): that process."""
+
+    def __init__(self, replica: str) -> None:
+        self.replica = replica
+
+    def check(self) -> bool:
+        return True
+
+    def leader(self) -> str | None:
+        return self.replica
+
+    def close(self) -> None:
+        """Nothing is held beyond the store's own lock."""
+
+
 class Schedule:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
+        self.leading = False
         self.scheduler = BackgroundScheduler(
             timezone=timezone.utc,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE},
         )
 
     def start(self) -> None:
+        """The jobs start paused; the first check of the lead (at once) resumes them in the leader."""
         minutes = int(self.runtime.config.schedule.sweep_minutes)
-        first = datetime.now(timezone.utc) + timedelta(seconds=FIRST_RUN_AFTER)
+        for job, every, name in (
+            (self.sweep_now, IntervalTrigger(minutes=minutes), SWEEP_JOB),
+            (self.remind_now, IntervalTrigger(minutes=REMIND_EVERY), REMIND_JOB),
+        ):
+            self.scheduler.add_job(job, every, id=name, replace_existing=True, next_run_time=None)
         self.scheduler.add_job(
-            self.sweep_now,
-            IntervalTrigger(minutes=minutes),
-            id=SWEEP_JOB,
+            self.lead,
+            IntervalTrigger(seconds=LEADER_POLL),
+            id=LEAD_JOB,
             replace_existing=True,
-            next_run_time=first,
-        )
-        self.scheduler.add_job(
-            self.remind_now, IntervalTrigger(minutes=REMIND_EVERY), id=REMIND_JOB, replace_existing=True
+            next_run_time=datetime.now(timezone.utc),
         )
         self.scheduler.start()
+
+    def lead(self) -> None:
+        """Resume the jobs when this replica takes the lead (a sweep soon: it catches up on what the
+        last leader may have missed); pause them when it loses it."""
+        leading = self.runtime.leadership.check()
+        if leading and not self.leading:
+            first = datetime.now(timezone.utc) + timedelta(seconds=FIRST_RUN_AFTER)
+            self.scheduler.modify_job(SWEEP_JOB, next_run_time=first)
+            self.scheduler.resume_job(REMIND_JOB)
+        elif self.leading and not leading:
+            self.scheduler.pause_job(SWEEP_JOB)
+            self.scheduler.pause_job(REMIND_JOB)
+        self.leading = leading
 
     def remind_now(self) -> int:
         queued = self.runtime.reminders.run_once() + self.runtime.reminders.digest_once()

@@ -47,6 +47,7 @@ def pre_rendered(item: dict[str, Any]) -> Rendered | None:
     return item.get("text", ""), item.get("blocks") or None
 
 
+CLAIMED_ELSEWHERE_RECHECK = 5.0  # seconds: how soon items another replica holds are looked at again
 METADATA_EVENT = "approvals_bot_delivery"
 CHANNEL_INTERVAL = 1.0  # chat.postMessage: about one message a second per channel
 MAX_BACKOFF = 300.0
@@ -220,7 +221,10 @@ class Deliverer(Worker):
                 return max(self._probe_at - self.clock(), 0.05)
         next_due = 60.0
         earlier_cards: set[str] = set()
-        for item in self.store.outbox.items():
+        items = self.store.outbox.items()
+        if self.store.outbox.size() > len(items):  # some claimed by another replica: theirs until its
+            next_due = CLAIMED_ELSEWHERE_RECHECK  # lease runs out, which this one must notice soon
+        for item in items:
             if self.stopping or self._fault is not None:
                 break
             # one card's items go out in order: a newer version waits for an older one still queued

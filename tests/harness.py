@@ -64,10 +64,12 @@ def write_config(
     audit_channel: str = "CAUDIT01",
     schedule: str = "",
     local_templates: Sequence[str] = (),
+    store_url: str = "",
 ) -> Path:
     """A config with WeCom's approval app over the fakes; `server`, `wecom_settings` and `schedule` are
     lines added to their tables, `local_templates` [[local.templates]] entries (see purchase_template),
-    `extra` anything else, written last."""
+    `extra` anything else, written last. `store_url` (postgresql://...) puts the store in that database
+    (the bench and the replicas' test start `serve` on one)."""
     user_lines = "\n".join(f'"{k}" = "{v}"' for k, v in users.items())
     admin_list = ", ".join(f'"{admin}"' for admin in admins)
     schedule_table = f"[schedule]\n{schedule}" if schedule else ""
@@ -78,6 +80,7 @@ public_url = "http://127.0.0.1"
 {server}
 [store]
 path = "{store}"
+{f'url = "{store_url}"' if store_url else ""}
 [slack]
 bot_token = "{bot_token}"
 signing_secret = "{signing_secret}"

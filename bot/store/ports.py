@@ -23,6 +23,11 @@ class StoreLockedError(RuntimeError):
     """Another process already writes to this store."""
 
 
+class StoreUnavailableError(RuntimeError):
+    """The store cannot answer right now (a database connection lost, a deadlock broken): nothing was
+    half-done, and the same work may be tried again later."""
+
+
 class StoreVersionError(RuntimeError):
     """The store is in a format this bot cannot use as it is: a newer bot wrote it (or a read-only tool
     meets one not upgraded yet). The message names both versions and what to do."""
@@ -100,11 +105,19 @@ class Meta(MetaReading, Protocol):
 
 
 class Inbox(Protocol):
-    """The journal of acknowledged callbacks: appended before the acknowledgement, applied later."""
+    """The acknowledged callbacks: appended durably before the acknowledgement, applied later.
 
-    def append(self, record: dict[str, Any]) -> int: ...
-    def read_after(self, seq: int) -> Iterator[tuple[int, dict[str, Any]]]: ...
-    def discard_through(self, seq: int) -> None: ...
+    A worker takes the `pending` records (on a shared store, claimed for its transaction so no other
+    replica takes them), calls `applied(seq)` inside the transaction that stores each one's effects, and
+    `discard_applied()` after that commit. `key` (the approval a record is about) keeps one approval's
+    records in order when several workers apply them.
+    """
+
+    def append(self, record: dict[str, Any], key: str = "") -> int: ...
+    def pending(self, limit: int) -> list[tuple[int, dict[str, Any]]]: ...
+    def applied(self, seq: int) -> None: ...
+    def discard_applied(self) -> None: ...
+    def checkpoint(self) -> int: ...
 
 
 class ApprovalsReader(Protocol):

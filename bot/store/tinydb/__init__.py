@@ -2,6 +2,6 @@
 
 from bot.store.tinydb.database import TinyDBStore
 from bot.store.tinydb.failures import FAILURE_LIMIT
-from bot.store.tinydb.readers import StoreReader, read_meta
+from bot.store.tinydb.readers import StoreReader, read_meta, read_tables
 
-__all__ = ["FAILURE_LIMIT", "StoreReader", "TinyDBStore", "read_meta"]
+__all__ = ["FAILURE_LIMIT", "StoreReader", "TinyDBStore", "read_meta", "read_tables"]

@@ -36,7 +36,7 @@ from bot.store.tinydb.cards import TinyDBCards
 from bot.store.tinydb.dedupe import TinyDBDedupe
 from bot.store.tinydb.drafts import TinyDBDrafts
 from bot.store.tinydb.failures import TinyDBFailures
-from bot.store.tinydb.journal import Journal
+from bot.store.tinydb.inbox import JournalInbox
 from bot.store.tinydb.link_uses import TinyDBLinkUses
 from bot.store.tinydb.meta import TinyDBMeta
 from bot.store.tinydb.migrations import upgrade
@@ -84,7 +84,7 @@ class TinyDBStore:
             self.meta,
         ]
         self._load()
-        self.inbox = Journal(self.sibling("inbox"))
+        self.inbox = JournalInbox(self.sibling("inbox"), self.meta)
 
     def _open_current(self, path: Path) -> TinyDB:
         """The hot file, upgraded in place to this bot's format (one atomic write); a store from a newer

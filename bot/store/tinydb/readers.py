@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from bot.codec import snapshot_from_dict, snapshot_to_dict
+from bot.store.journaled import merge_journaled
 from bot.store.ports import INBOX_CHECKPOINT, Decoder
 from bot.store.tinydb.journal import read_journal
 from bot.store.tinydb.migrations import FORMAT_KEY, require_readable
@@ -100,31 +100,10 @@ def _approvals_on_disk(path: Path, decoders: Mapping[str, Decoder]) -> list[dict
         applied = _meta_value(hot_file, INBOX_CHECKPOINT) or 0
         inbox = path.with_name(f"{path.stem}.inbox")
         for _seq, record in read_journal(inbox, after=applied):
-            _merge_journaled(docs, record, decoders)
+            merge_journaled(docs, record, decoders)
     return list(docs.values())
 
 
-def _merge_journaled(
-    docs: dict[str, dict[str, Any]], record: dict[str, Any], decoders: Mapping[str, Decoder]
-) -> None:
-    """One acknowledged-but-unapplied record into `docs`, by the rule `apply_snapshot` follows."""
-    decoder = decoders.get(record.get("source", ""))
-    try:
-        snap = decoder(record) if decoder is not None else None
-    except ValueError:
-        return  # the processor skips it as well
-    if snap is None:
-        return
-    stored = docs.get(snap.key)
-    if stored is not None:
-        old = snapshot_from_dict(stored["snapshot"])
-        if snap.progress_key() < old.progress_key():
-            return
-        if not snap.has_details and old.has_details:
-            snap = snap.with_details(old.summary, old.fields)
-    docs[snap.key] = {
-        **(stored or {"key": snap.key}),
-        "snapshot": snapshot_to_dict(snap),
-        "final": snap.status.is_final,
-        "updated": record.get("received", 0),
-    }
+def read_tables(path: Path) -> dict[str, list[dict[str, Any]]]:
+    """Every table of the hot file, as lists of documents, read-only (what a copy to another store takes)."""
+    return {name: list(table.values()) for name, table in _read_hot(path).items()}

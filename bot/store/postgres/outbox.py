@@ -1,0 +1,170 @@
+"""The outbox and the failed deliveries, shared by every replica.
+
+Any replica may deliver, but one approval's items go out from one replica at a time and in order:
+`items()` claims them for this replica (a lease, renewed at each call) with `FOR UPDATE SKIP LOCKED`,
+and never an item of an approval whose items another replica holds a live claim on. A replica that
+dies leaves its claims to expire; an item it may have posted carries `maybe_posted`, so the next one
+looks for the earlier post before posting again.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+from psycopg.types.json import Jsonb
+
+from bot.store.postgres.database import Database
+
+CLAIM_LEASE_SECONDS = 20  # an item claimed by a replica that stopped answering is free after this
+CLAIM_BATCH = 500
+FAILURE_LIMIT = 500
+
+_CLAIM = """
+WITH mine AS (
+    SELECT id FROM outbox o
+    WHERE (claimed_by IS NULL OR claimed_by = %(me)s OR claimed_until < now())
+      AND NOT EXISTS (
+          SELECT 1 FROM outbox p
+          WHERE p.approval_key = o.approval_key AND p.claimed_by <> %(me)s AND p.claimed_until >= now()
+      )
+      AND pg_try_advisory_xact_lock(hashtextextended('outbox:' || o.approval_key, 0))
+    ORDER BY created
+    LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE outbox SET claimed_by = %(me)s, claimed_until = now() + make_interval(secs => %(lease)s)
+FROM mine WHERE outbox.id = mine.id
+RETURNING outbox.item
+"""
+
+
+class PostgresOutbox:
+    def __init__(self, db: Database, replica: str) -> None:
+        self._db = db
+        self._replica = replica
+
+    def enqueue(self, item: dict[str, Any]) -> str:
+        """Queue a Slack delivery. A queued (not in-flight) update of the same card is replaced."""
+        card_key = item.get("card_key") or ""
+        with self._db.cursor() as cur:
+            if card_key:
+                self._db.lock(cur, f"card:{card_key}")
+                waiting = cur.execute(
+                    "SELECT item FROM outbox WHERE card_key = %s AND NOT in_flight ORDER BY created LIMIT 1",
+                    (card_key,),
+                ).fetchone()
+                if waiting is not None:
+                    existing = waiting["item"]
+                    merged = {**existing, **item, "id": existing["id"], "created": existing["created"]}
+                    cur.execute("UPDATE outbox SET item = %s WHERE id = %s", (Jsonb(merged), existing["id"]))
+                    return str(existing["id"])
+            item = {"id": uuid.uuid4().hex, "created": time.time(), "attempts": 0, "not_before": 0.0, **item}
+            cur.execute(
+                "INSERT INTO outbox (id, created, approval_key, item) VALUES (%s, %s, %s, %s)",
+                (item["id"], item["created"], item["approval_key"], Jsonb(item)),
+            )
+        return str(item["id"])
+
+    def restore(self, item: dict[str, Any]) -> None:
+        """An item copied from another store as it was (migrate-store)."""
+        with self._db.cursor() as cur:
+            cur.execute(
+                "INSERT INTO outbox (id, created, approval_key, item) VALUES (%s, %s, %s, %s)",
+                (item["id"], item["created"], item["approval_key"], Jsonb(item)),
+            )
+
+    def items(self) -> list[dict[str, Any]]:
+        """The items this replica may deliver now, oldest first: claimed for it (see the module)."""
+        with self._db.cursor() as cur:
+            rows = cur.execute(
+                _CLAIM, {"me": self._replica, "limit": CLAIM_BATCH, "lease": CLAIM_LEASE_SECONDS}
+            ).fetchall()
+        return sorted((row["item"] for row in rows), key=lambda item: item["created"])
+
+    def all(self) -> list[dict[str, Any]]:
+        """Every queued item, claimed or not, oldest first (copying and counting, never delivering)."""
+        with self._db.cursor() as cur:
+            rows = cur.execute("SELECT item FROM outbox ORDER BY created").fetchall()
+        return [row["item"] for row in rows]
+
+    def size(self) -> int:
+        with self._db.cursor() as cur:
+            row = cur.execute("SELECT count(*) AS n FROM outbox").fetchone()
+        return int(row["n"]) if row else 0
+
+    def update(self, item_id: str, **changes: Any) -> None:
+        with self._db.cursor() as cur:
+            cur.execute("UPDATE outbox SET item = item || %s WHERE id = %s", (Jsonb(changes), item_id))
+
+    def remove(self, item_id: str) -> dict[str, Any] | None:
+        with self._db.cursor() as cur:
+            row = cur.execute("DELETE FROM outbox WHERE id = %s RETURNING item", (item_id,)).fetchone()
+        return row["item"] if row else None
+
+    def hold(self, hold: dict[str, Any]) -> int:
+        """Mark every queued item not held yet as held for `hold`; they wait for `release_held`."""
+        with self._db.cursor() as cur:
+            cur.execute(
+                "UPDATE outbox SET item = item || jsonb_build_object('held', %s::jsonb) WHERE NOT held",
+                (Jsonb(hold),),
+            )
+            return cur.rowcount
+
+    def release_held(self) -> int:
+        with self._db.cursor() as cur:
+            cur.execute(
+                'UPDATE outbox SET item = item || \'{"held": null, "not_before": 0.0}\'::jsonb WHERE held'
+            )
+            return cur.rowcount
+
+    def held(self) -> list[dict[str, Any]]:
+        with self._db.cursor() as cur:
+            rows = cur.execute("SELECT item FROM outbox WHERE held ORDER BY created").fetchall()
+        return [row["item"] for row in rows]
+
+
+class PostgresFailures:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def record(self, item: dict[str, Any], reason: str, at: float) -> None:
+        """Remember that `item` ended without reaching Slack; the latest FAILURE_LIMIT are kept."""
+        self.restore(
+            {
+                "id": item["id"],
+                "at": at,
+                "approval_key": item.get("approval_key", ""),
+                "recipient": item.get("channel") or item.get("user", ""),
+                "kind": item.get("kind", ""),
+                "reason": reason,
+            }
+        )
+
+    def restore(self, doc: dict[str, Any]) -> None:
+        """A failure record as it is (also what migrate-store copies)."""
+        at = doc["at"]
+        with self._db.cursor() as cur:
+            cur.execute(
+                "INSERT INTO failed_deliveries (id, at, doc) VALUES (%s, %s, %s) "
+                "ON CONFLICT (id) DO UPDATE SET at = EXCLUDED.at, doc = EXCLUDED.doc",
+                (doc["id"], at, Jsonb(doc)),
+            )
+            cur.execute(
+                "DELETE FROM failed_deliveries WHERE id IN (SELECT id FROM failed_deliveries "
+                "ORDER BY at DESC OFFSET %s)",
+                (FAILURE_LIMIT,),
+            )
+
+    def latest(self, limit: int | None = None) -> list[dict[str, Any]]:
+        with self._db.cursor() as cur:
+            rows = cur.execute(
+                "SELECT doc FROM failed_deliveries ORDER BY at DESC LIMIT %s", (limit,)
+            ).fetchall()
+        return [row["doc"] for row in rows]
+
+    def count(self) -> int:
+        with self._db.cursor() as cur:
+            row = cur.execute("SELECT count(*) AS n FROM failed_deliveries").fetchone()
+        return int(row["n"]) if row else 0

@@ -1,0 +1,204 @@
+"""One contract for the store's repositories, held by both backends: TinyDB files and PostgreSQL.
+
+Each test runs against both (`store` is parametrized); PostgreSQL gets a real server (tests/pg.py).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.store import Store
+from bot.store.tinydb import TinyDBStore
+
+BACKENDS = ["tinydb", "postgresql"]
+
+
+@pytest.fixture(params=BACKENDS)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    if request.param == "tinydb":
+        opened: Store = TinyDBStore(tmp_path / "approvals.json")
+    else:
+        from bot.store.postgres import PostgresStore
+
+        opened = PostgresStore(request.getfixturevalue("pg_url"), replica="r1")
+    yield opened
+    opened.close()
+
+
+def approval(key: str, *, final: bool = False, updated: float = 1.0) -> dict:
+    return {
+        "key": key,
+        "final": final,
+        "updated": updated,
+        "snapshot": {"n": key},
+        "cards": {},
+        "approvers": [],
+    }
+
+
+def test_approvals_are_stored_by_key_and_listed_open_or_recent(store: Store) -> None:
+    with store.transaction():
+        store.approvals.put(approval("wecom:1"))
+        store.approvals.put(approval("wecom:2", final=True))
+    assert store.approvals.get("wecom:1")["snapshot"] == {"n": "wecom:1"}
+    assert store.approvals.get("missing") is None
+    assert [d["key"] for d in store.approvals.open()] == ["wecom:1"]
+    assert sorted(d["key"] for d in store.approvals.recent()) == ["wecom:1", "wecom:2"]
+    with store.transaction():
+        store.approvals.put({**approval("wecom:1", final=True), "snapshot": {"n": "changed"}})
+    assert store.approvals.open() == []
+    assert store.approvals.get("wecom:1")["snapshot"] == {"n": "changed"}
+
+
+def test_a_card_is_kept_with_its_approval(store: Store) -> None:
+    with store.transaction():
+        store.approvals.put(approval("wecom:1"))
+        store.cards.set("wecom:1", "approver:U1", "D1", "1.0001")
+        store.cards.set("missing", "approver:U1", "D1", "1.0002")  # no approval: nothing kept
+    assert store.cards.get("wecom:1", "approver:U1") == {"channel": "D1", "ts": "1.0001"}
+    assert store.approvals.get("wecom:1")["cards"] == {"approver:U1": {"channel": "D1", "ts": "1.0001"}}
+    assert store.cards.get("missing", "approver:U1") is None
+    with store.transaction():
+        doc = store.approvals.get("wecom:1")
+        store.approvals.put({**doc, "updated": 2.0})  # a document written back as read keeps its cards
+    assert store.cards.get("wecom:1", "approver:U1") == {"channel": "D1", "ts": "1.0001"}
+
+
+def test_a_rolled_back_transaction_leaves_nothing(store: Store) -> None:
+    generation = store.generation
+    with pytest.raises(RuntimeError), store.transaction():
+        store.approvals.put(approval("wecom:1"))
+        store.meta.set("k", 1)
+        raise RuntimeError("half-way")
+    assert store.approvals.get("wecom:1") is None
+    assert store.meta.get("k") is None
+    assert store.generation > generation
+
+
+def test_work_left_uncommitted_is_written_by_the_next_commit(store: Store) -> None:
+    with store.transaction(commit=False):
+        store.meta.set("k", 1)
+    store.commit()
+    assert store.meta.get("k") == 1
+
+
+def test_the_outbox_keeps_order_and_merges_a_queued_card(store: Store) -> None:
+    with store.transaction():
+        first = store.outbox.enqueue({"approval_key": "a", "user": "U1", "kind": "new", "card_key": "c1"})
+        second = store.outbox.enqueue({"approval_key": "a", "user": "U2", "kind": "new"})
+        merged = store.outbox.enqueue(
+            {"approval_key": "a", "user": "U1", "kind": "changed", "card_key": "c1"}
+        )
+    assert merged == first
+    items = store.outbox.items()
+    assert [i["id"] for i in items] == [first, second]
+    assert items[0]["kind"] == "changed" and items[0]["attempts"] == 0
+    assert store.outbox.size() == 2
+    with store.transaction():
+        store.outbox.update(first, in_flight=True)
+        apart = store.outbox.enqueue({"approval_key": "a", "user": "U1", "kind": "done", "card_key": "c1"})
+    assert apart not in (first, second)  # one being sent is not merged into
+    with store.transaction():
+        removed = store.outbox.remove(first)
+    assert removed is not None and removed["id"] == first
+    assert store.outbox.remove(first) is None
+    assert [i["id"] for i in store.outbox.items()] == [second, apart]
+
+
+def test_held_items_wait_for_release(store: Store) -> None:
+    with store.transaction():
+        store.outbox.enqueue({"approval_key": "a", "user": "U1", "kind": "new"})
+        store.outbox.enqueue({"approval_key": "b", "user": "U2", "kind": "new"})
+        assert store.outbox.hold({"reason": "invalid_auth"}) == 2
+        assert store.outbox.hold({"reason": "other"}) == 0
+    assert [i["held"] for i in store.outbox.held()] == [{"reason": "invalid_auth"}] * 2
+    with store.transaction():
+        assert store.outbox.release_held() == 2
+    assert store.outbox.held() == []
+
+
+def test_failures_are_kept_newest_first(store: Store) -> None:
+    with store.transaction():
+        store.failures.record({"id": "1", "approval_key": "a", "user": "U1", "kind": "new"}, "gone", 10.0)
+        store.failures.record({"id": "2", "approval_key": "b", "channel": "C1", "kind": "new"}, "gone", 20.0)
+    assert [f["id"] for f in store.failures.latest()] == ["2", "1"]
+    assert store.failures.latest(1)[0]["recipient"] == "C1"
+    assert store.failures.count() == 2
+
+
+def test_a_dedupe_key_is_remembered(store: Store) -> None:
+    assert not store.dedupe.seen("k")
+    with store.transaction():
+        store.dedupe.remember("k")
+        store.dedupe.remember("k")
+    assert store.dedupe.seen("k")
+
+
+def test_people_cache_and_identity_mappings(store: Store) -> None:
+    with store.transaction():
+        store.people.cache_user("wecom:u1", slack_id="U1")
+        assert store.people.put_identity("wecom", "U1", "u1", by="admin") == []
+        assert store.people.put_identity("wecom", "U2", "u1") == ["U1"]  # u1 is one Slack user
+    assert store.people.cached_user("wecom:u1")["slack_id"] == "U1"
+    assert store.people.mapped_provider_id("wecom", "U2") == "u1"
+    assert store.people.mapped_provider_id("wecom", "U1") is None
+    assert store.people.mapped_slack_id("wecom", "u1") == "U2"
+    assert [m["slack_id"] for m in store.people.identity_mappings()] == ["U2"]
+    with store.transaction():
+        store.people.forget_cached_users(["wecom:u1"])
+        assert store.people.remove_identity("wecom", "U2")["provider_id"] == "u1"
+        assert store.people.remove_identity("wecom", "U2") is None
+    assert store.people.cached_user("wecom:u1") is None
+
+
+def test_drafts_by_id_and_by_the_number_they_were_filed_as(store: Store) -> None:
+    now = time.time()
+    with store.transaction():
+        store.drafts.put({"id": "d1", "user": "U1", "status": "open", "created": now})
+        store.drafts.put(
+            {"id": "d1", "user": "U1", "status": "filed", "number": "202401010001", "created": now}
+        )
+        store.drafts.put({"id": "old", "user": "U1", "status": "open", "created": now - 8 * 24 * 3600})
+    assert store.drafts.get("d1")["status"] == "filed"
+    assert store.drafts.filed_as("202401010001")["id"] == "d1"
+    assert store.drafts.get("old") is None  # expired drafts go as new ones come
+
+
+def test_a_link_is_used_once(store: Store) -> None:
+    assert store.link_uses.use("l1", expires=2_000, now=1_000)
+    assert not store.link_uses.use("l1", expires=2_000, now=1_001)
+    assert store.link_uses.use("l2", expires=5_000, now=3_000)
+    assert store.link_uses.use("l1", expires=9_000, now=3_000)  # expired, forgotten: a new link's id
+
+
+def test_templates_and_meta(store: Store) -> None:
+    with store.transaction():
+        store.templates.put({"alias": "leave", "provider": "wecom", "template_id": "t1"})
+        store.templates.put({"alias": "leave", "provider": "wecom", "template_id": "t2"})
+        store.meta.set("n", {"a": [1, 2]})
+    assert store.templates.tracked() == [{"alias": "leave", "provider": "wecom", "template_id": "t2"}]
+    assert store.meta.get("n") == {"a": [1, 2]}
+    assert store.meta.get("none", "default") == "default"
+    secret = store.meta.secret("links")
+    assert len(secret) == 32 and store.meta.secret("links") == secret
+
+
+def test_the_inbox_gives_what_is_not_applied_in_order(store: Store) -> None:
+    seqs = [store.inbox.append({"source": "t", "n": n}, key=f"t:{n}") for n in range(3)]
+    assert seqs == sorted(seqs)
+    assert [r["n"] for _s, r in store.inbox.pending(10)] == [0, 1, 2]
+    with store.transaction(commit=False):
+        store.inbox.applied(seqs[0])
+    store.commit()
+    store.inbox.discard_applied()
+    assert store.inbox.checkpoint() == seqs[0]
+    assert [r["n"] for _s, r in store.inbox.pending(10)] == [1, 2]
+    with pytest.raises(RuntimeError), store.transaction():
+        store.inbox.applied(seqs[1])
+        raise RuntimeError("not stored")
+    assert [r["n"] for _s, r in store.inbox.pending(10)] == [1, 2]
+    store.rollback()

@@ -1,0 +1,147 @@
+"""What only a shared database must hold: two replicas' stores on one PostgreSQL, never one at a time.
+
+Exactly once is a constraint or a lock in the database: a link used once, a draft claimed once, an
+inbox row applied by one replica and one approval's events in order, an outbox item claimed by one,
+one leader. And `migrate-store` copies a TinyDB store, counts it, and never overwrites.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.store.postgres import AdvisoryLeadership, PostgresStore
+from bot.store.tinydb import TinyDBStore
+from tests.harness import wait_for, write_config
+
+
+@pytest.fixture
+def pair(pg_url: str) -> Iterator[tuple[PostgresStore, PostgresStore]]:
+    first, second = PostgresStore(pg_url, replica="r1"), PostgresStore(pg_url, replica="r2")
+    yield first, second
+    first.close()
+    second.close()
+
+
+def test_a_link_is_used_once_across_replicas(pair: tuple[PostgresStore, PostgresStore]) -> None:
+    results: list[bool] = []
+    threads = [
+        threading.Thread(target=lambda s=s: results.append(s.link_uses.use("l1", 9_999_999_999, time.time())))
+        for s in pair * 4
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [False] * 7 + [True]
+
+
+def test_a_draft_is_claimed_by_one_replica(pair: tuple[PostgresStore, PostgresStore]) -> None:
+    """The read inside the transaction waits for the other's claim: the second sees "filing"."""
+    first, second = pair
+    with first.transaction():
+        first.drafts.put({"id": "d1", "user": "U1", "status": "open", "created": time.time()})
+    claimed: list[str] = []
+    inside = threading.Event()
+
+    def claim(store: PostgresStore, hold: bool) -> None:
+        with store.transaction():
+            draft = store.drafts.get("d1")
+            if hold:
+                inside.set()
+                time.sleep(0.2)  # widen the window the other replica would race into
+            if draft["status"] == "open":
+                store.drafts.put({**draft, "status": "filing"})
+                claimed.append(store.replica)
+
+    holder = threading.Thread(target=claim, args=(first, True))
+    holder.start()
+    assert inside.wait(10)
+    claim(second, False)
+    holder.join()
+    assert claimed == ["r1"]
+
+
+def test_inbox_rows_are_claimed_once_and_in_order_per_approval(
+    pair: tuple[PostgresStore, PostgresStore],
+) -> None:
+    first, second = pair
+    for n in range(3):
+        first.inbox.append({"n": n}, key="wecom:A")
+    first.inbox.append({"n": 3}, key="wecom:B")
+    mine = first.inbox.pending(10)  # r1's transaction holds them
+    assert [r["n"] for _s, r in mine] == [0, 3]  # A's later events wait for its first
+    assert second.inbox.pending(10) == []  # held by r1, and A's next waits for A's first
+    first.inbox.applied(mine[0][0])
+    first.commit()  # A's first applied; B's released unapplied
+    assert [r["n"] for _s, r in second.inbox.pending(10)] == [1, 3]
+    second.rollback()
+    assert first.inbox.checkpoint() == mine[0][0]
+
+
+def test_an_outbox_item_is_claimed_by_one_replica(pair: tuple[PostgresStore, PostgresStore]) -> None:
+    first, second = pair
+    with first.transaction():
+        first.outbox.enqueue({"approval_key": "A", "user": "U1", "kind": "new", "card_key": "c1"})
+        first.outbox.enqueue({"approval_key": "B", "user": "U1", "kind": "new"})
+    assert len(first.outbox.items()) == 2
+    assert second.outbox.items() == []
+    with second.transaction():  # a new item of an approval r1 holds stays with r1
+        second.outbox.enqueue({"approval_key": "A", "user": "U2", "kind": "new"})
+    assert second.outbox.items() == []
+    assert len(first.outbox.items()) == 3
+    with first.db.cursor() as cur:  # as when r1 stopped renewing its claims
+        cur.execute("UPDATE outbox SET claimed_until = now() - interval '1 second'")
+    assert len(second.outbox.items()) == 3  # r1's lease ran out: r2 takes over
+
+
+def test_one_leader_and_a_standby_that_takes_over(pg_url: str) -> None:
+    first, second = AdvisoryLeadership(pg_url, "r1"), AdvisoryLeadership(pg_url, "r2")
+    try:
+        assert first.check() and not second.check()
+        assert first.check() and second.leader() == "r1"
+        first.close()  # as when its process dies: the session ends, and its lock once the server sees it
+        wait_for(second.check, timeout=10, what="the standby taking the lead")
+        assert second.leader() == "r2"
+        assert not first.check()
+    finally:
+        first.close()
+        second.close()
+
+
+def test_migrate_store_copies_counts_and_refuses_to_overwrite(
+    pg_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "approvals.json"
+    store = TinyDBStore(path)
+    with store.transaction():
+        store.approvals.put({"key": "wecom:1", "final": False, "snapshot": {}, "cards": {}, "approvers": []})
+        store.cards.set("wecom:1", "approver:U1", "D1", "1.1")
+        store.approvals.put({"key": "wecom:2", "final": True, "snapshot": {}, "cards": {}, "approvers": []})
+        store.outbox.enqueue({"approval_key": "wecom:1", "user": "U1", "kind": "new"})
+        store.drafts.put({"id": "d1", "user": "U1", "status": "open", "created": time.time()})
+        store.people.put_identity("wecom", "U1", "u1")
+        store.meta.set("secret:links", "ab" * 32)
+    store.inbox.append({"source": "wecom", "xml": "<xml/>"})
+    store.close()
+    config = write_config(
+        tmp_path / "config.toml", "http://127.0.0.1:9", "http://127.0.0.1:9", path, {"U1": "u1"}
+    )
+    assert main(["migrate-store", "--config", str(config), "--to", pg_url]) == 0
+    out = capsys.readouterr().out
+    for line in ("approvals: 2", "cards: 1", "outbox: 1", "drafts: 1", "identities: 1", "inbox: 1"):
+        assert line in out
+    copied = PostgresStore(pg_url)
+    try:
+        assert copied.cards.get("wecom:1", "approver:U1") == {"channel": "D1", "ts": "1.1"}
+        assert copied.meta.secret("links") == bytes.fromhex("ab" * 32)  # links signed before still work
+        assert copied.people.mapped_provider_id("wecom", "U1") == "u1"
+    finally:
+        copied.close()
+    assert main(["migrate-store", "--config", str(config), "--to", pg_url]) == 1
+    assert "not empty" in capsys.readouterr().err
