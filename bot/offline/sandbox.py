@@ -768,7 +768,7 @@ class _CallbackPoster:
             logger.info("sandbox: callback not delivered: %s", exc)
             self._record(envelope.attempted(f"not delivered: {exc}"))
             return False
-        answer = f"{reply.status_code} {reply.text.strip()[:80]}"
+        answer = f"{reply.status_code} {reply.text.strip()[:80]}".rstrip()
         self._record(envelope.attempted(answer))
         if reply.status_code == 200 and reply.text.strip() == "success":
             return True
