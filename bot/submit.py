@@ -18,6 +18,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from bot.directory import Directory, LookupUnavailable
@@ -31,7 +32,7 @@ from bot.forms import (
 )
 from bot.i18n import t
 from bot.kinds import display_fields
-from bot.model import ApprovalStatus, Snapshot
+from bot.model import Action, ApprovalStatus, Snapshot
 from bot.providers.base import (
     CatalogEntry,
     Filer,
@@ -239,6 +240,7 @@ class Submissions:
         except ProviderError as exc:  # it cannot say (yet): show what was filled in
             log.warning("detail read failed after filing", extra={"approval": stub.key, "error": str(exc)})
             snap = stub.with_details((), display_fields(form))
+        snap = replace(snap, action=Action.SUBMIT)  # what the read cannot say: this was its filing
         people = self.service.resolve_people(snap)
         with self.store.transaction():
             known = self.store.approvals.get(snap.key)

@@ -250,6 +250,7 @@ def test_a_filing_and_its_callback_in_either_order_leave_the_approvers_told_once
     assert stored.waiting_on() == ("p-boss",)
     told = [item["kind"] for item in store.outbox.items() if item.get("user") == BOSS]
     assert [kind for kind in told if kind != "home"] == ["approver_card"]
+    assert stored.action is Action.SUBMIT  # the audit line says "submitted", whichever came first
 
 
 @pytest.mark.parametrize("length", [2_998, 10_000])
