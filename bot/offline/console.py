@@ -298,7 +298,7 @@ class Console:
         self.out(f"the next {lost} WeCom callback(s) will be lost on the way: `sweep` finds what they said")
 
     def _sweep(self, _: str) -> None:
-        reports = self._acting(self.runtime.sweeper.run_once)
+        reports = self._acting(self.demo.schedule.sweep_now)
         for report in reports:
             said = f"failed: {report.error}" if report.error else f"{report.changed} change(s) found"
             self.out(f"sweep {report.provider}: {report.looked_at} looked at, {report.reads} read(s), {said}")
@@ -311,8 +311,7 @@ class Console:
         self.demo.clock_offset += int(match.group(1)) * _UNIT[match.group(2)]
         now = datetime.fromtimestamp(self.demo.now(), SHANGHAI)
         self.out(f"it is now {now:%Y-%m-%d %H:%M} in Shanghai")
-        reminders = self.runtime.reminders
-        queued = self._acting(lambda: reminders.run_once() + reminders.digest_once())
+        queued = self._acting(self.demo.schedule.remind_now)
         self.out(f"the reminders ran: {queued} nudge(s) (nobody is nudged at night, {_quiet(self.runtime)})")
 
     # helpers -----------------------------------------------------------------------

@@ -74,7 +74,7 @@ class Story:
         self.demo.wait(runtime, sandbox)
         self.hops()
         self.out("   李经理 approved in WeCom, but the bot never heard: 小王's card still says 0 of 2")
-        report = next(r for r in runtime.sweeper.run_once() if r.provider == "wecom")
+        report = next(r for r in self.demo.schedule.sweep_now() if r.provider == "wecom")
         self.demo.wait(runtime)
         self.hops()
         self.out(f"   sweep: {report.reads} detail read(s), {report.changed} change(s) found and told once")

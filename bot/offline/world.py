@@ -31,6 +31,7 @@ from bot.offline.slack_standin import Posted, SlackStandIn
 from bot.providers.local.engine import template_from_config
 from bot.providers.wecom.render import template_detail
 from bot.runtime import Runtime, build_runtime
+from bot.scheduling import Schedule
 from bot.server import build_wsgi_app
 
 
@@ -86,6 +87,8 @@ class Demo:
     """The demo's world (stand-ins, sandbox, the bot); `play` runs a scene in it. `temporary`: the folder
     is deleted afterwards, so nothing may point people to it."""
 
+    schedule: Schedule  # serve's sweep and reminder jobs, over the bot `play` runs
+
     def __init__(self, folder: Path, out: Callable[[str], None] = print, *, temporary: bool = False) -> None:
         self.folder = folder
         self.out = out
@@ -113,11 +116,14 @@ class Demo:
             sandbox = self._sandbox(f"{url}/wecom/callback").start()
             runtime = build_runtime(self._config(url, sandbox.base_url))
             runtime.reminders.clock = self.now  # what `clock +H` moves: reminders fall due on it
+            # serve's own sweep and reminder jobs (waking the deliverer after them), run when the story
+            # or the console says, not on a timer
+            self.schedule = Schedule(runtime)
             app_ref["app"] = build_wsgi_app(runtime)
             threading.Thread(target=server.run, daemon=True).start()
             runtime.start()
             self.slack.attach(f"{url}/slack/events", SIGNING_SECRET)
-            runtime.sweeper.run_once()  # the first sweep learns what WeCom has, telling nobody
+            self.schedule.sweep_now()  # the first sweep learns what WeCom has, telling nobody
             try:
                 scene(runtime, sandbox, url)
             finally:
