@@ -18,6 +18,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from bot.directory import Directory, LookupUnavailable
@@ -31,7 +32,7 @@ from bot.forms import (
 )
 from bot.i18n import t
 from bot.kinds import display_fields
-from bot.model import ApprovalStatus, Snapshot
+from bot.model import Action, ApprovalStatus, Snapshot
 from bot.provider_ports import (
     CatalogEntry,
     Filer,
@@ -234,10 +235,21 @@ class Submissions:
             applicant=self.directory.provider_id(self.filers[entry.provider].identity, draft["user"]) or "",
             apply_time=int(self.clock()),
         )
-        snap = self.service.complete(stub)
-        if not snap.has_details:  # the provider cannot say (yet): show what was filled in
-            snap = snap.with_details((), display_fields(form))
-        self.service.apply_snapshot(snap, announce=True)
+        try:  # the provider's own account of it: the flow, and its times (not this clock's)
+            snap = self.service.provider(entry.provider).fetch_details(stub)
+        except ProviderError as exc:  # it cannot say (yet): show what was filled in
+            log.warning("detail read failed after filing", extra={"approval": stub.key, "error": str(exc)})
+            snap = stub.with_details((), display_fields(form))
+        snap = replace(snap, action=Action.SUBMIT)  # what the read cannot say: this was its filing
+        people = self.service.resolve_people(snap)
+        with self.store.transaction():
+            known = self.store.approvals.get(snap.key)
+            if known is not None and not known.get("quiet", False):
+                # Its callback came before the provider's answer: the whole state is recorded and told.
+                # The stub knows no flow, and being as new as that state it would wipe the approvers.
+                log.info("request filed; its callback came first", extra={"draft": draft["id"]})
+                return
+            self.service.apply_snapshot(snap, people, announce=True)
         log.info("request filed", extra={"draft": draft["id"], "approval": stub.key})
 
     def _refused(self, draft: dict[str, Any], reason: str) -> None:

@@ -34,7 +34,7 @@ from bot.model import (
     NodeType,
     Snapshot,
 )
-from bot.offline.sandbox import Sandbox, SandboxTemplate
+from bot.offline.sandbox import ApiCall, CallbackAttempt, Sandbox, SandboxTemplate
 from bot.providers.local.engine import NotAllowed, Step
 from bot.providers.wecom import events, render
 from bot.providers.wecom.client import WeComAuthError, WeComClient, WeComRefused
@@ -801,6 +801,70 @@ def test_a_callback_is_given_up_after_three_retries(
 
     assert sandbox.drain_callbacks()
     assert [s.number for s in receiver.snapshots] == [first] * 4 + [second]
+
+
+def test_a_sandbox_with_a_state_file_carries_on_where_the_last_one_stopped(
+    tmp_path: Path, clock: Clock, receiver: Receiver
+) -> None:
+    """As WeCom outlives the bot: a second run knows the approvals of the first, numbers after them and
+    answers for them, so a bot whose store remembers them is never told 301025."""
+    state = tmp_path / "wecom.json"
+    one = functools.partial(
+        Sandbox,
+        CORP_ID,
+        SECRET,
+        token=TOKEN,
+        encoding_aes_key=AES_KEY,
+        callback_url=receiver.url,
+        templates={TEMPLATE_ID: SandboxTemplate(DETAIL, PROCESS)},
+        users=USERS,
+        clock=clock,
+        state_file=state,
+        first_serial=5001,
+    )
+    with one() as first, WeComClient(CORP_ID, SECRET, api_base=first.base_url) as client:
+        filed = client.oa.apply_event(request())
+        first.decide(filed, "bob", "reject", "no")
+        assert first.drain_callbacks()
+
+    with one() as second, WeComClient(CORP_ID, SECRET, api_base=second.base_url) as client:
+        again = client.oa.apply_event(request())
+        kept = parse_approval_detail(client.oa.get_approval_detail(filed))
+
+    assert (filed, again) == ("202511215001", "202511215002")
+    assert kept.status is ApprovalStatus.REJECTED and kept.fields[0] == FormField("Reason", "New laptop")
+    assert kept == replace(
+        second.approval(filed),
+        action=None,
+        event_time=0,
+        current_step=None,
+        summary=kept.summary,
+        fields=kept.fields,
+        has_details=True,
+    )
+
+
+def test_the_traffic_is_every_call_without_its_token_and_every_callback_with_its_answer(
+    sandbox: Sandbox, client: WeComClient, receiver: Receiver
+) -> None:
+    receiver.replies.append((500, ""))
+    filed = client.oa.apply_event(request())
+    assert sandbox.drain_callbacks()
+    sandbox.lose_callbacks(1)
+    sandbox.decide(filed, "bob", "approve")
+
+    traffic = sandbox.traffic()
+    calls = [hop for hop in traffic if isinstance(hop, ApiCall)]
+    assert [(c.method, c.path) for c in calls] == [("GET", "gettoken"), ("POST", "oa/applyevent")]
+    assert calls[1].reply["sp_no"] == filed and calls[1].body["creator_userid"] == "alice"
+    assert SECRET not in repr(traffic) and "access_token" not in repr(calls[1])
+    callbacks = [hop for hop in traffic if isinstance(hop, CallbackAttempt)]
+    assert [(c.sp_no, c.action, c.answer) for c in callbacks] == [
+        (filed, Action.SUBMIT, "500"),
+        (filed, Action.SUBMIT, "200 success"),
+        (filed, Action.APPROVE, ""),  # lost: never posted
+    ]
+    assert sandbox.traffic(len(traffic) - 1) == traffic[-1:]
 
 
 def test_local_templates_become_wecom_template_details_that_read_back_the_same() -> None:

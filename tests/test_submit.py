@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,7 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.models.blocks import Block
 
+from bot.codec import snapshot_from_dict
 from bot.directory import Directory
 from bot.forms import (
     Control,
@@ -27,8 +30,9 @@ from bot.forms import (
 )
 from bot.i18n import t
 from bot.kinds import display_fields
+from bot.model import Action, ApprovalMode, ApprovalStatus, Member, MemberStatus, Node, NodeType, Snapshot
 from bot.offline.slack_standin import SlackStandIn
-from bot.provider_ports import CatalogEntry, FilingRefused
+from bot.provider_ports import Capabilities, CatalogEntry, FilingRefused
 from bot.service import ApprovalService, ServiceSettings
 from bot.store import Store
 from bot.store.tinydb import TinyDBStore
@@ -88,6 +92,19 @@ def test_fields_are_shown_in_words_by_control_kind_and_the_bots_own_controls_lef
 
 APPLICANT = "U0APPLICANT"
 LEAVE = Template("fake", "tpl", "leave", "Leave", controls=(Control("File", "f", "附件"),))
+BOSS = "U0BOSS"
+CALLED_BACK = Snapshot(
+    provider="fake",
+    number="202612025001",
+    template_id="tpl",
+    template_name="Leave",
+    status=ApprovalStatus.PENDING,
+    applicant="p-applicant",
+    apply_time=int(time.time()) - 1,
+    nodes=(Node(NodeType.APPROVER, ApprovalMode.ALL, MemberStatus.PENDING, (Member("p-boss"),)),),
+    action=Action.SUBMIT,
+    has_details=True,
+)
 
 
 class FakeFiler:
@@ -142,16 +159,14 @@ def slack() -> Iterator[SlackStandIn]:
         yield standin
 
 
-def file_with(
-    tmp_path: Path, slack: SlackStandIn, reason: str, files: tuple[UploadedFile, ...] = ()
-) -> tuple[Store, FakeFiler, dict[str, Any]]:
-    """Files a draft of `LEAVE` with `files` attached through a FakeFiler; (store, filer, the draft)."""
+def submissions_with(tmp_path: Path, slack: SlackStandIn, filer: Any) -> tuple[Store, Submissions]:
+    """Submissions of `LEAVE` through `filer`, over a store in `tmp_path`; (store, submissions)."""
     store = TinyDBStore(tmp_path / "approvals.json")
     client = WebClient(token="xoxb-test-token", base_url=slack.api_url)
     accounts = SlackAccounts(client)
-    directory = Directory(store, accounts, {"fake": {APPLICANT: "p-applicant"}})
-    service = ApprovalService(store, directory, {}, ServiceSettings(language="en"))
-    filer = FakeFiler(reason)
+    directory = Directory(store, accounts, {"fake": {APPLICANT: "p-applicant", BOSS: "p-boss"}})
+    service = ApprovalService(store, directory, {"fake": filer}, ServiceSettings(language="en"))
+    filer.service = service
     catalog = {"leave": CatalogEntry("leave", "fake", "tpl")}
     submissions = Submissions(
         store,
@@ -163,10 +178,79 @@ def file_with(
         "en",
         fetch_file=SlackFiles(client, "en").fetch,
     )
+    return store, submissions
+
+
+def file_with(
+    tmp_path: Path, slack: SlackStandIn, reason: str, files: tuple[UploadedFile, ...] = ()
+) -> tuple[Store, FakeFiler, dict[str, Any]]:
+    """Files a draft of `LEAVE` with `files` attached through a FakeFiler; (store, filer, the draft)."""
+    filer = FakeFiler(reason)
+    store, submissions = submissions_with(tmp_path, slack, filer)
     draft = submissions.start(APPLICANT, "leave")
     assert submissions.begin_filing(draft["id"], APPLICANT, FilledForm(LEAVE, {"f": files} if files else {}))
     submissions.file(draft["id"])
     return store, filer, store.drafts.get(draft["id"]) or {}
+
+
+class RacingFiler:
+    """Files, and the provider's callback for the filing is applied before its answer comes back
+    (`callback_first`) or after; the provider too, as much of it as recording an approval asks."""
+
+    name = identity = "fake"
+    capabilities = Capabilities(files=True, decides_in_slack=False, calls_back=True, sweeps=False)
+    service: ApprovalService
+
+    def __init__(self, *, callback_first: bool) -> None:
+        self.callback_first = callback_first
+
+    def template(self, template_id: str, alias: str) -> Template:
+        return LEAVE
+
+    def file(self, form: FilledForm, creator: str, people: Any, fetch: Any) -> str:
+        if self.callback_first:
+            self.service.apply_snapshot(CALLED_BACK)
+        return CALLED_BACK.number
+
+    def find_filed(self, form: FilledForm, creator: str, since: int, taken: Any) -> str | None:
+        return None
+
+    def display_name(self, lang: str) -> str:
+        return "Fake"
+
+    def fetch_details(self, snap: Snapshot) -> Snapshot:
+        """What the provider's detail read says of it: the flow, with the provider's own times."""
+        return replace(CALLED_BACK, action=None)
+
+    def approval_link(self, snap: Snapshot, approver: str | None = None) -> str | None:
+        return None
+
+    def email_of(self, user_id: str) -> str | None:
+        return None
+
+
+@pytest.mark.parametrize("callback_first", [True, False])
+def test_a_filing_and_its_callback_in_either_order_leave_the_approvers_told_once(
+    tmp_path: Path, slack: SlackStandIn, callback_first: bool
+) -> None:
+    """The provider's answer carries only the number. Recorded from the bot's clock and without the
+    flow, it wiped the approvers when the callback came first, and made the callback look stale when
+    it came after."""
+    filer = RacingFiler(callback_first=callback_first)
+    store, submissions = submissions_with(tmp_path, slack, filer)
+    draft = submissions.start(APPLICANT, "leave")
+    assert submissions.begin_filing(draft["id"], APPLICANT, FilledForm(LEAVE, {}))
+
+    submissions.file(draft["id"])
+    if not callback_first:
+        filer.service.apply_snapshot(CALLED_BACK)
+
+    assert (store.drafts.get(draft["id"]) or {})["status"] == "filed"
+    stored = snapshot_from_dict((store.approvals.get(CALLED_BACK.key) or {})["snapshot"])
+    assert stored.waiting_on() == ("p-boss",)
+    told = [item["kind"] for item in store.outbox.items() if item.get("user") == BOSS]
+    assert [kind for kind in told if kind != "home"] == ["approver_card"]
+    assert stored.action is Action.SUBMIT  # the audit line says "submitted", whichever came first
 
 
 @pytest.mark.parametrize("length", [2_998, 10_000])

@@ -1,47 +1,64 @@
 """`approvals-bot demo --interactive`: be anyone in the demo's Slack.
 
 Type slash commands, fill in the modal that opens, press the buttons on the
-cards, open approve links, decide in the WeCom sandbox, and see what each
-person sees. Everything goes through the same stand-in the tests use.
+cards, open approve links, decide in the WeCom sandbox, lose a callback and
+sweep, move the clock to see reminders, and see what each person sees.
+Everything goes through the same stand-ins the tests use; cards read as
+Slack shows them (`bot/offline/readable.py`), and every hop to and from
+WeCom is printed as it happens.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import httpx
 
+from bot.offline import readable
 from bot.offline.sandbox import Sandbox
-from bot.offline.slack_standin import Posted, render_blocks
-from bot.offline.world import ADMIN, PEOPLE, Demo
+from bot.offline.slack_standin import Posted
+from bot.offline.world import ADMIN, AUDIT_CHANNEL, PEOPLE, Demo
 from bot.runtime import Runtime
 
 # what to type after `as`
 SHORT = {"wang": "U0WANG", "li": "U0LI", "zhang": "U0ZHANG", "fin": "U0FIN", "admin": ADMIN}
 SHANGHAI = timezone(timedelta(hours=8))
-HELP = """commands:
-  people                     who is who            as <name>          act as that person
-  /approval <text>           a slash command       form               fill in the open form
-  /approval-admin <text>     as admin (`as admin`) help, templates, sweep, outbox, stats, health...
+HISTORY = Path("~/.approvals_bot_history")  # when the demo's folder is temporary
+HISTORY_LINES = 1000
+QUIET = 0.3  # seconds without a Slack call after which an action's effects are taken as done
+_DURATION = re.compile(r"\+?(\d+)\s*([dhm]?)")
+_UNIT = {"d": 86400, "h": 3600, "m": 60, "": 3600}
+HELP = """commands (↑/↓ for history, ←/→ and Home/End to edit):
+  people                     who is who              as <name>            act as that person
+  /approval <text>           a slash command         /approval-admin <text>   as admin (`as admin`)
+  form                       fill in the open form (or pick one in the template picker)
   show [name]                their latest messages, with numbered actions
   press <n>                  press action n (buttons, menu items, approve links)
-  home                       their App Home        wecom approve|reject <number> [reason]
-  help                       this                  quit               leave"""
+  home                       their App Home          audit                the audit channel
+  wecom approve|reject <number> [reason]             decide in WeCom as yourself
+  lose [n]                   the next n WeCom callbacks are lost on the way (a sweep recovers them)
+  sweep                      sweep every provider now, as the bot does on its schedule
+  clock +<n>[d|h|m]          let time pass (default hours); the reminders run then
+  help                       this                    quit                 leave"""
 
 
 @dataclass
 class _Action:
     label: str
-    message: Posted
+    message: Posted | None  # None: on a view (App Home)
     block_id: str = ""
     action_id: str = ""
     value: str = ""
     url: str = ""
+    option: dict[str, Any] | None = None  # a menu's option: chosen, not pressed
+    view: dict[str, Any] | None = None
 
 
 class Console:
@@ -59,18 +76,24 @@ class Console:
         self.read, self.out = read, out
         self.user = "U0WANG"
         self.actions: list[_Action] = []
+        self.seen = len(sandbox.traffic())  # the WeCom hops shown so far
 
     def loop(self) -> None:
+        history = self._history() if self.read is input else None
         self.out(HELP)
-        while True:
-            try:
-                line = self.read(f"{self._name(self.user)}> ").strip()
-            except EOFError:
-                return
-            if line in ("quit", "exit"):
-                return
-            if line:
-                self.do(line)
+        try:
+            while True:
+                try:
+                    line = self.read(f"{PEOPLE[self.user].name}> ").strip()
+                except EOFError:
+                    return
+                if line in ("quit", "exit"):
+                    return
+                if line:
+                    self.do(line)
+        finally:
+            if history is not None:
+                history()
 
     def do(self, line: str) -> None:
         word, _, rest = line.partition(" ")
@@ -82,7 +105,11 @@ class Console:
             "press": self._press,
             "form": self._form,
             "home": self._home,
+            "audit": self._audit,
             "wecom": self._wecom,
+            "lose": self._lose,
+            "sweep": self._sweep,
+            "clock": self._clock,
         }
         if word.startswith("/"):
             self._command(word, rest)
@@ -95,7 +122,7 @@ class Console:
 
     def _people(self, _: str) -> None:
         for short, slack_id in SHORT.items():
-            self.out(f"  {short:<8} {self._name(slack_id)} ({slack_id})")
+            self.out(f"  {short:<8} {PEOPLE[slack_id].title}")
 
     def _as(self, who: str) -> None:
         slack_id = SHORT.get(who.lower())
@@ -103,18 +130,14 @@ class Console:
             self.out(f"no one called {who!r}; try: {', '.join(SHORT)}")
             return
         self.user = slack_id
-        self.out(f"you are now {self._name(slack_id)}")
+        self.out(f"you are now {PEOPLE[slack_id].title}")
 
     def _command(self, command: str, text: str) -> None:
         before = len(self.slack.responses)
-        self.slack.command(self.user, text, command=command)
-        self._settle()
+        self._acting(lambda: self.slack.command(self.user, text, command=command))
         for response in self.slack.responses[before:]:
-            self.out(
-                render_blocks(response["blocks"]) if response.get("blocks") else response.get("text", "")
-            )
-        if self.slack.open_view(self.user):
-            self.out("a form is open: type `form` to fill it in")
+            self.out(self.demo.render(response))
+        self._say_open_view()
 
     def _show(self, who: str) -> None:
         user = SHORT.get(who.lower(), self.user) if who else self.user
@@ -122,12 +145,15 @@ class Console:
         for message in self.slack.conversation(user)[-3:]:
             edited = f" (updated {message.updates}×)" if message.updates else ""
             self.out(f"── {message.ts}{edited}")
-            self.out(render_blocks(message.blocks) if message.blocks else message.text)
-            for action in self._actions_of(message):
-                self.actions.append(action)
-                self.out(f"   [{len(self.actions)}] {action.label}")
+            self.out(self.demo.render(message))
+            self._list_actions(self._actions_of(message.blocks, message=message))
         for text in self.slack.ephemeral.get(user, [])[-2:]:
-            self.out(f"(only you see) {text['text']}")
+            self.out(f"(only you see) {self.demo.render(text)}")
+
+    def _list_actions(self, actions: list[_Action]) -> None:
+        for action in actions:
+            self.actions.append(action)
+            self.out(f"   [{len(self.actions)}] {action.label}")
 
     def _press(self, number: str) -> None:
         if not (number.isascii() and number.isdigit()) or not 1 <= int(number) <= len(self.actions):
@@ -136,29 +162,49 @@ class Console:
         action = self.actions[int(number) - 1]
         if "/approve/" in action.url:
             self._approve_link(action.url)
-        elif action.url:
+            return
+        if action.url:
             self.out(f"(opens {action.url} in a browser)")
-        else:
-            self.slack.click(
-                self.user, action.action_id, action.value, block_id=action.block_id, message=action.message
+            return
+        if action.option is not None:
+            self._acting(
+                lambda: self.slack.choose(
+                    self.user,
+                    action.action_id,
+                    action.option,
+                    block_id=action.block_id,
+                    in_view=action.view,
+                    message=action.message,
+                )
             )
-            self._settle()
-            if self.slack.open_view(self.user):
-                self.out("a form is open: type `form` to fill it in")
+        else:
+            self._acting(
+                lambda: self.slack.click(
+                    self.user,
+                    action.action_id,
+                    action.value,
+                    block_id=action.block_id,
+                    in_view=action.view,
+                    message=action.message,
+                )
+            )
+        if not self._say_open_view() and action.message is not None:
             self._show("")
 
     def _approve_link(self, url: str) -> None:
         page = httpx.get(url, timeout=10)
         self.out(f"GET → {page.status_code} (opening a link changes nothing)")
         if page.status_code == 200 and self.read("approve? [y/N] ").strip().lower() == "y":
-            done = httpx.post(url, data={"speech": ""}, timeout=10)
+            done = self._acting(lambda: httpx.post(url, data={"speech": ""}, timeout=10))
             self.out(f"POST → {done.status_code}")
-            self._settle()
 
     def _form(self, _: str) -> None:
         view = self.slack.open_view(self.user)
         if view is None:
             self.out("no form is open")
+            return
+        if not any(block.get("type") == "input" for block in view["blocks"]):
+            self._pick(view)
             return
         values: dict[str, Any] = {}
         for block in view["blocks"]:
@@ -166,47 +212,119 @@ class Console:
                 value = self._ask(block)
                 if value is not None:
                     values[block["block_id"]] = {block["element"]["action_id"]: value}
-        reply = self.slack.submit(self.user, view, values)
-        if reply.content and reply.json().get("response_action") == "errors":
-            for block_id, error in reply.json()["errors"].items():
-                self.out(f"  ✗ {block_id}: {error}")
+        reply = self._acting(lambda: self.slack.submit(self.user, view, values))
+        if reply.status_code != 200:
+            self.out(f"the bot did not take the form (HTTP {reply.status_code}): nothing was submitted")
+            return
+        answer = reply.json() if reply.content else {}
+        if answer.get("response_action") == "errors":
+            labels = {
+                b["block_id"]: readable.plain(b["label"]) for b in view["blocks"] if b.get("type") == "input"
+            }
+            for block_id, error in answer["errors"].items():
+                self.out(f"  ✗ {labels.get(block_id, block_id)}: {error}")
             self.out("fix it with `form` again")
             return
-        self._settle()
-        self.out("submitted")
+        if not self._say_open_view():
+            self.out("submitted")
+
+    def _pick(self, view: dict[str, Any]) -> None:
+        """A modal of menus (the template picker): choosing is the action, as in Slack, which sends the
+        choice at once; the modal then becomes what was chosen."""
+        choices = [a for a in self._actions_of(view["blocks"], view=view) if a.option is not None]
+        if not choices:
+            self.out(self.demo.render(view))
+            self.out("nothing to fill in here: it closes with its Close button (`as` someone else, or go on)")
+            return
+        self.out(self.demo.render(view))
+        for i, choice in enumerate(choices, 1):
+            self.out(f"    {i}. {choice.label}")
+        answer = self.read("  which? [number]: ").strip()
+        if not (answer.isascii() and answer.isdigit()) or not 1 <= int(answer) <= len(choices):
+            self.out("nothing chosen; `form` to try again")
+            return
+        chosen = choices[int(answer) - 1]
+        self._acting(
+            lambda: self.slack.choose(
+                self.user, chosen.action_id, chosen.option, block_id=chosen.block_id, in_view=view
+            )
+        )
+        try:  # the bot acks the choice first, then turns the modal into the form
+            turned = self.demo.until(lambda: (v := self.slack.open_view(self.user)) and v != view and v)
+        except RuntimeError:
+            self.out("the choice changed nothing: the modal is as it was")
+            return
+        if any(block.get("type") == "input" for block in turned["blocks"]):
+            self._form("")
+        else:
+            self.out(self.demo.render(turned))
 
     def _home(self, _: str) -> None:
-        self.slack.open_home(self.user)
-        self._settle()
-        self.out(render_blocks(self.slack.home.get(self.user, {}).get("blocks", [])))
+        self._acting(lambda: self.slack.open_home(self.user))
+        view = self.slack.home.get(self.user, {})
+        self.out(self.demo.render(view))
+        self.actions = []
+        self._list_actions(self._actions_of(view.get("blocks", []), view=dict(view, id=f"home-{self.user}")))
+        self._say_open_view()
+
+    def _audit(self, _: str) -> None:
+        lines = self.slack.conversation(AUDIT_CHANNEL)
+        for message in lines[-20:]:
+            self.out(f"  │ {self.demo.render(message)}")
+        if not lines:
+            self.out("the audit channel is empty")
 
     def _wecom(self, rest: str) -> None:
         parts = rest.split(maxsplit=2)
         if len(parts) < 2 or parts[0] not in ("approve", "reject"):
             self.out("wecom approve|reject <number> [reason]")
             return
+        decision, number, speech = parts[0], parts[1], parts[2] if len(parts) > 2 else ""
         try:
-            self.sandbox.decide(
-                parts[1], PEOPLE[self.user][1], parts[0], speech=parts[2] if len(parts) > 2 else ""
+            self._acting(
+                lambda: self.sandbox.decide(number, PEOPLE[self.user].wecom, decision, speech=speech)
             )
+        except KeyError:
+            self.out(f"WeCom has no request {number} (`show` lists your cards; WeCom's numbers end in 5xxx)")
+            return
         except Exception as exc:  # the sandbox says why, as WeCom would
             self.out(f"WeCom refused: {exc}")
             return
-        self.sandbox.drain_callbacks()
-        self._settle()
-        self.out(f"decided in WeCom as {self._name(self.user)}")
+        self.out(f"decided in WeCom as {PEOPLE[self.user].name}")
+
+    def _lose(self, count: str) -> None:
+        lost = int(count) if count.isascii() and count.isdigit() else 1
+        self.sandbox.lose_callbacks(lost)
+        self.out(f"the next {lost} WeCom callback(s) will be lost on the way: `sweep` finds what they said")
+
+    def _sweep(self, _: str) -> None:
+        reports = self._acting(self.demo.schedule.sweep_now)
+        for report in reports:
+            said = f"failed: {report.error}" if report.error else f"{report.changed} change(s) found"
+            self.out(f"sweep {report.provider}: {report.looked_at} looked at, {report.reads} read(s), {said}")
+
+    def _clock(self, amount: str) -> None:
+        match = _DURATION.fullmatch(amount.strip())
+        if match is None:
+            self.out("clock +<n>[d|h|m], e.g. `clock +25h` or `clock +2d`")
+            return
+        self.demo.clock_offset += int(match.group(1)) * _UNIT[match.group(2)]
+        now = datetime.fromtimestamp(self.demo.now(), SHANGHAI)
+        self.out(f"it is now {now:%Y-%m-%d %H:%M} in Shanghai")
+        queued = self._acting(self.demo.schedule.remind_now)
+        self.out(f"the reminders ran: {queued} nudge(s) (nobody is nudged at night, {_quiet(self.runtime)})")
 
     # helpers -----------------------------------------------------------------------
 
     def _ask(self, block: dict[str, Any]) -> dict[str, Any] | None:
         """One input, asked in words; what Slack would send for it."""
-        element, label = block["element"], block["label"]["text"]
+        element, label = block["element"], readable.plain(block["label"])
         kind = element["type"]
         optional = " (optional)" if block.get("optional") else ""
         if kind in ("static_select", "multi_static_select"):
             options = element.get("options", [])
             for i, option in enumerate(options, 1):
-                self.out(f"    {i}. {option['text']['text']}")
+                self.out(f"    {i}. {readable.plain(option['text'])}")
             answer = self.read(f"  {label}{optional} [number]: ").strip()
             if not (answer.isascii() and answer.isdigit()) or not 1 <= int(answer) <= len(options):
                 return None
@@ -216,8 +334,8 @@ class Console:
         hint = {
             "datepicker": "YYYY-MM-DD",
             "datetimepicker": "YYYY-MM-DD HH:MM",
-            "users_select": "a name",
-            "multi_users_select": "names",
+            "users_select": "a name: " + "/".join(SHORT),
+            "multi_users_select": "names: " + "/".join(SHORT),
         }.get(kind, "")
         answer = self.read(f"  {label}{optional}{f' [{hint}]' if hint else ''}: ").strip()
         if not answer:
@@ -235,36 +353,127 @@ class Console:
             return None
         return {"type": kind, "value": answer}
 
-    def _actions_of(self, message: Posted) -> list[_Action]:
+    def _actions_of(
+        self,
+        blocks: list[dict[str, Any]],
+        *,
+        message: Posted | None = None,
+        view: dict[str, Any] | None = None,
+    ) -> list[_Action]:
+        """What a person can press or choose on a message or view: buttons, menu items, links."""
         found = []
-        for block in message.blocks:
-            for element in block.get("elements", []) if block.get("type") == "actions" else []:
-                label = (element.get("text") or {}).get("text", "")
+        for block in blocks:
+            elements = block.get("elements", []) if block.get("type") == "actions" else []
+            if block.get("accessory"):
+                elements = [block["accessory"]]
+            for element in elements:
                 base = _Action(
-                    label,
+                    readable.plain(element.get("text")),
                     message,
                     block.get("block_id", ""),
                     element.get("action_id", ""),
                     element.get("value", ""),
                     element.get("url", ""),
+                    view=view,
                 )
                 if element.get("type") == "overflow":
                     found += [
-                        _Action(f"… {o['text']['text']}", message, base.block_id, base.action_id, o["value"])
+                        _Action(
+                            f"… {readable.plain(o['text'])}",
+                            message,
+                            base.block_id,
+                            base.action_id,
+                            o["value"],
+                        )
                         for o in element["options"]
                     ]
-                else:
+                elif element.get("type") == "static_select":
+                    found += [
+                        _Action(
+                            f"▾ {readable.plain(o['text'])}",
+                            message,
+                            base.block_id,
+                            base.action_id,
+                            option=o,
+                            view=view,
+                        )
+                        for o in element.get("options", [])
+                    ]
+                elif element.get("type") == "button":
                     found.append(base)
             for url, text in re.findall(r"<(https?://[^|>]+)\|([^>]+)>", str(block)):
-                found.append(_Action(text, message, url=url))
+                found.append(_Action(readable.mrkdwn(text), message, url=url))
         return found
 
-    def _settle(self) -> None:
-        """Let the bot finish what the last action set off (callbacks in, messages out)."""
-        deadline = time.monotonic() + 10
-        time.sleep(0.2)
-        while self.runtime.deliverer.backlog() and time.monotonic() < deadline:
-            time.sleep(0.05)
+    def _acting(self, act: Callable[[], Any]) -> Any:
+        """Do `act`, wait until the bot has finished what it set off, then say what changed: the WeCom hops,
+        and who got or saw updated which message."""
+        before = self._messages()
+        result = act()
+        self._settle()
+        traffic = self.sandbox.traffic(self.seen)
+        self.seen += len(traffic)
+        for line in self.demo.hops(traffic):
+            self.out(f"  ⇄ {line}")
+        for key, (updates, message) in self._messages().items():
+            if message.channel == AUDIT_CHANNEL or before.get(key, (None,))[0] == updates:
+                continue
+            user = message.channel[1:]
+            who = PEOPLE[user].name if user in PEOPLE else f"#{message.channel}"
+            change = "✉ new" if key not in before else "✎ updated"
+            self.out(f"  {change} for {who}: {self.demo.headline(message)}")
+        return result
 
-    def _name(self, slack_id: str) -> str:
-        return PEOPLE.get(slack_id, (slack_id, ""))[0]
+    def _messages(self) -> dict[tuple[str, str], tuple[int, Posted]]:
+        return {
+            (m.channel, m.ts): (m.updates, m)
+            for channel in list(self.slack.messages)
+            for m in self.slack.conversation(channel)
+        }
+
+    def _settle(self) -> None:
+        """Until the bot has finished what the last action set off: callbacks in and applied, messages
+        out, and Slack quiet for a moment (a listener's work after its ack comes a little later)."""
+        self.demo.wait(self.runtime, self.sandbox)
+        deadline = time.monotonic() + 10
+        calls = -1
+        while calls != len(self.slack.calls) and time.monotonic() < deadline:
+            calls = len(self.slack.calls)
+            time.sleep(QUIET)
+            self.demo.wait(self.runtime, self.sandbox)
+
+    def _say_open_view(self) -> bool:
+        """Tell the person a modal is open (and what it is for); whether one is."""
+        view = self.slack.open_view(self.user)
+        if view is None:
+            return False
+        if any(block.get("type") == "input" for block in view["blocks"]):
+            self.out("a form is open: type `form` to fill it in")
+        else:
+            self.out(self.demo.render(view))
+            self.out("type `form` to choose")
+        return True
+
+    def _history(self) -> Callable[[], None] | None:
+        """Line editing and history through readline, where Python has it; the history is kept in the
+        demo's folder, or in the home folder when that is temporary. Returns what saves it."""
+        try:
+            import readline
+        except ImportError:  # Windows without pyreadline: plain input() still works
+            return None
+        path = (HISTORY if self.demo.temporary else self.demo.folder / ".console_history").expanduser()
+        with contextlib.suppress(OSError):  # no history yet
+            readline.read_history_file(path)
+        readline.set_history_length(HISTORY_LINES)
+
+        def save() -> None:
+            try:
+                readline.write_history_file(path)
+            except OSError as exc:
+                self.out(f"(history not saved: {exc})")
+
+        return save
+
+
+def _quiet(runtime: Runtime) -> str:
+    return f"{runtime.config.schedule.quiet_hours} in their time zone"

@@ -21,6 +21,7 @@ import email.policy
 import functools
 import json
 import logging
+import os
 import secrets
 import threading
 import time
@@ -29,14 +30,16 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
+from bot.codec import snapshot_from_dict, snapshot_to_dict
 from bot.forms import Control, FilledForm, Template
 from bot.i18n import t
-from bot.model import ApprovalMode, NodeType, Snapshot
+from bot.model import Action, ApprovalMode, ApprovalStatus, NodeType, Snapshot
 from bot.providers.local import engine
 from bot.providers.local.engine import LocalTemplate, Step
 from bot.providers.wecom import codes, render
@@ -108,6 +111,32 @@ class _Filed:
 
 
 @dataclass(frozen=True)
+class ApiCall:
+    """One API request the sandbox answered, kept so the demo can show the hop: the JSON body and reply,
+    never the query (it carries the access token, and for gettoken the secret)."""
+
+    method: str
+    path: str
+    body: Mapping[str, Any]
+    reply: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class CallbackAttempt:
+    """One POST of an encrypted callback to the bot, and the bot's answer ("" when it was lost on
+    purpose and never sent)."""
+
+    sp_no: str
+    action: Action | None  # what changed it (StatuChangeEvent)
+    status: ApprovalStatus  # what it is now (SpStatus)
+    posted: int  # bytes of the encrypted envelope
+    answer: str  # "200 success", "HTTP 500 …", "not delivered: …", or "" for a lost one
+
+
+Traffic = ApiCall | CallbackAttempt
+
+
+@dataclass(frozen=True)
 class _Request:
     query: dict[str, str]
     body: Mapping[str, Any]  # the JSON object posted; {} for GET and uploads
@@ -142,11 +171,16 @@ class Sandbox:
         token_lifetime: int = 7200,
         retry_delay: float = 1.0,
         clock: Callable[[], float] = time.time,
+        state_file: Path | None = None,
+        first_serial: int = 1,
     ) -> None:
         """`users`: userid -> {name, email, department: [ids, the main one first]}, what ``user/get`` answers.
         `departments`: id -> name, for ``department/get``. `token`, `encoding_aes_key`: the bot's callback
         settings, to sign and encrypt the callbacks posted to `callback_url` (none: nothing is posted).
-        `clock` gives Unix seconds: for apply times, numbers and token lifetimes."""
+        `clock` gives Unix seconds: for apply times, numbers and token lifetimes. `state_file`: where the
+        approvals are kept between runs, so the corp outlives the process as WeCom's does and a number is
+        never handed out twice (none: in memory only). `first_serial`: the day's first serial, so a
+        world with another engine numbering YYYYMMDD0001… can tell the two apart at a glance."""
         self.corp_id = corp_id
         self._secret = secret
         self._agent_id = agent_id
@@ -166,9 +200,20 @@ class Sandbox:
         self._tokens: dict[str, int] = {}  # access_token -> when it expires
         self._approvals: dict[str, _Filed] = {}
         self._filed_on: Counter[str] = Counter()  # YYYYMMDD -> approvals numbered that day
+        self._first_serial = first_serial
         self._media: dict[str, tuple[str, bytes]] = {}
+        self._traffic: list[Traffic] = []
+        self._traffic_lock = threading.Lock()  # its own: callbacks are recorded under `_lock`
+        self._state_file = state_file
+        if state_file is not None and state_file.exists():
+            self._load(state_file)
         self._callbacks = _CallbackPoster(
-            callback_url, WeComCrypto(token, encoding_aes_key, corp_id), corp_id, agent_id, retry_delay
+            callback_url,
+            WeComCrypto(token, encoding_aes_key, corp_id),
+            corp_id,
+            agent_id,
+            retry_delay,
+            record=self._record,
         )
         self._server: ThreadingHTTPServer | None = None
         self._routes: dict[tuple[str, str], Callable[[_Request], JSON]] = {
@@ -232,6 +277,7 @@ class Sandbox:
             filed = self._approvals[sp_no]
             snap = decide(filed.snap, userid, self._now(), speech)
             self._approvals[sp_no] = replace(filed, snap=snap)
+            self._save()
             self._announce(snap)
         return snap
 
@@ -239,6 +285,11 @@ class Sandbox:
         """The current state of an approval (KeyError when there is none)."""
         with self._lock:
             return self._approvals[sp_no].snap
+
+    def traffic(self, since: int = 0) -> list[Traffic]:
+        """What crossed the wire, in order, from the `since`-th hop: API calls answered, callbacks posted."""
+        with self._traffic_lock:
+            return self._traffic[since:]
 
     def lose_callbacks(self, count: int = 1) -> None:
         """The next `count` callbacks are never sent, as if lost on the way: the bot's sweep must notice."""
@@ -254,7 +305,35 @@ class Sandbox:
 
     def _announce(self, snap: Snapshot) -> None:
         """Queue the callback for a change; called under the lock, so callbacks go in the order of changes."""
-        self._callbacks.post(render.callback_xml(snap, self.corp_id, self._agent_id, snap.event_time))
+        xml = render.callback_xml(snap, self.corp_id, self._agent_id, snap.event_time)
+        self._callbacks.post(xml, snap)
+
+    def _record(self, hop: Traffic) -> None:
+        with self._traffic_lock:
+            self._traffic.append(hop)
+
+    def _load(self, path: Path) -> None:
+        """The approvals and day counters a previous run kept in `path`."""
+        state = json.loads(path.read_text(encoding="utf-8"))
+        self._filed_on.update(state["filed_on"])
+        for number, filed in state["approvals"].items():
+            self._approvals[number] = _Filed(snapshot_from_dict(filed["snap"]), filed["contents"])
+
+    def _save(self) -> None:
+        """Write the approvals to the state file, whole and atomically; called under the lock."""
+        if self._state_file is None:
+            return
+        state = {
+            "filed_on": dict(self._filed_on),
+            "approvals": {
+                number: {"snap": snapshot_to_dict(filed.snap), "contents": filed.contents}
+                for number, filed in self._approvals.items()
+            },
+        }
+        scratch = self._state_file.with_name(self._state_file.name + ".tmp")
+        scratch.parent.mkdir(parents=True, exist_ok=True)
+        scratch.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
+        os.replace(scratch, self._state_file)
 
     # -- serving (from the handler threads) ----------------------------------------------------------------
 
@@ -268,9 +347,11 @@ class Sandbox:
                 self._check_token(request.query.get("access_token", ""))
             if request.malformed:
                 raise _Refused(_BAD_JSON, "the body is not a JSON object")
-            return 200, {**route(request), "errcode": 0, "errmsg": "ok"}
+            reply = {**route(request), "errcode": 0, "errmsg": "ok"}
         except _Refused as refused:
-            return 200, {"errcode": refused.errcode, "errmsg": refused.errmsg}
+            reply = {"errcode": refused.errcode, "errmsg": refused.errmsg}
+        self._record(ApiCall(method, path, request.body, reply))
+        return 200, reply
 
     def _check_token(self, token: str) -> None:
         if not token:
@@ -325,6 +406,7 @@ class Sandbox:
             # The sandbox is WeCom: its approvals are WeCom's, copied people listed as Notifyer too.
             snap = replace(snap, provider="wecom", applicant_party=party, cc=cc)
             self._approvals[number] = _Filed(snap, list(contents))
+            self._save()
             self._announce(snap)
         return {"sp_no": number}
 
@@ -332,7 +414,7 @@ class Sandbox:
         """YYYYMMDD and the day's serial, as WeCom numbers approvals; called under the lock."""
         day = datetime.fromtimestamp(now, _SHANGHAI).strftime("%Y%m%d")
         self._filed_on[day] += 1
-        return f"{day}{self._filed_on[day]:04d}"
+        return f"{day}{self._first_serial - 1 + self._filed_on[day]:04d}"
 
     def _process(self, body: Mapping[str, Any], template: SandboxTemplate) -> tuple[Step, ...]:
         """The template's own flow (use_template_approver 1), or the one the request names (0, default)."""
@@ -554,10 +636,16 @@ def _filters(raw: Any) -> list[tuple[str, str]]:
 
 @dataclass(frozen=True)
 class _Envelope:
-    """One encrypted callback, sent identically on every attempt."""
+    """One encrypted callback, sent identically on every attempt, and the change it announces."""
 
     query: dict[str, str]
     body: bytes
+    change: Snapshot
+
+    def attempted(self, answer: str) -> CallbackAttempt:
+        """What an attempt to deliver it was, with the bot's `answer`."""
+        change = self.change
+        return CallbackAttempt(change.number, change.action, change.status, len(self.body), answer)
 
 
 class _CallbackPoster:
@@ -567,9 +655,17 @@ class _CallbackPoster:
     _RETRIES = 3
 
     def __init__(
-        self, url: str | None, crypto: WeComCrypto, corp_id: str, agent_id: str, retry_delay: float
+        self,
+        url: str | None,
+        crypto: WeComCrypto,
+        corp_id: str,
+        agent_id: str,
+        retry_delay: float,
+        *,
+        record: Callable[[CallbackAttempt], None],
     ) -> None:
         self._url = url
+        self._record = record
         self._crypto = crypto
         self._corp_id = corp_id
         self._agent_id = agent_id
@@ -595,16 +691,19 @@ class _CallbackPoster:
             self._thread = None
         self._http.close()
 
-    def post(self, xml: bytes) -> None:
-        """Encrypt and queue a callback carrying `xml`, unless told to lose it or there is nowhere to post."""
+    def post(self, xml: bytes, change: Snapshot) -> None:
+        """Encrypt and queue a callback carrying `xml` (announcing `change`), unless told to lose it or there
+        is nowhere to post."""
         if self._url is None:
             return
+        envelope = self._envelope(xml, change)
         with self._changed:
             if self._to_lose:
                 self._to_lose -= 1
                 logger.info("sandbox: losing a callback, as told")
+                self._record(envelope.attempted(""))
                 return
-            self._queue.append(self._envelope(xml))
+            self._queue.append(envelope)
             self._changed.notify_all()
 
     def lose(self, count: int) -> None:
@@ -615,7 +714,7 @@ class _CallbackPoster:
         with self._changed:
             return self._changed.wait_for(lambda: not self._queue and not self._busy, timeout)
 
-    def _envelope(self, xml: bytes) -> _Envelope:
+    def _envelope(self, xml: bytes, change: Snapshot) -> _Envelope:
         """``<xml><ToUserName/><Encrypt/><AgentID/></xml>`` signed by msg_signature, timestamp and nonce."""
         encrypt = self._crypto.encrypt(xml)
         timestamp, nonce = str(int(time.time())), str(secrets.randbelow(10**10))
@@ -629,7 +728,7 @@ class _CallbackPoster:
             "timestamp": timestamp,
             "nonce": nonce,
         }
-        return _Envelope(query, body.encode())
+        return _Envelope(query, body.encode(), change)
 
     def _run(self) -> None:
         while (envelope := self._next()) is not None:
@@ -667,7 +766,10 @@ class _CallbackPoster:
             )
         except httpx.HTTPError as exc:
             logger.info("sandbox: callback not delivered: %s", exc)
+            self._record(envelope.attempted(f"not delivered: {exc}"))
             return False
+        answer = f"{reply.status_code} {reply.text.strip()[:80]}".rstrip()
+        self._record(envelope.attempted(answer))
         if reply.status_code == 200 and reply.text.strip() == "success":
             return True
         logger.info(

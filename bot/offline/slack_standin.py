@@ -69,7 +69,7 @@ class SignedRequest:
 class SlackStandIn:
     """Start with `with SlackStandIn() as slack:`; point the client at `slack.api_url`."""
 
-    users: dict[str, dict[str, Any]] = field(default_factory=dict)  # user id -> {"email":..., "tz":...}
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)  # user id -> {"email", "tz", "name"}
     team: str = "T000STANDIN"
     bot_user: str = "U000BOT"
 
@@ -255,21 +255,38 @@ class SlackStandIn:
         message: Posted | None = None,
     ) -> httpx.Response:
         """`user` presses a button (in a modal, on App Home, or on a message)."""
+        action = {"type": "button", "action_id": action_id, "block_id": block_id, "value": value}
+        return self._block_action(user, action, in_view, message)
+
+    def choose(
+        self,
+        user: str,
+        action_id: str,
+        option: dict[str, Any],
+        *,
+        in_view: dict[str, Any] | None = None,
+        block_id: str = "",
+        message: Posted | None = None,
+    ) -> httpx.Response:
+        """`user` picks `option` (an option object) from a static_select menu: Slack sends it at once."""
+        action = {
+            "type": "static_select",
+            "action_id": action_id,
+            "block_id": block_id,
+            "selected_option": option,
+        }
+        return self._block_action(user, action, in_view, message)
+
+    def _block_action(
+        self, user: str, action: dict[str, Any], in_view: dict[str, Any] | None, message: Posted | None
+    ) -> httpx.Response:
         payload: dict[str, Any] = {
             "type": "block_actions",
             "user": {"id": user},
             "team": {"id": self.team},
             "api_app_id": "A000STANDIN",
             "trigger_id": self.trigger(user),
-            "actions": [
-                {
-                    "type": "button",
-                    "action_id": action_id,
-                    "block_id": block_id,
-                    "value": value,
-                    "action_ts": str(time.time()),
-                }
-            ],
+            "actions": [{**action, "action_ts": str(time.time())}],
         }
         if in_view is not None:
             payload["view"] = in_view
@@ -286,7 +303,9 @@ class SlackStandIn:
         return self._interaction(payload)
 
     def submit(self, user: str, view: dict[str, Any], values: dict[str, Any]) -> httpx.Response:
-        """`user` presses the modal's submit button with `values` (view.state.values shape)."""
+        """`user` presses the modal's submit button with `values` (view.state.values shape). The answer
+        does to the modal what it does in Slack: a plain ack or "clear" closes it, "update" replaces it,
+        "errors" leaves it open."""
         submitted = dict(view, state={"values": values})
         payload = {
             "type": "view_submission",
@@ -297,8 +316,14 @@ class SlackStandIn:
             "view": submitted,
         }
         response = self._interaction(payload)
-        if response.status_code == 200 and not response.content:
-            self.close_view(view["id"])  # a plain ack closes the modal
+        if response.status_code != 200:
+            return response
+        action = response.json().get("response_action") if response.content else None
+        if action in (None, "clear"):
+            self.close_view(view["id"])
+        elif action == "update":
+            with self._lock:
+                self.views[view["id"]] = {"user": user, "view": response.json()["view"]}
         return response
 
     def open_home(self, user: str) -> httpx.Response:
@@ -552,7 +577,10 @@ class SlackStandIn:
             "user": {
                 "id": args["user"],
                 "tz": profile.get("tz", "Asia/Shanghai"),
-                "profile": {"email": profile.get("email", ""), "real_name": profile.get("real_name", "")},
+                "profile": {
+                    "email": profile.get("email", ""),
+                    "real_name": profile.get("real_name") or profile.get("name", ""),
+                },
             },
         }
 

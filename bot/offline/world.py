@@ -1,103 +1,129 @@
-"""The demo's world: the people, the template, the stand-ins and the bot, and the story played in it.
+"""The demo's world: the people, the templates, the stand-ins and the bot, and how to act and look in it.
 
 The very bot that `serve` runs (bolt app, service, store, outbox, WSGI routes)
-talks to a loopback Slack stand-in and to the WeCom sandbox; the story is
-played through them as people would: slash commands, modal submissions,
-button clicks, an approve link opened in a browser, decisions in WeCom. After
-each step it prints what each person sees in Slack, as text.
+talks to a loopback Slack stand-in and to the WeCom sandbox; the story
+(`bot/offline/story.py`) and the console (`bot/offline/console.py`) act through
+them as people would: slash commands, modal submissions, button clicks, an
+approve link opened in a browser, decisions in WeCom. What people see is
+printed as they would read it in Slack (`bot/offline/readable.py`), and what
+crosses the wire to and from WeCom hop by hop.
+
+The store and the sandbox's WeCom both live in the demo's folder, so a demo
+run again in the same folder carries on where the last one stopped.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import httpx
 from waitress.server import create_server
 
 from bot.config import from_dict
-from bot.offline.sandbox import Sandbox, SandboxTemplate
-from bot.offline.slack_standin import Posted, SlackStandIn, render_blocks
+from bot.offline import readable
+from bot.offline.sandbox import ApiCall, CallbackAttempt, Sandbox, SandboxTemplate, Traffic
+from bot.offline.slack_standin import Posted, SlackStandIn
 from bot.providers.local.engine import template_from_config
 from bot.providers.wecom.render import template_detail
 from bot.runtime import Runtime, build_runtime
+from bot.scheduling import Schedule
 from bot.server import build_wsgi_app
 
+
+@dataclass(frozen=True)
+class Person:
+    name: str  # as Slack shows them
+    role: str  # what they do in the story
+    wecom: str  # their WeCom userid
+
+    @property
+    def title(self) -> str:
+        return f"{self.name} ({self.role})"
+
+
 ADMIN = "U0ADMIN"
-PEOPLE = {  # Slack id -> (name, WeCom userid)
-    "U0WANG": ("小王 Wang (applicant)", "wangxiao"),
-    "U0LI": ("李经理 Manager Li", "lijingli"),
-    "U0ZHANG": ("张总监 Director Zhang", "zhangzong"),
-    "U0FIN": ("财务 Finance (CC)", "caiwu"),
-    ADMIN: ("管理员 Admin", "guanliyuan"),  # in slack.admins: /approval-admin works for them
+PEOPLE = {
+    "U0WANG": Person("小王 Wang", "applicant", "wangxiao"),
+    "U0LI": Person("李经理 Manager Li", "approver", "lijingli"),
+    "U0ZHANG": Person("张总监 Director Zhang", "approver", "zhangzong"),
+    "U0FIN": Person("财务 Finance", "copied", "caiwu"),
+    ADMIN: Person("管理员 Admin", "admin", "guanliyuan"),  # in slack.admins: /approval-admin works for them
 }
-PURCHASE = {
-    "alias": "purchase",
-    "name": "采购申请",
-    "controls": [
-        {"control": "Text", "id": "Text-1", "title": "采购事由", "require": True},
-        {"control": "Money", "id": "Money-1", "title": "金额", "require": True},
-    ],
-    "process": [
-        {"type": 1, "apv_rel": 1, "users": ["U0LI", "U0ZHANG"]},  # 会签: both approve
-        {"type": 2, "users": ["U0FIN"]},
-    ],
+NAMES = {slack_id: person.name for slack_id, person in PEOPLE.items()}
+_CONTROLS = [
+    {"control": "Text", "id": "Text-1", "title": "采购事由", "require": True},
+    {"control": "Money", "id": "Money-1", "title": "金额", "require": True},
+]
+_FLOW = [
+    {"type": 1, "apv_rel": 1, "users": ["U0LI", "U0ZHANG"]},  # 会签: both approve
+    {"type": 2, "users": ["U0FIN"]},
+]
+# Filed with the embedded engine: the bot runs the flow, approvers decide in Slack.
+PURCHASE = {"alias": "purchase", "name": "采购申请 Purchase", "controls": _CONTROLS, "process": _FLOW}
+# Filed on WeCom (the sandbox plays it): approvers decide in WeCom, the bot hears by callback.
+EQUIPMENT = {
+    "alias": "equipment",
+    "name": "设备申领 Equipment (WeCom)",
+    "controls": _CONTROLS,
+    "process": _FLOW,
 }
-SECRET, TOKEN, AES_KEY = "demo-secret", "DemoToken", "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
+EQUIPMENT_ID = "tmpl-equipment"
+# The embedded engine numbers a day's requests from 0001; the sandbox's WeCom from 5001, so a number
+# says at a glance which system it belongs to.
+WECOM_FIRST_SERIAL = 5001
+CORP_ID, SECRET, TOKEN = "ww-demo-corp", "demo-secret", "DemoToken"
+AES_KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
 SIGNING_SECRET = "demo-signing-secret"
+AUDIT_CHANNEL = "C0AUDIT"
+_PLUMBING = ("gettoken", "gettemplatedetail", "user/", "department/")  # lookups, summed up in one line
 
 
 class Demo:
-    """The demo's world (stand-ins, sandbox, the bot) and its story; `play` runs a scene in it."""
+    """The demo's world (stand-ins, sandbox, the bot); `play` runs a scene in it. `temporary`: the folder
+    is deleted afterwards, so nothing may point people to it."""
 
-    def __init__(self, folder: Path, out: Callable[[str], None] = print) -> None:
+    schedule: Schedule  # serve's sweep and reminder jobs, over the bot `play` runs
+
+    def __init__(self, folder: Path, out: Callable[[str], None] = print, *, temporary: bool = False) -> None:
         self.folder = folder
         self.out = out
+        self.temporary = temporary
         self.slack = SlackStandIn(
-            users={slack_id: {"email": f"{wecom}@demo.invalid"} for slack_id, (_, wecom) in PEOPLE.items()}
+            users={
+                slack_id: {"email": f"{person.wecom}@demo.invalid", "name": person.name}
+                for slack_id, person in PEOPLE.items()
+            }
         )
         self.started = time.monotonic()
+        self.clock_offset = 0.0  # seconds the world's clock is ahead of the computer's
 
     # set-up ------------------------------------------------------------------------
 
-    def run(self) -> int:
-        return self.play(self.story)
-
     def play(self, scene: Callable[[Runtime, Sandbox, str], None]) -> int:
         logging.getLogger().setLevel(logging.WARNING)
+        self.folder.mkdir(parents=True, exist_ok=True)
         with self.slack:
             app_ref: dict[str, Any] = {}
             server = create_server(
                 lambda env, start: app_ref["app"](env, start), host="127.0.0.1", port=0, threads=8
             )
             url = f"http://127.0.0.1:{server.effective_port}"
-            local = template_from_config(PURCHASE)
-            process = tuple(
-                s.__class__(s.type, s.mode, tuple(PEOPLE[u][1] for u in s.users)) for s in local.process
-            )
-            sandbox = Sandbox(
-                "ww-demo-corp",
-                SECRET,
-                token=TOKEN,
-                encoding_aes_key=AES_KEY,
-                callback_url=f"{url}/wecom/callback",
-                retry_delay=0.2,
-                templates={"tmpl-purchase": SandboxTemplate(template_detail(local.template), process)},
-                users={
-                    wecom: {"name": name, "email": f"{wecom}@demo.invalid"} for name, wecom in PEOPLE.values()
-                },
-            ).start()
+            sandbox = self._sandbox(f"{url}/wecom/callback").start()
             runtime = build_runtime(self._config(url, sandbox.base_url))
+            runtime.reminders.clock = self.now  # what `clock +H` moves: reminders fall due on it
+            # serve's own sweep and reminder jobs (waking the deliverer after them), run when the story
+            # or the console says, not on a timer
+            self.schedule = Schedule(runtime)
             app_ref["app"] = build_wsgi_app(runtime)
             threading.Thread(target=server.run, daemon=True).start()
             runtime.start()
             self.slack.attach(f"{url}/slack/events", SIGNING_SECRET)
-            runtime.sweeper.run_once()  # the first sweep learns what WeCom has, telling nobody
+            self.schedule.sweep_now()  # the first sweep learns what WeCom has, telling nobody
             try:
                 scene(runtime, sandbox, url)
             finally:
@@ -105,6 +131,28 @@ class Demo:
                 runtime.stop()
                 sandbox.stop()
         return 0
+
+    def now(self) -> float:
+        """The world's clock: the computer's, moved ahead by the console's `clock` command."""
+        return time.time() + self.clock_offset
+
+    def _sandbox(self, callback_url: str) -> Sandbox:
+        local = template_from_config(EQUIPMENT)
+        process = tuple(
+            replace(step, users=tuple(PEOPLE[u].wecom for u in step.users)) for step in local.process
+        )
+        return Sandbox(
+            CORP_ID,
+            SECRET,
+            token=TOKEN,
+            encoding_aes_key=AES_KEY,
+            callback_url=callback_url,
+            retry_delay=0.2,
+            templates={EQUIPMENT_ID: SandboxTemplate(template_detail(local.template), process)},
+            users={p.wecom: {"name": p.name, "email": f"{p.wecom}@demo.invalid"} for p in PEOPLE.values()},
+            state_file=self.folder / "wecom-sandbox.json",
+            first_serial=WECOM_FIRST_SERIAL,
+        )
 
     def _config(self, url: str, wecom_api: str) -> Any:
         return from_dict(
@@ -116,106 +164,26 @@ class Demo:
                     "signing_secret": SIGNING_SECRET,
                     "api_url": self.slack.api_url,
                     "language": "en",
-                    "audit_channel": "C0AUDIT",
+                    "audit_channel": AUDIT_CHANNEL,
                     "admins": [ADMIN],
                 },
                 "wecom": {
-                    "corp_id": "ww-demo-corp",
+                    "corp_id": CORP_ID,
                     "secret": SECRET,
                     "token": TOKEN,
                     "encoding_aes_key": AES_KEY,
                     "api_base": wecom_api,
-                    "templates": {"purchase-wecom": "tmpl-purchase"},
+                    "templates": {EQUIPMENT["alias"]: EQUIPMENT_ID},
                     "approval_url_template": "https://work.weixin.qq.com/approval/{sp_no}",
                 },
-                "users": {slack_id: wecom for slack_id, (_, wecom) in PEOPLE.items()},
+                "users": {slack_id: person.wecom for slack_id, person in PEOPLE.items()},
                 "local": {"templates": [PURCHASE]},
             },
             env={},
             source="(demo)",
         )
 
-    # the story -----------------------------------------------------------------------
-
-    def story(self, runtime: Runtime, sandbox: Sandbox, url: str) -> None:
-        self.title("1. 小王 files a purchase request with /approval new purchase (the embedded engine)")
-        number = self.file_request("purchase", "New laptops for the design team", "9600")
-        self.wait(runtime)
-        self.show("U0WANG", "U0LI", "U0ZHANG", "U0FIN")
-
-        self.title("2. 李经理 approves with the button on their card (会签: both must approve)")
-        self.click("U0LI", "approval_approve", "approve")
-        self.wait(runtime)
-        self.show("U0WANG", "U0LI")
-
-        self.title("3. 张总监 is away from Slack: approves through the approve link on their phone")
-        link = re.search(r"<(http[^|>]+/approve/[^|>]+)\|", self.text_of("U0ZHANG")).group(1)
-        page = httpx.get(link, timeout=10)
-        self.out(f"   GET {link[:60]}… → {page.status_code}: shows the request, changes nothing")
-        done = httpx.post(link, data={"speech": "OK, go ahead"}, timeout=10)
-        self.out(f"   POST (the page's Approve button) → {done.status_code}")
-        again = httpx.post(link, data={}, timeout=10)
-        self.out(f"   POST again → {again.status_code}: a link works once")
-        self.wait(runtime)
-        self.show("U0WANG", "U0FIN")
-
-        self.title("4. A second request, on WeCom (served offline by the sandbox), is rejected with a reason")
-        sp_no = self.file_request("purchase-wecom", "A second 4K monitor", "3200")
-        self.wait(runtime, sandbox)
-        sandbox.decide(sp_no, "lijingli", "reject", speech="Over budget this quarter")
-        self.wait(runtime, sandbox)
-        self.show("U0WANG", "U0LI")
-
-        self.title("5. A callback is lost on its way; the next sweep recovers it")
-        lost_no = self.file_request("purchase-wecom", "Standing desks", "5400")
-        self.wait(runtime, sandbox)
-        sandbox.lose_callbacks(1)
-        sandbox.decide(lost_no, "lijingli", "approve", speech="Fine")
-        sandbox.drain_callbacks()
-        self.out("   李经理 approved in WeCom, but the callback never arrived: 小王's card still says 0 of 2")
-        report = next(r for r in runtime.sweeper.run_once() if r.provider == "wecom")
-        self.out(f"   sweep: {report.reads} detail reads, {report.changed} change(s) found and told once")
-        self.wait(runtime)
-        self.show("U0WANG")
-
-        self.title("Summary")
-        posts = sum(len(m) for m in self.slack.messages.values())
-        edits = sum(p.updates for m in self.slack.messages.values() for p in m)
-        self.out(f"   embedded-engine request {number}: approved in Slack and by link")
-        self.out(
-            f"   WeCom request {sp_no} (numbered by WeCom's sandbox): rejected in WeCom, with the reason"
-        )
-        self.out(f"   WeCom request {lost_no}: its lost callback recovered by the sweep, told once")
-        self.out(
-            f"   {posts} Slack messages posted, {edits} updated in place, none twice; "
-            f"{len(self.slack.messages.get('C0AUDIT', []))} audit lines"
-        )
-        self.out(f"   offline, in {time.monotonic() - self.started:.1f} s; store in {self.folder}")
-
-    # acting as people ------------------------------------------------------------------
-
-    def file_request(self, alias: str, reason: str, amount: str) -> str:
-        before = {id(m) for m in self.slack.conversation("U0WANG")}
-        self.slack.command("U0WANG", f"new {alias}")
-        view = self.until(
-            lambda: (v := self.slack.open_view("U0WANG")) and v.get("callback_id") == "approval_form" and v
-        )
-        values = {
-            "form/Text-1": {"value": {"type": "plain_text_input", "value": reason}},
-            "form/Money-1": {"value": {"type": "number_input", "value": amount}},
-        }
-        self.slack.submit("U0WANG", view, values)
-        card = self.until(
-            lambda: next(
-                (m for m in self.slack.conversation("U0WANG") if id(m) not in before and m.blocks), None
-            )
-        )
-        return re.search(r"\b(\d{12})\b", card.text).group(1)
-
-    def click(self, user: str, action_id: str, value: str) -> None:
-        card = self.card(user)
-        block = next(b for b in card.blocks if b.get("block_id", "").startswith("decide|"))
-        self.slack.click(user, action_id, value, block_id=block["block_id"], message=card)
+    # waiting -------------------------------------------------------------------------
 
     def wait(self, runtime: Runtime, sandbox: Sandbox | None = None) -> None:
         """Until every callback is in and every message delivered."""
@@ -234,23 +202,62 @@ class Demo:
 
     # showing -------------------------------------------------------------------------
 
-    def card(self, user: str) -> Posted:
-        return [m for m in self.slack.conversation(user) if m.blocks][-1]
+    def render(self, message: Posted | dict[str, Any]) -> str:
+        """A message (or a reply, a view) as its reader sees it in Slack."""
+        blocks = message.blocks if isinstance(message, Posted) else message.get("blocks")
+        text = message.text if isinstance(message, Posted) else str(message.get("text", ""))
+        return readable.render(blocks, NAMES) if blocks else readable.mrkdwn(text, NAMES)
 
-    def text_of(self, user: str) -> str:
-        return "\n".join(str(b) for b in self.card(user).blocks)
+    def headline(self, message: Posted) -> str:
+        """A message in one line: its notification text, as the reader's phone would show it."""
+        return readable.mrkdwn(message.text, NAMES).splitlines()[0] if message.text else "(no text)"
 
-    def title(self, text: str) -> None:
-        self.out(f"\n━━ {text}")
+    def hops(self, traffic: list[Traffic]) -> list[str]:
+        """The WeCom hops, one line each; lookups (tokens, templates, people) summed up in a last line."""
+        lines, lookups = [], []
+        for hop in traffic:
+            if isinstance(hop, ApiCall) and hop.path.startswith(_PLUMBING):
+                lookups.append(hop.path)
+            else:
+                lines.append(describe_hop(hop))
+        if lookups:
+            lines.append(f"(and {len(lookups)} lookup(s): {', '.join(dict.fromkeys(lookups))})")
+        return lines
 
-    def show(self, *users: str) -> None:
-        for user in users:
-            messages = self.slack.conversation(user)
-            if not messages:
-                continue
-            latest = max(messages, key=lambda m: (m.updates > 0, m.ts))
-            edited = f" (updated {latest.updates}×)" if latest.updates else ""
-            self.out(f"\n   [{PEOPLE[user][0]} sees{edited}]")
-            body = render_blocks(latest.blocks) if latest.blocks else latest.text
-            for line in body.splitlines()[:24]:
-                self.out(f"   │ {line}")
+
+def describe_hop(hop: Traffic) -> str:
+    """One hop between the bot and WeCom, in words: who called whom with what, and the answer."""
+    if isinstance(hop, CallbackAttempt):
+        action = hop.action.name.lower() if hop.action else "changed"
+        change = f"sys_approval_change: {hop.sp_no} {action}, now {hop.status.name.lower()}"
+        if not hop.answer:
+            return f"WeCom ✗ bot   the callback ({change}) is lost on the way: it never arrives"
+        return f"WeCom → bot   POST /wecom/callback, {hop.posted} bytes encrypted ({change}) ← {hop.answer}"
+    return f"bot → WeCom   {hop.method} {hop.path}{_asked(hop)} ← {_answered(hop)}"
+
+
+def _asked(call: ApiCall) -> str:
+    body = call.body
+    if call.path == "oa/applyevent":
+        contents = (body.get("apply_data") or {}).get("contents") or []
+        return (
+            f" (template {body.get('template_id')}, by {body.get('creator_userid')}, {len(contents)} fields)"
+        )
+    if call.path == "oa/getapprovaldetail":
+        return f" ({body.get('sp_no')}: its form and flow)"
+    if call.path == "oa/getapprovalinfo":
+        return " (which approvals changed lately?)"
+    return ""
+
+
+def _answered(call: ApiCall) -> str:
+    reply = call.reply
+    if reply.get("errcode"):
+        return f"errcode {reply['errcode']}: {reply.get('errmsg', '')}"
+    if "sp_no" in reply:
+        return f"sp_no {reply['sp_no']}"
+    if "sp_no_list" in reply:
+        return f"{len(reply['sp_no_list'])} number(s)"
+    if "info" in reply:
+        return f"the request, {reply['info'].get('sp_name', '')}, status {reply['info'].get('sp_status')}"
+    return "ok"
