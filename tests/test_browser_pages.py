@@ -1,4 +1,5 @@
-"""The bot's two phone pages in a real browser: headless chromium opens them as served by the real `serve`.
+"""The bot's two phone pages in a real browser: headless chromium, driven by Selenium (tests/chromium.py),
+opens them as served by the real `serve`.
 
 - The approve page: an approver approves and another rejects by clicking, sees the result page, a second
   click on a stale page is refused, and a reject without a reason is refused (by the browser, and by the
@@ -32,13 +33,25 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from selenium.webdriver import Chrome
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.utils import free_port
 
 from bot.offline.slack_standin import Posted, SlackStandIn
 from bot.providers.wecom.jssdk import sign
 from bot.providers.wecom.launch_page import SCRIPTS
+from tests.chromium import (
+    chromium_session,
+    color_scheme,
+    console_errors,
+    desktop,
+    phone,
+    require_browser,
+    screenshot,
+    wait_in_page,
+)
 from tests.fakes.wecom_api import FakeWeComApi
 from tests.harness import CORP_ID, SECRET, SIGNING_SECRET, BotProcess, wait_for, write_config
-from tests.webdriver import Browser, chromium_session, free_port, require_browser
 
 APPLICANT, A, B, C = "U0APPLICANT", "U0ALICE", "U0BOB", "U0CHEN"
 NAMES = {APPLICANT: "Wang Xiaoming 王小明", A: "Alice Chen", B: "Bob Li", C: "陈静"}
@@ -195,7 +208,7 @@ def bot(
 
 
 @pytest.fixture(scope="module")
-def browser(sdk_hosts: int) -> Iterator[Browser]:
+def browser(sdk_hosts: int) -> Iterator[Chrome]:
     hosts = ", ".join(f"MAP {host}:443 127.0.0.1:{sdk_hosts}" for host in SDK_HOSTS)
     with chromium_session([f"--host-resolver-rules={hosts}", "--ignore-certificate-errors"]) as session:
         yield session
@@ -223,11 +236,11 @@ REFUSAL_PAGE = re.compile(
 
 
 @pytest.fixture(autouse=True)
-def no_console_errors(browser: Browser) -> Iterator[None]:
+def no_console_errors(browser: Chrome) -> Iterator[None]:
     """Every test starts with an empty console and must leave it empty (but for the refusals it caused)."""
-    browser.console_errors()
+    console_errors(browser)
     yield
-    assert [error for error in browser.console_errors() if not REFUSAL_PAGE.match(error)] == []
+    assert [error for error in console_errors(browser) if not REFUSAL_PAGE.match(error)] == []
 
 
 # -- Slack side: filing, and the links the cards carry -------------------------------------------------------
@@ -276,93 +289,90 @@ def approve_link(slack: SlackStandIn, user: str, number: str) -> str:
 # -- the approve page ----------------------------------------------------------------------------------------
 
 
-def text_of(browser: Browser, css: str) -> str:
-    return browser.find(css).text
+def text_of(browser: Chrome, css: str) -> str:
+    return browser.find_element(By.CSS_SELECTOR, css).text
 
 
 def test_approvers_read_where_a_request_stands_and_approve_by_clicking(
-    browser: Browser, slack: SlackStandIn, shots: Path
+    browser: Chrome, slack: SlackStandIn, shots: Path
 ) -> None:
     number = file_purchase(slack, "Laptops for the new team")
     link_a = approve_link(slack, A, number)
-    browser.phone()
-    browser.color_scheme("light")
-    browser.open(link_a)
+    phone(browser)
+    color_scheme(browser, "light")
+    browser.get(link_a)
     shown = text_of(browser, "main")
     assert "Wang Xiaoming 王小明" in shown and APPLICANT not in shown  # names, not Slack ids
     assert "3 × ThinkPad X1\n2 × 27-inch monitors\nTo the Shanghai office" in shown  # line breaks kept
     assert "CNY 48,390.00" in shown
     assert "0 of 2 approved" in shown and "Waiting on Alice Chen, Bob Li" in shown
     for width in (390, 320):  # nothing wider than the phone, down to the smallest
-        browser.phone(width=width)
-        assert browser.run("return document.documentElement.scrollWidth") <= width
+        phone(browser, width=width)
+        assert browser.execute_script("return document.documentElement.scrollWidth") <= width
 
     # The same link opened twice (two tabs): Approve in one, then a stale click in the other is refused.
-    stale = browser.command("GET", "/window")
-    browser.command(
-        "POST", "/window", {"handle": browser.command("POST", "/window/new", {"type": "tab"})["handle"]}
-    )
-    browser.phone()
-    browser.open(link_a)
-    browser.find("#speech").type("Fine by me.\nKeep the receipt.")
-    browser.find("button.approve").click()
-    browser.wait_for("return document.querySelector('.notice.ok')", what="the result page")
+    stale = browser.current_window_handle
+    browser.switch_to.new_window("tab")
+    phone(browser)
+    browser.get(link_a)
+    browser.find_element(By.CSS_SELECTOR, "#speech").send_keys("Fine by me.\nKeep the receipt.")
+    browser.find_element(By.CSS_SELECTOR, "button.approve").click()
+    wait_in_page(browser, "return document.querySelector('.notice.ok')", what="the result page")
     result = text_of(browser, "main")
     assert "You approved this request." in result and "1 of 2 approved" in result
     assert "Waiting on Bob Li" in result and "Keep the receipt." in result
-    assert not browser.find_all("form")  # nothing more to decide here
-    browser.screenshot(shots / "approve-result-phone.png")
-    browser.command("DELETE", "/window")
-    browser.command("POST", "/window", {"handle": stale})
-    browser.find("button.approve").click()
-    browser.wait_for("return document.querySelector('.notice.warn')", what="the refusal")
+    assert not browser.find_elements(By.TAG_NAME, "form")  # nothing more to decide here
+    screenshot(browser, shots / "approve-result-phone.png")
+    browser.close()
+    browser.switch_to.window(stale)
+    browser.find_element(By.CSS_SELECTOR, "button.approve").click()
+    wait_in_page(browser, "return document.querySelector('.notice.warn')", what="the refusal")
     assert "This link was already used." in text_of(browser, "main")
 
     # Bob sees Alice's decision and note, then reads the page in Chinese: the README's pictures.
-    browser.open(approve_link(slack, B, number))
+    browser.get(approve_link(slack, B, number))
     shown = text_of(browser, "main")
     assert "1 of 2 approved" in shown and "Alice Chen approved" in shown and "Keep the receipt." in shown
-    browser.screenshot(shots / "approve-page-phone.png")
-    browser.color_scheme("dark")
-    browser.screenshot(shots / "approve-page-phone-dark.png")
-    browser.color_scheme("light")
-    browser.find("#language").click()
-    browser.wait_for("return document.documentElement.lang === 'zh-CN'", what="the page in Chinese")
+    screenshot(browser, shots / "approve-page-phone.png")
+    color_scheme(browser, "dark")
+    screenshot(browser, shots / "approve-page-phone-dark.png")
+    color_scheme(browser, "light")
+    browser.find_element(By.CSS_SELECTOR, "#language").click()
+    wait_in_page(browser, "return document.documentElement.lang === 'zh-CN'", what="the page in Chinese")
     shown = text_of(browser, "main")
     assert "2 人中 1 人已同意" in shown and "等待：Bob Li" in shown and "48,390.00 元" in shown
-    browser.screenshot(shots / "approve-page-phone-zh.png")
-    browser.desktop()
-    browser.screenshot(shots / "approve-page-desktop-zh.png")
+    screenshot(browser, shots / "approve-page-phone-zh.png")
+    desktop(browser)
+    screenshot(browser, shots / "approve-page-desktop-zh.png")
 
 
 def test_a_reject_needs_a_reason_and_then_ends_the_request(
-    browser: Browser, slack: SlackStandIn, shots: Path
+    browser: Chrome, slack: SlackStandIn, shots: Path
 ) -> None:
     number = file_purchase(slack, "Standing desks")
-    browser.phone()
-    browser.open(approve_link(slack, B, number))
-    page = browser.url
+    phone(browser)
+    browser.get(approve_link(slack, B, number))
+    page = browser.current_url
 
-    browser.find("button.reject").click()  # no reason: the browser does not send the form
-    assert browser.run("return document.querySelector('#speech').validity.valueMissing") is True
-    assert browser.url == page and not browser.find_all(".notice")
+    browser.find_element(By.CSS_SELECTOR, "button.reject").click()  # no reason: the form is not sent
+    assert browser.execute_script("return document.querySelector('#speech').validity.valueMissing") is True
+    assert browser.current_url == page and not browser.find_elements(By.CSS_SELECTOR, ".notice")
 
-    browser.run(
-        "document.querySelector('#speech').removeAttribute('required')"
-    )  # bypassed: the server says no
-    browser.find("button.reject").click()
-    error = browser.wait_for(
-        "var e = document.querySelector('#error'); return e && e.textContent", what="the error"
+    # bypassed: the server says no
+    browser.execute_script("document.querySelector('#speech').removeAttribute('required')")
+    browser.find_element(By.CSS_SELECTOR, "button.reject").click()
+    error = wait_in_page(
+        browser, "var e = document.querySelector('#error'); return e && e.textContent", what="the error"
     )
     assert "A reason is required to reject" in error
 
-    browser.find("#speech").type("Over the budget for this quarter.")
-    browser.find("button.reject").click()
-    browser.wait_for("return document.querySelector('.notice.bad')", what="the result page")
+    browser.find_element(By.CSS_SELECTOR, "#speech").send_keys("Over the budget for this quarter.")
+    browser.find_element(By.CSS_SELECTOR, "button.reject").click()
+    wait_in_page(browser, "return document.querySelector('.notice.bad')", what="the result page")
     result = text_of(browser, "main")
     assert "You rejected this request." in result and "Rejected" in text_of(browser, "#status")
     assert "Over the budget for this quarter." in result
-    browser.screenshot(shots / "reject-result-phone.png")
+    screenshot(browser, shots / "reject-result-phone.png")
 
 
 # -- the launch page -----------------------------------------------------------------------------------------
@@ -387,36 +397,38 @@ def launch(bot: BotProcess, slack: SlackStandIn) -> str:
     return launch_link(slack)
 
 
-def open_launch_page(browser: Browser, link: str, ua: str, **scenario: Any) -> dict[str, Any]:
+def open_launch_page(browser: Chrome, link: str, ua: str, **scenario: Any) -> dict[str, Any]:
     """Opens the launch page with the stand-in `wx` in place before any of its scripts runs; returns what
     the page shows and what it called, once it has settled."""
-    browser.cdp("Emulation.setUserAgentOverride", userAgent=ua)
+    browser.execute_cdp_cmd("Emulation.setUserAgentOverride", {"userAgent": ua})
     given = {"agent_ok": True, "result": "thirdPartyOpenPage:ok", **scenario}
-    script = browser.cdp(
-        "Page.addScriptToEvaluateOnNewDocument", source=WX_STANDIN.replace("SCENARIO", json.dumps(given))
-    )
+    standin = WX_STANDIN.replace("SCENARIO", json.dumps(given))
+    script = browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": standin})
     try:
-        browser.open(link)
-        state = browser.wait_for(
+        browser.get(link)
+        state = wait_in_page(
+            browser,
             "var s = document.getElementById('status').getAttribute('data-state');"
             "return s && s !== 'opening' && s;",
             what="the launch page to settle",
         )
-        lines = browser.run(
+        lines = browser.execute_script(
             "return [].map.call(document.querySelectorAll('#status span'), s => s.textContent)"
         )
-        return {"state": state, "lines": lines, "calls": browser.run("return window.__wx.calls")}
+        return {"state": state, "lines": lines, "calls": browser.execute_script("return window.__wx.calls")}
     finally:
-        browser.cdp("Page.removeScriptToEvaluateOnNewDocument", identifier=script["identifier"])
+        browser.execute_cdp_cmd(
+            "Page.removeScriptToEvaluateOnNewDocument", {"identifier": script["identifier"]}
+        )
 
 
 def test_the_launch_page_signs_wx_config_and_opens_the_engines_form(
-    browser: Browser, launch: str, wecom: FakeWeComApi, shots: Path
+    browser: Chrome, launch: str, wecom: FakeWeComApi, shots: Path
 ) -> None:
-    browser.phone()
+    phone(browser)
     shown = open_launch_page(browser, launch, WECOM_UA)
     (name, config), (agent_name, agent), (invoked, args) = shown["calls"]
-    url = browser.run("return location.href")
+    url = browser.execute_script("return location.href")
     assert url == launch  # the page signs the URL the browser shows
     assert name == "config" and agent_name == "agentConfig" and invoked == "thirdPartyOpenPage"
     assert config["appId"] == CORP_ID and config["beta"] is True
@@ -444,9 +456,9 @@ def test_the_launch_page_signs_wx_config_and_opens_the_engines_form(
         "审批页面已打开，可以关闭此页。",
         "The approval page was opened; you can close this page.",
     ]
-    browser.screenshot(shots / "launch-page-phone.png")
-    browser.desktop()
-    browser.screenshot(shots / "launch-page-desktop.png")
+    screenshot(browser, shots / "launch-page-phone.png")
+    desktop(browser)
+    screenshot(browser, shots / "launch-page-desktop.png")
 
 
 @pytest.mark.parametrize(
@@ -491,7 +503,7 @@ def test_the_launch_page_signs_wx_config_and_opens_the_engines_form(
     ],
 )
 def test_the_launch_page_says_what_went_wrong(
-    browser: Browser,
+    browser: Chrome,
     launch: str,
     ua: str,
     scenario: dict[str, Any],
@@ -499,10 +511,10 @@ def test_the_launch_page_says_what_went_wrong(
     lines: list[str],
     shots: Path,
 ) -> None:
-    browser.phone()
+    phone(browser)
     shown = open_launch_page(browser, launch, ua, **scenario)
     assert (shown["state"], shown["lines"]) == (state, lines)
     if state == "outside":
         assert "thirdPartyOpenPage" not in [name for name, _ in shown["calls"]]
-        assert browser.run("return document.getElementById('launch').disabled") is True
-    browser.screenshot(shots / f"launch-page-{state}-{len(lines)}.png")
+        assert browser.execute_script("return document.getElementById('launch').disabled") is True
+    screenshot(browser, shots / f"launch-page-{state}-{len(lines)}.png")
