@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import tempfile
 from collections.abc import Iterable, Mapping
@@ -31,6 +32,8 @@ from tinydb.storages import Storage
 from tinydb.table import Table
 
 from bot.store.tinydb.atomic_file import AtomicJSONStorage, StoreCorruptError, fsync_dir, parse_tables
+
+log = logging.getLogger(__name__)
 
 Tables = dict[str, dict[str, Any]]
 
@@ -171,7 +174,10 @@ class LoggedStorage(Storage):
         self._append(json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n")
         self._touched = {}
         if self._log_bytes > max(MIN_COMPACT_BYTES, self._snapshot_bytes):
-            self.compact()
+            try:
+                self.compact()
+            except OSError as exc:  # the record above is committed: the log just stays, tried again later
+                log.warning("change log compaction failed: %s", exc)
 
     def _append(self, line: bytes) -> None:
         """Write and fsync `line` at the end of the committed log; on failure cut the log back to it."""
