@@ -48,10 +48,17 @@ def change_cost(stored: int) -> float:
 
 
 def serve_at(stored: int) -> dict[str, float]:
-    """`serve` over `stored` approvals: seconds from spawn to a 200 on /healthz, and resident MB."""
-    with tempfile.TemporaryDirectory() as tmp, running_bot(Path(tmp), stored) as bot:
-        assert bot.process.proc is not None
-        return {"start_s": bot.started_s, "rss_mb": resident_mb(bot.process.proc.pid)}
+    """`serve` over `stored` approvals: seconds from spawn to a 200 on /healthz, and resident MB.
+
+    The store is opened and closed once first, so it is laid out as a running bot leaves it (with the
+    archive's keys files, which the first start after an upgrade builds from the chunks).
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        prefill_archive(Path(tmp) / "data" / "approvals.json", stored)
+        TinyDBStore(Path(tmp) / "data" / "approvals.json").close()
+        with running_bot(Path(tmp), 0) as bot:
+            assert bot.process.proc is not None
+            return {"start_s": bot.started_s, "rss_mb": resident_mb(bot.process.proc.pid)}
 
 
 def run(sizes: tuple[int, ...]) -> dict[str, Any]:

@@ -59,7 +59,7 @@ def write_store(path: Path, version: int | None) -> None:
 
 def test_a_new_store_records_the_current_format(store_path: Path) -> None:
     TinyDBStore(store_path).close()
-    assert stored_version(store_path) == current_version() == 1
+    assert stored_version(store_path) == current_version() == 2
 
 
 def test_an_unversioned_store_is_version_1_and_is_upgraded_in_place(store_path: Path) -> None:
@@ -142,18 +142,18 @@ def test_the_next_format_is_one_migration_and_runs_once(
         ran.append(path)
         add_priority(db, path)
 
-    monkeypatch.setattr(migrations, "MIGRATIONS", (migrate,))
-    assert current_version() == 2
+    monkeypatch.setattr(migrations, "MIGRATIONS", (*migrations.MIGRATIONS, migrate))
+    assert current_version() == 3
 
     with pytest.raises(StoreVersionError) as refused:  # a read-only tool may not upgrade it
         list(StoreReader(store_path).all_approvals())
-    assert "format version 1; this approvals-bot reads format version 2" in str(refused.value)
+    assert "format version 1; this approvals-bot reads format version 3" in str(refused.value)
     assert "approvals-bot sweep" in str(refused.value)
 
     store = TinyDBStore(store_path)
     assert store.approvals.get("local:1") == {**APPROVAL, "priority": "normal"}
     store.close()
     TinyDBStore(store_path).close()
-    assert ran == [store_path]  # once: the second open found version 2
-    assert read_meta(store_path, FORMAT_KEY) == 2
+    assert ran == [store_path]  # once: the second open found version 3
+    assert read_meta(store_path, FORMAT_KEY) == 3
     assert [doc["priority"] for doc in StoreReader(store_path).all_approvals()] == ["normal"]

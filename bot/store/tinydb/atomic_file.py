@@ -42,6 +42,19 @@ def fsync_dir(directory: str | os.PathLike[str]) -> None:
         os.close(fd)
 
 
+def parse_tables(raw: bytes, path: Path) -> dict[str, dict[str, Any]] | None:
+    """The tables a database file's bytes hold (None when empty: no database yet)."""
+    if not raw:
+        return None
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
+        raise StoreCorruptError(path, str(exc)) from exc
+    if not isinstance(data, dict):
+        raise StoreCorruptError(path, f"top level is a {type(data).__name__}, not an object")
+    return data
+
+
 def _identity(st: os.stat_result) -> _Identity:
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
@@ -72,14 +85,7 @@ class AtomicJSONStorage(Storage):
                 raw = fh.read()
         except FileNotFoundError:
             return None
-        if not raw:
-            return None
-        try:
-            data = json.loads(raw)
-        except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
-            raise StoreCorruptError(self._path, str(exc)) from exc
-        if not isinstance(data, dict):
-            raise StoreCorruptError(self._path, f"top level is a {type(data).__name__}, not an object")
+        data = parse_tables(raw, self._path)
         with self._lock:
             self._last = (raw, ident)
         return data

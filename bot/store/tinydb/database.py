@@ -2,9 +2,12 @@
 
 Layout beside `store.path` (e.g. data/approvals.json):
 
-- approvals.json          hot TinyDB: open approvals, outbox, dedupe keys, user cache, meta (with the
-                          store's format version: migrations.py)
-- approvals.archive/      finalized approvals, TinyDB chunks of at most ARCHIVE_CHUNK documents
+- approvals.json          hot TinyDB snapshot: open approvals, outbox, dedupe keys, user cache, meta (with
+                          the store's format version: migrations.py)
+- approvals.changes       the hot tables' change log: one record per commit since the snapshot
+                          (change_log.py)
+- approvals.archive/      finalized approvals, TinyDB chunks of at most ARCHIVE_CHUNK documents, and
+                          the key index of each full chunk (approvals.py)
 - approvals.inbox/        the journal of acknowledged callbacks (group-committed fsync)
 - approvals.lock          held by the one process that writes
 
@@ -12,10 +15,11 @@ Why this shape (TinyDB rewrites a whole file per write): acknowledging a
 callback only appends to the journal, so it costs the same at any store size;
 the hot file holds only what is still moving, and each archive chunk is small,
 so applying a change costs about the same with 100,000 approvals as with 1,000.
-Writes are batched: callers change the in-memory tables and `commit()` writes
-once. One lock serializes every writer thread in the process; the lock file
-keeps a second process out. Each aggregate is a repository over its own tables
-(approvals.py, outbox.py, ...); they share this database's lock and transaction.
+Writes are batched: callers change the in-memory tables and `commit()` appends
+what they changed to the change log, once. One lock serializes every writer
+thread in the process; the lock file keeps a second process out. Each aggregate
+is a repository over its own tables (approvals.py, outbox.py, ...); they share
+this database's lock and transaction.
 """
 
 from __future__ import annotations
@@ -28,11 +32,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from tinydb import TinyDB
-
 from bot.store.ports import StoreLockedError, StoreVersionError
 from bot.store.tinydb.approvals import TinyDBApprovals
 from bot.store.tinydb.cards import TinyDBCards
+from bot.store.tinydb.change_log import HotDB
 from bot.store.tinydb.dedupe import TinyDBDedupe
 from bot.store.tinydb.drafts import TinyDBDrafts
 from bot.store.tinydb.failures import TinyDBFailures
@@ -42,7 +45,7 @@ from bot.store.tinydb.meta import TinyDBMeta
 from bot.store.tinydb.migrations import upgrade
 from bot.store.tinydb.outbox import TinyDBOutbox
 from bot.store.tinydb.people import TinyDBPeople
-from bot.store.tinydb.tables import Repository, open_db
+from bot.store.tinydb.tables import Repository
 from bot.store.tinydb.templates import TinyDBTemplates
 
 
@@ -86,10 +89,11 @@ class TinyDBStore:
         self._load()
         self.inbox = JournalInbox(self.sibling("inbox"), self.meta)
 
-    def _open_current(self, path: Path) -> TinyDB:
-        """The hot file, upgraded in place to this bot's format (one atomic write); a store from a newer
-        bot is refused before any table is loaded or anything written, and the process lock let go."""
-        db = open_db(path)
+    def _open_current(self, path: Path) -> HotDB:
+        """The hot file, upgraded in place to this bot's format and compacted (its change log folded into
+        the snapshot); a store from a newer bot is refused before any table is loaded or anything
+        written, and the process lock let go."""
+        db = HotDB(path)
         try:
             upgrade(db, path)
         except StoreVersionError:
@@ -97,7 +101,8 @@ class TinyDBStore:
             if self._lock_file is not None:
                 self._lock_file.close()
             raise
-        db.storage.flush()
+        db.log.commit()
+        db.log.compact()
         return db
 
     def _load(self) -> None:
@@ -112,9 +117,7 @@ class TinyDBStore:
         """
         with self._lock:
             self.generation += 1
-            storage = self._db.storage
-            storage.cache = None
-            storage._cache_modified_count = 0
+            self._db.log.reload()
             self._db.clear_cache()
             for name in self._db.tables():
                 self._db.table(name)._next_id = None
@@ -122,8 +125,10 @@ class TinyDBStore:
 
     def _remove_torn_writes(self) -> None:
         """Temp files of writes a kill interrupted (the targets themselves are intact)."""
-        for folder in (self.path.parent, self.sibling("archive")):
-            for torn in folder.glob(".*.json.*.tmp") if folder.exists() else ():
+        beside = self.path.parent
+        patterns = [(beside, ".*.json.*.tmp"), (beside, f".{self.path.stem}.changes.*.tmp")]
+        for folder, pattern in [*patterns, (self.sibling("archive"), ".*.json.*.tmp")]:
+            for torn in folder.glob(pattern) if folder.exists() else ():
                 torn.unlink(missing_ok=True)
 
     def sibling(self, suffix: str) -> Path:
@@ -171,11 +176,12 @@ class TinyDBStore:
     def commit(self) -> None:
         with self._lock:
             self.approvals.archive_final(self.outbox.queued_for)
-            self._db.storage.flush()
+            self._db.log.commit()
 
     def close(self) -> None:
         with self._lock:
             self.commit()
+            self._db.log.compact()
             self._db.close()
             self.approvals.close()
             self.inbox.close()
@@ -183,7 +189,8 @@ class TinyDBStore:
                 self._lock_file.close()
 
     def size_bytes(self) -> int:
-        """What the store takes on disk: the hot file, the archive and the inbox journal."""
+        """What the store takes on disk: the hot file and its change log, the archive, the inbox journal."""
         with self._lock:
-            files = [self.path, *(f for d in ("archive", "inbox") for f in self.sibling(d).glob("*"))]
+            beside = [f for d in ("archive", "inbox") for f in self.sibling(d).glob("*")]
+            files = [self.path, self.sibling("changes"), *beside]
             return sum(f.stat().st_size for f in files if f.is_file())

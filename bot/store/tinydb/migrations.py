@@ -26,7 +26,15 @@ FORMAT_KEY = "store_format"  # meta: the format version the store is written in
 FIRST_VERSION = 1  # a store with no recorded version
 
 Migration = Callable[[TinyDB, Path], None]  # (the open hot file, the store's path): one version up
-MIGRATIONS: tuple[Migration, ...] = ()
+
+
+def begin_change_log(db: TinyDB, path: Path) -> None:
+    """Version 2: commits go to a change log beside the hot file (change_log.py), which a version-1 bot
+    would not read. A version-1 store has no log yet, so nothing is rewritten: the version is what
+    changes, so an older bot refuses the store rather than miss what the log holds."""
+
+
+MIGRATIONS: tuple[Migration, ...] = (begin_change_log,)
 
 
 def current_version() -> int:

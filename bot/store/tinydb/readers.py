@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.store.journaled import merge_journaled
 from bot.store.ports import INBOX_CHECKPOINT, Decoder
+from bot.store.tinydb.change_log import read_state
 from bot.store.tinydb.journal import read_journal
 from bot.store.tinydb.migrations import FORMAT_KEY, require_readable
 
@@ -21,11 +22,11 @@ JOURNAL_READ_ATTEMPTS = 3
 
 
 def _read_hot(path: Path) -> dict[str, Any]:
-    """The hot file's tables, read-only ({} when there is none yet); refused unless in this bot's format."""
-    if not path.exists() or not path.stat().st_size:
-        return {}
-    hot = json.loads(path.read_text(encoding="utf-8"))
-    require_readable(hot, _meta_value(hot, FORMAT_KEY), path)
+    """The hot tables (snapshot and change log), read-only ({} when there are none yet); refused unless
+    in this bot's format."""
+    hot = read_state(path)
+    if hot:
+        require_readable(hot, _meta_value(hot, FORMAT_KEY), path)
     return hot
 
 
