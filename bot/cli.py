@@ -14,7 +14,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from bot.config import CONFIG_ENV, POSTGRES_SCHEMES, Config, ConfigError, config_path, load_config, problems
+from bot.config import CONFIG_ENV, POSTGRES_SCHEMES, Config, ConfigError, config_path, load_config
+from bot.config_check import problems
 from bot.export import EXPORT_COLUMNS, EXPORT_FORMATS, csv_cell, export_rows, render_export
 from bot.i18n import LANGUAGES
 from bot.init_config import InitError, run_init

@@ -22,7 +22,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
-from bot.config import SECRET_ENV, from_dict, problems
+from bot.config import SECRET_ENV, from_dict
+from bot.config_check import problems
 
 ADMINS_ENV = "APPROVALS_BOT_ADMINS"  # init only: comma-separated Slack member ids
 DEFAULT_PORT = 3000

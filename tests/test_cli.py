@@ -22,7 +22,8 @@ import pytest
 
 from bot import cli
 from bot.codec import snapshot_to_dict
-from bot.config import CONFIG_ENV, SECRET_ENV, load_config, problems
+from bot.config import CONFIG_ENV, SECRET_ENV, load_config
+from bot.config_check import problems
 from bot.model import ApprovalMode, ApprovalStatus, Member, MemberStatus, Node, NodeType, Snapshot
 from bot.offline.slack_standin import SlackStandIn
 from bot.store import INBOX_CHECKPOINT, Store, StoreLockedError

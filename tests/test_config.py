@@ -20,7 +20,6 @@ from bot.config import (
     Config,
     ConfigError,
     FXiaoKeConfig,
-    Problem,
     ScheduleConfig,
     ServerConfig,
     SlackConfig,
@@ -29,8 +28,9 @@ from bot.config import (
     config_path,
     from_dict,
     load_config,
-    problems,
 )
+from bot.config_check import problems
+from bot.config_rules import Problem
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "config.example.toml"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -58,6 +59,9 @@ def test_the_contracts_hold() -> None:
         ("handlers/decisions.py", "import bot.providers.local.decide", "The Slack edge asks providers"),
         ("handlers/context.py", "import bot.providers.wecom.provider", "The Slack edge asks providers"),
         ("bot/export.py", "import bot.store.tinydb", "Use cases reach the store through its ports"),
+        ("bot/config.py", "import bot.providers.wecom.crypto", "the config loader import no provider"),
+        ("bot/submit.py", "from bot.providers import registry", "the config loader import no provider"),
+        ("handlers/home.py", "import bot.config_check", "The Slack edge asks providers"),
         (
             "bot/admin.py",
             "from bot.store.tinydb import StoreReader",
@@ -88,5 +92,21 @@ def test_use_cases_name_no_provider() -> None:
         for module in USE_CASES
         for node in ast.walk(ast.parse((ROOT / "bot" / f"{module}.py").read_text(encoding="utf-8")))
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and names_a_provider(node.value)
+    ]
+    assert found == []
+
+
+def test_the_generic_config_check_names_no_provider() -> None:
+    """`bot/config_check.py` asks the registry for each provider's checks; a provider's section or key
+    ("wecom", "[[local.templates]]", "fxiaoke.users") in it would be a check made for that provider."""
+    packages = [p.name for p in (ROOT / "bot" / "providers").iterdir() if (p / "__init__.py").exists()]
+    assert "local" in packages  # the scan looks for something that exists
+    shapes = re.compile(rf"\b({'|'.join(packages)})(\b|_)")
+
+    source = (ROOT / "bot" / "config_check.py").read_text(encoding="utf-8")
+    found = [
+        f"bot/config_check.py:{node.lineno}: {node.value!r}"
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and shapes.search(node.value)
     ]
     assert found == []

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from bot import cli
-from bot.config import CONFIG_ENV, SECRET_ENV, load_config, problems
+from bot.config import CONFIG_ENV, SECRET_ENV, load_config
+from bot.config_check import problems
 from bot.init_config import ADMINS_ENV, QUESTIONS, InitError, run_init
 from bot.providers.local.engine import template_from_config
 

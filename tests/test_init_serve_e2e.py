@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import CONFIG_ENV, SECRET_ENV, load_config, problems
+from bot.config import CONFIG_ENV, SECRET_ENV, load_config
+from bot.config_check import problems
 from bot.init_config import ADMINS_ENV
 from bot.offline.slack_standin import SlackStandIn
 from tests.harness import BotProcess, wait_for

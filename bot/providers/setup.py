@@ -1,7 +1,8 @@
 """What one approval system contributes to the bot, gathered in one place.
 
-Each provider package has a `setup(config, store) -> ProviderSetup`; `bot.providers.registry`
-lists them and the runtime merges them. Adding a provider is one new package and one line there.
+Each provider package offers a `ProviderPackage`: its `setup(config, store) -> ProviderSetup` and its
+part of check-config. `bot.providers.registry` lists them; the runtime merges their setups and
+`bot/config_check.py` asks their checks. Adding a provider is one new package and one line there.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from bot.config import Config
+from bot.config_rules import Reach, Say
 from bot.model import Snapshot
 from bot.provider_ports import CatalogEntry, Decider, Filer, Provider, Sweepable, TemplateManager
 from bot.store import Store
@@ -85,6 +87,16 @@ class ProviderSetup:
             close=close,
             mint_links=lambda text: their_mint(mine_mint(text)),
         )
+
+
+@dataclass(frozen=True)
+class ProviderPackage:
+    """One provider as the registry lists it: how it joins the running bot, and how check-config judges
+    its part of the configuration (so nothing outside the provider names its keys)."""
+
+    setup: Callable[[Config, Store], ProviderSetup]
+    check: Callable[[Config, Say, Say], None]  # (config, error, warning): says its problems
+    reach: Callable[[Config], Reach]  # whether it files or is swept, for the "nothing to do" warning
 
 
 def public_url(config: Config) -> str:

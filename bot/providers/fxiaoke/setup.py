@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from bot.config import Config
+from bot.providers.fxiaoke import config_check
 from bot.providers.fxiaoke.client import FXiaoKeClient
 from bot.providers.fxiaoke.provider import FXiaoKeProvider, FXiaoKeSweeper
-from bot.providers.setup import ProviderSetup
+from bot.providers.setup import ProviderPackage, ProviderSetup
 from bot.store import Store
 
 
@@ -22,3 +23,7 @@ def setup(config: Config, store: Store) -> ProviderSetup:
         health=lambda: {"fxiaoke": {"token": client.token_state()}},
         close=client.close,
     )
+
+
+# what the registry lists: this setup, and this provider's part of check-config
+PACKAGE = ProviderPackage(setup, config_check.config_problems, config_check.reach)

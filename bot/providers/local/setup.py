@@ -10,10 +10,11 @@ from bot.config import Config
 from bot.links import LinkGrant, LinkPlaceholders, make_token
 from bot.model import Snapshot
 from bot.provider_ports import CatalogEntry
+from bot.providers.local import config_check
 from bot.providers.local.approve_page import PREFIX, ApprovePage, approve_link
 from bot.providers.local.engine import template_from_config
 from bot.providers.local.provider import LocalFiler, LocalProvider
-from bot.providers.setup import ProviderSetup, RouteContext, WSGIApp, link_secret, public_url
+from bot.providers.setup import ProviderPackage, ProviderSetup, RouteContext, WSGIApp, link_secret, public_url
 from bot.store import Store
 
 
@@ -64,3 +65,7 @@ def setup(config: Config, store: Store) -> ProviderSetup:
         routes=routes,
         mint_links=links.mint,
     )
+
+
+# what the registry lists: this setup, and this provider's part of check-config
+PACKAGE = ProviderPackage(setup, config_check.config_problems, config_check.reach)

@@ -6,7 +6,8 @@ from bot.config import Config
 from bot.forms import decode_answers
 from bot.links import LinkPlaceholders
 from bot.provider_ports import CatalogEntry, Filer, merge_catalog
-from bot.providers.setup import ProviderSetup, RouteContext, WSGIApp, link_secret, public_url
+from bot.providers.setup import ProviderPackage, ProviderSetup, RouteContext, WSGIApp, link_secret, public_url
+from bot.providers.wecom import config_check
 from bot.providers.wecom.callback import WeComCallback
 from bot.providers.wecom.client import WeComClient
 from bot.providers.wecom.crypto import WeComCrypto
@@ -110,3 +111,7 @@ def _callback_route(config: Config, running: RouteContext) -> dict[str, WSGIApp]
         max_body=config.server.max_body_bytes,
     )
     return {"/wecom/callback": callback}
+
+
+# what the registry lists: this setup, and this provider's part of check-config
+PACKAGE = ProviderPackage(setup, config_check.config_problems, config_check.reach)
