@@ -23,10 +23,9 @@ from bot.providers.local.decide import Decisions
 from bot.providers.registry import provider_parts
 from bot.providers.setup import ProviderSetup
 from bot.reminders import Reminders, ReminderSettings
-from bot.scheduling import Leadership, SoleLeader
 from bot.service import ApprovalService, ServiceSettings
-from bot.store import Decoder, Store
-from bot.store.tinydb import StoreReader, TinyDBStore
+from bot.store import Decoder, Leadership, Store
+from bot.store.tinydb import SoleLeader, StoreReader, TinyDBStore
 from bot.submit import Submissions
 from bot.sweep import Sweeper
 from handlers.delivery import CREDENTIAL_ERRORS, Deliverer, SlackFault

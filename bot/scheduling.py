@@ -1,7 +1,7 @@
 """Sweeps on a timer inside `serve`, and on demand (`approvals-bot sweep` beside a running serve).
 
 APScheduler 3 runs every job in every process that starts a scheduler, so
-the sweep and reminder jobs run only in the replica that leads (`Leadership`):
+the sweep and reminder jobs run only in the replica that leads (`bot.store.Leadership`):
 on TinyDB the one process (the store's lock file keeps a second `serve` off
 it), on PostgreSQL whoever holds the leader's advisory lock. Every replica
 checks every LEADER_POLL seconds: the leader keeps its lead (a heartbeat), a
@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -47,32 +47,6 @@ SIGNATURE_SKEW = 60
 # What sweep_signature makes: ASCII digits, a dot, hex. Checked before int() and compare_digest: "²".isdigit()
 # is True and int("²") fails, and compare_digest refuses non-ASCII text.
 _SIGNATURE = re.compile(r"([0-9]{1,20})\.[0-9a-f]{64}")
-
-
-class Leadership(Protocol):
-    """Which replica runs the schedule; `check` keeps or takes the lead and says whether this one has it."""
-
-    replica: str
-
-    def check(self) -> bool: ...
-    def leader(self) -> str | None: ...
-    def close(self) -> None: ...
-
-
-class SoleLeader:
-    """The leadership of a store only one process writes (TinyDB): that process."""
-
-    def __init__(self, replica: str) -> None:
-        self.replica = replica
-
-    def check(self) -> bool:
-        return True
-
-    def leader(self) -> str | None:
-        return self.replica
-
-    def close(self) -> None:
-        """Nothing is held beyond the store's own lock."""
 
 
 class Schedule:
