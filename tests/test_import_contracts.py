@@ -62,6 +62,7 @@ def test_the_contracts_hold() -> None:
         ("bot/config.py", "import bot.providers.wecom.crypto", "the config loader import no provider"),
         ("bot/submit.py", "from bot.providers import registry", "the config loader import no provider"),
         ("handlers/home.py", "import bot.config_check", "The Slack edge asks providers"),
+        ("bot/runtime.py", "import bot.scheduling", "The wiring stacks one way"),
         (
             "bot/admin.py",
             "from bot.store.tinydb import StoreReader",
