@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import CONFIG_ENV, POSTGRES_SCHEMES, Config, ConfigError, config_path, load_config
-from bot.config_check import problems
+from bot.config_check import problems, sources
 from bot.export import EXPORT_COLUMNS, EXPORT_FORMATS, csv_cell, export_rows, render_export
 from bot.i18n import LANGUAGES
 from bot.init_config import InitError, run_init
@@ -162,8 +162,8 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     if errors:
         print(f"{len(errors)} error(s): the bot will not start until they are fixed.")
         return 1
-    provider = "WeCom" if config.wecom.corp_id else "the embedded engine"
-    print(f"OK ({len(found)} warning(s)). Approvals come from {provider}.")
+    where = " and ".join(sources(config)) or "no provider yet"
+    print(f"OK ({len(found)} warning(s)). Approvals come from {where}.")
     return 0
 
 

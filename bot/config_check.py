@@ -78,6 +78,13 @@ def problems(config: Config) -> list[Problem]:
     return list(dict.fromkeys(found))
 
 
+def sources(config: Config) -> list[str]:
+    """The providers approvals come from with this configuration (they file or are swept), in order."""
+    return [
+        reach.name for reach in (package.reach(config) for package in PACKAGES) if reach.files or reach.sweeps
+    ]
+
+
 def _check_numbers(config: Config, error: Say) -> None:
     check_numbers(
         {

@@ -37,6 +37,7 @@ class Reach:
     """What one provider's configuration lets the bot do. check-config warns when no provider files and
     none is swept; the words of that warning are the providers' own, so the generic check names none."""
 
+    name: str  # the provider as people know it: "WeCom", "the embedded engine"
     key: str  # where its templates are configured ("local.templates"): a warning points there
     files: bool  # it has templates people can file from Slack
     sweeps: bool  # it is configured to be swept

@@ -37,6 +37,7 @@ def config_problems(config: Config, error: Say, warning: Say) -> None:
 def reach(config: Config) -> Reach:
     """FXiaoKe is swept once configured and files nothing from Slack (no callbacks, no filing API used)."""
     return Reach(
+        name="FXiaoKe",
         key="fxiaoke.forms",
         files=False,
         sweeps=config.fxiaoke.configured,

@@ -23,6 +23,7 @@ def config_problems(config: Config, error: Say, warning: Say) -> None:
 def reach(config: Config) -> Reach:
     """The engine files what [[local.templates]] lists, needs nothing outside the bot, is never swept."""
     return Reach(
+        name="the embedded engine",
         key="local.templates",
         files=bool(config.local_templates),
         sweeps=False,

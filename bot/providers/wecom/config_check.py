@@ -46,6 +46,7 @@ def reach(config: Config) -> Reach:
     """WeCom files what [wecom.templates] and [wecom.open_templates] list; it is swept once configured."""
     wecom = config.wecom
     return Reach(
+        name="WeCom",
         key="wecom.templates",
         files=bool(wecom.templates or wecom.open_templates),
         sweeps=wecom.configured,
