@@ -34,6 +34,7 @@ from bot.store.ports import StoreLockedError, StoreVersionError
 from bot.store.tinydb.approvals import TinyDBApprovals
 from bot.store.tinydb.cards import TinyDBCards
 from bot.store.tinydb.dedupe import TinyDBDedupe
+from bot.store.tinydb.details_wanted import TinyDBDetailsWanted
 from bot.store.tinydb.drafts import TinyDBDrafts
 from bot.store.tinydb.failures import TinyDBFailures
 from bot.store.tinydb.journal import Journal
@@ -64,6 +65,7 @@ class TinyDBStore:
         self.approvals = TinyDBApprovals(lock, self.sibling("archive"))
         self.cards = TinyDBCards(lock, self.approvals)
         self.outbox = TinyDBOutbox(lock)
+        self.details_wanted = TinyDBDetailsWanted(lock)
         self.failures = TinyDBFailures(lock)
         self.dedupe = TinyDBDedupe(lock)
         self.people = TinyDBPeople(lock)
@@ -75,6 +77,7 @@ class TinyDBStore:
             self.approvals,
             self.cards,
             self.outbox,
+            self.details_wanted,
             self.failures,
             self.dedupe,
             self.people,
