@@ -120,8 +120,11 @@ def measure_bot(stored: int, seconds: float, drain_limit: float) -> dict[str, An
             result["drain_s"] = time.perf_counter() - ended
         except AssertionError:
             result["drain_s"] = None
-        applied = healthz(bot.url)["inbox_applied_seq"]
+        health = healthz(bot.url)
+        applied = health["inbox_applied_seq"]
         result["backlog_at_end"] = result["acked"] - applied
+        # form reads still owed (paced at WeCom's 600/min, apart from the inbox); absent before the queue
+        result["details_wanted_at_end"] = health.get("details_wanted")
         result["applied_per_second"] = applied / (time.perf_counter() - ended + result["seconds"])
         result["applied_timeline"] = watch.samples
         return result

@@ -157,6 +157,7 @@ class Health:
     outbox_held: int
     failed_deliveries: int
     store_bytes: int
+    details_wanted: int  # approvals whose form data is still to be read
     problems: list[str] = field(default_factory=list)
 
 
@@ -542,6 +543,7 @@ class Admin:
             len(self.store.outbox.held()),
             self.store.failures.count(),
             self.store.size_bytes(),
+            self.store.details_wanted.size(),
             list(self.deliveries.health()["problems"]),
         )
 

@@ -68,6 +68,7 @@ CATALOG: dict[str, dict[str, str]] = {
     "card.applicant": {"zh_CN": "申请人", "en": "Applicant"},
     "card.submitted_at": {"zh_CN": "提交时间", "en": "Submitted"},
     "card.more_fields": {"zh_CN": "……另有 {count} 项未显示", "en": "…and {count} more not shown"},
+    "card.details_pending": {"zh_CN": "⏳ 表单详情加载中", "en": "⏳ Form details are on their way"},
     "card.more_people": {"zh_CN": "{names} 等 {count} 人", "en": "{names} and {count} more"},
     "card.list_separator": {"zh_CN": "、", "en": ", "},
     "card.step": {
@@ -724,6 +725,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "Outbox: {backlog} waiting · {held} held · {failed} failures recorded",
     },
     "admin.health_store": {"zh_CN": "存储：{size}", "en": "Store: {size}"},
+    "admin.health_details": {
+        "zh_CN": "表单详情：{count} 个审批待读取",
+        "en": "Form details: {count} approval(s) waiting to be read",
+    },
     # /approval
     "cmd.usage": {
         "zh_CN": "用法：`/approval new [模板]` 发起申请 · `/approval list` 我的申请 · "

@@ -44,8 +44,11 @@ def notify_plan(old: Snapshot | None, new: Snapshot, carded_approvers: frozenset
     for approver in dict.fromkeys([*waiting, *sorted(carded_approvers)]):
         plan.append(Notice(Kind.APPROVER_CARD, approver))
 
-    became_final = new.status.is_final and (old is None or not old.status.is_final)
     cc_recipients = [u for u in new.all_cc() if u != new.applicant]
+    if details_only(old, new):  # the form was read: the cards already out show it, nobody is told anew
+        return plan + [Notice(Kind.CC_CARD, u) for u in cc_recipients]
+
+    became_final = new.status.is_final and (old is None or not old.status.is_final)
     if old is None and not new.status.is_final:
         plan += [Notice(Kind.CC_CARD, u) for u in cc_recipients]
     elif became_final and old is not None:  # the submit's FYI card shows the outcome; a line announces it
@@ -74,5 +77,14 @@ def changed(old: Snapshot | None, new: Snapshot) -> bool:
     return _state(old) != _state(new)
 
 
+def details_only(old: Snapshot | None, new: Snapshot) -> bool:
+    """Whether `new` is `old` with its form read since: the same flow, only summary and fields added."""
+    return old is not None and not old.has_details and new.has_details and _flow(old) == _flow(new)
+
+
+def _flow(snap: Snapshot) -> tuple:
+    return (snap.status, snap.nodes, snap.cc, snap.comments, snap.current_step)
+
+
 def _state(snap: Snapshot) -> tuple:
-    return (snap.status, snap.nodes, snap.cc, snap.comments, snap.current_step, snap.summary, snap.fields)
+    return (*_flow(snap), snap.summary, snap.fields)

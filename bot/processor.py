@@ -1,19 +1,30 @@
-"""Acknowledged callbacks -> applied snapshots, in the order they were received.
+"""Acknowledged callbacks -> applied snapshots, in the order they were received; then their form data.
 
-The HTTP handler only journals an event (durably) and answers; this worker
-does the slow part (detail reads, user mapping, planning) after the answer.
-The last applied journal sequence is stored with the state it produced, so a
-crash replays exactly the events whose effects were not yet committed.
+The HTTP handler only journals an event (durably) and answers; the inbox worker
+does the slow part (user mapping, planning) after the answer, and tells people
+from what the callback carries. The last applied journal sequence is stored
+with the state it produced, so a crash replays exactly the events whose effects
+were not yet committed.
+
+The form data a callback lacks is read by a second worker (`DetailReader`),
+from a durable queue written in the same commit as the callback's state: WeCom
+paces getapprovaldetail at 600 a minute, and a burst of callbacks must not wait
+behind those reads to be applied (issue 12: the backlog is back to zero within
+5 s of the load ending). When a read comes back, the cards already out are
+updated in place with the form; nobody is told anew.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
+from bot.codec import snapshot_from_dict
 from bot.directory import LookupUnavailable
 from bot.model import Snapshot, dedupe_key
+from bot.provider_ports import ProviderError
 from bot.service import ApprovalService
 from bot.store import Decoder, StoreUnavailableError
 from bot.worker import Worker
@@ -24,6 +35,9 @@ BATCH = 200  # events per group commit
 OUTAGE_PATIENCE = 6  # lookup attempts (5 s, 10 s, ... about 5 min) before notifying whoever is known
 MAX_RETRY_WAIT = 300.0
 STORE_RETRY_WAIT = 1.0
+DETAIL_BATCH = 20  # form reads taken from the queue at a time (each is paced by the provider's client)
+DETAIL_ATTEMPTS = 12  # failed reads of one approval (5 s doubling to 30 min: about 4 h) before giving up
+DETAIL_MAX_WAIT = 1800.0
 
 
 class InboxProcessor(Worker):
@@ -88,7 +102,8 @@ class InboxProcessor(Worker):
         return handled
 
     def _apply(self, seq: int, record: dict[str, Any]) -> str:
-        """Slow work (detail reads, user lookups) first, then state, dedupe key and checkpoint together.
+        """Slow work (user lookups) first, then state, dedupe key, checkpoint and the form read it calls
+        for, together.
 
         Returns "applied", "deferred" (try later) or "rolled back" (this event was skipped).
         """
@@ -96,12 +111,11 @@ class InboxProcessor(Worker):
         prepared = None
         try:
             if snap is not None and seq not in self._poisoned and not self.store.dedupe.seen(key):
-                snap = self.service.complete(snap)
                 out_of_patience = self._attempts.get(seq, 0) >= OUTAGE_PATIENCE
                 prepared = (snap, self.service.resolve_people(snap, tolerate_outage=out_of_patience))
             with self.store.transaction(commit=False):
                 if prepared is not None and not self.store.dedupe.seen(key):
-                    self.service.apply_snapshot(*prepared)
+                    self.service.apply_callback(*prepared)
                     self.store.dedupe.remember(key)
                 elif snap is not None and seq not in self._poisoned:
                     log.info("duplicate delivery ignored", extra={"event": key})
@@ -143,3 +157,75 @@ class InboxProcessor(Worker):
     @property
     def applied_seq(self) -> int:
         return self._applied
+
+
+class DetailReader(Worker):
+    """Reads the form data of approvals applied from a callback alone (the store's "details wanted"),
+    oldest first, at the provider client's pace, and applies each through `ApprovalService.apply_details`
+    (one commit: the form in, the entry out). A read that fails is tried again with backoff; the queue
+    is in the store, so a restart resumes it."""
+
+    name = "details"
+
+    def __init__(
+        self,
+        service: ApprovalService,
+        on_queued: Callable[[], None] = lambda: None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__()
+        self.service = service
+        self.store = service.store
+        self.on_queued = on_queued
+        self.clock = clock
+
+    def backlog(self) -> int:
+        return self.store.details_wanted.size()
+
+    def run_once(self) -> float | None:
+        """Read whatever is due; then wait for a wake-up (a callback applied) or a retry to come due."""
+        while not self.stopping:
+            due = self.store.details_wanted.due(self.clock(), DETAIL_BATCH)
+            if not due:
+                break
+            for entry in due:
+                if self.stopping:
+                    break
+                self._read(entry)
+            self.on_queued()
+        return None
+
+    def _read(self, entry: dict[str, Any]) -> None:
+        key = entry["key"]
+        doc = self.store.approvals.get(key)
+        if doc is None or doc["snapshot"].get("has_details"):  # a sweep read it meanwhile
+            with self.store.transaction():
+                self.store.details_wanted.done(key)
+            return
+        snap = snapshot_from_dict(doc["snapshot"])
+        try:
+            detailed = self.service.provider(snap.provider).fetch_details(snap)
+            people = self.service.resolve_people(detailed)
+            self.service.apply_details(detailed, people)
+        except (ProviderError, LookupUnavailable) as exc:
+            self._retry(entry, str(exc))
+        except Exception as exc:  # a bug or data not foreseen: this one approval waits, the rest flow
+            log.exception("form data could not be applied", extra={"approval": key})
+            self._retry(entry, type(exc).__name__)
+
+    def _retry(self, entry: dict[str, Any], error: str) -> None:
+        key, attempts = entry["key"], entry["attempts"] + 1
+        with self.store.transaction():
+            if attempts >= DETAIL_ATTEMPTS:
+                log.error(
+                    "form data could not be read; its cards stay without it",
+                    extra={"approval": key, "attempts": attempts, "error": error},
+                )
+                self.store.details_wanted.done(key)
+                return
+            wait = min(DETAIL_MAX_WAIT, 5.0 * 2 ** (attempts - 1))
+            log.warning(
+                "form data could not be read; will retry",
+                extra={"approval": key, "attempts": attempts, "retry_in": wait, "error": error},
+            )
+            self.store.details_wanted.retry_at(key, self.clock() + wait, attempts)

@@ -27,6 +27,8 @@ class Capabilities:
     decides_in_slack: bool = False  # approvers decide with buttons in Slack; applicants urge and revoke there
     calls_back: bool = False  # tells the bot of changes as they happen (callbacks journaled to the inbox)
     sweeps: bool = False  # is read on a schedule for what changed (a Sweepable)
+    # what it reports of a change lacks the form, read apart with `fetch_details` (queued, paced)
+    reads_details: bool = False
 
 
 class Provider(Protocol):

@@ -18,7 +18,7 @@ from slack_sdk.errors import SlackApiError
 from bot.admin import Admin
 from bot.config import Config, parse_quiet_hours
 from bot.directory import Directory
-from bot.processor import InboxProcessor
+from bot.processor import DetailReader, InboxProcessor
 from bot.providers.local.decide import Decisions
 from bot.providers.registry import provider_parts
 from bot.providers.setup import ProviderSetup
@@ -46,6 +46,7 @@ class Runtime:
     directory: Directory
     service: ApprovalService
     processor: InboxProcessor
+    details: DetailReader
     deliverer: Deliverer
     submissions: Submissions
     parts: ProviderSetup
@@ -60,11 +61,13 @@ class Runtime:
     def start(self) -> None:
         """Replay what was acknowledged but not applied, then run the workers."""
         self.processor.start()
+        self.details.start()
         self.deliverer.start()
 
     def stop(self) -> None:
         """Let the workers finish what they hold, then close the store cleanly."""
         self.processor.stop()
+        self.details.stop()
         self.deliverer.stop()
         self.parts.close()
         self.leadership.close()
@@ -98,6 +101,7 @@ class Runtime:
             "failed_deliveries": delivery["failed_deliveries"],
             "recent_failures": delivery["recent_failures"],
             "inbox_applied_seq": self.processor.applied_seq,
+            "details_wanted": self.details.backlog(),
             "delivery": vars(self.deliverer.stats),
             "providers": self.parts.health(),
             "sweeps": {name: self.store.meta.get(f"sweep_report:{name}") for name in self.parts.sweepers},
@@ -208,7 +212,14 @@ def build_runtime(config: Config, *, with_bolt: bool = True) -> Runtime:
     )
     render = Renderer(service, lang)
     deliverer = Deliverer(store, slack, directory, mint_links=parts.mint_links, render=render)
-    processor = InboxProcessor(service, parts.decoders, on_queued=deliverer.wake)
+    details = DetailReader(service, on_queued=deliverer.wake)
+
+    def applied() -> None:
+        """The inbox committed: cards to send, perhaps forms to read."""
+        deliverer.wake()
+        details.wake()
+
+    processor = InboxProcessor(service, parts.decoders, on_queued=applied)
     decisions = Decisions(store, service, allow_self_approval=config.allow_self_approval)
     sweeper = Sweeper(store, service, parts.sweepers)
     schedule = config.schedule
@@ -244,6 +255,7 @@ def build_runtime(config: Config, *, with_bolt: bool = True) -> Runtime:
         directory,
         service,
         processor,
+        details,
         deliverer,
         submissions,
         parts,

@@ -20,7 +20,7 @@ from typing import Any
 from bot.codec import snapshot_from_dict, snapshot_to_dict
 from bot.directory import Directory, LookupUnavailable
 from bot.model import Action, Snapshot
-from bot.notify import Kind, Notice, changed, notify_plan
+from bot.notify import Kind, Notice, changed, details_only, notify_plan
 from bot.provider_ports import Provider, ProviderError
 from bot.store import Store
 
@@ -64,6 +64,14 @@ def _slack_view(snap: Snapshot, people: People) -> dict[str, Any]:
     }
 
 
+def _newest_with_details(snap: Snapshot, detailed: Snapshot) -> Snapshot:
+    """A detail read's answer against what is known: the read when it is further along, else `snap`
+    with the read's form (so an older read never takes back a newer state)."""
+    if detailed.progress_key() > snap.progress_key():
+        return detailed
+    return snap.with_details(detailed.summary, detailed.fields)
+
+
 @dataclass(frozen=True)
 class ApplyResult:
     status: str  # "new", "changed", "unchanged", "stale", "urged"
@@ -88,9 +96,9 @@ class ApprovalService:
         return self.providers[name]
 
     def complete(self, snap: Snapshot) -> Snapshot:
-        """Add form data the first time an approval is seen (callbacks carry none).
+        """Add form data the first time an approval is seen (a filing's answer carries none).
 
-        If the read fails, the notification goes out from the callback alone.
+        If the read fails, the notification goes out without it.
         """
         if snap.has_details:
             return snap
@@ -102,13 +110,37 @@ class ApprovalService:
             detailed = self.provider(snap.provider).fetch_details(snap)
         except ProviderError as exc:
             log.warning(
-                "detail read failed; notifying from the callback alone",
+                "detail read failed; notifying without the form",
                 extra={"approval": snap.key, "error": str(exc)},
             )
             return snap
-        if detailed.progress_key() > snap.progress_key():
-            return detailed
-        return snap.with_details(detailed.summary, detailed.fields)
+        return _newest_with_details(snap, detailed)
+
+    def apply_callback(self, snap: Snapshot, people: People) -> ApplyResult:
+        """A callback's snapshot, applied at once (people are told from what it carries); when neither it
+        nor the stored approval has the form, its read is queued in the same commit, so nobody waits on
+        WeCom's pace for it and a crash loses neither (`DetailReader` reads it, `apply_details` adds it)."""
+        with self.store.transaction():
+            result = self.apply_snapshot(snap, people)
+            if self.provider(snap.provider).capabilities.reads_details:
+                doc = self.store.approvals.get(snap.key)
+                if doc is not None and not doc["snapshot"].get("has_details"):
+                    self.store.details_wanted.want(snap.key)
+        return result
+
+    def apply_details(self, detailed: Snapshot, people: People) -> ApplyResult:
+        """A queued form read come back: the approval as stored now (or the read, if newer) gains the form,
+        and leaves the queue in the same commit. Its cards are updated in place; nobody is told anew."""
+        with self.store.transaction():
+            doc = self.store.approvals.get(detailed.key)
+            if doc is not None:
+                detailed = _newest_with_details(snapshot_from_dict(doc["snapshot"]), detailed)
+            self.store.details_wanted.done(detailed.key)
+            return self.apply_snapshot(detailed, people)
+
+    def details_pending(self, snap: Snapshot) -> bool:
+        """Whether `snap`'s form is still queued to be read (its cards say it is on its way)."""
+        return not snap.has_details and self.store.details_wanted.has(snap.key)
 
     def apply_snapshot(
         self,
@@ -146,10 +178,10 @@ class ApprovalService:
             plan = notify_plan(old, snap, frozenset(doc["approvers"]))
             if not is_change:
                 plan = [n for n in plan if n.kind is Kind.URGE]
-            if quiet:
-                plan = []
+            if quiet and (recorded_quietly or not details_only(old, snap)):
+                plan = []  # a form read by a quiet sweep still fills in the cards already out
             queued, unmapped = self._queue(snap, plan, people)
-            if not quiet:
+            if not quiet and not details_only(old, snap):
                 self._queue_audit(snap, unmapped, people)
 
             doc["approvers"] = sorted(

@@ -330,6 +330,7 @@ def health_message(health: Health, lang: str) -> Message:
             failed=health.failed_deliveries,
         )
     )
+    lines.append(t("admin.health_details", lang, count=health.details_wanted))
     lines.append(t("admin.health_store", lang, size=size_text(health.store_bytes)))
     return message(lines)
 

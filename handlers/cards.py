@@ -98,15 +98,19 @@ class _Event:
 # --- public renderers -------------------------------------------------------------------------------------
 
 
-def applicant_card(snap: Snapshot, names: Names, lang: str, link: str | None, venue: Venue) -> Message:
-    """The one status card per approval, posted once and then updated in place as the approval moves."""
+def applicant_card(
+    snap: Snapshot, names: Names, lang: str, link: str | None, venue: Venue, *, details_pending: bool = False
+) -> Message:
+    """The one status card per approval, posted once and then updated in place as the approval moves.
+
+    `details_pending`: the form data is still being read (the card is updated when it comes)."""
     status = status_text(snap, lang)
     text = t("applicant.text", lang, **_about(snap, names), status=status)
     blocks = [
         _header(snap, lang),
         *_outcome(snap, lang),
         _facts(snap, names, lang),
-        *_details(snap, lang),
+        *_details(snap, lang, details_pending),
         *sections(_progress(snap, names, lang)),
         *_timeline(snap, names, lang),
         *_link_button(link, lang),
@@ -116,7 +120,14 @@ def applicant_card(snap: Snapshot, names: Names, lang: str, link: str | None, ve
 
 
 def approver_card(
-    snap: Snapshot, approver: str, names: Names, lang: str, link: str | None, venue: Venue
+    snap: Snapshot,
+    approver: str,
+    names: Names,
+    lang: str,
+    link: str | None,
+    venue: Venue,
+    *,
+    details_pending: bool = False,
 ) -> Message:
     """Asks `approver` to act while it is their turn; afterwards the same card, settled, without buttons."""
     about = _about(snap, names)
@@ -128,11 +139,14 @@ def approver_card(
         outcome, intro = _settled(snap, approver, names, lang)
         text = t("approver.settled_text", lang, **about, outcome=outcome)
         tail = []
-    blocks = [_header(snap, lang), section(intro), _facts(snap, names, lang), *_details(snap, lang), *tail]
+    facts = _facts(snap, names, lang)
+    blocks = [_header(snap, lang), section(intro), facts, *_details(snap, lang, details_pending), *tail]
     return Message(text, tuple(blocks))
 
 
-def cc_card(snap: Snapshot, names: Names, lang: str, link: str | None) -> Message:
+def cc_card(
+    snap: Snapshot, names: Names, lang: str, link: str | None, *, details_pending: bool = False
+) -> Message:
     """FYI for CC recipients: that it was submitted while pending, its outcome once final."""
     key = "cc.final" if snap.status.is_final else "cc.submitted"
     text = t(key, lang, **_about(snap, names), status=status_text(snap, lang))
@@ -140,7 +154,7 @@ def cc_card(snap: Snapshot, names: Names, lang: str, link: str | None) -> Messag
         _header(snap, lang),
         section(text),
         _facts(snap, names, lang),
-        *_details(snap, lang),
+        *_details(snap, lang, details_pending),
         *_link_button(link, lang),
     ]
     return Message(text, tuple(blocks))
@@ -368,9 +382,12 @@ def _facts(snap: Snapshot, names: Names, lang: str) -> dict:
     }
 
 
-def _details(snap: Snapshot, lang: str) -> list[dict]:
+def _details(snap: Snapshot, lang: str, pending: bool = False) -> list[dict]:
     """The form fields (the first few, values clipped); the summary only when there are no fields,
-    since WeCom's summary lines are drawn from the same fields."""
+    since WeCom's summary lines are drawn from the same fields. While the form is still being read
+    (`pending`), one line says so: the card is told first and filled in when the read comes."""
+    if pending and not snap.has_details:
+        return [context(t("card.details_pending", lang))]
     lines = [] if snap.fields else [user_text(s.strip(), VALUE_LIMIT) for s in snap.summary if s.strip()]
     lines += [
         f"*{user_text(one_line(f.title), TITLE_LIMIT)}*: {user_text(f.value.strip(), VALUE_LIMIT)}"

@@ -62,12 +62,15 @@ class Renderer:
         link = provider.approval_link(snap, approver)
         lang = self.lang
         venue = cards.Venue.of(provider, lang)
+        pending = self.service.details_pending(snap)
         if planned.kind is Kind.APPLICANT_CARD:
-            return cards.applicant_card(snap, names, lang, link, venue)
+            return cards.applicant_card(snap, names, lang, link, venue, details_pending=pending)
         if planned.kind is Kind.APPROVER_CARD:
-            return cards.approver_card(snap, planned.recipient, names, lang, link, venue)
+            return cards.approver_card(
+                snap, planned.recipient, names, lang, link, venue, details_pending=pending
+            )
         if planned.kind is Kind.CC_CARD:
-            return cards.cc_card(snap, names, lang, link)
+            return cards.cc_card(snap, names, lang, link, details_pending=pending)
         if planned.kind is Kind.CC_OUTCOME:
             return cards.cc_outcome_message(snap, names, lang, link)
         if planned.kind is Kind.COMMENT:

@@ -25,7 +25,7 @@ from bot.links import LinkError, LinkGrant, read_token
 from bot.offline.slack_standin import Posted, SlackStandIn
 from bot.providers.local.setup import ApproveLinks
 from bot.store.tinydb import FAILURE_LIMIT, TinyDBStore
-from handlers.delivery import CHANNEL_INTERVAL, MAX_ATTEMPTS, METADATA_EVENT, Deliverer
+from handlers.delivery import BATCH_ITEMS, CHANNEL_INTERVAL, MAX_ATTEMPTS, METADATA_EVENT, Deliverer
 from handlers.slack_accounts import SlackAccounts
 
 KEY = "wecom:SP-0001"
@@ -368,6 +368,63 @@ def test_crash_between_post_and_commit_then_a_newer_version(
     assert (message.ts, message.text) == (landed.ts, "v2")
     assert len(standin.calls_to("chat.postMessage")) == 1
     assert bot.store.cards.get(KEY, CARD) == {"channel": "DU1", "ts": landed.ts}
+
+
+def test_a_batch_of_posts_costs_two_commits_not_two_each(
+    bot: Bot, standin: SlackStandIn, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    users = [f"U{n}" for n in range(1, BATCH_ITEMS + 1)]
+    standin.users.update({user: {"email": f"{user.lower()}@example.com"} for user in users})
+    for user in users:  # their DMs opened (and cached) first: only the deliveries' own commits count
+        bot.message("hello", user=user)
+    bot.drain()
+    clock.advance(CHANNEL_INTERVAL)
+    for user in users:
+        bot.card("v1", user=user, card_key=f"{KEY}|applicant_card:{user}")
+    commits = []
+    real_commit = bot.store.commit
+    monkeypatch.setattr(bot.store, "commit", lambda: commits.append(1) or real_commit())
+    monkeypatch.setattr("handlers.delivery.BATCH_SECONDS", 3600.0)  # only the batch's size ends it
+
+    bot.deliverer.run_once()
+    assert bot.queued() == []
+    assert len(standin.calls_to("chat.postMessage")) == 2 * BATCH_ITEMS
+    assert len(commits) == 2  # the batch marked maybe posted, then the batch delivered
+    assert all(bot.store.cards.get(KEY, f"{KEY}|applicant_card:{u}") for u in users)
+
+
+def test_a_crash_before_the_batch_is_recorded_adopts_its_posts_instead_of_posting_again(
+    bot: Bot, standin: SlackStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The process dies after Slack took three posts of a five-card batch, before the batch's commit:
+    the restarted deliverer finds those three by their outbox id and posts only the other two."""
+    users = ["U1", "U2", "U3", "U4", "U5"]
+    standin.users.update({user: {"email": f"{user.lower()}@example.com"} for user in users})
+    for user in users:
+        bot.card(f"card of {user}", user=user, card_key=f"{KEY}|applicant_card:{user}")
+    real_post = bot.client.chat_postMessage
+
+    def die_at_the_third(**kwargs: Any) -> Any:
+        answer = real_post(**kwargs)
+        if len(standin.calls_to("chat.postMessage")) == 3:
+            raise Crash
+        return answer
+
+    monkeypatch.setattr(bot.client, "chat_postMessage", die_at_the_third)
+    monkeypatch.setattr("handlers.delivery.BATCH_SECONDS", 3600.0)
+    with pytest.raises(Crash):
+        bot.deliverer.run_once()
+    monkeypatch.setattr(bot.client, "chat_postMessage", real_post)
+
+    bot.store.rollback()  # what the crash leaves: the store as last committed, a new deliverer
+    bot.deliverer = Deliverer(bot.store, bot.client, bot.directory, clock=bot.clock)
+    assert all(item["maybe_posted"] for item in bot.queued())  # the batch's mark was committed first
+    bot.drain()
+
+    for user in users:
+        assert texts(standin.conversation(user)) == [f"card of {user}"]
+    assert len(standin.calls_to("chat.postMessage")) == 5
+    assert bot.deliverer.stats.adopted == 3
 
 
 # 6. errors ------------------------------------------------------------------------------------

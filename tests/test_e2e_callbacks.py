@@ -128,7 +128,12 @@ def test_callback_reaches_each_person_once_and_later_changes_update_the_same_car
 
     card = only_message(slack, APPLICANT)
     assert SP_NO in card.text
-    assert "New laptops for the design team" in text_of(card)  # form data read from getapprovaldetail
+    # the form data is read from getapprovaldetail after the callback: the cards already out gain it
+    for user in (APPLICANT, APPROVER_A, APPROVER_B, CC):
+        wait_for(
+            lambda u=user: "New laptops for the design team" in text_of(only_message(slack, u)),
+            what=f"the form data on {user}'s card",
+        )
     for approver in (APPROVER_A, APPROVER_B):
         approver_card = only_message(slack, approver)
         [button] = buttons(approver_card)

@@ -13,7 +13,7 @@ import bot.service
 from bot.codec import snapshot_from_dict, snapshot_to_dict
 from bot.directory import Directory
 from bot.model import Action, ApprovalStatus, Snapshot
-from bot.processor import OUTAGE_PATIENCE, InboxProcessor
+from bot.processor import OUTAGE_PATIENCE, DetailReader, InboxProcessor
 from bot.provider_ports import Capabilities, ProviderError
 from bot.service import ApprovalService, ServiceSettings
 from bot.store import Store
@@ -312,3 +312,73 @@ def test_rollback_forgets_uncommitted_changes_and_their_indexes(store: Store) ->
         {"approval_key": "wecom:kept", "card_key": "wecom:kept|c", "user": "U1", "text": "y"}
     )
     assert len(store.outbox.items()) == 1
+
+
+# the form read apart from the callback (issue 12) ---------------------------------------------------
+
+
+class ReadingProvider(StubProvider):
+    """A provider whose callbacks lack the form (WeCom with API credentials)."""
+
+    capabilities = Capabilities(files=True, calls_back=True, sweeps=True, reads_details=True)
+
+
+def card_keys(store: Store) -> list[tuple[str, str]]:
+    return sorted((i["kind"], i.get("card_key", "")) for i in store.outbox.items() if i["kind"] != "home")
+
+
+def test_a_callback_is_told_at_once_and_its_form_read_after_updates_the_same_cards(
+    store: Store,
+) -> None:
+    provider = ReadingProvider()
+    service = make_service(store, provider)
+    callback = snapshot(node(member("a")), cc=("carol",))
+    provider.details[callback.number] = with_fields(callback)
+    processor = InboxProcessor(service, {"test": decode})
+    record_callback(processor, callback)
+
+    assert processor.apply_pending() == 1
+    assert provider.reads == 0  # told from the callback alone
+    assert store.details_wanted.size() == 1 and service.details_pending(callback)
+    told = card_keys(store)
+    assert ("approver_card", f"{callback.key}|approver_card:a") in told
+    for item in store.outbox.items():  # delivered
+        store.outbox.remove(item["id"])
+
+    DetailReader(service).run_once()
+    assert provider.reads == 1 and store.details_wanted.size() == 0
+    stored = snapshot_from_dict(store.approvals.get(callback.key)["snapshot"])
+    assert stored.fields == with_fields(callback).fields and not service.details_pending(stored)
+    # the same cards, updated in place (CC's too); no one-off message, no audit line
+    assert card_keys(store) == [
+        ("applicant_card", f"{callback.key}|applicant_card:applicant"),
+        ("approver_card", f"{callback.key}|approver_card:a"),
+        ("cc_card", f"{callback.key}|cc_card:carol"),
+    ]
+
+
+def test_a_form_read_that_fails_is_retried_later_and_the_queue_survives_a_restart(
+    tmp_path: Path, store: Store
+) -> None:
+    provider = ReadingProvider()
+    service = make_service(store, provider)
+    callback = snapshot(node(member("a")))
+    now = [1_000_000.0]
+    with store.transaction():
+        service.apply_callback(callback, service.resolve_people(callback))
+    reader = DetailReader(service, clock=lambda: now[0])
+    reader.run_once()  # WeCom is down
+    assert provider.reads == 1 and store.details_wanted.size() == 1
+    reader.run_once()
+    assert provider.reads == 1  # backing off
+    store.close()
+
+    reopened = TinyDBStore(tmp_path / "approvals.json")
+    try:
+        provider.details[callback.number] = with_fields(callback)
+        now[0] += 5.0
+        DetailReader(make_service(reopened, provider), clock=lambda: now[0]).run_once()
+        assert provider.reads == 2 and reopened.details_wanted.size() == 0
+        assert snapshot_from_dict(reopened.approvals.get(callback.key)["snapshot"]).has_details
+    finally:
+        reopened.close()

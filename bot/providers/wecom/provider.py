@@ -4,6 +4,7 @@ self-built-app approval engine ("wecom_open") share a client and identities."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from bot.i18n import t
@@ -26,6 +27,8 @@ class WeComProvider:
     def __init__(self, client: WeComClient | None, url_template: str = "") -> None:
         self.client = client
         self.url_template = url_template
+        # a callback carries the flow, not the form: read with the API, when there are credentials for it
+        self.capabilities = replace(self.capabilities, reads_details=client is not None)
 
     def _api(self) -> WeComClient:
         if self.client is None:

@@ -37,6 +37,7 @@ from bot.store.tinydb.approvals import TinyDBApprovals
 from bot.store.tinydb.cards import TinyDBCards
 from bot.store.tinydb.change_log import HotDB
 from bot.store.tinydb.dedupe import TinyDBDedupe
+from bot.store.tinydb.details_wanted import TinyDBDetailsWanted
 from bot.store.tinydb.drafts import TinyDBDrafts
 from bot.store.tinydb.failures import TinyDBFailures
 from bot.store.tinydb.inbox import JournalInbox
@@ -67,6 +68,7 @@ class TinyDBStore:
         self.approvals = TinyDBApprovals(lock, self.sibling("archive"))
         self.cards = TinyDBCards(lock, self.approvals)
         self.outbox = TinyDBOutbox(lock)
+        self.details_wanted = TinyDBDetailsWanted(lock)
         self.failures = TinyDBFailures(lock)
         self.dedupe = TinyDBDedupe(lock)
         self.people = TinyDBPeople(lock)
@@ -78,6 +80,7 @@ class TinyDBStore:
             self.approvals,
             self.cards,
             self.outbox,
+            self.details_wanted,
             self.failures,
             self.dedupe,
             self.people,
