@@ -138,6 +138,21 @@ def test_a_dedupe_key_is_remembered(store: Store) -> None:
     assert store.dedupe.seen("k")
 
 
+def test_form_reads_owed_are_kept_once_per_approval_and_come_due_oldest_first(store: Store) -> None:
+    with store.transaction():
+        store.details_wanted.want("a")
+        store.details_wanted.want("b")
+        store.details_wanted.retry_at("a", 100.0, 1)
+        store.details_wanted.want("a")  # already owed: its back-off stays
+    assert store.details_wanted.size() == 2 and store.details_wanted.has("a")
+    assert [d["key"] for d in store.details_wanted.due(50.0, 10)] == ["b"]
+    assert [(d["key"], d["attempts"]) for d in store.details_wanted.due(100.0, 10)] == [("a", 1), ("b", 0)]
+    assert [d["key"] for d in store.details_wanted.due(100.0, 1)] == ["a"]
+    with store.transaction():
+        store.details_wanted.done("a")
+    assert not store.details_wanted.has("a") and store.details_wanted.size() == 1
+
+
 def test_people_cache_and_identity_mappings(store: Store) -> None:
     with store.transaction():
         store.people.cache_user("wecom:u1", slack_id="U1")

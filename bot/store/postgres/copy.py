@@ -73,6 +73,8 @@ def _copy_tables(target: PostgresStore, approvals: list[dict[str, Any]], tables:
         target.templates.put(template)
     for failure in tables.get("failed_deliveries", []):
         target.failures.restore(failure)
+    for wanted in tables.get("details_wanted", []):
+        target.details_wanted.want(wanted["key"])
     for key in tables.get("dedupe", []):
         target.dedupe.remember(key["key"])
     for use in tables.get("used_links", []):

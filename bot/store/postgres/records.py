@@ -1,4 +1,4 @@
-"""The smaller aggregates: dedupe keys, people, drafts, link uses, tracked templates, meta.
+"""The smaller aggregates: dedupe keys, form reads owed, people, drafts, link uses, tracked templates, meta.
 
 Exactly-once lives in constraints here: a dedupe key or a link use is a primary key inserted once
 (`ON CONFLICT DO NOTHING` says whether this replica was first); a draft or a meta value read inside a
@@ -41,6 +41,49 @@ class PostgresDedupe:
                     "DELETE FROM dedupe WHERE key IN (SELECT key FROM dedupe ORDER BY at DESC OFFSET %s)",
                     (DEDUPE_LIMIT,),
                 )
+
+
+class PostgresDetailsWanted:
+    """Form reads owed, one row per approval; `want` inserts once, so an entry backing off stays as it is."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def want(self, approval_key: str) -> None:
+        with self._db.cursor() as cur:
+            cur.execute(
+                "INSERT INTO details_wanted (key, since) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                (approval_key, time.time()),
+            )
+
+    def due(self, now: float, limit: int) -> list[dict[str, Any]]:
+        """Up to `limit` entries whose time has come, oldest first."""
+        with self._db.cursor() as cur:
+            return cur.execute(
+                "SELECT key, since, not_before, attempts FROM details_wanted WHERE not_before <= %s"
+                " ORDER BY since LIMIT %s",
+                (now, limit),
+            ).fetchall()
+
+    def retry_at(self, approval_key: str, at: float, attempts: int) -> None:
+        with self._db.cursor() as cur:
+            cur.execute(
+                "UPDATE details_wanted SET not_before = %s, attempts = %s WHERE key = %s",
+                (at, attempts, approval_key),
+            )
+
+    def done(self, approval_key: str) -> None:
+        with self._db.cursor() as cur:
+            cur.execute("DELETE FROM details_wanted WHERE key = %s", (approval_key,))
+
+    def has(self, approval_key: str) -> bool:
+        with self._db.cursor() as cur:
+            row = cur.execute("SELECT 1 FROM details_wanted WHERE key = %s", (approval_key,)).fetchone()
+        return row is not None
+
+    def size(self) -> int:
+        with self._db.cursor() as cur:
+            return cur.execute("SELECT count(*) AS n FROM details_wanted").fetchone()["n"]
 
 
 class PostgresPeople:

@@ -12,6 +12,7 @@ from bot.store.postgres.inbox import PostgresInbox
 from bot.store.postgres.outbox import PostgresFailures, PostgresOutbox
 from bot.store.postgres.records import (
     PostgresDedupe,
+    PostgresDetailsWanted,
     PostgresDrafts,
     PostgresLinkUses,
     PostgresMeta,
@@ -34,6 +35,7 @@ class PostgresStore:
         self.outbox = PostgresOutbox(self.db, self.replica)
         self.failures = PostgresFailures(self.db)
         self.dedupe = PostgresDedupe(self.db)
+        self.details_wanted = PostgresDetailsWanted(self.db)
         self.people = PostgresPeople(self.db)
         self.drafts = PostgresDrafts(self.db)
         self.link_uses = PostgresLinkUses(self.db)
