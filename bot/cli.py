@@ -115,7 +115,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging()
@@ -303,7 +302,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     config = _load(args, required=bool(args.config or os.environ.get(CONFIG_ENV)))
     from bot.runtime import journal_decoders, open_reader
 
-    rows = export_rows(open_reader(config, journal_decoders(config)))
+    reader = open_reader(config, journal_decoders(config))
+    try:
+        rows = export_rows(reader)
+    finally:
+        reader.close()
     sys.stdout.write(render_export(rows, args.format))
     return 0
 

@@ -144,8 +144,10 @@ def check_slack_at_start(runtime: Runtime) -> None:
 def journal_decoders(config: Config) -> dict[str, Decoder]:
     """The providers' decoders of journaled callbacks, for tools beside a running `serve`: built over
     a read-only view of the store (no lock, nothing written); nothing else of the parts is kept."""
-    parts = provider_parts(config, open_reader(config))
+    reader = open_reader(config)
+    parts = provider_parts(config, reader)
     parts.close()
+    reader.close()
     return parts.decoders
 
 
@@ -172,8 +174,9 @@ def open_reader(
     if config.database_url:
         from bot.store.postgres import PostgresReader, PostgresStore
 
-        shared = store if isinstance(store, PostgresStore) else PostgresStore(config.database_url)
-        return PostgresReader(shared, decoders)
+        if isinstance(store, PostgresStore):
+            return PostgresReader(store, decoders)
+        return PostgresReader(PostgresStore(config.database_url, read_only=True), decoders, owned=True)
     return StoreReader(config.store_path, decoders)
 
 
