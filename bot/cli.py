@@ -196,7 +196,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Sweep now. Without serve: open the store, sweep, deliver, exit. Beside serve (which holds
-    the store): ask it to sweep, proving with the bot's secret that the request is ours."""
+    the store): ask it to sweep, proving with the bot's secret that the request is ours.
+
+    On PostgreSQL nothing holds the store, so the sweep runs here even beside running replicas; that
+    is safe because nothing in it counts on being alone: each approval is applied under its lock in
+    the database and compared with what is stored (the leader's sweep finding the same change queues
+    nothing more), callbacks and outbox items are claimed as the replicas claim them, and a watermark
+    written by the older of two overlapping sweeps only makes the next sweep look again."""
     from bot.runtime import build_runtime
 
     config = _load(args)
