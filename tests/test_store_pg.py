@@ -22,6 +22,7 @@ from bot.cli import main
 from bot.store.postgres import AdvisoryLeadership, PostgresStore
 from bot.store.postgres.migrations import current_version
 from bot.store.tinydb import TinyDBStore
+from handlers.slack_http import SharedClaims
 from tests.harness import wait_for, write_config
 from tests.pg import with_database
 from tests.test_cli import EXPECTED_ROWS, approved_leave, doc_of, pending_purchase
@@ -46,6 +47,23 @@ def test_a_link_is_used_once_across_replicas(pair: tuple[PostgresStore, Postgres
     for thread in threads:
         thread.join()
     assert sorted(results) == [False] * 7 + [True]
+
+
+def test_a_slack_request_is_accepted_by_one_replica(pair: tuple[PostgresStore, PostgresStore]) -> None:
+    """The Slack guard's claims on a shared database: one replica takes a request; a refused one is
+    released, and then taken again."""
+    guards = [SharedClaims(store.dedupe) for store in pair]
+    results: list[bool] = []
+    threads = [
+        threading.Thread(target=lambda g=g: results.append(g.claim("v0=abc:1700000000"))) for g in guards * 4
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [False] * 7 + [True]
+    guards[0].release("v0=abc:1700000000")
+    assert guards[1].claim("v0=abc:1700000000") and not guards[0].claim("v0=abc:1700000000")
 
 
 def test_a_draft_is_claimed_by_one_replica(pair: tuple[PostgresStore, PostgresStore]) -> None:
