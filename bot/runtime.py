@@ -98,13 +98,18 @@ class Runtime:
             "outbox_held": delivery["outbox_held"],
             "failed_deliveries": delivery["failed_deliveries"],
             "recent_failures": delivery["recent_failures"],
-            "inbox_applied_seq": self.processor.applied_seq,
+            "inbox_applied_seq": self._applied_seq(),
             "delivery": vars(self.deliverer.stats),
             "providers": self.parts.health(),
             "sweeps": {name: self.store.meta.get(f"sweep_report:{name}") for name in self.parts.sweepers},
             "database": self._database(),
             "leader": {"replica": self.leadership.replica, "leader": self.leadership.leader()},
         }
+
+    def _applied_seq(self) -> int:
+        """Every callback up to this one is applied. On a shared database, by whichever replica: this
+        process's worker knows only what it applied itself, and replicas behind one address must agree."""
+        return self.store.inbox.checkpoint() if self.config.database_url else self.processor.applied_seq
 
     def _database(self) -> dict[str, Any]:
         """Which store this replica uses, and whether it answers."""
