@@ -97,22 +97,24 @@ def _drop_databases(server: str, names: list[str]) -> None:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def fresh_database() -> str:
+    """A new empty database (its URL) on the test server, dropped when this process exits."""
+    import psycopg
+
+    server = _pg_server()
+    name = f"approvals_e2e_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    atexit.register(_drop_databases, server, [name])
+    return with_database(server, name)
+
+
 def replica_database(store: Path) -> str:
     """The PostgreSQL database standing in for the TinyDB store at `store`: the same one each time a
     test writes a config for that store (a restart finds its data), a new empty one for a new store."""
     store = store.resolve()
     if store not in _databases:
-        import psycopg
-
-        server = _pg_server()
-        name = f"approvals_e2e_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(server, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        if not _databases:
-            atexit.register(
-                lambda: _drop_databases(server, [u.rsplit("/", 1)[1] for u in _databases.values()])
-            )
-        _databases[store] = with_database(server, name)
+        _databases[store] = fresh_database()
     return _databases[store]
 
 
@@ -207,6 +209,11 @@ process = [{{ type = 1, apv_rel = 1, users = [{users}] }}]
 HOP_BY_HOP = ("connection", "transfer-encoding", "keep-alive", "content-length")  # the proxy sets its own
 
 
+class _ProxyServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256  # the tests' bursts open dozens of connections at once
+
+
 class RoundRobinProxy:
     """One loopback url in front of several replicas, as a load balancer: each request goes to the next
     replica in turn (no keep-alive: a connection carries one request), headers and body as they came."""
@@ -249,8 +256,7 @@ class RoundRobinProxy:
             def log_message(self, format: str, *args: Any) -> None:
                 """Quiet: the replicas log what they served."""
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), Forward)
-        self.server.daemon_threads = True
+        self.server = _ProxyServer(("127.0.0.1", port), Forward)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
@@ -280,10 +286,12 @@ class BotProcess:
     replicas: list[BotProcess] = field(default_factory=list)
     proxy: RoundRobinProxy | None = None
     replicate: bool = True  # False for a replica itself: it is one process
+    count: int = 0  # how many replicas; 0: two for a store the replicas mode made, else one
 
     def start(self) -> BotProcess:
-        if self.replicate and _configured_replicas(self.config) > 1:
-            return self._start_replicas(_configured_replicas(self.config))
+        count = self.count or _configured_replicas(self.config)
+        if self.replicate and count > 1:
+            return self._start_replicas(count)
         env = {**os.environ, "APPROVALS_BOT_LOG_LEVEL": self.log_level}
         self.proc = subprocess.Popen(
             [
