@@ -81,7 +81,7 @@ def _pg_server() -> str:
     if not _cluster:
         bindir = server_binaries()
         if bindir is None:
-            raise AssertionError(f"{REPLICAS_MODE} needs PostgreSQL: set {PG_ENV} or install the server")
+            raise AssertionError(f"PostgreSQL is needed here: set {PG_ENV} or install the server")
         cluster = Cluster(bindir)
         cluster.start()
         atexit.register(cluster.stop)

@@ -3,13 +3,15 @@
 Encrypted callbacks are spread over both; the replica that leads the schedule is killed (`kill -9`)
 mid-load. Every acknowledged callback is applied, every person hears of each approval once (no card
 lost, none posted twice), and the survivor takes over the lead (and with it the sweeps). The same
-Slack request delivered to both replicas at once (a load balancer retrying elsewhere) files one
-approval and takes one decision, the other told plainly; an approve link posted to both at once is
+Slack submission or press delivered to both replicas at once files one approval and takes one
+decision, the other press answered plainly; an approve link posted to both at once is
 used once; and the standby, once it leads, sweeps up a change whose callback never came.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import re
@@ -170,17 +172,22 @@ def test_two_replicas_apply_every_acknowledged_callback_once_through_a_kill(
 
 
 def to_both(slack: SlackStandIn, replicas: list[BotProcess], act: Callable[[], httpx.Response]) -> None:
-    """`act` (a press or a submit, as Slack signs it) sent to the first replica and, at the same
-    moment, byte for byte to the second: as a load balancer that retries elsewhere would deliver it.
-    Each replica acknowledges it (the replay guard is each process's own); what is done is done once."""
+    """`act` (a press or a submit) sent to the first replica and, at the same moment, to the second,
+    signed anew (another timestamp), as Slack signs a retry: the replay guard, shared by the replicas,
+    lets both through, so what keeps it to once is the database's claims on the approval and draft."""
     before = len(slack.sent)
     answers: list[httpx.Response] = []
     first = threading.Thread(target=lambda: answers.append(act()))
     first.start()
     request = wait_for(lambda: len(slack.sent) > before and slack.sent[before], what="the request signed")
-    second = httpx.post(
-        f"{replicas[1].url}/slack/events", content=request.body, headers=request.headers, timeout=10
-    )
+    timestamp = str(int(request.headers["X-Slack-Request-Timestamp"]) - 1)
+    signed = hmac.new(SIGNING_SECRET.encode(), f"v0:{timestamp}:".encode() + request.body, hashlib.sha256)
+    headers = {
+        **request.headers,
+        "X-Slack-Request-Timestamp": timestamp,
+        "X-Slack-Signature": "v0=" + signed.hexdigest(),
+    }
+    second = httpx.post(f"{replicas[1].url}/slack/events", content=request.body, headers=headers, timeout=10)
     first.join()
     assert [answer.status_code for answer in [*answers, second]] == [200, 200]
 
