@@ -149,16 +149,24 @@ class Bot:
 
 
 @contextmanager
-def running_bot(workdir: Path, stored: int, *, slack: SlackStandIn | None = None) -> Iterator[Bot]:
+def running_bot(
+    workdir: Path, stored: int, *, slack: SlackStandIn | None = None, database: str = "", replicas: int = 1
+) -> Iterator[Bot]:
     """`approvals-bot serve` over a store pre-loaded with `stored` finalized approvals, a fake WeCom
-    and a Slack stand-in that knows every mapped user."""
+    and a Slack stand-in that knows every mapped user. `database` (postgresql://...): the store is
+    there instead (the same approvals copied in as `migrate-store` does), served by `replicas`
+    processes behind one round-robin address."""
     store = workdir / "data" / "approvals.json"
     prefill_archive(store, stored)
+    if database:
+        copy_into(store, database)
     slack = slack or SlackStandIn(users={slack_user(n): {} for n in range(USERS)})
     users = {slack_user(n): wecom_user(n) for n in range(USERS)}
     with slack, BenchWeCom(corp_id=CORP_ID, secret=SECRET) as wecom:
-        config = write_config(workdir / "config.toml", slack.api_url, wecom.base_url, store, users)
-        process = BotProcess(config, log_level="WARNING")
+        config = write_config(
+            workdir / "config.toml", slack.api_url, wecom.base_url, store, users, store_url=database
+        )
+        process = BotProcess(config, log_level="WARNING", count=replicas)
         began = time.perf_counter()
         process.start()
         try:
@@ -166,6 +174,18 @@ def running_bot(workdir: Path, stored: int, *, slack: SlackStandIn | None = None
             yield Bot(process, wecom, slack, time.perf_counter() - began)
         finally:
             process.stop()
+
+
+def copy_into(store: Path, database: str) -> None:
+    """The TinyDB store at `store` copied into the empty `database`, as `migrate-store` copies it."""
+    from bot.store.postgres import PostgresStore
+    from bot.store.postgres.copy import copy_store
+
+    target = PostgresStore(database)
+    try:
+        copy_store(store, target, {})
+    finally:
+        target.close()
 
 
 def _healthy(url: str) -> bool:

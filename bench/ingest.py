@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import ROOT, healthz, percentile, running_bot
-from tests.harness import wait_for
+from tests.harness import fresh_database, wait_for
 
 ENVELOPES_PER_SECOND = 2_500  # prepared per second of load: more than either receiver takes here
 
@@ -105,9 +105,16 @@ class BacklogWatch:
             self.samples.append((time.perf_counter() - self._began, healthz(self.url)["inbox_applied_seq"]))
 
 
-def measure_bot(stored: int, seconds: float, drain_limit: float) -> dict[str, Any]:
-    """The bot's figures, and how long after the load its inbox worker took to apply everything acked."""
-    with tempfile.TemporaryDirectory() as tmp, running_bot(Path(tmp), stored) as bot:
+def measure_bot(
+    stored: int, seconds: float, drain_limit: float, *, database: str = "", replicas: int = 1
+) -> dict[str, Any]:
+    """The bot's figures, and how long after the load its inbox worker took to apply everything acked.
+    `database`: the store on PostgreSQL, served by `replicas` processes behind one round-robin proxy."""
+    store = f"postgresql x{replicas}" if database else "tinydb"
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        running_bot(Path(tmp), stored, database=database, replicas=replicas) as bot,
+    ):
         with BacklogWatch(bot.url) as watch:
             result = summary(run_senders(bot.url, f"n{stored}x", seconds))
         ended = time.perf_counter()
@@ -127,15 +134,28 @@ def measure_bot(stored: int, seconds: float, drain_limit: float) -> dict[str, An
         result["details_wanted_at_end"] = health.get("details_wanted")
         result["applied_per_second"] = applied / (time.perf_counter() - ended + result["seconds"])
         result["applied_timeline"] = watch.samples
+        result["store"] = store
         return result
 
 
 def run(sizes: tuple[int, ...], seconds: float, drain_limit: float) -> dict[str, Any]:
-    """Baseline and bot at each pre-loaded size, one after the other, in this run."""
+    """Baseline and bot at each pre-loaded size, one after the other, in this run; then the bot at the
+    smallest size on PostgreSQL, one replica and two (the same load, the store on a throwaway server:
+    APPROVALS_BOT_TEST_PG's, else a cluster started from the server's binaries)."""
     cases: dict[str, Any] = {}
     for stored in sizes:
         print(f"ingest: baseline, {stored:,} stored, {seconds:g} s", file=sys.stderr, flush=True)
         cases[f"baseline_{stored}"] = measure_baseline(stored, seconds)
         print(f"ingest: serve, {stored:,} stored, {seconds:g} s", file=sys.stderr, flush=True)
         cases[f"bot_{stored}"] = measure_bot(stored, seconds, drain_limit)
+    cases.update(run_postgres(min(sizes), seconds, drain_limit))
+    return cases
+
+
+def run_postgres(stored: int, seconds: float, drain_limit: float) -> dict[str, Any]:
+    """`bot_pg_N` (one serve on PostgreSQL) and `bot_pg2_N` (two replicas behind a round-robin proxy)."""
+    cases: dict[str, Any] = {}
+    for replicas, name in ((1, f"bot_pg_{stored}"), (2, f"bot_pg2_{stored}")):
+        print(f"ingest: serve x{replicas} on PostgreSQL, {stored:,} stored", file=sys.stderr, flush=True)
+        cases[name] = measure_bot(stored, seconds, drain_limit, database=fresh_database(), replicas=replicas)
     return cases

@@ -32,8 +32,8 @@ def targets(figures: dict[str, Any]) -> dict[str, bool]:
 
 def table(figures: dict[str, Any]) -> str:
     lines = [
-        "| ingest case | acks/s | p50 ms | p99 ms | p99.9 ms | max ms | backlog drained |",
-        "|---|---:|---:|---:|---:|---:|---|",
+        "| ingest case | store | acks/s | p50 ms | p99 ms | p99.9 ms | max ms | backlog drained |",
+        "|---|---|---:|---:|---:|---:|---:|---|",
     ]
     for name, case in figures["ingest"].items():
         drained = case.get("drain_s")
@@ -43,8 +43,9 @@ def table(figures: dict[str, Any]) -> str:
             else (f"{drained:.1f} s" if drained is not None else f"no ({case['backlog_at_end']:,} left)")
         )
         lines.append(
-            f"| {name} | {case['throughput']:,.1f} | {case['p50_ms']:,.1f} | {case['p99_ms']:,.1f} | "
-            f"{case['p999_ms']:,.1f} | {case['max_ms']:,.1f} | {drain} |"
+            f"| {name} | {case.get('store', 'baseline')} | {case['throughput']:,.1f} | "
+            f"{case['p50_ms']:,.1f} | {case['p99_ms']:,.1f} | {case['p999_ms']:,.1f} | "
+            f"{case['max_ms']:,.1f} | {drain} |"
         )
     growth = figures["growth"]
     lines += ["", "| store growth | value |", "|---|---:|"]

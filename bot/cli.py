@@ -116,7 +116,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging()
@@ -198,7 +197,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Sweep now. Without serve: open the store, sweep, deliver, exit. Beside serve (which holds
-    the store): ask it to sweep, proving with the bot's secret that the request is ours."""
+    the store): ask it to sweep, proving with the bot's secret that the request is ours.
+
+    On PostgreSQL nothing holds the store, so the sweep runs here even beside running replicas; that
+    is safe because nothing in it counts on being alone: each approval is applied under its lock in
+    the database and compared with what is stored (the leader's sweep finding the same change queues
+    nothing more), callbacks and outbox items are claimed as the replicas claim them, and a watermark
+    written by the older of two overlapping sweeps only makes the next sweep look again."""
     from bot.runtime import build_runtime
 
     config = _load(args)
@@ -304,7 +309,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     config = _load(args, required=bool(args.config or os.environ.get(CONFIG_ENV)))
     from bot.runtime import journal_decoders, open_reader
 
-    rows = export_rows(open_reader(config, journal_decoders(config)))
+    reader = open_reader(config, journal_decoders(config))
+    try:
+        rows = export_rows(reader)
+    finally:
+        reader.close()
     sys.stdout.write(render_export(rows, args.format))
     return 0
 

@@ -100,7 +100,7 @@ class Runtime:
             "outbox_held": delivery["outbox_held"],
             "failed_deliveries": delivery["failed_deliveries"],
             "recent_failures": delivery["recent_failures"],
-            "inbox_applied_seq": self.processor.applied_seq,
+            "inbox_applied_seq": self._applied_seq(),
             "details_wanted": self.details.backlog(),
             "delivery": vars(self.deliverer.stats),
             "providers": self.parts.health(),
@@ -108,6 +108,11 @@ class Runtime:
             "database": self._database(),
             "leader": {"replica": self.leadership.replica, "leader": self.leadership.leader()},
         }
+
+    def _applied_seq(self) -> int:
+        """Every callback up to this one is applied. On a shared database, by whichever replica: this
+        process's worker knows only what it applied itself, and replicas behind one address must agree."""
+        return self.store.inbox.checkpoint() if self.config.database_url else self.processor.applied_seq
 
     def _database(self) -> dict[str, Any]:
         """Which store this replica uses, and whether it answers."""
@@ -147,8 +152,10 @@ def check_slack_at_start(runtime: Runtime) -> None:
 def journal_decoders(config: Config) -> dict[str, Decoder]:
     """The providers' decoders of journaled callbacks, for tools beside a running `serve`: built over
     a read-only view of the store (no lock, nothing written); nothing else of the parts is kept."""
-    parts = provider_parts(config, open_reader(config))
+    reader = open_reader(config)
+    parts = provider_parts(config, reader)
     parts.close()
+    reader.close()
     return parts.decoders
 
 
@@ -175,8 +182,9 @@ def open_reader(
     if config.database_url:
         from bot.store.postgres import PostgresReader, PostgresStore
 
-        shared = store if isinstance(store, PostgresStore) else PostgresStore(config.database_url)
-        return PostgresReader(shared, decoders)
+        if isinstance(store, PostgresStore):
+            return PostgresReader(store, decoders)
+        return PostgresReader(PostgresStore(config.database_url, read_only=True), decoders, owned=True)
     return StoreReader(config.store_path, decoders)
 
 

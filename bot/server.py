@@ -28,7 +28,7 @@ from bot.providers.setup import link_secret
 from bot.runtime import Runtime
 from bot.scheduling import SWEEP_PATH, Schedule, sweep_endpoint
 from bot.worker import Worker
-from handlers.slack_http import Refusal, SlackRequestGuard, answer, body_length
+from handlers.slack_http import Refusal, SharedClaims, SlackRequestGuard, answer, body_length
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +106,9 @@ def build_wsgi_app(runtime: Runtime, schedule: Schedule | None = None) -> FrontD
         routes[SWEEP_PATH] = sweep_endpoint(schedule, link_secret(runtime.config, runtime.store))
     if runtime.bolt is not None and not runtime.config.slack.app_token:
         bolt = SlackRequestHandler(runtime.bolt, path=SLACK_PATH)
-        routes[SLACK_PATH] = SlackRequestGuard(bolt, runtime.config.slack.signing_secret)
+        # replicas on one database share what they accepted: its dedupe keys claim atomically
+        shared = SharedClaims(runtime.store.dedupe) if runtime.config.database_url else None
+        routes[SLACK_PATH] = SlackRequestGuard(bolt, runtime.config.slack.signing_secret, accepted=shared)
     return FrontDoor(routes, runtime.health)
 
 

@@ -9,7 +9,8 @@ A signed request is processed once: the same signature and timestamp again withi
 or a client resending) is answered 200 and ignored; so is an Events API event whose `event_id` was
 already accepted (Slack's retries, `X-Slack-Retry-Num`). What was accepted is remembered in memory:
 the timestamp window bounds a replay to minutes, but a restart forgets, so a request replayed across a
-restart within those minutes runs again.
+restart within those minutes runs again. Replicas on one database remember it there (SharedClaims), so
+a request sent again to another replica is ignored too.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
@@ -82,6 +83,29 @@ def answer(refusal: Refusal, start_response: Callable) -> Iterable[bytes]:
     body = json.dumps({"error": refusal.reason}).encode()
     start_response(refusal.status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
     return [body]
+
+
+class Claims(Protocol):
+    """Where the guard remembers what it accepted: this process (RecentKeys) or a shared store."""
+
+    def claim(self, key: str) -> bool: ...
+    def release(self, key: str) -> None: ...
+
+
+class SharedClaims:
+    """Claims kept where every replica sees them (the shared database's dedupe keys): a request replayed
+    or retried to another replica behind the load balancer is ignored there too. Old keys need no expiry
+    of their own: a request older than the timestamp window is refused before it is claimed."""
+
+    def __init__(self, claims: Claims, prefix: str = "slack-request:") -> None:
+        self._claims = claims
+        self._prefix = prefix
+
+    def claim(self, key: str) -> bool:
+        return self._claims.claim(self._prefix + key)
+
+    def release(self, key: str) -> None:
+        self._claims.release(self._prefix + key)
 
 
 class RecentKeys:
@@ -150,13 +174,16 @@ class SlackRequestGuard:
         *,
         max_body: int = MAX_BODY,
         clock: Callable[[], float] = time.time,
+        accepted: Claims | None = None,
     ) -> None:
+        """`accepted`: where accepted requests are remembered; this process's memory when None (one
+        `serve`), SharedClaims over the database when replicas share one."""
         self.app = app
         self.max_body = max_body
         self.clock = clock
         # bolt falls back to a well-known secret when none is configured; the guard then refuses all
         self.verifier = SignatureVerifier(signing_secret, _GuardClock(clock)) if signing_secret else None
-        self.accepted = RecentKeys(clock)
+        self.accepted: Claims = accepted or RecentKeys(clock)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD") != "POST":

@@ -3,6 +3,8 @@ encrypted by an independent implementation (wechatpy), and polling helpers."""
 
 from __future__ import annotations
 
+import atexit
+import http.client
 import itertools
 import os
 import re
@@ -11,13 +13,18 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, TypeVar
 from xml.sax.saxutils import escape
 
 import httpx
+import pytest
+
+from tests.pg import PG_ENV, Cluster, server_binaries, with_database
 
 try:
     from wechatpy.work.crypto import WeChatCrypto
@@ -45,6 +52,78 @@ def wait_for(check: Callable[[], T], *, timeout: float = 10.0, what: str = "cond
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         time.sleep(0.02)
+
+
+# `APPROVALS_BOT_TEST_STORE=postgres-replicas`: every store the harness writes into a config is a fresh
+# PostgreSQL database instead of TinyDB files, and BotProcess starts two `serve` replicas on it behind a
+# round-robin proxy, so the end-to-end suites check their scenarios on the replicated deployment.
+STORE_MODE_ENV = "APPROVALS_BOT_TEST_STORE"
+REPLICAS_MODE = "postgres-replicas"
+_databases: dict[Path, str] = {}  # a test's store path -> the database standing in for it
+_cluster: list[Cluster] = []  # started at most once per process, when no server is given
+
+
+def replicas_mode() -> bool:
+    """Whether this test run puts every harness-written store on PostgreSQL, served by two replicas."""
+    return os.environ.get(STORE_MODE_ENV, "") == REPLICAS_MODE
+
+
+def tinydb_only(reason: str) -> pytest.MarkDecorator:
+    """Skips a test in replicas mode: what it checks belongs to the TinyDB store (`reason` says what);
+    the suite's ordinary run still checks it."""
+    return pytest.mark.skipif(replicas_mode(), reason=f"TinyDB store only: {reason}")
+
+
+def _pg_server() -> str:
+    """The server's maintenance DSN: APPROVALS_BOT_TEST_PG, else a throwaway cluster for this process."""
+    if os.environ.get(PG_ENV):
+        return os.environ[PG_ENV]
+    if not _cluster:
+        bindir = server_binaries()
+        if bindir is None:
+            raise AssertionError(f"PostgreSQL is needed here: set {PG_ENV} or install the server")
+        cluster = Cluster(bindir)
+        cluster.start()
+        atexit.register(cluster.stop)
+        _cluster.append(cluster)
+    return _cluster[0].url
+
+
+def _drop_databases(server: str, names: list[str]) -> None:
+    import psycopg
+
+    with psycopg.connect(server, autocommit=True) as conn:
+        for name in names:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def fresh_database() -> str:
+    """A new empty database (its URL) on the test server, dropped when this process exits."""
+    import psycopg
+
+    server = _pg_server()
+    name = f"approvals_e2e_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    atexit.register(_drop_databases, server, [name])
+    return with_database(server, name)
+
+
+def replica_database(store: Path) -> str:
+    """The PostgreSQL database standing in for the TinyDB store at `store`: the same one each time a
+    test writes a config for that store (a restart finds its data), a new empty one for a new store."""
+    store = store.resolve()
+    if store not in _databases:
+        _databases[store] = fresh_database()
+    return _databases[store]
+
+
+def store_table(store: Path, url: str = "") -> str:
+    """The config's [store] table: the TinyDB file at `store`, or the database `url` names; in replicas
+    mode the database standing in for `store` when no `url` is given."""
+    if not url and replicas_mode():
+        url = replica_database(store)
+    return f'[store]\npath = "{store}"\n' + (f'url = "{url}"\n' if url else "")
 
 
 def write_config(
@@ -78,9 +157,7 @@ def write_config(
 [server]
 public_url = "http://127.0.0.1"
 {server}
-[store]
-path = "{store}"
-{f'url = "{store_url}"' if store_url else ""}
+{store_table(store, store_url)}
 [slack]
 bot_token = "{bot_token}"
 signing_secret = "{signing_secret}"
@@ -129,9 +206,76 @@ process = [{{ type = 1, apv_rel = 1, users = [{users}] }}]
 """
 
 
+HOP_BY_HOP = ("connection", "transfer-encoding", "keep-alive", "content-length")  # the proxy sets its own
+
+
+class _ProxyServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256  # the tests' bursts open dozens of connections at once
+
+
+class RoundRobinProxy:
+    """One loopback url in front of several replicas, as a load balancer: each request goes to the next
+    replica in turn (no keep-alive: a connection carries one request), headers and body as they came."""
+
+    def __init__(self, backends: Sequence[str], port: int = 0) -> None:
+        self.backends = list(backends)
+        turns = itertools.cycle(range(len(self.backends)))
+        lock = threading.Lock()
+        proxy = self
+
+        class Forward(BaseHTTPRequestHandler):
+            def _forward(self) -> None:
+                with lock:
+                    target = httpx.URL(proxy.backends[next(turns)])
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                upstream = http.client.HTTPConnection(target.host, target.port, timeout=60)
+                try:
+                    upstream.request(self.command, self.path, body, dict(self.headers.items()))
+                    reply = upstream.getresponse()
+                    content = reply.read()
+                finally:
+                    upstream.close()
+                self.send_response_only(reply.status, reply.reason)
+                for name, value in reply.getheaders():
+                    if name.lower() not in (
+                        "connection",
+                        "transfer-encoding",
+                        "keep-alive",
+                        "content-length",
+                    ):
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(content)))
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.wfile.write(content)
+
+            do_GET = do_POST = do_HEAD = do_PUT = do_DELETE = do_OPTIONS = _forward
+
+            def log_message(self, format: str, *args: Any) -> None:
+                """Quiet: the replicas log what they served."""
+
+        self.server = _ProxyServer(("127.0.0.1", port), Forward)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _configured_replicas(config: Path) -> int:
+    """Two replicas for a store the replicas mode put on PostgreSQL; one for anything else."""
+    text = config.read_text(encoding="utf-8")
+    return 2 if replicas_mode() and any(f'url = "{url}"' in text for url in _databases.values()) else 1
+
+
 @dataclass
 class BotProcess:
-    """`python -m bot serve` on a free loopback port, its stderr captured."""
+    """`python -m bot serve` on a free loopback port, its stderr captured. In replicas mode (see
+    STORE_MODE_ENV) two of them on one database behind a RoundRobinProxy: `url` is the proxy's, `log`
+    both replicas' lines, `proc` the first replica's process, and stop/kill act on both."""
 
     config: Path
     proc: subprocess.Popen[str] | None = None
@@ -139,8 +283,15 @@ class BotProcess:
     log: list[str] = field(default_factory=list)
     log_level: str = "INFO"  # APPROVALS_BOT_LOG_LEVEL of the process (the secrets check runs at DEBUG)
     port: int = 0  # 0: any free port; a fixed one when server.public_url must be the address browsers use
+    replicas: list[BotProcess] = field(default_factory=list)
+    proxy: RoundRobinProxy | None = None
+    replicate: bool = True  # False for a replica itself: it is one process
+    count: int = 0  # how many replicas; 0: two for a store the replicas mode made, else one
 
     def start(self) -> BotProcess:
+        count = self.count or _configured_replicas(self.config)
+        if self.replicate and count > 1:
+            return self._start_replicas(count)
         env = {**os.environ, "APPROVALS_BOT_LOG_LEVEL": self.log_level}
         self.proc = subprocess.Popen(
             [
@@ -177,19 +328,45 @@ class BotProcess:
             raise AssertionError("server did not start:\n" + "".join(self.log))
         return self
 
+    def _start_replicas(self, count: int) -> BotProcess:
+        """The replicas, one after the other (the first applies the schema), then the proxy before them."""
+        self.replicas = [
+            BotProcess(self.config, log=self.log, log_level=self.log_level, replicate=False)
+            for _ in range(count)
+        ]
+        for replica in self.replicas:
+            replica.start()
+        self.proc = self.replicas[0].proc
+        self.proxy = RoundRobinProxy([replica.url for replica in self.replicas], self.port)
+        self.url = self.proxy.url
+        return self
+
     def health(self) -> dict[str, Any]:
         return httpx.get(f"{self.url}/healthz", timeout=5).json()
 
     def stop(self) -> int:
+        if self.replicas:
+            self._close_proxy()
+            return max(replica.stop() for replica in self.replicas)
         assert self.proc is not None
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
         return self.proc.wait(timeout=30)
 
     def kill(self) -> None:
+        if self.replicas:
+            self._close_proxy()
+            for replica in self.replicas:
+                replica.kill()
+            return
         assert self.proc is not None
         self.proc.kill()
         self.proc.wait(timeout=30)
+
+    def _close_proxy(self) -> None:
+        if self.proxy is not None:
+            self.proxy.close()
+            self.proxy = None
 
 
 class WeComSender:

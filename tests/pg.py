@@ -83,7 +83,7 @@ class Cluster:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def _with_database(url: str, name: str) -> str:
+def with_database(url: str, name: str) -> str:
     return url.rsplit("/", 1)[0] + f"/{name}"
 
 
@@ -116,7 +116,7 @@ def pg_template(pg_server: str) -> Iterator[str]:
     name = f"approvals_tmpl_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(pg_server, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    with psycopg.connect(_with_database(pg_server, name), autocommit=True) as conn:
+    with psycopg.connect(with_database(pg_server, name), autocommit=True) as conn:
         upgrade(conn, name)
     yield name
     with psycopg.connect(pg_server, autocommit=True) as conn:
@@ -131,6 +131,6 @@ def pg_url(pg_server: str, pg_template: str) -> Iterator[str]:
     name = f"approvals_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(pg_server, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"')
-    yield _with_database(pg_server, name)
+    yield with_database(pg_server, name)
     with psycopg.connect(pg_server, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

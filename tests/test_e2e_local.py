@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from bot.offline.slack_standin import Posted, SlackStandIn
-from tests.harness import SIGNING_SECRET, BotProcess, wait_for
+from tests.harness import SIGNING_SECRET, BotProcess, store_table, wait_for
 
 APPLICANT, A, B, C, CC, STRANGER = (
     "U0APPLICANT",
@@ -27,8 +27,7 @@ APPLICANT, A, B, C, CC, STRANGER = (
 CONFIG = """
 [server]
 public_url = "http://127.0.0.1"
-[store]
-path = "{store}"
+{store}
 [slack]
 bot_token = "xoxb-test-token"
 signing_secret = "{signing_secret}"
@@ -59,7 +58,7 @@ def write_local_config(folder: Path, slack_url: str, language: str = "en") -> Pa
     """The embedded engine's config (CONFIG) in `folder`, its store beside it, Slack at `slack_url`."""
     folder.mkdir(parents=True, exist_ok=True)
     text = CONFIG.format(
-        store=folder / "data" / "approvals.json",
+        store=store_table(folder / "data" / "approvals.json"),
         slack_url=slack_url,
         a=A,
         b=B,

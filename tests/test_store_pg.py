@@ -2,22 +2,30 @@
 
 Exactly once is a constraint or a lock in the database: a link used once, a draft claimed once, an
 inbox row applied by one replica and one approval's events in order, an outbox item claimed by one,
-one leader. And `migrate-store` copies a TinyDB store, counts it, and never overwrites.
+one leader. And `migrate-store` copies a TinyDB store, counts it, and never overwrites; `export` only
+reads, and refuses a schema that is not its own.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from bot.cli import main
 from bot.store.postgres import AdvisoryLeadership, PostgresStore
+from bot.store.postgres.migrations import current_version
 from bot.store.tinydb import TinyDBStore
+from handlers.slack_http import SharedClaims
 from tests.harness import wait_for, write_config
+from tests.pg import with_database
+from tests.test_cli import EXPECTED_ROWS, approved_leave, doc_of, pending_purchase
 
 
 @pytest.fixture
@@ -39,6 +47,23 @@ def test_a_link_is_used_once_across_replicas(pair: tuple[PostgresStore, Postgres
     for thread in threads:
         thread.join()
     assert sorted(results) == [False] * 7 + [True]
+
+
+def test_a_slack_request_is_accepted_by_one_replica(pair: tuple[PostgresStore, PostgresStore]) -> None:
+    """The Slack guard's claims on a shared database: one replica takes a request; a refused one is
+    released, and then taken again."""
+    guards = [SharedClaims(store.dedupe) for store in pair]
+    results: list[bool] = []
+    threads = [
+        threading.Thread(target=lambda g=g: results.append(g.claim("v0=abc:1700000000"))) for g in guards * 4
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [False] * 7 + [True]
+    guards[0].release("v0=abc:1700000000")
+    assert guards[1].claim("v0=abc:1700000000") and not guards[0].claim("v0=abc:1700000000")
 
 
 def test_a_draft_is_claimed_by_one_replica(pair: tuple[PostgresStore, PostgresStore]) -> None:
@@ -145,3 +170,64 @@ def test_migrate_store_copies_counts_and_refuses_to_overwrite(
         copied.close()
     assert main(["migrate-store", "--config", str(config), "--to", pg_url]) == 1
     assert "not empty" in capsys.readouterr().err
+
+
+def test_export_reads_the_database_and_writes_nothing(
+    pg_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The same rows as from TinyDB; the tool's sessions are read-only in the server itself."""
+    store = PostgresStore(pg_url)
+    with store.transaction():
+        store.approvals.put(doc_of(pending_purchase(), 1_700_000_400.75))
+        store.approvals.put(doc_of(approved_leave(), 1_700_000_160.25))
+    store.close()
+    config = write_config(
+        tmp_path / "c.toml",
+        "http://127.0.0.1:9",
+        "http://127.0.0.1:9",
+        tmp_path / "a.json",
+        {},
+        store_url=pg_url,
+    )
+    assert main(["export", "--config", str(config), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == EXPECTED_ROWS
+    assert not (tmp_path / "a.json").exists()  # no TinyDB store was opened beside it
+    reader = PostgresStore(pg_url, read_only=True)
+    try:
+        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+            reader.meta.set("written", True)
+    finally:
+        reader.close()
+
+
+@pytest.mark.parametrize("recorded", [None, "newer"])
+def test_export_refuses_a_schema_not_its_own_and_changes_nothing(
+    pg_server: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], recorded: str | None
+) -> None:
+    """No schema at all (serve never ran on it) or one a newer bot wrote: refused, left as it was."""
+    name = f"approvals_ro_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = with_database(pg_server, name)
+    try:
+        if recorded == "newer":
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute("CREATE TABLE schema_migrations (version integer PRIMARY KEY)")
+                conn.execute("INSERT INTO schema_migrations VALUES (%s)", (current_version() + 1,))
+        config = write_config(
+            tmp_path / "c.toml",
+            "http://127.0.0.1:9",
+            "http://127.0.0.1:9",
+            tmp_path / "a.json",
+            {},
+            store_url=url,
+        )
+        assert main(["export", "--config", str(config)]) == 3
+        err = capsys.readouterr().err
+        assert ("newer approvals-bot" if recorded else "no schema") in err and "nothing was changed" in err
+        with psycopg.connect(url) as conn:
+            tables = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'").fetchall()
+        assert tables == ([("schema_migrations",)] if recorded else [])
+    finally:
+        with psycopg.connect(pg_server, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -26,7 +26,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
 from bot.store.ports import StoreUnavailableError
-from bot.store.postgres.migrations import upgrade
+from bot.store.postgres.migrations import require_current, upgrade
 
 log = logging.getLogger(__name__)
 
@@ -43,24 +43,29 @@ def redacted(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-class Database:
-    """The pool, and the transaction each thread holds (if any)."""
+READ_ONLY = "-c default_transaction_read_only=on"  # libpq options: the server refuses any write
 
-    def __init__(self, url: str, *, pool_size: int = POOL_SIZE) -> None:
+
+class Database:
+    """The pool, and the transaction each thread holds (if any). `read_only` (the tools beside running
+    replicas): the schema is checked, never migrated, and every session is read-only in the server."""
+
+    def __init__(self, url: str, *, pool_size: int = POOL_SIZE, read_only: bool = False) -> None:
         self.url = url
         self.where = redacted(url)
         self._local = threading.local()
         self.generation = 0  # counts rollbacks (the Store's `generation`)
+        session = {"options": READ_ONLY} if read_only else {}
         try:
-            with psycopg.connect(url, autocommit=True) as conn:
-                upgrade(conn, self.where)
+            with psycopg.connect(url, autocommit=True, **session) as conn:
+                (require_current if read_only else upgrade)(conn, self.where)
         except psycopg.OperationalError as exc:
             raise StoreUnavailableError(f"cannot reach the database {self.where}: {exc}") from exc
         self.pool = ConnectionPool(
             url,
             min_size=1,
             max_size=pool_size,
-            kwargs={"row_factory": dict_row},
+            kwargs={"row_factory": dict_row, **session},
             check=ConnectionPool.check_connection,
             open=True,
             name="approvals-bot",

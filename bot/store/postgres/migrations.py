@@ -62,3 +62,28 @@ def upgrade(conn: psycopg.Connection, where: str) -> int:
                 conn.execute(sql.encode())
                 conn.execute("INSERT INTO schema_migrations (version) VALUES (%s)", (version,))
     return found
+
+
+def require_current(conn: psycopg.Connection, where: str) -> None:
+    """For the read-only tools: refuse, changing nothing, a database whose schema is not this bot's
+    (older: `serve` upgrades it; newer: a newer approvals-bot wrote it; none: not a store)."""
+    with conn.transaction():
+        found, carried = schema_version(conn), current_version()
+    if found == carried:
+        return
+    if found == 0:
+        why = "holds no approvals-bot store (no schema); start serve on it first"
+    elif found < carried:
+        why = f"is at schema version {found}, older than this approvals-bot's {carried}; serve upgrades it"
+    else:
+        why = f"is at schema version {found}, written by a newer approvals-bot (this one knows {carried})"
+    raise StoreVersionError(f"the database {where} {why}. Opened read-only: nothing was changed.")
+
+
+def schema_version(conn: psycopg.Connection) -> int:
+    """The version recorded in the database; 0 when it has no schema_migrations table yet."""
+    exists = conn.execute("SELECT to_regclass('schema_migrations') IS NOT NULL").fetchone()
+    if not (exists and exists[0]):
+        return 0
+    row = conn.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
+    return int(row[0]) if row else 0

@@ -42,6 +42,20 @@ class PostgresDedupe:
                     (DEDUPE_LIMIT,),
                 )
 
+    def claim(self, key: str) -> bool:
+        """True, and `key` remembered, if no replica holds it yet; False if one does. Atomic across
+        replicas (the key's uniqueness decides), for what must be taken once, e.g. a Slack request."""
+        with self._db.cursor() as cur:
+            cur.execute(
+                "INSERT INTO dedupe (key, at) VALUES (%s, %s) ON CONFLICT DO NOTHING", (key, time.time())
+            )
+            return cur.rowcount == 1
+
+    def release(self, key: str) -> None:
+        """Forget a claimed `key`: what was claimed was not done after all, so a retry may do it."""
+        with self._db.cursor() as cur:
+            cur.execute("DELETE FROM dedupe WHERE key = %s", (key,))
+
 
 class PostgresDetailsWanted:
     """Form reads owed, one row per approval; `want` inserts once, so an entry backing off stays as it is."""

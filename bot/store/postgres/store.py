@@ -24,9 +24,10 @@ from bot.store.postgres.records import (
 class PostgresStore:
     """Every read and write of the bot's state, in PostgreSQL. Thread-safe; any number of processes."""
 
-    def __init__(self, url: str, *, replica: str = "tool") -> None:
-        """`replica` names this process among those sharing the database (its outbox claims)."""
-        self.db = Database(url)
+    def __init__(self, url: str, *, replica: str = "tool", read_only: bool = False) -> None:
+        """`replica` names this process among those sharing the database (its outbox claims);
+        `read_only` opens it for reading only (see Database), as the tools beside serve do."""
+        self.db = Database(url, read_only=read_only)
         self.url = url
         self.path = Path(self.db.where)
         self.replica = replica

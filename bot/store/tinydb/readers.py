@@ -85,6 +85,9 @@ class StoreReader:
             yield from docs
             return
 
+    def close(self) -> None:
+        """Nothing to close: the files are read and let go at each call (the database reader holds a pool)."""
+
 
 def _approvals_on_disk(path: Path, decoders: Mapping[str, Decoder]) -> list[dict[str, Any]]:
     hot_file = _read_hot(path)
