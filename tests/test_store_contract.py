@@ -142,12 +142,14 @@ def test_form_reads_owed_are_kept_once_per_approval_and_come_due_oldest_first(st
     with store.transaction():
         store.details_wanted.want("a")
         store.details_wanted.want("b")
+        store.details_wanted.want("c")
         store.details_wanted.retry_at("a", 100.0, 1)
         store.details_wanted.want("a")  # already owed: its back-off stays
-    assert store.details_wanted.size() == 2 and store.details_wanted.has("a")
-    assert [d["key"] for d in store.details_wanted.due(50.0, 10)] == ["b"]
-    assert [(d["key"], d["attempts"]) for d in store.details_wanted.due(100.0, 10)] == [("a", 1), ("b", 0)]
-    assert [d["key"] for d in store.details_wanted.due(100.0, 1)] == ["a"]
+    assert store.details_wanted.size() == 3 and store.details_wanted.has("a")
+    assert [d["key"] for d in store.details_wanted.due(50.0, 1)] == ["b"]
+    with store.transaction():
+        store.details_wanted.done("b")
+    assert [(d["key"], d["attempts"]) for d in store.details_wanted.due(1000.0, 10)] == [("a", 1), ("c", 0)]
     with store.transaction():
         store.details_wanted.done("a")
     assert not store.details_wanted.has("a") and store.details_wanted.size() == 1

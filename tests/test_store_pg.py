@@ -21,6 +21,7 @@ import pytest
 from bot.cli import main
 from bot.store.postgres import AdvisoryLeadership, PostgresStore
 from bot.store.postgres.migrations import current_version
+from bot.store.postgres.records import DETAIL_LEASE
 from bot.store.tinydb import TinyDBStore
 from handlers.slack_http import SharedClaims
 from tests.harness import wait_for, write_config
@@ -123,6 +124,22 @@ def test_an_outbox_item_is_claimed_by_one_replica(pair: tuple[PostgresStore, Pos
     with first.db.cursor() as cur:  # as when r1 stopped renewing its claims
         cur.execute("UPDATE outbox SET claimed_until = now() - interval '1 second'")
     assert len(second.outbox.items()) == 3  # r1's lease ran out: r2 takes over
+
+
+def test_a_form_read_owed_is_taken_by_one_replica_until_its_lease_runs_out(
+    pair: tuple[PostgresStore, PostgresStore],
+) -> None:
+    first, second = pair
+    with first.transaction():
+        for key in ("A", "B", "C"):
+            first.details_wanted.want(key)
+    now = time.time()
+    taken = [d["key"] for d in first.details_wanted.due(now, 2)]
+    assert taken == ["A", "B"]
+    assert [d["key"] for d in second.details_wanted.due(now, 10)] == ["C"]  # never what r1 is reading
+    assert second.details_wanted.due(now, 10) == []
+    later = now + DETAIL_LEASE + 1  # r1 died while reading: its entries come due again
+    assert sorted(d["key"] for d in second.details_wanted.due(later, 10)) == ["A", "B", "C"]
 
 
 def test_one_leader_and_a_standby_that_takes_over(pg_url: str) -> None:

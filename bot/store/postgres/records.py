@@ -19,6 +19,7 @@ from bot.store.postgres.database import Database
 DEDUPE_LIMIT = 20_000
 DRAFT_TTL = 7 * 24 * 3600
 USER_CACHE_TTL = 24 * 3600
+DETAIL_LEASE = 120.0  # seconds a replica holds the form reads it took (a batch is read at WeCom's pace)
 
 
 class PostgresDedupe:
@@ -71,13 +72,18 @@ class PostgresDetailsWanted:
             )
 
     def due(self, now: float, limit: int) -> list[dict[str, Any]]:
-        """Up to `limit` entries whose time has come, oldest first."""
+        """Up to `limit` entries whose time has come, oldest first, each claimed for DETAIL_LEASE seconds:
+        replicas reading forms side by side take different ones (SKIP LOCKED), and an entry whose reader
+        died comes due again when its lease runs out."""
         with self._db.cursor() as cur:
-            return cur.execute(
-                "SELECT key, since, not_before, attempts FROM details_wanted WHERE not_before <= %s"
-                " ORDER BY since LIMIT %s",
-                (now, limit),
+            claimed = cur.execute(
+                "UPDATE details_wanted SET not_before = %(now)s + %(lease)s WHERE key IN ("
+                " SELECT key FROM details_wanted WHERE not_before <= %(now)s"
+                " ORDER BY since LIMIT %(limit)s FOR UPDATE SKIP LOCKED)"
+                " RETURNING key, since, not_before, attempts",
+                {"now": now, "lease": DETAIL_LEASE, "limit": limit},
             ).fetchall()
+        return sorted(claimed, key=lambda entry: entry["since"])
 
     def retry_at(self, approval_key: str, at: float, attempts: int) -> None:
         with self._db.cursor() as cur:
