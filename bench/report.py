@@ -53,6 +53,11 @@ def table(figures: dict[str, Any]) -> str:
     serve = growth["serve"]
     lines += [f"| serve resident at {serve['stored']:,} | {serve['rss_mb']:.0f} MB |"]
     lines += [f"| serve start to /healthz 200 at {serve['stored']:,} | {serve['start_s']:.2f} s |"]
+    burst = figures["apply"]
+    lines += [
+        f"| {burst['callbacks']:,} callbacks applied in process at {burst['stored']:,} | "
+        f"{burst['seconds']:.2f} s ({burst['per_second']:,.0f}/s) |"
+    ]
     sweep = figures["sweep"]
     lines += [
         "",

@@ -13,6 +13,9 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tinydb import Query, TinyDB
+from tinydb.storages import MemoryStorage
+from tinydb.table import Document, Table
 
 import bot.store.tinydb.approvals as approvals_module
 from bot.store.tinydb import StoreReader, TinyDBStore
@@ -97,6 +100,76 @@ def test_a_store_reopened_after_any_prefix_of_commits_and_a_torn_tail_holds_what
         if next_log.startswith(log) and len(next_log) > len(log) + 1:
             torn = next_log[: len(log) + (len(next_log) - len(log)) // 2]  # the next commit, cut mid-record
             assert reopened({**files, log_name: torn}) == state
+
+
+def write_both(table: Table, op: str, number: int, value: str) -> Any:
+    """One write of every kind TinyDB offers, as `op` names it; returns what TinyDB returns (or raises)."""
+    doc = Query()
+    try:
+        if op == "insert":
+            return table.insert({"n": number, "v": value})
+        if op == "insert_at":
+            return table.insert(Document({"n": number, "v": value}, doc_id=number + 1))
+        if op == "insert_multiple":
+            return table.insert_multiple([{"n": number, "v": value}, {"n": number + 1, "v": value}])
+        if op == "update":
+            return table.update({"v": value}, doc_ids=[number + 1, number + 2])
+        if op == "update_where":
+            return table.update({"v": value}, doc.n == number)
+        if op == "upsert":
+            return table.upsert({"n": number, "v": value}, doc.n == number)
+        if op == "remove":
+            return table.remove(doc_ids=[number + 1, number + 3])
+        if op == "remove_where":
+            return table.remove(doc.n == number)
+        table.truncate()
+        return None
+    except (ValueError, KeyError) as exc:
+        return type(exc)
+
+
+table_writes = st.lists(
+    st.tuples(
+        st.sampled_from(
+            [
+                "insert",
+                "insert_at",
+                "insert_multiple",
+                "update",
+                "update_where",
+                "upsert",
+                "remove",
+                "remove_where",
+                "truncate",
+            ]
+        ),
+        st.integers(min_value=0, max_value=4),
+        st.text(max_size=3),
+    ),
+    max_size=25,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(table_writes)
+def test_hot_tables_are_changed_in_place_with_the_results_tinydb_gives(
+    writes: list[tuple[str, int, str]],
+) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        hot = HotDB(Path(folder) / "hot.json")
+        plain = TinyDB(storage=MemoryStorage)
+        stored = hot.storage.read().setdefault("t", {})
+        for op, number, value in writes:
+            assert write_both(hot.table("t"), op, number, value) == write_both(
+                plain.table("t"), op, number, value
+            )
+            assert hot.storage.read()["t"] is stored  # written in place, never copied
+            assert stored == plain.storage.read().get("t", {})
+        hot.log.commit()
+        assert {n: t for n, t in read_state(Path(folder) / "hot.json").items() if t} == (
+            {"t": stored} if stored else {}
+        )
+        hot.close()
 
 
 def test_one_transaction_across_tables_is_one_record_and_rollback_forgets_it(tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -230,8 +230,52 @@ class LoggedStorage(Storage):
             self._fd = None
 
 
+class _InPlace(MutableMapping[int, Any]):
+    """A stored table (doc ids as strings, as in the JSON) seen by TinyDB's updaters as doc id -> document.
+
+    Why: TinyDB's `Table._update_table` copies the whole table into a dict keyed by int, runs the updater
+    and copies it back, at every write: with thousands of outbox items during a burst, 88% of applying a
+    callback went into those two copies. Through this view an updater changes the stored dict itself, so
+    a write costs the same at any table size.
+    """
+
+    def __init__(self, raw: dict[str, Any]) -> None:
+        self._raw = raw
+
+    def __getitem__(self, doc_id: int) -> Any:
+        return self._raw[str(doc_id)]
+
+    def __setitem__(self, doc_id: int, doc: Any) -> None:
+        self._raw[str(doc_id)] = doc
+
+    def __delitem__(self, doc_id: int) -> None:
+        del self._raw[str(doc_id)]
+
+    def __contains__(self, doc_id: object) -> bool:
+        return str(doc_id) in self._raw
+
+    def __iter__(self) -> Iterator[int]:
+        return (int(doc_id) for doc_id in self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def clear(self) -> None:
+        self._raw.clear()
+
+
 class TrackedTable(Table):
-    """A TinyDB table that tells its LoggedStorage which documents each write touched."""
+    """A TinyDB table that tells its LoggedStorage which documents each write touched, and whose writes
+    change the stored table in place (`_InPlace`) instead of copying it twice."""
+
+    def _update_table(self, updater: Callable[[dict[int, Mapping[Any, Any]]], None]) -> None:
+        """TinyDB's `Table._update_table`, without the copies. An updater that raises may leave part of its
+        change behind (TinyDB's dropped it): the transaction it belongs to rolls back, which reloads the
+        committed state."""
+        tables = self._storage.read()
+        updater(_InPlace(tables.setdefault(self.name, {})))  # type: ignore[arg-type]
+        self._storage.write(tables)
+        self.clear_cache()
 
     def _touch(self, doc_ids: Iterable[int]) -> None:
         self._storage.touch(self.name, doc_ids)  # type: ignore[attr-defined]

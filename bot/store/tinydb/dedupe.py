@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from itertools import islice
 
 from tinydb import TinyDB
 
@@ -27,4 +28,4 @@ class TinyDBDedupe(Repository):
             self._keys.put({"key": dedupe_key, "at": time.time()})
             excess = len(self._keys) - DEDUPE_LIMIT
             if excess > 0:
-                self._keys.remove(list(self._keys.index)[:excess])
+                self._keys.remove(list(islice(self._keys.index, excess)))  # the oldest, not a copy of all

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import islice
 from typing import Any
 
 from tinydb import TinyDB
@@ -30,7 +31,7 @@ class TinyDBFailures(Repository):
             )
             excess = len(self._failures) - FAILURE_LIMIT
             if excess > 0:
-                self._failures.remove(list(self._failures.index)[:excess])
+                self._failures.remove(list(islice(self._failures.index, excess)))  # the oldest
 
     def latest(self, limit: int | None = None) -> list[dict[str, Any]]:
         """Recorded failures, newest first."""
