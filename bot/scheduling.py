@@ -95,6 +95,9 @@ class Schedule:
         return queued
 
     def stop(self) -> None:
+        """Stop the jobs, waiting for one that runs: the providers' clients are closed first, so a sweep
+        paced through hundreds of reads fails fast (its watermark stays; the next start redoes it)."""
+        self.runtime.parts.close()
         self.scheduler.shutdown(wait=True)
 
     def sweep_now(self) -> list[SweepReport]:

@@ -28,6 +28,7 @@ from bot.providers.wecom.client import (
     redact,
 )
 from tests.fakes.wecom_api import FakeWeComApi
+from tests.harness import wait_for
 
 DETAIL = "oa/getapprovaldetail"
 APPLY = "oa/applyevent"
@@ -311,6 +312,32 @@ def test_applyevent_is_paced_to_60_a_minute(
     assert len(numbers) == 61
     client.oa.get_approval_detail(INFO["sp_no"])  # reads have a budget of their own
     assert fake_time.sleeps == [60.0]
+
+
+def test_closing_the_client_ends_a_paced_wait_and_refuses_the_call(
+    wecom: FakeWeComApi, connect: Callable[..., WeComClient]
+) -> None:
+    """A sweep paced through hundreds of reads must not hold up a SIGTERM: close() cuts its wait short."""
+    client = connect(sleep=None, clock=time.monotonic)  # real time, and the wait close() ends
+    pacing = client._pacing[DETAIL]
+    for _ in range(600):  # the minute's budget of detail reads, spent
+        pacing.acquire()
+    failures: list[Exception] = []
+
+    def read() -> None:
+        try:
+            client.oa.get_approval_detail(INFO["sp_no"])
+        except WeComUnavailable as exc:
+            failures.append(exc)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    # its slot is reserved about a minute ahead: it is waiting for it
+    wait_for(lambda: pacing._starts[-1] > time.monotonic() + 30, what="the read waits for its turn")
+    client.close()
+    reader.join(timeout=30)
+    assert not reader.is_alive() and "stopping" in str(failures[0])
+    assert wecom.calls_to(DETAIL) == []  # the call was never made
 
 
 @given(limit=st.integers(1, 5), gaps=st.lists(st.floats(0, 30), max_size=30))

@@ -25,7 +25,7 @@ from bot.providers.credentials import SharedCredential
 logger = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
-Sleep = Callable[[float], None]
+Sleep = Callable[[float], object]  # time.sleep, or an Event.wait that close() cuts short
 JSON = dict[str, Any]
 
 BUSY = -1  # WeCom's "system busy"; also the code of every "WeCom unavailable" error
@@ -207,18 +207,23 @@ class WeComClient:
         timeout: float = 10.0,
         http: httpx.Client | None = None,
         clock: Clock = time.monotonic,
-        sleep: Sleep = time.sleep,
+        sleep: Sleep | None = None,
         max_retries: int = 3,
     ) -> None:
+        """`sleep` waits out pacing and back-off; by default a wait that `close()` cuts short, so a sweep
+        with hundreds of paced reads left does not hold up a SIGTERM."""
         _scrub_httpx_logs()
+        self._closed = threading.Event()
         self._credentials = {"corpid": corp_id, "corpsecret": secret}
         self._api_base = api_base.rstrip("/") + "/"
         self._timeout = httpx.Timeout(timeout)
         self._owns_http = http is None
         self._http = http if http is not None else httpx.Client(timeout=self._timeout)
-        self._sleep = sleep
+        self._sleep = sleep or self._closed.wait
         self._max_retries = max_retries
-        self._pacing = {path: RateLimiter(limit, clock=clock, sleep=sleep) for path, limit in _PACING.items()}
+        self._pacing = {
+            path: RateLimiter(limit, clock=clock, sleep=self._sleep) for path, limit in _PACING.items()
+        }
         self._token: SharedCredential[str] = SharedCredential("WeCom access token", self._fetch_token, clock)
         self.oa = OaApi(self)
         self.corp = CorpApi(self)
@@ -231,7 +236,9 @@ class WeComClient:
         return self._token.state()
 
     def close(self) -> None:
-        """Close the connection pool, if this client created it."""
+        """Refuse further calls, end the waits in progress, and close the connection pool if this
+        client created it. A call cut short fails as WeCom unavailable: its caller retries later."""
+        self._closed.set()
         if self._owns_http:
             self._http.close()
 
@@ -302,6 +309,8 @@ class WeComClient:
         pacing = self._pacing.get(endpoint.path)
         if pacing is not None:
             pacing.acquire()
+        if self._closed.is_set():
+            raise WeComUnavailable(BUSY, endpoint.path, "the bot is stopping: the call was not made")
         logger.debug("WeCom %s %s", endpoint.method, endpoint.path)
         try:
             response = self._http.request(
