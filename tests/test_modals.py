@@ -641,9 +641,7 @@ def test_any_template_builds_a_valid_view_or_a_plain_refusal(data: st.DataObject
     lang = data.draw(st.sampled_from([*LANGUAGES, "xx"]))
     notice = data.draw(_words)
     try:
-        view = wecom_form(
-            form, lang, private_metadata="m", rows=rows, departments=departments, notice=notice
-        )
+        view = wecom_form(form, lang, private_metadata="m", rows=rows, departments=departments, notice=notice)
     except (TemplateTooLarge, FormNotFillable) as refusal:
         event(type(refusal).__name__)
         assert str(refusal)
