@@ -166,28 +166,21 @@ class Console:
         if action.url:
             self.out(f"(opens {action.url} in a browser)")
             return
-        if action.option is not None:
-            self._acting(
-                lambda: self.slack.choose(
-                    self.user,
-                    action.action_id,
-                    action.option,
-                    block_id=action.block_id,
-                    in_view=action.view,
-                    message=action.message,
-                )
+        press, value = (
+            (self.slack.choose, action.option)
+            if action.option is not None
+            else (self.slack.click, action.value)
+        )
+        self._acting(
+            lambda: press(
+                self.user,
+                action.action_id,
+                value,
+                block_id=action.block_id,
+                in_view=action.view,
+                message=action.message,
             )
-        else:
-            self._acting(
-                lambda: self.slack.click(
-                    self.user,
-                    action.action_id,
-                    action.value,
-                    block_id=action.block_id,
-                    in_view=action.view,
-                    message=action.message,
-                )
-            )
+        )
         if not self._say_open_view() and action.message is not None:
             self._show("")
 

@@ -72,6 +72,18 @@ class DetailsWanted(Protocol):
     def size(self) -> int: ...
 
 
+def failure_record(item: dict[str, Any], reason: str, at: float) -> dict[str, Any]:
+    """What a backend keeps of an outbox item that ended without reaching Slack (admins list these)."""
+    return {
+        "id": item["id"],
+        "at": at,
+        "approval_key": item.get("approval_key", ""),
+        "recipient": item.get("channel") or item.get("user", ""),
+        "kind": item.get("kind", ""),
+        "reason": reason,
+    }
+
+
 class Failures(Protocol):
     def record(self, item: dict[str, Any], reason: str, at: float) -> None: ...
     def latest(self, limit: int | None = None) -> list[dict[str, Any]]: ...

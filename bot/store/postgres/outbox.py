@@ -15,6 +15,7 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
+from bot.store.ports import failure_record
 from bot.store.postgres.database import Database
 
 CLAIM_LEASE_SECONDS = 20  # an item claimed by a replica that stopped answering is free after this
@@ -131,16 +132,7 @@ class PostgresFailures:
 
     def record(self, item: dict[str, Any], reason: str, at: float) -> None:
         """Remember that `item` ended without reaching Slack; the latest FAILURE_LIMIT are kept."""
-        self.restore(
-            {
-                "id": item["id"],
-                "at": at,
-                "approval_key": item.get("approval_key", ""),
-                "recipient": item.get("channel") or item.get("user", ""),
-                "kind": item.get("kind", ""),
-                "reason": reason,
-            }
-        )
+        self.restore(failure_record(item, reason, at))
 
     def restore(self, doc: dict[str, Any]) -> None:
         """A failure record as it is (also what migrate-store copies)."""

@@ -7,6 +7,7 @@ from typing import Any
 
 from tinydb import TinyDB
 
+from bot.store.ports import failure_record
 from bot.store.tinydb.tables import Keyed, Repository
 
 FAILURE_LIMIT = 500  # failed deliveries kept for admins: the latest ones say what is wrong now
@@ -19,16 +20,7 @@ class TinyDBFailures(Repository):
     def record(self, item: dict[str, Any], reason: str, at: float) -> None:
         """Remember that `item` ended without reaching Slack. Bounded to FAILURE_LIMIT, oldest out."""
         with self._lock:
-            self._failures.put(
-                {
-                    "id": item["id"],
-                    "at": at,
-                    "approval_key": item.get("approval_key", ""),
-                    "recipient": item.get("channel") or item.get("user", ""),
-                    "kind": item.get("kind", ""),
-                    "reason": reason,
-                }
-            )
+            self._failures.put(failure_record(item, reason, at))
             excess = len(self._failures) - FAILURE_LIMIT
             if excess > 0:
                 self._failures.remove(list(islice(self._failures.index, excess)))  # the oldest
