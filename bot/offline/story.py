@@ -19,6 +19,8 @@ from bot.offline.world import AUDIT_CHANNEL, EQUIPMENT, PEOPLE, PURCHASE, Demo
 from bot.runtime import Runtime
 
 SHOWN_LINES = 24  # of a card, in the story; the console shows them whole
+# everyone the demo's flow tells when a request is filed: its approvers and its CC (EQUIPMENT's alike)
+TOLD_AT_FILING = tuple(u for step in PURCHASE["process"] for u in step["users"])
 
 
 class Story:
@@ -139,8 +141,15 @@ class Story:
                 (m for m in self.slack.conversation("U0WANG") if id(m) not in before and m.blocks), None
             )
         )
+        number = re.search(r"\b(\d{12})\b", card.text).group(1)
+        # the filing's notices may still be on their way (WeCom's callback, the submission's own thread):
+        # wait until everyone the flow tells at filing holds their card, then for the rest
+        self.demo.until(
+            lambda: all(any(number in m.text for m in self.slack.conversation(u)) for u in TOLD_AT_FILING),
+            timeout=30,
+        )
         self.demo.wait(self.runtime, self.sandbox)
-        return re.search(r"\b(\d{12})\b", card.text).group(1)
+        return number
 
     def click(self, user: str, action_id: str, value: str) -> None:
         card = self.card(user)
