@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.i18n import t
+from bot.i18n import enum_name, t
 from bot.provider_ports import NotAllowed, UnknownApproval
 from handlers import cards, field, refuse_click, safely, tell, text_field
 from handlers.form_flow import notice_view
@@ -85,7 +85,7 @@ class DecisionHandlers:
         try:
             self.runtime.decisions.act(key, user, operation, **details)
         except NotAllowed as exc:
-            ack(response_action="errors", errors={block: self._explain(exc)})
+            ack(response_action="errors", errors={block: self._explain(exc, key)})
             return
         except UnknownApproval:
             ack(response_action="errors", errors={block: t("decide.unknown", self.lang)})
@@ -97,24 +97,33 @@ class DecisionHandlers:
         try:
             self.runtime.decisions.act(key, user, operation)
         except NotAllowed as exc:
-            self._tell(client, user, self._explain(exc))
+            self._tell(client, user, self._explain(exc, key))
         except UnknownApproval:
             self._tell(client, user, t("decide.unknown", self.lang))
         else:
             self.runtime.deliverer.wake()
 
-    def _explain(self, exc: NotAllowed) -> str:
-        """The reason in plain words: "already decided by @X at T" for someone who came too late."""
+    def _explain(self, exc: NotAllowed, key: str) -> str:
+        """The reason in plain words: "already decided by @X at T" for someone who came too late, and
+        how a finished request ended."""
         reason = exc.reason
         if reason == "already_decided" and not exc.decided_by:
             reason = "already_decided_plain"
-        key = f"decide.not_allowed.{reason}"
+        reason_key = f"decide.not_allowed.{reason}"
         who = cards.mention(exc.decided_by) if exc.decided_by else ""
         when = cards.date_token(exc.decided_at or int(time.time()))
+        status = self._status(key) if reason == "final" else ""
         try:
-            return t(key, self.lang, who=who, when=when, status="")
+            return t(reason_key, self.lang, who=who, when=when, status=status)
         except KeyError:
             return t("decide.not_allowed.already_decided_plain", self.lang)
+
+    def _status(self, key: str) -> str:
+        """Where approval `key` stands now, in words ("Approved"); "" when it is gone."""
+        try:
+            return enum_name(self.runtime.decisions.current(key).status, self.lang)
+        except UnknownApproval:
+            return ""
 
     def _tell(self, client: WebClient, user: str, text: str) -> None:
         """Only to the person who clicked, in their DM with the bot."""

@@ -159,6 +159,7 @@ def test_approvals_decided_in_slack_and_by_link_and_nobody_acts_out_of_turn(
     wait_for(lambda: slack.ephemeral[B], what="B told")
 
     # C rejects: a reason is required, and the whole request is rejected.
+    stale_block = decision_block(card_c)["block_id"]  # the buttons as C saw them, for a late press below
     click(slack, C, card_c, "approval_reject", "reject")
     modal = wait_for(lambda: slack.open_view(C), what="the reason modal")
     empty = slack.submit(C, modal, {"reason": {"value": {"type": "plain_text_input", "value": " "}}})
@@ -172,6 +173,11 @@ def test_approvals_decided_in_slack_and_by_link_and_nobody_acts_out_of_turn(
         lambda: not any(b.get("block_id", "").startswith("decide|") for b in card_of(slack, C).blocks),
         what="C's buttons gone",
     )
+
+    # C presses Approve on the card as it was before: told plainly how the request ended.
+    slack.click(C, "approval_approve", "approve", block_id=stale_block, message=card_c)
+    finished = "This request is finished (Rejected): nothing more can be done."
+    wait_for(lambda: any(finished in json.dumps(m) for m in slack.ephemeral[C]), what="C told how it ended")
 
 
 def test_applicants_urge_and_revoke_their_own_requests(bot: BotProcess, slack: SlackStandIn) -> None:
