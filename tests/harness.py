@@ -18,13 +18,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from xml.sax.saxutils import escape
 
 import httpx
 import pytest
+from slack_bolt import App
 
+from handlers.listeners import register_all
 from tests.pg import PG_ENV, Cluster, server_binaries, with_database
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
 
 try:
     from wechatpy.work.crypto import WeChatCrypto
@@ -506,3 +511,17 @@ def approval_detail(sp_no: str, applicant: str = "WuJunJie") -> dict[str, Any]:
         },
         "comments": [],
     }
+
+
+def in_process_app(runtime: Runtime) -> App:
+    """The bolt app `serve` runs, every listener registered, dispatching synchronously
+    (process_before_response): when dispatch returns the listener has run, and its exception shows."""
+    app = App(
+        client=runtime.slack,
+        signing_secret="unused",
+        token_verification_enabled=False,
+        request_verification_enabled=False,
+        process_before_response=True,
+    )
+    register_all(app, runtime)
+    return app

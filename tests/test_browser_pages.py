@@ -136,7 +136,7 @@ class _EmptyScript(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def log_message(self, *args: Any) -> None:
-        pass
+        """Quiet: the stand-in SDK host's requests are no part of what the tests show."""
 
 
 @pytest.fixture(scope="module")

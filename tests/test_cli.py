@@ -6,13 +6,11 @@ import argparse
 import csv
 import io
 import json
-import logging
 import os
 import re
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -68,16 +66,6 @@ approval_url_template = "https://wecom.example/approval"
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for variable in [*SECRET_ENV.values(), "PORT", CONFIG_ENV]:
         monkeypatch.delenv(variable, raising=False)
-
-
-@pytest.fixture(autouse=True)
-def restore_logging() -> Iterator[None]:
-    """`main()` points the root logger at stderr; give other tests their logging back."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 
 def write(path: Path, text: str) -> Path:

@@ -12,15 +12,14 @@ from typing import Any
 
 import httpx
 import pytest
-from slack_bolt import App, BoltRequest
+from slack_bolt import BoltRequest
 from slack_sdk.models.blocks import Block
 
 from bot.config import load_config
 from bot.i18n import LANGUAGES, t
 from bot.offline.slack_standin import SlackStandIn
 from bot.runtime import Runtime, build_runtime
-from handlers.listeners import register_all
-from tests.harness import SIGNING_SECRET, BotProcess, wait_for
+from tests.harness import SIGNING_SECRET, BotProcess, in_process_app, wait_for
 from tests.test_e2e_local import APPLICANT, CC, A, B, C, write_local_config
 
 _event_ids = itertools.count(1)
@@ -94,14 +93,7 @@ class InProcessBot:
     returns, the listener has run, so "nothing was posted" is a finished fact, not a race."""
 
     def __init__(self, runtime: Runtime) -> None:
-        self.app = App(
-            client=runtime.slack,
-            signing_secret="unused",
-            token_verification_enabled=False,
-            request_verification_enabled=False,
-            process_before_response=True,
-        )
-        register_all(self.app, runtime)
+        self.app = in_process_app(runtime)
 
     def dispatch(self, body: dict[str, Any]) -> int:
         request = BoltRequest(body=json.dumps(body), headers={"content-type": ["application/json"]})

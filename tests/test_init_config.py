@@ -3,7 +3,6 @@ written for its owner only and never over an existing one without --force."""
 
 from __future__ import annotations
 
-import logging
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,16 +28,6 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for variable in [*SECRET_ENV.values(), ADMINS_ENV, "PORT", CONFIG_ENV]:
         monkeypatch.delenv(variable, raising=False)
     yield
-
-
-@pytest.fixture(autouse=True)
-def restore_logging() -> Iterator[None]:
-    """`cli.main()` points the root logger at stderr; give other tests their logging back."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 
 def no_terminal(prompt: str) -> str:

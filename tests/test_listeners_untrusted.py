@@ -15,13 +15,13 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt import BoltRequest, BoltResponse
 
 from bot.config import load_config
 from bot.i18n import t
 from bot.offline.slack_standin import SlackStandIn
 from bot.runtime import Runtime, build_runtime
-from handlers.listeners import register_all
+from tests.harness import in_process_app
 
 APPLICANT, APPROVER, STRANGER = "U0APPLICANT", "U0APPROVERA", "U0STRANGER"
 CONFIG = """
@@ -53,14 +53,7 @@ class Bot:
     def __init__(self, runtime: Runtime, slack: SlackStandIn) -> None:
         self.runtime = runtime
         self.slack = slack
-        self.app = App(
-            client=runtime.slack,
-            signing_secret="unused",
-            token_verification_enabled=False,
-            request_verification_enabled=False,
-            process_before_response=True,
-        )
-        register_all(self.app, runtime)
+        self.app = in_process_app(runtime)
 
     def dispatch(self, body: str, content_type: str) -> BoltResponse:
         return self.app.dispatch(BoltRequest(body=body, headers={"content-type": [content_type]}))
