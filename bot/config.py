@@ -97,6 +97,8 @@ class WeComConfig:
     # alias -> {"nodes": [{type, apv_rel, pick | users}], "choose_department": bool}: who decides,
     # instead of the template's own flow
     flows: dict[str, Any] = field(default_factory=dict)
+    # alias -> [wecom.policies.<alias>]: escalation, expiry, channel (bot.template_policy)
+    policies: dict[str, Any] = field(default_factory=dict)
 
     @property
     def configured(self) -> bool:
@@ -122,6 +124,8 @@ class FXiaoKeConfig:
     approval_url_template: str = ""  # where approvers act; {id} is the approval id
     forms: tuple[str, ...] = ()  # approvalFormIds to sweep; empty: every type
     users: dict[str, str] = field(default_factory=dict)  # Slack user id -> FSUID_...
+    # approvalFormId -> [fxiaoke.policies."<approvalFormId>"]: escalation, expiry, channel
+    policies: dict[str, Any] = field(default_factory=dict)
 
     @property
     def enabled(self) -> bool:
@@ -314,6 +318,8 @@ EXPECTED = {
     "wecom.templates": 'a table of alias = "template id"',
     "wecom.open_templates": 'a table of alias = "OpenTemplateId"',
     "wecom.flows": "[wecom.flows.<alias>] tables",
+    "wecom.policies": "[wecom.policies.<alias>] tables",
+    "fxiaoke.policies": '[fxiaoke.policies."<approvalFormId>"] tables',
     "fxiaoke.users": 'a table of "<Slack user id>" = "FSUID_..."',
     "wecom.agent_id": "the app's AgentId, a number like 1000002",
 }

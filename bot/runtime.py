@@ -28,6 +28,7 @@ from bot.store import Decoder, Leadership, Store
 from bot.store.tinydb import SoleLeader, StoreReader, TinyDBStore
 from bot.submit import Submissions
 from bot.sweep import Sweeper
+from bot.template_policy import Policies
 from handlers.delivery import CREDENTIAL_ERRORS, Deliverer, SlackFault
 from handlers.home import render_home
 from handlers.listeners import register_all
@@ -76,6 +77,11 @@ class Runtime:
     def live(self, message: dict[str, Any]) -> dict[str, Any]:
         """A message or view sent at once, never stored: its link placeholders made live links."""
         return json.loads(self.parts.mint_links(json.dumps(message)))
+
+    @property
+    def policies(self) -> Policies:
+        """Every template's escalation, expiry, channel and rules, as its provider declared them."""
+        return Policies(self.parts.policies)
 
     def provider_name(self, provider: str, lang: str) -> str:
         """What people call the system `provider` runs, in `lang`, as the provider declares it."""

@@ -16,6 +16,7 @@ from bot.config_rules import Reach, Say
 from bot.model import Snapshot
 from bot.provider_ports import CatalogEntry, Decider, Filer, Provider, Sweepable, TemplateManager
 from bot.store import Store
+from bot.template_policy import TemplatePolicy
 
 WSGIApp = Callable[[dict[str, Any], Callable], Any]
 
@@ -54,6 +55,8 @@ class ProviderSetup:
     template_managers: dict[str, TemplateManager] = field(default_factory=dict)  # provider -> templates
     # provider -> templates it sweeps that nobody files from Slack: listed with the others
     sweep_only_forms: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # (provider, template id) -> what the team decided beyond the form (escalation, channel, rules)
+    policies: dict[tuple[str, str], TemplatePolicy] = field(default_factory=dict)
     routes: Callable[[RouteContext], dict[str, WSGIApp]] = lambda running: {}  # path (or prefix ending in /)
     health: Callable[[], dict[str, Any]] = dict
     close: Callable[[], None] = lambda: None
@@ -82,6 +85,7 @@ class ProviderSetup:
             sweepers={**self.sweepers, **other.sweepers},
             template_managers={**self.template_managers, **other.template_managers},
             sweep_only_forms={**self.sweep_only_forms, **other.sweep_only_forms},
+            policies={**self.policies, **other.policies},
             routes=lambda running: {**mine(running), **theirs(running)},
             health=lambda: {**mine_health(), **their_health()},
             close=close,

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from bot.config import Config
 from bot.config_rules import SLACK_USER_ID, Reach, Say, check_addresses, real
+from bot.template_policy import PolicyConfigError, TemplatePolicy, policies_by_template
 
 # Its credentials have no page of their own to point at: a placeholder asks for "your own value".
 WHERE_FROM: dict[str, str] = {}
 
 
 def config_problems(config: Config, error: Say, warning: Say) -> None:
+    try:
+        template_policies(config)
+    except PolicyConfigError as exc:
+        error("fxiaoke.policies", str(exc))
     """Everything wrong with [fxiaoke] and [fxiaoke.users]."""
     fx = config.fxiaoke
     addresses = {
@@ -44,3 +49,9 @@ def reach(config: Config) -> Reach:
         templates=(),
         start="FXiaoKe credentials",
     )
+
+
+def template_policies(config: Config) -> dict[tuple[str, str], TemplatePolicy]:
+    """[fxiaoke.policies."<approvalFormId>"]: any form id, since FXiaoKe's forms are not listed here."""
+    tables = config.fxiaoke.policies
+    return policies_by_template("fxiaoke.policies", tables, {form: ("fxiaoke", form) for form in tables})

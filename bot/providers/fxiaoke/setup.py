@@ -20,6 +20,7 @@ def setup(config: Config, store: Store) -> ProviderSetup:
         static_users={"fxiaoke": fx.users},
         sweepers={"fxiaoke": FXiaoKeSweeper(client, list(fx.forms))},
         sweep_only_forms={"fxiaoke": tuple(fx.forms)},
+        policies=config_check.template_policies(config),
         health=lambda: {"fxiaoke": {"token": client.token_state()}},
         close=client.close,
     )

@@ -32,6 +32,7 @@ from bot.model import (
     Snapshot,
 )
 from bot.provider_ports import NotAllowed
+from bot.template_policy import NO_POLICY, POLICY_KEYS, PolicyConfigError, TemplatePolicy, policy_from_config
 
 PROVIDER = "local"
 _Code = TypeVar("_Code", bound=IntEnum)
@@ -61,13 +62,14 @@ class Step:
 class LocalTemplate:
     template: Template
     process: tuple[Step, ...]
+    policy: TemplatePolicy = NO_POLICY
 
 
 class TemplateConfigError(ValueError):
     """A [[local.templates]] table that cannot work, explained in plain words."""
 
 
-_TEMPLATE_KEYS = frozenset({"alias", "name", "controls", "process"})
+_TEMPLATE_KEYS = frozenset({"alias", "name", "controls", "process"}) | POLICY_KEYS
 _CONTROL_KEYS = frozenset({"control", "id", "title", "require", "placeholder"})
 # Allowed values of the enumerated keys, the first being the default (a kind's date types are its own).
 _CONTACT_MODES = ("user", "department")
@@ -98,8 +100,12 @@ def template_from_config(entry: Mapping[str, Any]) -> LocalTemplate:
     process = tuple(_step(raw, f"{where}, process step {n}") for n, raw in enumerate(steps, 1))
     if not any(step.type is NodeType.APPROVER for step in process):
         raise TemplateConfigError(f"{where}: the process needs at least one approver step (type = 1)")
+    try:
+        policy = policy_from_config(entry, where)
+    except PolicyConfigError as exc:
+        raise TemplateConfigError(str(exc)) from exc
     template = Template(provider=PROVIDER, id=alias, alias=alias, name=name, controls=controls)
-    return LocalTemplate(template=template, process=process)
+    return LocalTemplate(template=template, process=process, policy=policy)
 
 
 def _control(raw: Any, where: str, *, nested: bool) -> Control:

@@ -62,6 +62,7 @@ def setup(config: Config, store: Store) -> ProviderSetup:
         providers={"local": LocalProvider(links.placeholder)},
         filers={"local": LocalFiler(templates, store)},
         catalog={alias: CatalogEntry(alias, "local", alias) for alias in templates},
+        policies={("local", alias): entry.policy for alias, entry in templates.items()},
         routes=routes,
         mint_links=links.mint,
     )

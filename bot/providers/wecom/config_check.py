@@ -12,6 +12,7 @@ from typing import Any
 from bot.config import Config, WeComConfig
 from bot.config_rules import SLACK_USER_ID, Reach, Say, check_addresses, check_format, check_numbers, real
 from bot.providers.wecom.crypto import aes_key_problems
+from bot.template_policy import PolicyConfigError, TemplatePolicy, policies_by_template
 
 WECOM_CORP_ID = re.compile(r"^w[wx][0-9a-f]{16}$", re.IGNORECASE)
 
@@ -31,6 +32,10 @@ WHERE_FROM = {
 
 
 def config_problems(config: Config, error: Say, warning: Say) -> None:
+    try:
+        template_policies(config)
+    except PolicyConfigError as exc:
+        error("wecom.policies", str(exc))
     """Everything wrong with [wecom] and its tables."""
     wecom = config.wecom
     check_numbers({"wecom.timeout_seconds": (wecom.timeout_seconds, None)}, error)
@@ -134,3 +139,11 @@ def flow_problems(alias: str, flow: Any, templates: dict[str, str]) -> list[str]
     if not isinstance(flow.get("choose_department", False), bool):
         problems.append("choose_department must be true or false")
     return problems
+
+
+def template_policies(config: Config) -> dict[tuple[str, str], TemplatePolicy]:
+    """[wecom.policies.<alias>], for an alias of [wecom.templates] or [wecom.open_templates]."""
+    wecom = config.wecom
+    templates = {alias: ("wecom", tid) for alias, tid in wecom.templates.items()}
+    templates |= {alias: ("wecom_open", tid) for alias, tid in wecom.open_templates.items()}
+    return policies_by_template("wecom.policies", wecom.policies, templates)

@@ -53,6 +53,7 @@ def setup(config: Config, store: Store) -> ProviderSetup:
         static_users={"wecom": config.users},
         decoders={"wecom": decode_callback},
         mint_links=launch_links.mint,
+        policies=config_check.template_policies(config),
     )
     if client is None:
         parts.routes = lambda running: _callback_route(config, running)
