@@ -150,12 +150,18 @@ class Bot:
 
 @contextmanager
 def running_bot(
-    workdir: Path, stored: int, *, slack: SlackStandIn | None = None, database: str = "", replicas: int = 1
+    workdir: Path,
+    stored: int,
+    *,
+    slack: SlackStandIn | None = None,
+    database: str = "",
+    replicas: int = 1,
+    server: str = "",
 ) -> Iterator[Bot]:
     """`approvals-bot serve` over a store pre-loaded with `stored` finalized approvals, a fake WeCom
     and a Slack stand-in that knows every mapped user. `database` (postgresql://...): the store is
     there instead (the same approvals copied in as `migrate-store` does), served by `replicas`
-    processes behind one round-robin address."""
+    processes behind one round-robin address. `server`: lines added to its [server] table."""
     store = workdir / "data" / "approvals.json"
     prefill_archive(store, stored)
     if database:
@@ -164,7 +170,13 @@ def running_bot(
     users = {slack_user(n): wecom_user(n) for n in range(USERS)}
     with slack, BenchWeCom(corp_id=CORP_ID, secret=SECRET) as wecom:
         config = write_config(
-            workdir / "config.toml", slack.api_url, wecom.base_url, store, users, store_url=database
+            workdir / "config.toml",
+            slack.api_url,
+            wecom.base_url,
+            store,
+            users,
+            store_url=database,
+            server=server,
         )
         process = BotProcess(config, log_level="WARNING", count=replicas)
         began = time.perf_counter()

@@ -106,14 +106,22 @@ class BacklogWatch:
 
 
 def measure_bot(
-    stored: int, seconds: float, drain_limit: float, *, database: str = "", replicas: int = 1
+    stored: int,
+    seconds: float,
+    drain_limit: float,
+    *,
+    database: str = "",
+    replicas: int = 1,
+    front_process: bool = True,
 ) -> dict[str, Any]:
     """The bot's figures, and how long after the load its inbox worker took to apply everything acked.
-    `database`: the store on PostgreSQL, served by `replicas` processes behind one round-robin proxy."""
-    store = f"postgresql x{replicas}" if database else "tinydb"
+    `database`: the store on PostgreSQL, served by `replicas` processes behind one round-robin proxy.
+    `front_process`: false acknowledges in the applying process, as before the front had its own."""
+    store = f"postgresql x{replicas}" if database else "tinydb" + ("" if front_process else ", one process")
+    server = "" if front_process else "front_process = false"
     with (
         tempfile.TemporaryDirectory() as tmp,
-        running_bot(Path(tmp), stored, database=database, replicas=replicas) as bot,
+        running_bot(Path(tmp), stored, database=database, replicas=replicas, server=server) as bot,
     ):
         with BacklogWatch(bot.url) as watch:
             result = summary(run_senders(bot.url, f"n{stored}x", seconds))
@@ -140,7 +148,8 @@ def measure_bot(
 
 def run(sizes: tuple[int, ...], seconds: float, drain_limit: float) -> dict[str, Any]:
     """Baseline and bot at each pre-loaded size, one after the other, in this run; then the bot at the
-    smallest size on PostgreSQL, one replica and two (the same load, the store on a throwaway server:
+    smallest size acknowledging in its applying process (what the front process moved), and on
+    PostgreSQL, one replica and two (the same load, the store on a throwaway server:
     APPROVALS_BOT_TEST_PG's, else a cluster started from the server's binaries)."""
     cases: dict[str, Any] = {}
     for stored in sizes:
@@ -148,7 +157,10 @@ def run(sizes: tuple[int, ...], seconds: float, drain_limit: float) -> dict[str,
         cases[f"baseline_{stored}"] = measure_baseline(stored, seconds)
         print(f"ingest: serve, {stored:,} stored, {seconds:g} s", file=sys.stderr, flush=True)
         cases[f"bot_{stored}"] = measure_bot(stored, seconds, drain_limit)
-    cases.update(run_postgres(min(sizes), seconds, drain_limit))
+    smallest = min(sizes)
+    print(f"ingest: serve as one process, {smallest:,} stored", file=sys.stderr, flush=True)
+    cases[f"bot_{smallest}_one_process"] = measure_bot(smallest, seconds, drain_limit, front_process=False)
+    cases.update(run_postgres(smallest, seconds, drain_limit))
     return cases
 
 

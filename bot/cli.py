@@ -179,7 +179,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return 1
     host = args.host if args.host is not None else config.server.host
     port = int(args.port if args.port is not None else config.server.port)
-    runtime = build_runtime(config)
+    # on a database, replicas share the inbox table and each acknowledges and applies in one process
+    front_process = config.server.front_process and not config.database_url
+    runtime = build_runtime(config, journaled_elsewhere=front_process)
     try:
         check_slack_at_start(runtime)
     except SlackRefusedError as exc:
@@ -187,7 +189,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"approvals-bot: {exc}", file=sys.stderr)
         return 1
     try:
-        serve(runtime, host, port)
+        serve(runtime, host, port, front_process=front_process)
     except OSError as exc:
         runtime.stop()
         print(f"approvals-bot: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)

@@ -59,6 +59,8 @@ class ServerConfig:
     max_body_bytes: int = 1_048_576
     threads: int = 32
     link_ttl_hours: int = 168
+    # callbacks acknowledged by a process of their own (bot/front.py), on a TinyDB store
+    front_process: bool = True
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,7 @@ class InboxProcessor(Worker):
         self.decoders = decoders
         self.on_queued = on_queued
         self._applied = self.store.inbox.checkpoint()
+        self._journaled = self._applied  # the newest sequence another process said it journaled
         self._attempts: dict[int, int] = {}  # seq -> lookups that failed for it
         self._poisoned: set[int] = set()  # seqs that raised while being applied: skipped
         self._retry_in: float | None = None
@@ -158,6 +159,16 @@ class InboxProcessor(Worker):
     def applied_seq(self) -> int:
         return self._applied
 
+    def journaled(self, seq: int) -> None:
+        """Another process (the acknowledging front) journaled every event up to `seq`: apply them."""
+        self._journaled = max(self._journaled, seq)
+        self.wake()
+
+    def behind(self) -> bool:
+        """Events another process journaled are waiting here: what the other workers give way to, so
+        callbacks are applied before cards and forms are sent out for them."""
+        return self._journaled > self._applied
+
 
 class DetailReader(Worker):
     """Reads the form data of approvals applied from a callback alone (the store's "details wanted"),
@@ -189,6 +200,7 @@ class DetailReader(Worker):
             if not due:
                 break
             for entry in due:
+                self.give_way()
                 if self.stopping:
                     break
                 self._read(entry)

@@ -170,14 +170,14 @@ def replica_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
-def open_store(config: Config, replica: str) -> Store:
+def open_store(config: Config, replica: str, *, journaled_elsewhere: bool = False) -> Store:
     """The store `store.url` (or `store.path`) names: TinyDB files, or the database replicas share.
     psycopg is imported only for a database: the default install has no PostgreSQL driver."""
     if config.database_url:
         from bot.store.postgres import PostgresStore
 
         return PostgresStore(config.database_url, replica=replica)
-    return TinyDBStore(config.store_path)
+    return TinyDBStore(config.store_path, journaled_elsewhere=journaled_elsewhere)
 
 
 def open_reader(
@@ -203,9 +203,10 @@ def open_leadership(config: Config, replica: str) -> Leadership:
     return SoleLeader(replica)
 
 
-def build_runtime(config: Config, *, with_bolt: bool = True) -> Runtime:
+def build_runtime(config: Config, *, with_bolt: bool = True, journaled_elsewhere: bool = False) -> Runtime:
+    """`journaled_elsewhere`: another process (the acknowledging front) journals the callbacks."""
     replica = replica_id()
-    store = open_store(config, replica)
+    store = open_store(config, replica, journaled_elsewhere=journaled_elsewhere)
     slack = WebClient(token=config.slack.bot_token or None, base_url=config.slack.api_url, retry_handlers=[])
     parts = provider_parts(config, store)
     accounts = SlackAccounts(slack)

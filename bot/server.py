@@ -11,96 +11,39 @@ answers 413 itself, without buffering, to anything bigger (chunked bodies includ
 
 from __future__ import annotations
 
-import json
 import logging
 import signal
+import socket
 import sys
-from collections.abc import Callable, Iterable
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from slack_bolt.adapter.wsgi import SlackRequestHandler
-from waitress.channel import HTTPChannel
-from waitress.parser import HTTPRequestParser, ParsingError
 from waitress.server import create_server
 
-from bot.logs import redact
+from bot.front import Channel, FrontDoor, FrontProcess, WSGIApp
+from bot.providers.registry import ack_routes
 from bot.providers.setup import link_secret
 from bot.runtime import Runtime
 from bot.scheduling import SWEEP_PATH, Schedule, sweep_endpoint
+from bot.store.tinydb.inbox import JournalTail
 from bot.worker import Worker
-from handlers.slack_http import Refusal, SharedClaims, SlackRequestGuard, answer, body_length
+from handlers.slack_http import SharedClaims, SlackRequestGuard
 
 log = logging.getLogger(__name__)
 
-WSGIApp = Callable[[dict[str, Any], Callable], Iterable[bytes]]
 SLACK_PATH = "/slack/events"
-DEFAULT_BODY_LIMIT = 16_384  # a small form; a route that takes more declares its own max_body
 # How long a thread may hold the GIL while another waits for it. Python's 5 ms lets the workers (applying,
 # delivering: CPU-bound Python) keep a request thread that just woke from its socket or its fsync waiting
 # 5 ms at each of the several times it needs the GIL back; the acknowledgement's tail is the sum of those.
 GIL_SWITCH_INTERVAL = 0.0005
 
 
-def _json(status: str, payload: Any) -> WSGIApp:
-    body = json.dumps(payload, ensure_ascii=False).encode()
-
-    def app(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
-        start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
-        return [body]
-
-    return app
-
-
-class _LengthCheckingParser(HTTPRequestParser):
-    """waitress int()s a Content-Length of any number of digits; past Python's limit on digits that raises
-    ValueError, which waitress does not catch, so the client got no answer at all. It is a 400."""
-
-    def parse_header(self, header_plus: bytes) -> None:
-        try:
-            super().parse_header(header_plus)
-        except ValueError as exc:
-            raise ParsingError("Content-Length is invalid") from exc
-
-
-class _Channel(HTTPChannel):
-    parser_class = _LengthCheckingParser
-
-
-class FrontDoor:
-    """The WSGI app of every route: finds the route, holds it to its body limit, never shows a traceback."""
-
-    def __init__(self, routes: dict[str, WSGIApp], health: Callable[[], dict[str, Any]]) -> None:
-        self.routes = routes
-        self.health = health
-        self.prefixes = [path for path in routes if path.endswith("/")]
-        self.limits = {path: getattr(route, "max_body", DEFAULT_BODY_LIMIT) for path, route in routes.items()}
-
-    @property
-    def largest_body(self) -> int:
-        """The body limit waitress enforces for all: the largest any route takes."""
-        return max([DEFAULT_BODY_LIMIT, *self.limits.values()])
-
-    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
-        path = environ.get("PATH_INFO", "")
-        if path == "/healthz":
-            health = self.health()
-            status = "200 OK" if health.get("status") == "ok" else "503 Service Unavailable"
-            return _json(status, health)(environ, start_response)
-        found = path if path in self.routes else next((p for p in self.prefixes if path.startswith(p)), None)
-        if found is None:
-            return _json("404 Not Found", {"error": "not found"})(environ, start_response)
-        refusal = body_length(environ, self.limits[found])
-        if isinstance(refusal, Refusal):
-            log.warning("request refused unread", extra={"path": redact(path), "reason": refusal.reason})
-            return answer(refusal, start_response)
-        try:
-            return self.routes[found](environ, start_response)
-        except Exception:  # never a stack trace to a caller; the path may hold an approve link's token
-            log.exception("unhandled error", extra={"path": redact(path)})
-            return _json("500 Internal Server Error", {"error": "internal error"})(environ, start_response)
-
-
-def build_wsgi_app(runtime: Runtime, schedule: Schedule | None = None) -> FrontDoor:
+def build_wsgi_app(
+    runtime: Runtime, schedule: Schedule | None = None, *, health: Callable[[], dict[str, Any]] | None = None
+) -> FrontDoor:
     routes: dict[str, WSGIApp] = dict(runtime.routes())
     if schedule is not None:
         routes[SWEEP_PATH] = sweep_endpoint(schedule, link_secret(runtime.config, runtime.store))
@@ -109,7 +52,7 @@ def build_wsgi_app(runtime: Runtime, schedule: Schedule | None = None) -> FrontD
         # replicas on one database share what they accepted: its dedupe keys claim atomically
         shared = SharedClaims(runtime.store.dedupe) if runtime.config.database_url else None
         routes[SLACK_PATH] = SlackRequestGuard(bolt, runtime.config.slack.signing_secret, accepted=shared)
-    return FrontDoor(routes, runtime.health)
+    return FrontDoor(routes, health or runtime.health)
 
 
 class SocketModeLink(Worker):
@@ -154,21 +97,45 @@ class SocketModeLink(Worker):
             self.handler.close()
 
 
-def serve(runtime: Runtime, host: str, port: int) -> None:
-    """Run until SIGTERM/SIGINT, then drain: in-flight requests finish, workers stop, the store closes."""
+def serve(runtime: Runtime, host: str, port: int, *, front_process: bool = False) -> None:
+    """Run until SIGTERM/SIGINT, then drain: in-flight requests finish, workers stop, the store closes.
+
+    `front_process`: the callbacks are acknowledged by a process of its own (bot/front.py), which owns
+    the port and passes every other request here over a Unix socket; the store was opened to tail the
+    journal that process writes (`build_runtime(..., journaled_elsewhere=True)`).
+    """
     sys.setswitchinterval(GIL_SWITCH_INTERVAL)
     schedule = Schedule(runtime)
-    app = build_wsgi_app(runtime, schedule)
-    server = create_server(
-        app,
-        host=host,
-        port=port,
-        threads=runtime.config.server.threads,
-        ident="approvals-bot",
-        max_request_body_size=app.largest_body + 1,  # waitress refuses a body of this size and more
-    )
-    server.channel_class = _Channel  # type: ignore[union-attr]
+    front: FrontProcess | None = None
+    if front_process:
+        listening = socket.create_server((host, port), backlog=1024)
+        private = Path(tempfile.mkdtemp(prefix="approvals-bot-"))
+        backend = str(private / "bot.sock")
+        app = build_wsgi_app(runtime, schedule, health=lambda: _with_front(runtime.health(), front))
+        for path in ack_routes(runtime.config, _journaled_by_the_front):
+            app.routes.pop(path, None)
+        server = create_server(
+            app, unix_socket=backend, unix_socket_perms="600", threads=runtime.config.server.threads
+        )
+        front = FrontProcess(_config_file(runtime), listening, backend, app.largest_body, _tail(runtime))
+        # cards and form reads wait while callbacks the front journaled are not applied yet (issue 12)
+        runtime.deliverer.yield_to = runtime.details.yield_to = runtime.processor.behind
+        bound_port = listening.getsockname()[1]
+    else:
+        app = build_wsgi_app(runtime, schedule)
+        server = create_server(
+            app,
+            host=host,
+            port=port,
+            threads=runtime.config.server.threads,
+            ident="approvals-bot",
+            max_request_body_size=app.largest_body + 1,  # waitress refuses a body of this size and more
+        )
+        bound_port = server.effective_port  # type: ignore[union-attr]
+    server.channel_class = Channel  # type: ignore[union-attr]
     runtime.start()
+    if front is not None:
+        front.start()
     schedule.start()
     socket_mode = SocketModeLink(runtime) if runtime.config.slack.app_token and runtime.bolt else None
     if socket_mode is not None:
@@ -179,8 +146,7 @@ def serve(runtime: Runtime, host: str, port: int) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    bound_port = server.effective_port  # type: ignore[union-attr]
-    log.info("serving", extra={"host": host, "port": bound_port})
+    log.info("serving", extra={"host": host, "port": bound_port, "front_process": front is not None})
     # one write: print() writes the line and its end apart, and a log line from another thread could
     # land in between, which garbles the address for whoever reads it (the tests, a supervisor)
     sys.stderr.write(f"approvals-bot serving on http://{host}:{bound_port}\n")
@@ -188,9 +154,44 @@ def serve(runtime: Runtime, host: str, port: int) -> None:
     try:
         server.run()
     finally:
+        if front is not None:
+            front.stop()  # first: nothing is acknowledged that this process will not see
         if socket_mode is not None:
             socket_mode.stop()
         server.close()
         schedule.stop()
         runtime.stop()
         log.info("stopped cleanly")
+
+
+def _journaled_by_the_front(source: str, payload: dict[str, Any]) -> int:
+    raise AssertionError("the front process journals callbacks; this process never receives them")
+
+
+def _tail(runtime: Runtime) -> Callable[[int], None]:
+    """What the bot's process does when the front says the journal is on disk through `seq`."""
+    inbox = runtime.store.inbox
+    assert isinstance(inbox, JournalTail), "the store must be opened with journaled_elsewhere=True"
+
+    def on_durable(seq: int) -> None:
+        inbox.durable_through(seq)
+        runtime.processor.journaled(seq)
+
+    return on_durable
+
+
+def _config_file(runtime: Runtime) -> str:
+    """The file the front reads its settings from ("" for the defaults); the environment is inherited."""
+    source = runtime.config.source
+    return "" if not source or source.startswith("(") else source
+
+
+def _with_front(health: dict[str, Any], front: FrontProcess | None) -> dict[str, Any]:
+    """The bot's health and its front's: a front that is not running acknowledges nothing."""
+    if front is None:
+        return health
+    state = front.health()
+    if not state["alive"]:
+        problem = "the process that acknowledges callbacks is not running; it is being restarted"
+        health = {**health, "status": "degraded", "problems": [*health["problems"], problem]}
+    return {**health, "front": state}

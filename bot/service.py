@@ -280,7 +280,7 @@ class ApprovalService:
     def for_user(self, slack_user: str) -> tuple[list[Snapshot], list[Snapshot], Names]:
         """(my recent requests, approvals waiting for me), newest first, and names for their people."""
         mine, waiting, ids = [], [], {}
-        for doc in self.store.approvals.recent():
+        for doc in self.store.approvals.involving(slack_user):
             people = doc.get("slack", {})
             concerned = False
             if people.get("applicant") == slack_user:

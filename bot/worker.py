@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
@@ -14,11 +16,20 @@ class Worker(ABC):
 
     name = "worker"
     idle_wait = 5.0  # after an unexpected error, or when run_once has no opinion
+    longest_give_way = 1.0  # a worker that gives way still does a unit of work this often
 
     def __init__(self) -> None:
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        # while this says so, `give_way` holds the worker back: another's work comes first
+        self.yield_to: Callable[[], bool] = lambda: False
+
+    def give_way(self) -> None:
+        """Wait (at most `longest_give_way`) while `yield_to` says another worker's work comes first."""
+        deadline = time.monotonic() + self.longest_give_way
+        while self.yield_to() and time.monotonic() < deadline and not self._stopping.wait(0.02):
+            pass
 
     @abstractmethod
     def run_once(self) -> float | None:
@@ -51,3 +62,4 @@ class Worker(ABC):
                 log.exception("%s loop error", self.name)
                 wait = None
             self._wake.wait(timeout=self.idle_wait if wait is None else wait)
+

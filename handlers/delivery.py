@@ -263,9 +263,11 @@ class Deliverer(Worker):
             batch.append((item, channel))
             next_due = min(next_due, CHANNEL_INTERVAL)
             if len(batch) == BATCH_ITEMS:
+                self.give_way()
                 self._deliver_batch(batch)
                 batch = []
         if batch:
+            self.give_way()
             self._deliver_batch(batch)
         if self._fault is not None:
             next_due = self._probe_at - self.clock()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import atexit
 import http.client
 import itertools
+import json
 import os
 import re
 import signal
@@ -525,3 +526,11 @@ def in_process_app(runtime: Runtime) -> App:
     )
     register_all(app, runtime)
     return app
+
+
+def exported_numbers(config: Path) -> set[str]:
+    """The approval numbers the store holds, read as `export` reads them beside a running serve."""
+    exported = subprocess.run(
+        [sys.executable, "-m", "bot", "export", "--config", str(config)], capture_output=True, text=True
+    )
+    return {row["number"] for row in json.loads(exported.stdout)} if exported.returncode == 0 else set()

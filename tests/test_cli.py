@@ -257,7 +257,7 @@ def test_serve_starts_with_deliveries_held_when_slack_is_unreachable(
 
     seen: list[dict[str, Any]] = []
 
-    def serve(runtime: Any, host: str, port: int) -> None:
+    def serve(runtime: Any, host: str, port: int, **options: Any) -> None:
         seen.append(runtime.health())
         runtime.stop()
 

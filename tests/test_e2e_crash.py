@@ -21,6 +21,7 @@ from tests.harness import (
     BotProcess,
     WeComSender,
     approval_xml,
+    exported_numbers,
     wait_for,
     write_config,
 )
@@ -89,13 +90,10 @@ def test_sigkill_loses_no_acknowledged_event(
     # A restart applies everything that was acknowledged but not yet applied.
     bot = BotProcess(config).start()
     try:
-        wait_for(lambda: set(acknowledged) <= numbers(config), timeout=60, what="every acknowledged approval")
+        wait_for(
+            lambda: set(acknowledged) <= exported_numbers(config),
+            timeout=60,
+            what="every acknowledged approval",
+        )
     finally:
         assert bot.stop() == 0
-
-
-def numbers(config: Path) -> set[str]:
-    exported = subprocess.run(
-        [sys.executable, "-m", "bot", "export", "--config", str(config)], capture_output=True, text=True
-    )
-    return {row["number"] for row in json.loads(exported.stdout)} if exported.returncode == 0 else set()

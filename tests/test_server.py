@@ -1,4 +1,4 @@
-"""The front door (bot/server.py): body limits per route before reading, /healthz, no traceback out."""
+"""The front door (bot/front.py): body limits per route before reading, /healthz, no traceback out."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from bot.front import DEFAULT_BODY_LIMIT, FrontDoor
 from bot.logs import ContextFormatter
-from bot.server import DEFAULT_BODY_LIMIT, FrontDoor
 
 TOKEN = "eyJhcHByb3ZhbCI6ImxvY2FsOjEifQ.c2lnbmF0dXJlLW9mLXRoZS1saW5r"
 

@@ -29,7 +29,9 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     opened.close()
 
 
-def approval(key: str, *, final: bool = False, updated: float = 1.0) -> dict:
+def approval(
+    key: str, *, final: bool = False, updated: float = 1.0, applicant: str = "U0APP", waiting: tuple = ()
+) -> dict:
     return {
         "key": key,
         "final": final,
@@ -37,6 +39,7 @@ def approval(key: str, *, final: bool = False, updated: float = 1.0) -> dict:
         "snapshot": {"n": key},
         "cards": {},
         "approvers": [],
+        "slack": {"applicant": applicant, "waiting": list(waiting)},
     }
 
 
@@ -47,11 +50,31 @@ def test_approvals_are_stored_by_key_and_listed_open_or_recent(store: Store) -> 
     assert store.approvals.get("wecom:1")["snapshot"] == {"n": "wecom:1"}
     assert store.approvals.get("missing") is None
     assert [d["key"] for d in store.approvals.open()] == ["wecom:1"]
-    assert sorted(d["key"] for d in store.approvals.recent()) == ["wecom:1", "wecom:2"]
     with store.transaction():
         store.approvals.put({**approval("wecom:1", final=True), "snapshot": {"n": "changed"}})
     assert store.approvals.open() == []
     assert store.approvals.get("wecom:1")["snapshot"] == {"n": "changed"}
+
+
+def test_approvals_involving_a_person_follow_who_filed_and_who_is_waited_on(store: Store) -> None:
+    def involving(person: str) -> list[str]:
+        return sorted(d["key"] for d in store.approvals.involving(person))
+
+    with store.transaction():
+        store.approvals.put(approval("wecom:1", applicant="U0A", waiting=("U0B", "U0C")))
+        store.approvals.put(approval("wecom:2", applicant="U0B", final=True))
+        store.approvals.put(approval("wecom:3", applicant="U0C"))
+    assert involving("U0A") == ["wecom:1"]
+    assert involving("U0B") == ["wecom:1", "wecom:2"]  # waited on, and filed one now finished
+    assert involving("U0C") == ["wecom:1", "wecom:3"]
+    assert involving("U0NOBODY") == []
+    with store.transaction():  # U0B decided: the approval waits on U0C alone, then it is finished
+        store.approvals.put(approval("wecom:1", applicant="U0A", waiting=("U0C",)))
+    assert involving("U0B") == ["wecom:2"]
+    with store.transaction():
+        store.approvals.put(approval("wecom:1", applicant="U0A", final=True, updated=2.0))
+    assert involving("U0A") == ["wecom:1"]  # recently finished: still on the applicant's list
+    assert involving("U0C") == ["wecom:3"]
 
 
 def test_a_card_is_kept_with_its_approval(store: Store) -> None:
@@ -170,6 +193,12 @@ def test_people_cache_and_identity_mappings(store: Store) -> None:
         assert store.people.remove_identity("wecom", "U2")["provider_id"] == "u1"
         assert store.people.remove_identity("wecom", "U2") is None
     assert store.people.cached_user("wecom:u1") is None
+    assert store.people.mapped_slack_id("wecom", "u1") is None
+    with store.transaction():  # U3 moves from u2 to u3: u2 is nobody's any more
+        store.people.put_identity("wecom", "U3", "u2")
+        store.people.put_identity("wecom", "U3", "u3")
+    assert store.people.mapped_slack_id("wecom", "u2") is None
+    assert store.people.mapped_slack_id("wecom", "u3") == "U3"
 
 
 def test_drafts_by_id_and_by_the_number_they_were_filed_as(store: Store) -> None:

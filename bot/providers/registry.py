@@ -12,7 +12,7 @@ from __future__ import annotations
 from bot.config import Config
 from bot.providers.fxiaoke.setup import PACKAGE as FXIAOKE
 from bot.providers.local.setup import PACKAGE as LOCAL
-from bot.providers.setup import ProviderPackage, ProviderSetup
+from bot.providers.setup import ProviderPackage, ProviderSetup, Record, WSGIApp
 from bot.providers.wecom.setup import PACKAGE as WECOM
 from bot.store import Store, StoreView
 
@@ -25,3 +25,8 @@ def provider_parts(config: Config, store: Store | StoreView) -> ProviderSetup:
     for package in PACKAGES:
         parts = parts.merge(package.setup(config, store))  # type: ignore[arg-type]  # a reader suffices to build
     return parts
+
+
+def ack_routes(config: Config, record: Record) -> dict[str, WSGIApp]:
+    """Every provider's routes that only verify, journal and acknowledge, journaling with `record`."""
+    return {path: route for package in PACKAGES for path, route in package.acks(config, record).items()}

@@ -19,6 +19,8 @@ from bot.store import Store
 from bot.template_policy import TemplatePolicy
 
 WSGIApp = Callable[[dict[str, Any], Callable], Any]
+# journals one received event durably and returns its sequence number: (source, payload) -> seq
+Record = Callable[[str, dict[str, Any]], int]
 
 
 class Inbox(Protocol):
@@ -101,6 +103,9 @@ class ProviderPackage:
     setup: Callable[[Config, Store], ProviderSetup]
     check: Callable[[Config, Say, Say], None]  # (config, error, warning): says its problems
     reach: Callable[[Config], Reach]  # whether it files or is swept, for the "nothing to do" warning
+    # the routes that only verify, journal and acknowledge (its callbacks): the acknowledging front
+    # (bot/front.py) serves them in a process of its own, with no store but the journal
+    acks: Callable[[Config, Record], dict[str, WSGIApp]] = lambda config, record: {}
 
 
 def public_url(config: Config) -> str:

@@ -6,7 +6,15 @@ from bot.config import Config
 from bot.forms import decode_answers
 from bot.links import LinkPlaceholders
 from bot.provider_ports import CatalogEntry, Filer, merge_catalog
-from bot.providers.setup import ProviderPackage, ProviderSetup, RouteContext, WSGIApp, link_secret, public_url
+from bot.providers.setup import (
+    ProviderPackage,
+    ProviderSetup,
+    Record,
+    RouteContext,
+    WSGIApp,
+    link_secret,
+    public_url,
+)
 from bot.providers.wecom import config_check
 from bot.providers.wecom.callback import WeComCallback
 from bot.providers.wecom.client import WeComClient
@@ -56,7 +64,7 @@ def setup(config: Config, store: Store) -> ProviderSetup:
         policies=config_check.template_policies(config),
     )
     if client is None:
-        parts.routes = lambda running: _callback_route(config, running)
+        parts.routes = lambda running: _callback_route(config, running.processor.record)
         return parts
 
     engine = OpenEngineFiler(config.slack.language)
@@ -81,7 +89,7 @@ def setup(config: Config, store: Store) -> ProviderSetup:
     def routes(running: RouteContext) -> dict[str, WSGIApp]:
         signer = JsSdkSigner(client, wecom.corp_id, wecom.agent_id)
         return {
-            **_callback_route(config, running),
+            **_callback_route(config, running.processor.record),
             LAUNCH_PREFIX: LaunchPage(find_launch, signer, secret, url),
         }
 
@@ -100,14 +108,14 @@ def setup(config: Config, store: Store) -> ProviderSetup:
     return parts
 
 
-def _callback_route(config: Config, running: RouteContext) -> dict[str, WSGIApp]:
+def _callback_route(config: Config, record: Record) -> dict[str, WSGIApp]:
     wecom = config.wecom
     if not wecom.callbacks_enabled:
         return {}
     crypto = WeComCrypto(wecom.token, wecom.encoding_aes_key, wecom.corp_id)
     callback = WeComCallback(
         crypto,
-        running.processor.record,
+        record,
         max_skew=config.server.callback_max_skew_seconds,
         max_body=config.server.max_body_bytes,
     )
@@ -115,4 +123,4 @@ def _callback_route(config: Config, running: RouteContext) -> dict[str, WSGIApp]
 
 
 # what the registry lists: this setup, and this provider's part of check-config
-PACKAGE = ProviderPackage(setup, config_check.config_problems, config_check.reach)
+PACKAGE = ProviderPackage(setup, config_check.config_problems, config_check.reach, acks=_callback_route)

@@ -45,9 +45,17 @@ class PostgresApprovals:
     def open(self) -> list[dict[str, Any]]:
         return self._docs("WHERE NOT final ORDER BY key")
 
-    def recent(self) -> list[dict[str, Any]]:
-        """Open approvals and the most recently finalized ones."""
-        return [*self.open(), *self._docs(f"WHERE final ORDER BY updated DESC LIMIT {RECENT_FINAL}")]
+    def involving(self, person: str) -> list[dict[str, Any]]:
+        """The open approvals and the most recently finalized ones that `person` filed or that wait on
+        them."""
+        with self._db.cursor() as cur:
+            rows = cur.execute(
+                "SELECT doc FROM approvals WHERE (doc->'slack'->>'applicant' = %(person)s "
+                "OR doc->'slack'->'waiting' ? %(person)s) AND (NOT final OR key IN "
+                f"(SELECT key FROM approvals WHERE final ORDER BY updated DESC LIMIT {RECENT_FINAL}))",
+                {"person": person},
+            ).fetchall()
+        return [row["doc"] for row in rows]
 
     def all(self) -> list[dict[str, Any]]:
         return self._docs("ORDER BY key")

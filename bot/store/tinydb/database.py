@@ -40,7 +40,7 @@ from bot.store.tinydb.dedupe import TinyDBDedupe
 from bot.store.tinydb.details_wanted import TinyDBDetailsWanted
 from bot.store.tinydb.drafts import TinyDBDrafts
 from bot.store.tinydb.failures import TinyDBFailures
-from bot.store.tinydb.inbox import JournalInbox
+from bot.store.tinydb.inbox import JournalInbox, JournalTail
 from bot.store.tinydb.link_uses import TinyDBLinkUses
 from bot.store.tinydb.meta import TinyDBMeta
 from bot.store.tinydb.migrations import upgrade
@@ -53,7 +53,7 @@ from bot.store.tinydb.templates import TinyDBTemplates
 class TinyDBStore:
     """Every read and write of the bot's state. Thread-safe; one writing process per store."""
 
-    def __init__(self, path: Path, *, exclusive: bool = True) -> None:
+    def __init__(self, path: Path, *, exclusive: bool = True, journaled_elsewhere: bool = False) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._lock = threading.RLock()
@@ -90,7 +90,11 @@ class TinyDBStore:
             self.meta,
         ]
         self._load()
-        self.inbox = JournalInbox(self.sibling("inbox"), self.meta)
+        # the acknowledging front (bot/front.py) may journal callbacks in a process of its own
+        inbox_dir = inbox_directory(path)
+        self.inbox = (
+            JournalTail(inbox_dir, self.meta) if journaled_elsewhere else JournalInbox(inbox_dir, self.meta)
+        )
 
     def _open_current(self, path: Path) -> HotDB:
         """The hot file, upgraded in place to this bot's format and compacted (its change log folded into
@@ -197,3 +201,8 @@ class TinyDBStore:
             beside = [f for d in ("archive", "inbox") for f in self.sibling(d).glob("*")]
             files = [self.path, self.sibling("changes"), *beside]
             return sum(f.stat().st_size for f in files if f.is_file())
+
+
+def inbox_directory(path: Path) -> Path:
+    """Where the store at `path` journals acknowledged callbacks, for whichever process writes them."""
+    return path.with_name(f"{path.stem}.inbox")

@@ -48,11 +48,18 @@ class JournalCorruptError(JournalError):
         super().__init__(f"journal segment {path} is corrupt: {detail}")
 
 
-def _segment_name(first_seq: int) -> str:
+def segment_name(first_seq: int) -> str:
     return f"journal-{first_seq:012d}.jsonl"
 
 
-def _parse_line(line: bytes, expected_seq: int, path: Path, lineno: int) -> dict[str, Any]:
+def segment_starts(directory: Path) -> list[int]:
+    """The first sequence number of each segment in `directory`, in order (none before it exists)."""
+    if not directory.exists():
+        return []
+    return sorted(int(m.group(1)) for name in os.listdir(directory) if (m := _SEGMENT.fullmatch(name)))
+
+
+def parse_line(line: bytes, expected_seq: int, path: Path, lineno: int) -> dict[str, Any]:
     """The record of one line, checked to be the next in sequence."""
     try:
         entry = json.loads(line)
@@ -77,19 +84,17 @@ def read_journal(directory: Path, *, after: int) -> Iterator[tuple[int, dict[str
     No lock and no repair: a last line without its newline is a write in progress, left alone and
     not returned. A segment deleted while reading (applied meanwhile) raises FileNotFoundError.
     """
-    if not directory.exists():
-        return
-    segments = sorted(int(m.group(1)) for name in os.listdir(directory) if (m := _SEGMENT.fullmatch(name)))
-    for first, following in zip(segments, [*segments[1:], None], strict=True):
+    segments = segment_starts(directory)
+    for first, following in zip(segments, [*segments[1:], None], strict=False):
         if following is not None and following - 1 <= after:
             continue
-        path = directory / _segment_name(first)
+        path = directory / segment_name(first)
         data = path.read_bytes()
         complete = data[: data.rfind(b"\n") + 1]
         for lineno, line in enumerate(complete.split(b"\n")[:-1], start=1):
             seq = first + lineno - 1
             if seq > after:
-                yield seq, _parse_line(line, seq, path, lineno)
+                yield seq, parse_line(line, seq, path, lineno)
 
 
 class Journal:
@@ -118,9 +123,7 @@ class Journal:
         self._closed = False
         self._failed: BaseException | None = None
         self._dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        self._segments = sorted(
-            int(m.group(1)) for name in os.listdir(self._dir) if (m := _SEGMENT.fullmatch(name))
-        )
+        self._segments = segment_starts(self._dir)
         if not self._segments:
             self._segments = [1]
             self._next_seq = 1
@@ -130,7 +133,7 @@ class Journal:
         self._fd, self._segment_size = self._open_segment(self._segments[-1])
 
     def _path(self, first_seq: int) -> Path:
-        return self._dir / _segment_name(first_seq)
+        return self._dir / segment_name(first_seq)
 
     def _replay(self) -> int:
         """Check every segment, cut a torn last line off the newest; return the next sequence number."""
@@ -149,7 +152,7 @@ class Journal:
                     fh.truncate(complete)
                     os.fsync(fh.fileno())
             for lineno, line in enumerate(data[:complete].split(b"\n")[:-1], start=1):
-                _parse_line(line, expected, path, lineno)
+                parse_line(line, expected, path, lineno)
                 expected += 1
         return expected
 
@@ -224,6 +227,12 @@ class Journal:
         os.fsync(self._fd)
         self._segment_size += len(data)
 
+    @property
+    def durable_seq(self) -> int:
+        """Every record up to this sequence number is on disk."""
+        with self._lock:
+            return self._durable_seq
+
     def read_after(self, seq: int) -> Iterator[tuple[int, dict[str, Any]]]:
         """Yield (seq, record) for every durable record after `seq`, in order."""
         with self._lock:
@@ -241,7 +250,7 @@ class Journal:
                     current = first + lineno - 1
                     if current > last_seq:
                         return
-                    record = _parse_line(line, current, path, lineno)
+                    record = parse_line(line, current, path, lineno)
                     if current > seq:
                         yield current, record
 

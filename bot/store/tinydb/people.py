@@ -17,6 +17,8 @@ class TinyDBPeople(Repository):
     def load(self, db: TinyDB) -> None:
         self._users = Keyed(db.table("users"), "key")
         self._identities = Keyed(db.table("identities"), "key")
+        # (identity, provider user) -> Slack user: asked for every person of every callback applied
+        self._slack_ids = {(d["identity"], d["provider_id"]): d["slack_id"] for d in self._identities.all()}
 
     # user cache ----------------------------------------------------------------
 
@@ -46,16 +48,8 @@ class TinyDBPeople(Repository):
             return doc["provider_id"] if doc else None
 
     def mapped_slack_id(self, identity: str, provider_id: str) -> str | None:
-        """A scan: the table holds the people admins mapped by hand, a few hundred at most."""
         with self._lock:
-            return next(
-                (
-                    doc["slack_id"]
-                    for doc in self._identities.all()
-                    if doc["identity"] == identity and doc["provider_id"] == provider_id
-                ),
-                None,
-            )
+            return self._slack_ids.get((identity, provider_id))
 
     def put_identity(self, identity: str, slack_id: str, provider_id: str, **info: Any) -> list[str]:
         """Map `slack_id` to `provider_id`; one provider user has one Slack user, so an older mapping of
@@ -68,6 +62,8 @@ class TinyDBPeople(Repository):
                 and doc["slack_id"] != slack_id
             ]
             self._identities.remove(doc["key"] for doc in replaced)
+            self._forget_reverse(self._identities.get(f"{identity}:{slack_id}"))
+            self._slack_ids[(identity, provider_id)] = slack_id
             self._identities.put(
                 {
                     "key": f"{identity}:{slack_id}",
@@ -84,4 +80,10 @@ class TinyDBPeople(Repository):
         with self._lock:
             doc = self._identities.get(f"{identity}:{slack_id}")
             self._identities.remove([f"{identity}:{slack_id}"])
+            self._forget_reverse(doc)
             return doc
+
+    def _forget_reverse(self, doc: dict[str, Any] | None) -> None:
+        """Drop a mapping that is going away from the reverse index, unless someone else holds it now."""
+        if doc is not None and self._slack_ids.get((doc["identity"], doc["provider_id"])) == doc["slack_id"]:
+            del self._slack_ids[(doc["identity"], doc["provider_id"])]
