@@ -208,8 +208,8 @@ class Snapshot:
         node = self.current_node()
         if node is None:
             return None
-        others = [m.time for n in self.flow_nodes() if n is not node for m in n.members if m.status.is_decided]
-        return max([self.apply_time, *others])
+        decided = [m for n in self.flow_nodes() if n is not node for m in n.members if m.status.is_decided]
+        return max([self.apply_time, *(m.time for m in decided)])
 
     def last_activity(self) -> int:
         times = [self.apply_time, *(c.time for c in self.comments)]

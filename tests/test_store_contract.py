@@ -209,7 +209,7 @@ def test_policy_overrides_are_kept_one_per_template_and_survive_a_rollback_of_ot
     with store.transaction():
         store.policy_overrides.put(first)
         store.policy_overrides.put({**first, "values": {"expire_after_hours": 168.0}})
-        store.policy_overrides.put({**first, "template": "wecom:T1", "provider": "wecom", "template_id": "T1"})
+        store.policy_overrides.put({**first, "template": "wecom:T1", "provider": "wecom", "template_id": "1"})
     with pytest.raises(RuntimeError), store.transaction():
         store.policy_overrides.put({**first, "values": {"lost": True}})
         raise RuntimeError("rolled back")

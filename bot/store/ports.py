@@ -121,8 +121,8 @@ class Templates(Protocol):
 
 
 class PolicyOverrides(Protocol):
-    """What admins changed of a template's policy from Slack, over the config: one document per template,
-    {"template": "<provider>:<template id>", "provider", "template_id", "values": {key: value}, "by", "at"}."""
+    """What admins changed of a template's policy from Slack, over the config: one document per
+    template, {"template": "<provider>:<template id>", "provider", "template_id", "values", "by", "at"}."""
 
     def all(self) -> list[dict[str, Any]]: ...
     def put(self, doc: dict[str, Any]) -> None:
