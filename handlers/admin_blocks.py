@@ -149,7 +149,7 @@ def policy_message(report: PolicyReport, lang: str) -> Message:
             shown = target_text(value) if key == "escalate_to" else hours_text(value)
         source = "admin" if key in report.overridden else "config"
         lines.append(
-            t("admin.policy_row", lang, key=key, value=shown, source=t(f"admin.policy_source.{source}", lang))
+            t("admin.policy_row", lang, name=key, value=shown, source=t(f"admin.policy_source.{source}", lang))
         )
     return message(lines)
 
