@@ -526,7 +526,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "zh_CN": "*`{alias}` 的升级与过期*（{provider} · `{template_id}`）",
         "en": "*Escalation and expiry of `{alias}`* ({provider} · `{template_id}`)",
     },
-    "admin.policy_row": {"zh_CN": "• `{name}` = {value}（{source}）", "en": "• `{name}` = {value} ({source})"},
+    "admin.policy_row": {
+        "zh_CN": "• `{name}` = {value}（{source}）",
+        "en": "• `{name}` = {value} ({source})",
+    },
     "admin.policy_unset": {"zh_CN": "未设置", "en": "not set"},
     "admin.policy_source.config": {"zh_CN": "配置文件", "en": "config"},
     "admin.policy_source.admin": {"zh_CN": "管理员修改", "en": "set by an admin"},

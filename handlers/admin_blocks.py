@@ -147,10 +147,8 @@ def policy_message(report: PolicyReport, lang: str) -> Message:
             shown = t("admin.policy_unset", lang)
         else:
             shown = target_text(value) if key == "escalate_to" else hours_text(value)
-        source = "admin" if key in report.overridden else "config"
-        lines.append(
-            t("admin.policy_row", lang, name=key, value=shown, source=t(f"admin.policy_source.{source}", lang))
-        )
+        source = t(f"admin.policy_source.{'admin' if key in report.overridden else 'config'}", lang)
+        lines.append(t("admin.policy_row", lang, name=key, value=shown, source=source))
     return message(lines)
 
 

@@ -49,7 +49,7 @@ def test_a_step_waiting_too_long_is_escalated_once_with_the_card_and_not_at_nigh
         assert "0 request(s) escalated" in s.said()  # due, but it is the admin's night
         assert not escalations_to(s, ADMIN)
 
-        s.console.do(f"clock +{hours_ahead(6) }h")  # the same morning: told now
+        s.console.do(f"clock +{hours_ahead(6)}h")  # the same morning: told now
         [told] = s.demo.until(lambda: escalations_to(s, ADMIN))
         shown = valid(told)
         assert "New chairs" in shown and "waited on" in told.text
