@@ -60,7 +60,7 @@ class TemplatePolicies:
             stored = next((d for d in self.store.policy_overrides.all() if d["template"] == template), None)
             merged = {**(stored["values"] if stored else {}), **values}
             kept = {key: value for key, value in merged.items() if value is not None}
-            policy = overridden(self.configured.of(provider, template_id), merged, template)
+            policy = overridden(self.configured.of(provider, template_id), kept, template)
             doc = {
                 "template": template,
                 "provider": provider,

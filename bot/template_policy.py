@@ -90,21 +90,20 @@ def _checked(key: str, value: Any, where: str) -> Any:
 
 
 def overridden(policy: TemplatePolicy, values: Mapping[str, Any], where: str) -> TemplatePolicy:
-    """`policy` with an admin's stored `values` on top (None clears a key); raises `PolicyConfigError`
-    when a value or the result cannot work, as for the config."""
+    """`policy` with an admin's stored `values` on top; raises `PolicyConfigError` when a value or the
+    result cannot work, as for the config."""
     changes: dict[str, Any] = {}
     for key, value in values.items():
         if key not in ADMIN_KEYS:
             raise PolicyConfigError(
                 f"{where}: {key!r} cannot be changed here; known are {', '.join(ADMIN_KEYS)}"
             )
-        cleared = "" if key == "escalate_to" else None
-        changes[key] = cleared if value is None else _checked(key, value, f"{where}: {key}")
+        changes[key] = _checked(key, value, f"{where}: {key}")
     return _coherent(replace(policy, **changes), where)
 
 
 def parse_overrides(words: Iterable[str]) -> dict[str, Any]:
-    """`key=value` words as an admin types them: hours as numbers, `off` clearing a key. Raises
+    """`key=value` words as an admin types them: hours as numbers, `off` (None) for the config's value. Raises
     `PolicyConfigError` for a word that is no such pair or a value that is no number of hours."""
     values: dict[str, Any] = {}
     for word in words:
