@@ -366,3 +366,18 @@ def test_an_admins_override_is_stored_and_refused_when_it_cannot_work(
     world.policies.override("UADMIN", "wecom", "tmpl", {"escalate_after_hours": None})
     assert world.policies.of("wecom", "tmpl") == ESCALATING  # back to the config's
     world.store.close()
+
+
+def test_check_config_names_the_policy_of_wecom_and_of_a_local_template() -> None:
+    from tests.test_config import PURCHASE, configured, errors_of
+
+    wecom = {
+        "corp_id": "ww1",
+        "secret": "s",
+        "templates": {"leave": "T1"},
+        "policies": {"leave": {"escalate_after_hours": 48, "escalate_to": "#managers"}},
+    }
+    [problem] = [p for p in errors_of(configured(wecom=wecom)) if p.key == "wecom.policies"]
+    assert "is not looked up" in problem.message
+    local = {"templates": [{**PURCHASE, "escalate_to": "U0BOSS"}]}
+    assert any("needs escalate_after_hours" in p.message for p in errors_of(configured(local=local)))
