@@ -170,7 +170,8 @@ class AdminCommand:
         report = self.admin.status(*args)
         self.admin.audit(user, "status", report.snapshot.key)
         venue = Venue.of(self.runtime.service.provider(report.snapshot.provider), self.lang)
-        return blocks.status_message(report, venue, self.runtime.live, self.lang)
+        watch = self.runtime.render.watch_now(report.snapshot.key)
+        return blocks.status_message(report, venue, self.runtime.live, self.lang, watch)
 
     def _remind(self, user: str, args: list[str], context: _Context) -> blocks.Message:
         if len(args) not in (1, 2):

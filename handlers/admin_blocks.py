@@ -22,7 +22,9 @@ from bot.i18n import t
 from bot.sweep import SweepReport
 from bot.template_policy import ADMIN_KEYS, TemplatePolicy
 from handlers.cards import (
+    NO_WATCH,
     Venue,
+    Watch,
     applicant_card,
     context,
     date_token,
@@ -217,10 +219,14 @@ def whois_message(user: str, found: Sequence[Identity], lang: str) -> Message:
 
 
 def status_message(
-    report: StatusReport, venue: Venue, live: Callable[[Message], Message], lang: str
+    report: StatusReport,
+    venue: Venue,
+    live: Callable[[Message], Message],
+    lang: str,
+    watch: Watch = NO_WATCH,
 ) -> Message:
-    """The approval as its applicant's card shows it (whole timeline), its links made live."""
-    card = applicant_card(report.snapshot, report.names.get, lang, report.link, venue)
+    """The approval as its applicant's card shows it (whole timeline, how long it waited), links live."""
+    card = applicant_card(report.snapshot, report.names.get, lang, report.link, venue, watch=watch)
     return live({"text": card.text, "blocks": list(card.blocks)})
 
 

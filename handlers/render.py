@@ -87,6 +87,10 @@ class Renderer:
             return cards.comment_message(snap, comment, names, lang) if comment is not None else None
         return cards.urge_message(snap, names, lang, link, venue)
 
+    def watch_now(self, approval_key: str) -> cards.Watch:
+        """What the bot's clock adds to the approval's cards now, for a card sent at once (a status)."""
+        return watch(self.service.store.approvals.get(approval_key) or {}, int(self.clock()))
+
     def escalation(self, snap: Snapshot, notice: dict[str, Any]) -> cards.Message:
         """To whom a step's waiting climbed, the approval as it stands now."""
         provider = self.service.provider(snap.provider)

@@ -381,3 +381,35 @@ def test_check_config_names_the_policy_of_wecom_and_of_a_local_template() -> Non
     assert "is not looked up" in problem.message
     local = {"templates": [{**PURCHASE, "escalate_to": "U0BOSS"}]}
     assert any("needs escalate_after_hours" in p.message for p in errors_of(configured(local=local)))
+
+
+def test_the_escalation_job_runs_in_the_leader_only_and_is_never_skipped_for_being_late() -> None:
+    from types import SimpleNamespace
+
+    from bot.scheduling import ESCALATE_JOB, MISFIRE_GRACE, Schedule
+
+    leading = {"now": False}
+    runs: list[int] = []
+    runtime = SimpleNamespace(
+        config=SimpleNamespace(schedule=SimpleNamespace(sweep_minutes=5)),
+        leadership=SimpleNamespace(check=lambda: leading["now"]),
+        escalations=SimpleNamespace(run_once=lambda: runs.append(1) or 1),
+        deliverer=SimpleNamespace(wake=lambda: runs.append(2)),
+        parts=SimpleNamespace(close=lambda: None),
+    )
+    schedule = Schedule(runtime)  # type: ignore[arg-type]
+    start = schedule.scheduler.start
+    schedule.scheduler.start = lambda: start(paused=True)  # type: ignore[method-assign]  # no timer runs
+    schedule.start()
+    try:
+        job = schedule.scheduler.get_job(ESCALATE_JOB)
+        assert job.next_run_time is None and job.coalesce and job.misfire_grace_time == MISFIRE_GRACE
+        leading["now"] = True
+        schedule.lead()
+        assert schedule.scheduler.get_job(ESCALATE_JOB).next_run_time is not None
+        leading["now"] = False
+        schedule.lead()
+        assert schedule.scheduler.get_job(ESCALATE_JOB).next_run_time is None
+        assert schedule.escalate_now() == 1 and runs == [1, 2]  # what it did is delivered at once
+    finally:
+        schedule.scheduler.shutdown(wait=False)
