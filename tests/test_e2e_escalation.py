@@ -20,10 +20,10 @@ from tests.test_console import Session, play
 APPLICANT, LI, ZHANG, FINANCE = "U0WANG", "U0LI", "U0ZHANG", "U0FIN"
 
 
-def hours_ahead(at_least: int, *, night: bool = False) -> int:
-    """Hours from now, at least `at_least`, landing in Shanghai's day (9–19) or, with `night`, at 2–5
-    in the morning: the quiet hours are 21–8, wherever the test runs."""
-    now = datetime.now(SHANGHAI)
+def hours_ahead(s: Session, at_least: int, *, night: bool = False) -> int:
+    """Hours from the world's now, at least `at_least`, landing in Shanghai's day (9–19) or, with `night`,
+    at 2–5 in the morning: the quiet hours are 21–8, wherever and whenever the test runs."""
+    now = datetime.fromtimestamp(s.demo.now(), SHANGHAI)
     hours = range(2, 6) if night else range(9, 20)
     return next(h for h in range(at_least, at_least + 24) if (now + timedelta(hours=h)).hour in hours)
 
@@ -44,12 +44,12 @@ def valid(message: Posted) -> str:
 def test_a_step_waiting_too_long_is_escalated_once_with_the_card_and_not_at_night(tmp_path: Path) -> None:
     def scene(s: Session) -> None:
         card = s.file("/approval new purchase", "New chairs", "1200")
-        night = hours_ahead(48, night=True)
+        night = hours_ahead(s, 48, night=True)
         s.console.do(f"clock +{night}h")
         assert "0 request(s) escalated" in s.said()  # due, but it is the admin's night
         assert not escalations_to(s, ADMIN)
 
-        s.console.do(f"clock +{hours_ahead(6)}h")  # the same morning: told now
+        s.console.do(f"clock +{hours_ahead(s, 6)}h")  # the same morning: told now
         [told] = s.demo.until(lambda: escalations_to(s, ADMIN))
         shown = valid(told)
         assert "New chairs" in shown and "waited on" in told.text
@@ -103,7 +103,7 @@ def test_a_wecom_approval_past_its_expiry_is_marked_overdue_on_every_card_once(t
     def scene(s: Session) -> None:
         s.file("/approval new equipment", "Monitors", "800")  # filed on WeCom; its cards come by callback
         s.demo.until(lambda: s.cards(LI) and s.cards(ZHANG))
-        s.console.do(f"clock +{hours_ahead(169)}h")
+        s.console.do(f"clock +{hours_ahead(s, 169)}h")
 
         people = (APPLICANT, LI, ZHANG)
         for person in people:
@@ -133,7 +133,7 @@ def test_an_admins_policy_wins_over_the_config_from_the_next_run(tmp_path: Path)
 
         s.console.do("as wang")
         s.file("/approval new purchase", "New chairs", "1200")
-        s.console.do(f"clock +{hours_ahead(25)}h")
+        s.console.do(f"clock +{hours_ahead(s, 25)}h")
         [told] = s.demo.until(lambda: escalations_to(s, ZHANG))
         assert "approval_approve" in valid(told)  # Zhang is an approver of the waiting step: he may decide
         assert not escalations_to(s, ADMIN)
