@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from bot.codec import snapshot_from_dict
 from bot.config import SlackConfig
 from bot.directory import Directory, LookupUnavailable
+from bot.escalation import TemplatePolicies
 from bot.export import EXPORT_FORMATS, export_rows, render_export
 from bot.i18n import t
 from bot.model import ApprovalStatus, MemberStatus, Snapshot
@@ -30,6 +31,7 @@ from bot.service import ApprovalService
 from bot.store import ApprovalsReader, Store
 from bot.submit import Submissions
 from bot.sweep import Sweeper, SweepReport
+from bot.template_policy import ADMIN_KEYS, NO_POLICY, PolicyConfigError, TemplatePolicy
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +74,18 @@ class TemplateRow:
     controls: int | None = None  # None: never read yet
     synced: int | None = None  # when its details were last read (unix seconds)
     source: str = "config"  # "config", "slack" (tracked by an admin), "sweep" (FXiaoKe forms, sweep only)
+    policy: TemplatePolicy = NO_POLICY  # as it holds now: the config's, with admins' overrides on top
+
+
+@dataclass(frozen=True)
+class PolicyReport:
+    """A template's escalation and expiry: what holds, and which keys an admin set over the config."""
+
+    alias: str
+    provider: str
+    template_id: str
+    policy: TemplatePolicy
+    overridden: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -176,6 +190,7 @@ class Admin:
         *,
         provider_health: Callable[[], dict[str, Any]] = dict,
         sweep_only_forms: Mapping[str, tuple[str, ...]] | None = None,
+        policies: TemplatePolicies | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         """`approvals` reads every approval, archived ones too, for reports and exports; `sweep_only_forms`
@@ -192,6 +207,7 @@ class Admin:
         self.approvals = approvals
         self.provider_health = provider_health
         self.sweep_only_forms = dict(sweep_only_forms or {})
+        self.policies = policies
         self.clock = clock
 
     @property
@@ -321,6 +337,7 @@ class Admin:
 
     def _row(self, entry: CatalogEntry, source: str) -> TemplateRow:
         recorded = self.store.meta.get(_sync_key(entry)) or {}
+        policy = self.policies.of(entry.provider, entry.template_id) if self.policies else NO_POLICY
         return TemplateRow(
             entry.alias,
             entry.template_id,
@@ -329,7 +346,46 @@ class Admin:
             recorded.get("controls"),
             recorded.get("at"),
             source,
+            policy,
         )
+
+    # escalation and expiry -------------------------------------------------------------------
+
+    def policy(self, alias: str) -> PolicyReport:
+        """A template's escalation and expiry as they hold now, and which keys admins set."""
+        entry = self._template_entry(alias)
+        return self._policy_report(entry)
+
+    def set_policy(self, actor: str, alias: str, values: Mapping[str, Any]) -> PolicyReport:
+        """Store `values` (None: back to the config's) over the config's policy of `alias`; they hold from
+        the next scheduled run on. A value or a combination that cannot work is refused, nothing stored."""
+        entry = self._template_entry(alias)
+        if self.policies is None or not values:
+            raise AdminRefused("bad_policy", error=", ".join(f"{key}=…" for key in ADMIN_KEYS))
+        try:
+            self.policies.override(actor, entry.provider, entry.template_id, values)
+        except PolicyConfigError as exc:
+            raise AdminRefused("bad_policy", error=str(exc)) from exc
+        said = " ".join(f"{key}={'off' if value is None else value}" for key, value in values.items())
+        self.audit(actor, "policy", f"{alias} ({entry.provider}:{entry.template_id}) {said}")
+        return self._policy_report(entry)
+
+    def _template_entry(self, alias: str) -> CatalogEntry:
+        """The template an admin names: an alias people file with, or a form a provider only sweeps."""
+        entry = self.submissions.catalog.get(alias)
+        if entry is not None:
+            return entry
+        for provider, forms in self.sweep_only_forms.items():
+            if alias in forms:
+                return CatalogEntry(alias, provider, alias)
+        raise AdminRefused("unknown_alias", alias=alias[:60])
+
+    def _policy_report(self, entry: CatalogEntry) -> PolicyReport:
+        policy = self.policies.of(entry.provider, entry.template_id) if self.policies else NO_POLICY
+        template = f"{entry.provider}:{entry.template_id}"
+        stored = next((d for d in self.store.policy_overrides.all() if d["template"] == template), None)
+        overridden = frozenset(stored["values"]) if stored else frozenset()
+        return PolicyReport(entry.alias, entry.provider, entry.template_id, policy, overridden)
 
     def _default_filer(self) -> str:
         """What `track` means without a provider: the first that files, in the order the wiring lists

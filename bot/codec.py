@@ -69,4 +69,5 @@ def snapshot_from_dict(data: dict[str, Any]) -> Snapshot:
         summary=tuple(data["summary"]),
         fields=tuple(FormField(**f) for f in data["fields"]),
         has_details=data["has_details"],
+        expired_at=data.get("expired_at", 0),
     )

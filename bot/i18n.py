@@ -468,6 +468,78 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "🛡 <@{actor}> · {action} · {detail}",
     },
     "admin.unknown_sub": {"zh_CN": "不认识的子命令 `{sub}`。", "en": "I don't know `{sub}`."},
+    # -- escalation and expiry --
+    "status.expired": {"zh_CN": "已过期", "en": "Expired"},
+    "duration.days_hours": {"zh_CN": "{days} 天 {hours} 小时", "en": "{days} d {hours} h"},
+    "duration.hours": {"zh_CN": "{hours} 小时", "en": "{hours} h"},
+    "duration.minutes": {"zh_CN": "{minutes} 分钟", "en": "{minutes} min"},
+    "card.waited": {"zh_CN": "⏱️ 此步骤已等待 {duration}", "en": "⏱️ This step has been waiting {duration}"},
+    "card.overdue": {
+        "zh_CN": "⚠️ *已逾期*：提交已超过 {hours} 小时，仍未审批完成。",
+        "en": "⚠️ *Overdue*: filed more than {hours} h ago and still not decided.",
+    },
+    "card.note.escalated": {"zh_CN": "⏫ 等待过久，已通知 {to}", "en": "⏫ waited too long: {to} was told"},
+    "card.note.overdue": {
+        "zh_CN": "⚠️ 超过 {hours} 小时未完成，已标记为逾期",
+        "en": "⚠️ marked overdue: not decided within {hours} h",
+    },
+    "card.note.expired": {
+        "zh_CN": "⌛ 超时未完成，系统已撤销（原因：已过期）",
+        "en": "⌛ expired: revoked by the system (reason: expired)",
+    },
+    "escalation.text": {
+        "zh_CN": "⏫ {applicant} 的{template} {number} 自 {since} 起等待 {waiting} 处理，"
+        "已等待 {duration}，现通知你。",
+        "en": "⏫ {template} {number} from {applicant} has waited on {waiting} since {since} ({duration}): "
+        "you are told because it waited too long.",
+    },
+    "escalation.settled": {
+        "zh_CN": "⏫ {applicant} 的{template} {number} 曾因等待过久通知你；它现在已结束：{status}。",
+        "en": "⏫ {template} {number} from {applicant} was escalated to you for waiting too long; "
+        "it has ended since: {status}.",
+    },
+    "escalation.only_they": {
+        "zh_CN": "只有 {waiting} 可以处理此步骤；请提醒他们。",
+        "en": "Only {waiting} can decide this step: nudge them.",
+    },
+    "audit.escalated": {
+        "zh_CN": "`{number}` {template} · ⏫ 等待过久，已通知 {to} · {applicant}",
+        "en": "`{number}` {template} · ⏫ waited too long, escalated to {to} · {applicant}",
+    },
+    "audit.overdue": {
+        "zh_CN": "`{number}` {template} · ⚠️ 超过 {hours} 小时未完成，已标记为逾期 · {applicant}",
+        "en": "`{number}` {template} · ⚠️ marked overdue after {hours} h · {applicant}",
+    },
+    "audit.expired": {
+        "zh_CN": "`{number}` {template} · {emoji} 已过期，系统已撤销 · {applicant}",
+        "en": "`{number}` {template} · {emoji} expired, revoked by the system · {applicant}",
+    },
+    "admin.help.policy": {
+        "zh_CN": "`policy <别名> [escalate_after_hours=48] [escalate_to=@某人|#频道]"
+        " [expire_after_hours=168]`"
+        " — 查看或修改模板的升级与过期设置（`=off` 恢复配置文件的值）",
+        "en": "`policy <alias> [escalate_after_hours=48] [escalate_to=@someone|#channel]"
+        " [expire_after_hours=168]`"
+        " — show or change a template's escalation and expiry (`=off` falls back to the config)",
+    },
+    "admin.policy_header": {
+        "zh_CN": "*`{alias}` 的升级与过期*（{provider} · `{template_id}`）",
+        "en": "*Escalation and expiry of `{alias}`* ({provider} · `{template_id}`)",
+    },
+    "admin.policy_row": {
+        "zh_CN": "• `{name}` = {value}（{source}）",
+        "en": "• `{name}` = {value} ({source})",
+    },
+    "admin.policy_unset": {"zh_CN": "未设置", "en": "not set"},
+    "admin.policy_source.config": {"zh_CN": "配置文件", "en": "config"},
+    "admin.policy_source.admin": {"zh_CN": "管理员修改", "en": "set by an admin"},
+    "admin.policy_summary": {"zh_CN": "升级与过期：{summary}", "en": "escalation and expiry: {summary}"},
+    "admin.policy_escalate": {
+        "zh_CN": "等待 {hours} 小时后通知 {to}",
+        "en": "after {hours} h tell {to}",
+    },
+    "admin.policy_expire": {"zh_CN": "{hours} 小时后过期", "en": "expires after {hours} h"},
+    "admin.bad_policy": {"zh_CN": "无法设置：{error}", "en": "Not set: {error}"},
     "admin.usage": {"zh_CN": "用法：{usage}", "en": "Usage: {usage}"},
     "admin.failed": {"zh_CN": "执行失败：{error}", "en": "That did not work: {error}"},
     "admin.help_header": {"zh_CN": "*`/approval-admin` 子命令*", "en": "*`/approval-admin` subcommands*"},

@@ -165,6 +165,7 @@ class Snapshot:
     summary: tuple[str, ...] = ()
     fields: tuple[FormField, ...] = ()
     has_details: bool = False  # fields/summary were read (a callback alone carries none)
+    expired_at: int = 0  # when the bot ended it as expired (embedded engine, per its template's policy)
 
     @property
     def key(self) -> str:
@@ -199,6 +200,16 @@ class Snapshot:
             if node.type is NodeType.CC:
                 seen.update(dict.fromkeys(m.user_id for m in node.members))
         return tuple(seen)
+
+    def step_waiting_since(self) -> int | None:
+        """When the current step began waiting: the latest decision outside it (a step before it, or a
+        return from a later one), else the filing; None when nothing waits. A transfer within the step
+        does not restart it: the step has waited all along."""
+        node = self.current_node()
+        if node is None:
+            return None
+        decided = [m for n in self.flow_nodes() if n is not node for m in n.members if m.status.is_decided]
+        return max([self.apply_time, *(m.time for m in decided)])
 
     def last_activity(self) -> int:
         times = [self.apply_time, *(c.time for c in self.comments)]

@@ -70,6 +70,16 @@ def notify_plan(old: Snapshot | None, new: Snapshot, carded_approvers: frozenset
     return plan
 
 
+def card_plan(snap: Snapshot, carded_approvers: frozenset[str]) -> list[Notice]:
+    """Every card an approval may have out (applicant, approvers, CC): what a refresh re-renders when
+    something the cards show changed beside the approval's own state (marked overdue, escalated)."""
+    plan = [Notice(Kind.APPLICANT_CARD, snap.applicant)]
+    plan += [
+        Notice(Kind.APPROVER_CARD, u) for u in dict.fromkeys([*snap.waiting_on(), *sorted(carded_approvers)])
+    ]
+    return plan + [Notice(Kind.CC_CARD, u) for u in snap.all_cc() if u != snap.applicant]
+
+
 def changed(old: Snapshot | None, new: Snapshot) -> bool:
     """Whether `new` says anything `old` did not (ignoring what caused it)."""
     if old is None:

@@ -252,6 +252,10 @@ class Decider(Protocol):
         """Applies one decision by `actor` (approve, reject, transfer, ...) and returns the new state;
         raises NotAllowed (with the reason) when they may not, UnknownApproval for an unknown key."""
 
+    def expire(self, key: str) -> Snapshot:
+        """Ends the approval as expired, by the system (its template's `expire_after_hours` passed);
+        raises NotAllowed("final") when it has ended already, UnknownApproval for an unknown key."""
+
 
 # sweeps --------------------------------------------------------------------------
 

@@ -77,7 +77,7 @@ class Reminders:
         queued = 0
         for approver in snap.waiting_on():
             slack_id = people.slack_id(approver)
-            if slack_id is None or (not asked and self._night(slack_id, now)):
+            if slack_id is None or (not asked and self.is_quiet(slack_id, now)):
                 continue
             with self.store.transaction():
                 doc = self.store.approvals.get(snap.key)
@@ -147,13 +147,17 @@ class Reminders:
             sent += 1
         return sent
 
-    def _night(self, slack_id: str, now: int) -> bool:
+    def is_quiet(self, target: str, now: int) -> bool:
+        """Whether `now` is in the quiet hours of `target`: a person's in their own time zone, a channel's
+        (C…, G…: no zone of its own) in the bot's default zone, DEFAULT_TZ."""
         start, end = self.settings.quiet_hours
-        hour = datetime.fromtimestamp(now, self._zone(slack_id)).hour
+        hour = datetime.fromtimestamp(now, self._zone(target)).hour
         return (hour >= start or hour < end) if start > end else start <= hour < end
 
     def _zone(self, slack_id: str) -> ZoneInfo:
         """The person's Slack time zone (users.info), cached a day like other profile facts."""
+        if slack_id[:1] in ("C", "G"):
+            return ZoneInfo(DEFAULT_TZ)
         cached = self.store.people.cached_user(f"tz:{slack_id}")
         name = cached.get("tz") if cached else None
         if name is None:

@@ -8,6 +8,7 @@ import logging
 import os
 import socket
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 from bot.admin import Admin
 from bot.config import Config, parse_quiet_hours
 from bot.directory import Directory
+from bot.escalation import Escalations, TemplatePolicies
 from bot.processor import DetailReader, InboxProcessor
 from bot.providers.local.decide import Decisions
 from bot.providers.registry import provider_parts
@@ -57,6 +59,9 @@ class Runtime:
     admin: Admin
     accounts: SlackAccounts
     leadership: Leadership
+    escalations: Escalations
+    template_policies: TemplatePolicies
+    render: Renderer
     bolt: App | None = None
 
     def start(self) -> None:
@@ -80,8 +85,17 @@ class Runtime:
 
     @property
     def policies(self) -> Policies:
-        """Every template's escalation, expiry, channel and rules, as its provider declared them."""
-        return Policies(self.parts.policies)
+        """Every template's escalation, expiry, channel and rules, as its provider declared them, with
+        what admins changed from Slack (`/approval-admin policy`) on top."""
+        return self.template_policies.current()
+
+    def set_clock(self, clock: Callable[[], float]) -> None:
+        """What the scheduled jobs and the cards take as now: the demo's `clock` and the tests move it."""
+        self.reminders.clock = clock
+        self.escalations.clock = clock
+        self.template_policies.clock = clock
+        self.render.clock = clock
+        self.decisions.clock = clock
 
     def provider_name(self, provider: str, lang: str) -> str:
         """What people call the system `provider` runs, in `lang`, as the provider declares it."""
@@ -250,6 +264,14 @@ def build_runtime(config: Config, *, with_bolt: bool = True, journaled_elsewhere
             int(schedule.digest_hour) if schedule.daily_digest else None,
         ),
     )
+    template_policies = TemplatePolicies(store, Policies(parts.policies))
+    # a provider whose approvals the bot decides ends one as expired; the others' are marked overdue
+    expirers = {
+        name: decisions.expire
+        for name, provider in parts.providers.items()
+        if provider.capabilities.decides_in_slack
+    }
+    escalations = Escalations(store, service, template_policies, expirers, reminders.is_quiet)
     admin = Admin(
         config.slack,
         store,
@@ -262,6 +284,7 @@ def build_runtime(config: Config, *, with_bolt: bool = True, journaled_elsewhere
         open_reader(config, store=store),
         provider_health=parts.health,
         sweep_only_forms=parts.sweep_only_forms,
+        policies=template_policies,
     )
     runtime = Runtime(
         config,
@@ -280,6 +303,9 @@ def build_runtime(config: Config, *, with_bolt: bool = True, journaled_elsewhere
         admin,
         accounts,
         open_leadership(config, replica),
+        escalations,
+        template_policies,
+        render,
     )
     deliverer.render_home = lambda user: render_home(runtime, user)
     if with_bolt:

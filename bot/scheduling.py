@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 SWEEP_JOB = "sweep"
 REMIND_JOB = "remind"
+ESCALATE_JOB = "escalate"
 LEAD_JOB = "lead"
 LEADER_POLL = 2.0  # seconds between a replica's checks of the lead: a standby takes over within this
 REMIND_EVERY = 15  # minutes between looks for approvals that waited too long
@@ -64,6 +65,7 @@ class Schedule:
         for job, every, name in (
             (self.sweep_now, IntervalTrigger(minutes=minutes), SWEEP_JOB),
             (self.remind_now, IntervalTrigger(minutes=REMIND_EVERY), REMIND_JOB),
+            (self.escalate_now, IntervalTrigger(minutes=REMIND_EVERY), ESCALATE_JOB),
         ):
             self.scheduler.add_job(job, every, id=name, replace_existing=True, next_run_time=None)
         self.scheduler.add_job(
@@ -83,9 +85,11 @@ class Schedule:
             first = datetime.now(timezone.utc) + timedelta(seconds=FIRST_RUN_AFTER)
             self.scheduler.modify_job(SWEEP_JOB, next_run_time=first)
             self.scheduler.resume_job(REMIND_JOB)
+            self.scheduler.resume_job(ESCALATE_JOB)
         elif self.leading and not leading:
             self.scheduler.pause_job(SWEEP_JOB)
             self.scheduler.pause_job(REMIND_JOB)
+            self.scheduler.pause_job(ESCALATE_JOB)
         self.leading = leading
 
     def remind_now(self) -> int:
@@ -93,6 +97,13 @@ class Schedule:
         if queued:
             self.runtime.deliverer.wake()
         return queued
+
+    def escalate_now(self) -> int:
+        """Escalate, expire and mark overdue what is due (bot.escalation); quiet hours hold."""
+        acted = self.runtime.escalations.run_once()
+        if acted:
+            self.runtime.deliverer.wake()
+        return acted
 
     def stop(self) -> None:
         """Stop the jobs, waiting for one that runs: the providers' clients are closed first, so a sweep

@@ -20,7 +20,7 @@ from typing import Any
 from bot.codec import snapshot_from_dict, snapshot_to_dict
 from bot.directory import Directory, LookupUnavailable
 from bot.model import Action, Snapshot
-from bot.notify import Kind, Notice, changed, details_only, notify_plan
+from bot.notify import Kind, Notice, card_plan, changed, details_only, notify_plan
 from bot.provider_ports import Provider, ProviderError
 from bot.store import Store
 
@@ -253,6 +253,32 @@ class ApprovalService:
                 extra={"approval": snap.key, "users": unmapped, "identity": people.identity},
             )
         return queued, unmapped
+
+    def refresh_cards(self, snap: Snapshot, people: People) -> int:
+        """Re-render the cards of `snap` that are out already, in place (nobody is told anew, nobody gets a
+        card they never had): for what the cards show beside the approval's state. Call inside the
+        transaction that records that change."""
+        doc = self.store.approvals.get(snap.key) or {}
+        plan = [
+            notice
+            for notice in card_plan(snap, frozenset(doc.get("approvers", [])))
+            if self.store.cards.get(snap.key, f"{snap.key}|{notice.card_key}") is not None
+        ]
+        return self._queue(snap, plan, people)[0]
+
+    def audit_event(self, snap: Snapshot, event: str, **details: Any) -> None:
+        """One line in the audit channel about what the bot itself decided about `snap` (`event`: its
+        i18n key under `audit.`, e.g. "escalated"), with the snapshot as it stood."""
+        if self.settings.audit_channel:
+            notice = {"snapshot": snapshot_to_dict(snap), "event": event, **details}
+            self.store.outbox.enqueue(
+                {
+                    "approval_key": snap.key,
+                    "channel": self.settings.audit_channel,
+                    "kind": "audit",
+                    "notice": notice,
+                }
+            )
 
     def _queue_home_refresh(self, waiting: set[str], slack: dict[str, Any]) -> None:
         """App Home shows "my requests" and "waiting for me": refresh it for whoever those changed for."""

@@ -9,11 +9,15 @@ the use cases look a policy up by a snapshot and never name a provider.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, fields
+import logging
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from bot.model import Snapshot
+
+log = logging.getLogger(__name__)
 
 
 class PolicyConfigError(ValueError):
@@ -34,6 +38,11 @@ class TemplatePolicy:
 
 POLICY_KEYS = frozenset(f.name for f in fields(TemplatePolicy))
 NO_POLICY = TemplatePolicy()
+# what admins may change from Slack (`/approval-admin policy`), over what the config says
+ADMIN_KEYS = ("escalate_after_hours", "escalate_to", "expire_after_hours")
+# a person (U…/W…) or a channel (C…/G…): whoever is told when a step waits too long
+_ESCALATION_TARGET = re.compile(r"[UWCG][A-Z0-9]{2,}")
+_CLEARED = frozenset({"off", "none", "-"})
 
 
 def policy_from_config(raw: Mapping[str, Any], where: str) -> TemplatePolicy:
@@ -42,7 +51,19 @@ def policy_from_config(raw: Mapping[str, Any], where: str) -> TemplatePolicy:
     values: dict[str, Any] = {}
     for key in POLICY_KEYS & raw.keys():
         values[key] = _checked(key, raw[key], f"{where}: {key}")
-    return TemplatePolicy(**values)
+    return _coherent(TemplatePolicy(**values), where)
+
+
+def _coherent(policy: TemplatePolicy, where: str) -> TemplatePolicy:
+    """Escalation needs both its keys: a time without anyone to tell (Slack gives the bot no manager to
+    fall back on), or someone to tell without a time, would silently do nothing."""
+    if policy.escalate_after_hours is not None and not policy.escalate_to:
+        raise PolicyConfigError(
+            f"{where}: escalate_after_hours needs escalate_to (a Slack user or channel id)"
+        )
+    if policy.escalate_to and policy.escalate_after_hours is None:
+        raise PolicyConfigError(f"{where}: escalate_to needs escalate_after_hours (how long a step may wait)")
+    return policy
 
 
 def _checked(key: str, value: Any, where: str) -> Any:
@@ -60,7 +81,45 @@ def _checked(key: str, value: Any, where: str) -> Any:
         return tuple(value)
     if not isinstance(value, str):
         raise PolicyConfigError(f"{where} must be a string, got {value!r}")
+    if key == "escalate_to" and not _ESCALATION_TARGET.fullmatch(value.strip()):
+        raise PolicyConfigError(
+            f"{where} must be a Slack user id (U012ABC) or channel id (C012ABC), got {value!r}"
+            " (a #name is not looked up: use the channel's id, shown in its details)"
+        )
     return value.strip()
+
+
+def overridden(policy: TemplatePolicy, values: Mapping[str, Any], where: str) -> TemplatePolicy:
+    """`policy` with an admin's stored `values` on top; raises `PolicyConfigError` when a value or the
+    result cannot work, as for the config."""
+    changes: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in ADMIN_KEYS:
+            raise PolicyConfigError(
+                f"{where}: {key!r} cannot be changed here; known are {', '.join(ADMIN_KEYS)}"
+            )
+        changes[key] = _checked(key, value, f"{where}: {key}")
+    return _coherent(replace(policy, **changes), where)
+
+
+def parse_overrides(words: Iterable[str]) -> dict[str, Any]:
+    """`key=value` words as an admin types them: hours as numbers, `off` (None) for the config's value. Raises
+    `PolicyConfigError` for a word that is no such pair or a value that is no number of hours."""
+    values: dict[str, Any] = {}
+    for word in words:
+        key, sep, raw = word.partition("=")
+        if not sep or key not in ADMIN_KEYS or not raw:
+            raise PolicyConfigError(f"{word!r} is not one of {', '.join(k + '=…' for k in ADMIN_KEYS)}")
+        if raw.lower() in _CLEARED:
+            values[key] = None
+        elif key.endswith("_hours"):
+            try:
+                values[key] = float(raw)
+            except ValueError:
+                raise PolicyConfigError(f"{key} must be a number of hours, got {raw!r}") from None
+        else:
+            values[key] = raw
+    return values
 
 
 class Policies:
@@ -77,6 +136,21 @@ class Policies:
 
     def __iter__(self) -> Iterator[tuple[tuple[str, str], TemplatePolicy]]:
         return iter(self._by_template.items())
+
+    def with_overrides(self, stored: Iterable[Mapping[str, Any]]) -> Policies:
+        """These policies with what admins stored on top (`/approval-admin policy`), which wins over the
+        config. A stored override that no longer fits (the config changed beneath it) is skipped, with a
+        warning saying why: the config's policy holds."""
+        by_template = dict(self._by_template)
+        for doc in stored:
+            template = (doc["provider"], doc["template_id"])
+            try:
+                by_template[template] = overridden(self.of(*template), doc["values"], doc["template"])
+            except PolicyConfigError as exc:
+                log.warning(
+                    "stored policy override skipped", extra={"template": doc["template"], "why": str(exc)}
+                )
+        return Policies(by_template)
 
 
 def policies_by_template(

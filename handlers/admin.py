@@ -17,6 +17,7 @@ from slack_sdk.errors import SlackApiError
 from bot.admin import AdminRefused
 from bot.export import EXPORT_FORMATS
 from bot.i18n import t
+from bot.template_policy import PolicyConfigError, parse_overrides
 from handlers import admin_blocks as blocks
 from handlers import template_admin, text_field
 from handlers.cards import Venue
@@ -31,6 +32,8 @@ DEFAULT_DAYS = 30
 MAX_DAYS = 3650
 # a user as Slack escapes it in command text (<@U123|name>), or a bare id
 USER_ARG = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>|([UW][A-Z0-9]+)")
+# a user or channel as Slack escapes them in command text: the id is what is kept
+SLACK_REFERENCE = re.compile(r"<[@#]([UWCG][A-Z0-9]+)(?:\|[^>]*)?>")
 
 
 class Usage(Exception):
@@ -63,6 +66,7 @@ class AdminCommand:
             "stats": self._stats,
             "export": self._export,
             "health": self._health,
+            "policy": self._policy,
         }
 
     def __call__(self, ack: Ack, body: dict[str, Any], respond: Respond | None, client: WebClient) -> None:
@@ -166,7 +170,8 @@ class AdminCommand:
         report = self.admin.status(*args)
         self.admin.audit(user, "status", report.snapshot.key)
         venue = Venue.of(self.runtime.service.provider(report.snapshot.provider), self.lang)
-        return blocks.status_message(report, venue, self.runtime.live, self.lang)
+        watch = self.runtime.render.watch_now(report.snapshot.key)
+        return blocks.status_message(report, venue, self.runtime.live, self.lang, watch)
 
     def _remind(self, user: str, args: list[str], context: _Context) -> blocks.Message:
         if len(args) not in (1, 2):
@@ -221,6 +226,19 @@ class AdminCommand:
         self.admin.audit(user, "health")
         return blocks.health_message(self.admin.health(), self.lang)
 
+    def _policy(self, user: str, args: list[str], context: _Context) -> blocks.Message:
+        if not args:
+            raise Usage
+        alias, *words = args
+        if not words:
+            self.admin.audit(user, "policy", alias)
+            return blocks.policy_message(self.admin.policy(alias), self.lang)
+        try:
+            values = parse_overrides(_slack_ids(word) for word in words)
+        except PolicyConfigError as exc:
+            return blocks.refusal("bad_policy", {"error": str(exc)}, self.lang)
+        return blocks.policy_message(self.admin.set_policy(user, alias, values), self.lang)
+
 
 class _Context:
     """What a subcommand may need of the request besides its words."""
@@ -236,6 +254,12 @@ def _user_arg(raw: str) -> str:
     """The Slack user id in `<@U123|name>` or `U123`; anything else is refused by the use case."""
     match = USER_ARG.fullmatch(raw)
     return (match.group(1) or match.group(2)) if match else raw
+
+
+def _slack_ids(word: str) -> str:
+    """A `key=value` word with a user or channel as Slack escapes them in command text (<@U123|name>,
+    <#C123|name>) made the bare id; anything else (a typed "#name") is left for the check to refuse."""
+    return SLACK_REFERENCE.sub(lambda match: match.group(1), word)
 
 
 def _days(raw: str) -> int:

@@ -11,6 +11,7 @@ from bot.admin import (
     Health,
     Identity,
     OutboxReport,
+    PolicyReport,
     Reminded,
     Stats,
     StatusReport,
@@ -19,13 +20,18 @@ from bot.admin import (
 )
 from bot.i18n import t
 from bot.sweep import SweepReport
+from bot.template_policy import ADMIN_KEYS, TemplatePolicy
 from handlers.cards import (
+    NO_WATCH,
     Venue,
+    Watch,
     applicant_card,
     context,
     date_token,
+    hours_text,
     mention,
     sections,
+    target_text,
     user_text,
 )
 
@@ -49,6 +55,7 @@ HELP_ORDER = (
     "stats",
     "export",
     "health",
+    "policy",
 )
 
 Message = dict[str, Any]
@@ -110,6 +117,44 @@ def sync_message(result: SyncResult, lang: str) -> Message:
 
 
 def _template_row(row: TemplateRow, lang: str) -> str:
+    summary = policy_summary(row.policy, lang)
+    return _template_facts(row, lang) + (f" · {summary}" if summary else "")
+
+
+def policy_summary(policy: TemplatePolicy, lang: str) -> str:
+    """A template's escalation and expiry in a few words, or "" when it has neither."""
+    parts = []
+    if policy.escalate_after_hours is not None:
+        hours = hours_text(policy.escalate_after_hours)
+        parts.append(t("admin.policy_escalate", lang, hours=hours, to=target_text(policy.escalate_to)))
+    if policy.expire_after_hours is not None:
+        parts.append(t("admin.policy_expire", lang, hours=hours_text(policy.expire_after_hours)))
+    return t("admin.policy_summary", lang, summary=" · ".join(parts)) if parts else ""
+
+
+def policy_message(report: PolicyReport, lang: str) -> Message:
+    """Each key that can be changed here, its value and whether it comes from the config or an admin."""
+    lines = [
+        t(
+            "admin.policy_header",
+            lang,
+            alias=text(report.alias),
+            provider=text(report.provider),
+            template_id=text(report.template_id),
+        )
+    ]
+    for key in ADMIN_KEYS:
+        value = getattr(report.policy, key)
+        if value is None or value == "":
+            shown = t("admin.policy_unset", lang)
+        else:
+            shown = target_text(value) if key == "escalate_to" else hours_text(value)
+        source = t(f"admin.policy_source.{'admin' if key in report.overridden else 'config'}", lang)
+        lines.append(t("admin.policy_row", lang, name=key, value=shown, source=source))
+    return message(lines)
+
+
+def _template_facts(row: TemplateRow, lang: str) -> str:
     return t(
         "admin.template_row",
         lang,
@@ -174,10 +219,14 @@ def whois_message(user: str, found: Sequence[Identity], lang: str) -> Message:
 
 
 def status_message(
-    report: StatusReport, venue: Venue, live: Callable[[Message], Message], lang: str
+    report: StatusReport,
+    venue: Venue,
+    live: Callable[[Message], Message],
+    lang: str,
+    watch: Watch = NO_WATCH,
 ) -> Message:
-    """The approval as its applicant's card shows it (whole timeline), its links made live."""
-    card = applicant_card(report.snapshot, report.names.get, lang, report.link, venue)
+    """The approval as its applicant's card shows it (whole timeline, how long it waited), links live."""
+    card = applicant_card(report.snapshot, report.names.get, lang, report.link, venue, watch=watch)
     return live({"text": card.text, "blocks": list(card.blocks)})
 
 

@@ -65,6 +65,7 @@ STATUS_EMOJI = {
 _APPLICANT_ACTIONS = (Action.SUBMIT, Action.URGE, Action.REVOKE, Action.REVOKE_AFTER_APPROVAL)
 
 _SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
+_CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,}")
 
 
 @dataclass(frozen=True)
@@ -87,19 +88,49 @@ class Venue:
 
 
 @dataclass(frozen=True)
+class Watch:
+    """What the bot's own clock adds to an approval's cards, beside its state: how long the current step
+    has waited (at `now`), that it passed its expiry where the bot cannot end it (overdue), and whom
+    the bot told when a step waited too long. Recomputed whenever a card is rendered."""
+
+    now: int = 0  # when the card is rendered; 0: no "waiting" line
+    overdue_at: int = 0  # when it was marked overdue; 0: it is not
+    overdue_hours: float = 0.0  # the expiry it passed
+    escalations: tuple[tuple[int, str], ...] = ()  # (when, to whom: a Slack user or channel id)
+
+
+NO_WATCH = Watch()
+
+
+@dataclass(frozen=True)
+class _Note:
+    """A timeline entry the bot made itself: `key` under card.note.*, with its parameters."""
+
+    key: str
+    params: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class _Event:
-    """One timeline entry: the submission (item None), a member's decision, or a comment."""
+    """One timeline entry: the submission (item None), a member's decision, a comment, or the bot's note."""
 
     time: int
     user_id: str
-    item: Member | Comment | None
+    item: Member | Comment | _Note | None
 
 
 # --- public renderers -------------------------------------------------------------------------------------
 
 
 def applicant_card(
-    snap: Snapshot, names: Names, lang: str, link: str | None, venue: Venue, *, details_pending: bool = False
+    snap: Snapshot,
+    names: Names,
+    lang: str,
+    link: str | None,
+    venue: Venue,
+    *,
+    details_pending: bool = False,
+    watch: Watch = NO_WATCH,
 ) -> Message:
     """The one status card per approval, posted once and then updated in place as the approval moves.
 
@@ -109,10 +140,11 @@ def applicant_card(
     blocks = [
         _header(snap, lang),
         *_outcome(snap, lang),
+        *_overdue(snap, watch, lang),
         _facts(snap, names, lang),
         *_details(snap, lang, details_pending),
-        *sections(_progress(snap, names, lang)),
-        *_timeline(snap, names, lang),
+        *sections(_progress(snap, names, lang, watch)),
+        *_timeline(snap, names, lang, watch),
         *_link_button(link, lang),
         *_applicant_actions(snap, venue, lang),
     ]
@@ -128,13 +160,15 @@ def approver_card(
     venue: Venue,
     *,
     details_pending: bool = False,
+    watch: Watch = NO_WATCH,
 ) -> Message:
     """Asks `approver` to act while it is their turn; afterwards the same card, settled, without buttons."""
     about = _about(snap, names)
     if approver in snap.waiting_on():
         text = t("approver.needed_text", lang, **about)
         intro = t("approver.needed", lang, **about)
-        tail = [*sections(_progress(snap, names, lang)), *_call_to_act(snap, link, venue, lang)]
+        progress = sections(_progress(snap, names, lang, watch))
+        tail = [*_overdue(snap, watch, lang), *progress, *_call_to_act(snap, link, venue, lang)]
     else:
         outcome, intro = _settled(snap, approver, names, lang)
         text = t("approver.settled_text", lang, **about, outcome=outcome)
@@ -145,7 +179,13 @@ def approver_card(
 
 
 def cc_card(
-    snap: Snapshot, names: Names, lang: str, link: str | None, *, details_pending: bool = False
+    snap: Snapshot,
+    names: Names,
+    lang: str,
+    link: str | None,
+    *,
+    details_pending: bool = False,
+    watch: Watch = NO_WATCH,
 ) -> Message:
     """FYI for CC recipients: that it was submitted while pending, its outcome once final."""
     key = "cc.final" if snap.status.is_final else "cc.submitted"
@@ -153,6 +193,7 @@ def cc_card(
     blocks = [
         _header(snap, lang),
         section(text),
+        *_overdue(snap, watch, lang),
         _facts(snap, names, lang),
         *_details(snap, lang, details_pending),
         *_link_button(link, lang),
@@ -192,6 +233,51 @@ def reminder_message(
     return _nudge(snap, names, lang, link, venue, t("remind.text", lang, **_about(snap, names), hours=hours))
 
 
+def escalation_message(
+    snap: Snapshot,
+    to: str,
+    since: int,
+    names: Names,
+    lang: str,
+    venue: Venue,
+    decide_link: Callable[[str], str | None],
+    *,
+    now: int,
+) -> Message:
+    """To whom a step's waiting climbed (`to`: a person or a channel): who waits on whom since when, with
+    the card. The decision buttons (or the link to decide) only where `to` is one whose turn it is;
+    anyone else reads who must act. `decide_link(approver)`: the link for that approver."""
+    waiting = snap.waiting_on()
+    about = _about(snap, names)
+    if snap.status.is_final:
+        text = t("escalation.settled", lang, **about, status=status_text(snap, lang))
+    else:
+        text = t(
+            "escalation.text",
+            lang,
+            **about,
+            waiting=people_text(names, waiting, lang),
+            since=date_token(since),
+            duration=duration_text(now - since, lang),
+        )
+    mine = next((u for u in waiting if names(u) == to), None)
+    if mine is not None:
+        act = _call_to_act(snap, decide_link(mine), venue, lang)
+    elif waiting:
+        act = [context(t("escalation.only_they", lang, waiting=people_text(names, waiting, lang)))]
+    else:
+        act = []
+    blocks = [
+        _header(snap, lang),
+        section(text),
+        _facts(snap, names, lang),
+        *_details(snap, lang),
+        *sections(_progress(snap, names, lang)),
+        *act,
+    ]
+    return Message(text, tuple(blocks))
+
+
 def digest_message(items: Sequence[tuple[Snapshot, int]], names: Names, lang: str) -> Message:
     """Once a day, for an approver with several things waiting: one line each, oldest first."""
     lines = [
@@ -216,6 +302,8 @@ def _nudge(snap: Snapshot, names: Names, lang: str, link: str | None, venue: Ven
 
 def audit_line(snap: Snapshot, names: Names, lang: str) -> str:
     """One mrkdwn line for the audit channel: number, template, action, status, who."""
+    if snap.expired_at:
+        return t("audit.expired", lang, **_about(snap, names), emoji=STATUS_EMOJI[snap.status])
     action = enum_name(snap.action, lang) if snap.action is not None else t("action.unknown", lang)
     return t(
         "audit.line",
@@ -225,6 +313,12 @@ def audit_line(snap: Snapshot, names: Names, lang: str) -> str:
         emoji=STATUS_EMOJI[snap.status],
         status=enum_name(snap.status, lang),
     )
+
+
+def audit_event_line(snap: Snapshot, event: str, target: str, hours: float, names: Names, lang: str) -> str:
+    """One mrkdwn line for the audit channel about what the bot itself did to an approval: escalated it
+    to `target`, or marked it overdue after `hours`."""
+    return t(f"audit.{event}", lang, **_about(snap, names), to=target_text(target), hours=hours_text(hours))
 
 
 def unmapped_notice(snap: Snapshot, user_ids: Sequence[str], lang: str, venue: Venue) -> str:
@@ -275,6 +369,29 @@ def mention(slack_id: str) -> str:
     return f"<@{slack_id}>" if _SLACK_USER_ID.fullmatch(slack_id) else user_text(slack_id, NAME_LIMIT)
 
 
+def target_text(target: str) -> str:
+    """Whom the bot told: a person's mention or a channel's link, from an id shaped as one."""
+    if _CHANNEL_ID.fullmatch(target):
+        return f"<#{target}>"
+    return mention(target)
+
+
+def hours_text(hours: float) -> str:
+    """Configured hours as people write them: 48, not 48.0."""
+    return f"{hours:g}"
+
+
+def duration_text(seconds: int, lang: str) -> str:
+    """How long something has waited, coarse as people say it: "2 d 3 h", "5 h", "40 min"."""
+    minutes = max(0, seconds) // 60
+    days, hours, minutes = minutes // 1440, minutes % 1440 // 60, minutes % 60
+    if days:
+        return t("duration.days_hours", lang, days=days, hours=hours)
+    if hours:
+        return t("duration.hours", lang, hours=hours)
+    return t("duration.minutes", lang, minutes=minutes)
+
+
 def person_text(names: Names, user_id: str) -> str:
     """A provider user: a mention when mapped to Slack, else their provider id, escaped (it is their text)."""
     slack_id = names(user_id)
@@ -309,7 +426,12 @@ def _about(snap: Snapshot, names: Names, who: str | None = None) -> dict[str, st
 
 
 def status_text(snap: Snapshot, lang: str) -> str:
-    return f"{STATUS_EMOJI[snap.status]} {enum_name(snap.status, lang)}"
+    return f"{STATUS_EMOJI[snap.status]} {_status_name(snap, lang)}"
+
+
+def _status_name(snap: Snapshot, lang: str) -> str:
+    """The status's name; a request the bot ended as expired says so rather than "revoked"."""
+    return t("status.expired", lang) if snap.expired_at else enum_name(snap.status, lang)
 
 
 def date_token(ts: int) -> str:
@@ -400,8 +522,17 @@ def _details(snap: Snapshot, lang: str, pending: bool = False) -> list[dict]:
     return sections(shown)
 
 
-def _progress(snap: Snapshot, names: Names, lang: str) -> list[str]:
-    """The current step and who it waits on, phrased for how the step's members decide."""
+def _progress(snap: Snapshot, names: Names, lang: str, watch: Watch = NO_WATCH) -> list[str]:
+    """The current step and who it waits on, phrased for how the step's members decide, and how long
+    it has waited when the card is rendered at a known time."""
+    since = snap.step_waiting_since()
+    if since is None:
+        return []
+    waited = [t("card.waited", lang, duration=duration_text(watch.now - since, lang))] if watch.now else []
+    return _step_lines(snap, names, lang) + waited
+
+
+def _step_lines(snap: Snapshot, names: Names, lang: str) -> list[str]:
     node = snap.current_node()
     if node is None:
         return []
@@ -423,13 +554,21 @@ def _progress(snap: Snapshot, names: Names, lang: str) -> list[str]:
     return [f"{head} — {detail}"]
 
 
-def _events(snap: Snapshot) -> list[_Event]:
-    """Everything that happened, oldest first: submission, every member decision, every comment."""
+def _events(snap: Snapshot, watch: Watch = NO_WATCH) -> list[_Event]:
+    """Everything that happened, oldest first: submission, every member decision, every comment, and
+    what the bot did itself (escalated, marked overdue, ended as expired)."""
     events = [_Event(snap.apply_time, snap.applicant, None)]
     events += [
         _Event(m.time, m.user_id, m) for n in snap.flow_nodes() for m in n.members if m.status.is_decided
     ]
     events += [_Event(c.time, c.user_id, c) for c in snap.comments]
+    events += [_Event(at, "", _Note("escalated", (("to", target_text(to)),))) for at, to in watch.escalations]
+    if watch.overdue_at:
+        events.append(
+            _Event(watch.overdue_at, "", _Note("overdue", (("hours", hours_text(watch.overdue_hours)),)))
+        )
+    if snap.expired_at:
+        events.append(_Event(snap.expired_at, "", _Note("expired")))
     return sorted(events, key=lambda e: e.time)
 
 
@@ -438,6 +577,8 @@ def _event_line(event: _Event, names: Names, lang: str) -> str:
     if isinstance(event.item, Member):
         line = t("card.acted", lang, who=actor, verb=enum_name(event.item.status, lang))
         body = _with_speech(line, event.item.speech, len(event.item.media_ids), lang)
+    elif isinstance(event.item, _Note):
+        body = t(f"card.note.{event.item.key}", lang, **dict(event.item.params))
     elif isinstance(event.item, Comment):
         body = _with_speech(
             t("card.commented", lang, who=actor), event.item.content, len(event.item.attachments), lang
@@ -447,9 +588,9 @@ def _event_line(event: _Event, names: Names, lang: str) -> str:
     return f"{date_token(event.time)} · {body}"
 
 
-def _timeline(snap: Snapshot, names: Names, lang: str) -> list[dict]:
+def _timeline(snap: Snapshot, names: Names, lang: str, watch: Watch = NO_WATCH) -> list[dict]:
     """The most recent entries, saying how many older ones were left out."""
-    events = _events(snap)
+    events = _events(snap, watch)
     hidden = len(events) - MAX_TIMELINE
     lines = [t("card.timeline", lang)]
     if hidden > 0:
@@ -462,8 +603,15 @@ def _outcome(snap: Snapshot, lang: str) -> list[dict]:
     if not snap.status.is_final:
         return []
     return [
-        section(t("card.outcome", lang, emoji=STATUS_EMOJI[snap.status], status=enum_name(snap.status, lang)))
+        section(t("card.outcome", lang, emoji=STATUS_EMOJI[snap.status], status=_status_name(snap, lang)))
     ]
+
+
+def _overdue(snap: Snapshot, watch: Watch, lang: str) -> list[dict]:
+    """While it waits past its expiry (where the bot cannot end it), every card says so."""
+    if not watch.overdue_at or snap.status.is_final:
+        return []
+    return [section(t("card.overdue", lang, hours=hours_text(watch.overdue_hours)))]
 
 
 def _link_button(link: str | None, lang: str, primary: bool = False) -> list[dict]:

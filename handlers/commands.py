@@ -92,7 +92,8 @@ class ApprovalCommand:
         names = self.runtime.service.resolve_people(snap, tolerate_outage=True).slack_id
         service = self.runtime.service
         venue = cards.Venue.of(service.provider(snap.provider), self.lang)
-        message = cards.applicant_card(snap, names, self.lang, service.link(snap), venue)
+        watch = self.runtime.render.watch_now(snap.key)
+        message = cards.applicant_card(snap, names, self.lang, service.link(snap), venue, watch=watch)
         reply = {"text": message.text, "blocks": list(message.blocks), "response_type": "ephemeral"}
         return self.runtime.live(reply)
 

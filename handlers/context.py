@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from bot.store import Store
     from bot.submit import Submissions
     from handlers.delivery import Deliverer
+    from handlers.render import Renderer
 
 
 class BotContext(Protocol):
@@ -28,6 +29,7 @@ class BotContext(Protocol):
     admin: Admin
     deliverer: Deliverer
     parts: ProviderSetup  # the providers' declared capabilities (e.g. template managers)
+    render: Renderer  # queued notices -> Block Kit; its clock is what cards take as now
 
     def live(self, message: dict[str, Any]) -> dict[str, Any]:
         """A message or view sent at once, never stored: its link placeholders made live links."""

@@ -5,6 +5,8 @@ the message goes out, with names through the directory and links from the provid
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 from bot.codec import snapshot_from_dict
@@ -24,9 +26,12 @@ class Renderer:
     """`render(item) -> (text, blocks)`, the deliverer's `render`; None when what the item tells of is
     gone. Items that carry their text already (an admin's audit line) are sent as they are."""
 
-    def __init__(self, service: ApprovalService, lang: str) -> None:
+    def __init__(
+        self, service: ApprovalService, lang: str, *, clock: Callable[[], float] = time.time
+    ) -> None:
         self.service = service
         self.lang = lang
+        self.clock = clock  # cards say how long the current step has waited, as of when they are sent
 
     def __call__(self, item: dict[str, Any]) -> Rendered | None:
         return self.render(item)
@@ -50,10 +55,14 @@ class Renderer:
             names, link = self.service.people(snap).slack_id, self.service.link(snap)
             venue = cards.Venue.of(self.service.provider(snap.provider), self.lang)
             return _message(cards.reminder_message(snap, names, self.lang, link, venue, notice["hours"]))
-        message = self.card(snap, kind, notice)
+        if kind == "escalation":
+            return _message(self.escalation(snap, notice))
+        message = self.card(snap, kind, notice, watch(doc, int(self.clock())))
         return _message(message) if message is not None else None
 
-    def card(self, snap: Snapshot, kind: str, notice: dict[str, Any]) -> cards.Message | None:
+    def card(
+        self, snap: Snapshot, kind: str, notice: dict[str, Any], watch: cards.Watch = cards.NO_WATCH
+    ) -> cards.Message | None:
         """The message a notice of the approval's plan becomes (approver cards also for reminders)."""
         names = self.service.people(snap).slack_id
         planned = Notice(_CARDS[kind], notice["recipient"])
@@ -64,13 +73,13 @@ class Renderer:
         venue = cards.Venue.of(provider, lang)
         pending = self.service.details_pending(snap)
         if planned.kind is Kind.APPLICANT_CARD:
-            return cards.applicant_card(snap, names, lang, link, venue, details_pending=pending)
+            return cards.applicant_card(snap, names, lang, link, venue, details_pending=pending, watch=watch)
         if planned.kind is Kind.APPROVER_CARD:
             return cards.approver_card(
-                snap, planned.recipient, names, lang, link, venue, details_pending=pending
+                snap, planned.recipient, names, lang, link, venue, details_pending=pending, watch=watch
             )
         if planned.kind is Kind.CC_CARD:
-            return cards.cc_card(snap, names, lang, link, details_pending=pending)
+            return cards.cc_card(snap, names, lang, link, details_pending=pending, watch=watch)
         if planned.kind is Kind.CC_OUTCOME:
             return cards.cc_outcome_message(snap, names, lang, link)
         if planned.kind is Kind.COMMENT:
@@ -78,9 +87,33 @@ class Renderer:
             return cards.comment_message(snap, comment, names, lang) if comment is not None else None
         return cards.urge_message(snap, names, lang, link, venue)
 
+    def watch_now(self, approval_key: str) -> cards.Watch:
+        """What the bot's clock adds to the approval's cards now, for a card sent at once (a status)."""
+        return watch(self.service.store.approvals.get(approval_key) or {}, int(self.clock()))
+
+    def escalation(self, snap: Snapshot, notice: dict[str, Any]) -> cards.Message:
+        """To whom a step's waiting climbed, the approval as it stands now."""
+        provider = self.service.provider(snap.provider)
+        return cards.escalation_message(
+            snap,
+            notice["to"],
+            notice["since"],
+            self.service.people(snap).slack_id,
+            self.lang,
+            cards.Venue.of(provider, self.lang),
+            lambda approver: provider.approval_link(snap, approver),
+            now=int(self.clock()),
+        )
+
     def audit(self, notice: dict[str, Any]) -> str:
         """A line for the audit channel about the change it was queued for (its snapshot goes with it)."""
         snap = snapshot_from_dict(notice["snapshot"])
+        if notice.get("event"):
+            names = self.service.people(snap).slack_id
+            hours = notice.get("hours") or 0.0
+            return cards.audit_event_line(
+                snap, notice["event"], notice.get("to", ""), hours, names, self.lang
+            )
         if notice.get("unmapped"):
             venue = cards.Venue.of(self.service.provider(snap.provider), self.lang)
             return cards.unmapped_notice(snap, notice["unmapped"], self.lang, venue)
@@ -114,6 +147,18 @@ class Renderer:
             },
         )
         return cards.Message(text, blocks)
+
+
+def watch(doc: dict[str, Any], now: int) -> cards.Watch:
+    """What the bot's own clock added to a stored approval (bot.escalation keeps it with the approval)."""
+    overdue = doc.get("overdue") or {}
+    escalated = sorted((entry["at"], entry["to"]) for entry in doc.get("escalated", {}).values())
+    return cards.Watch(
+        now=now,
+        overdue_at=overdue.get("at", 0),
+        overdue_hours=overdue.get("after_hours") or 0.0,
+        escalations=tuple(escalated),
+    )
 
 
 def _message(message: cards.Message) -> Rendered:

@@ -233,6 +233,22 @@ def test_templates_and_meta(store: Store) -> None:
     assert len(secret) == 32 and store.meta.secret("links") == secret
 
 
+def test_policy_overrides_are_kept_one_per_template_and_survive_a_rollback_of_others(store: Store) -> None:
+    first = {"template": "local:trip", "provider": "local", "template_id": "trip", "values": {"a": 1}}
+    with store.transaction():
+        store.policy_overrides.put(first)
+        store.policy_overrides.put({**first, "values": {"expire_after_hours": 168.0}})
+        store.policy_overrides.put({**first, "template": "wecom:T1", "provider": "wecom", "template_id": "1"})
+    with pytest.raises(RuntimeError), store.transaction():
+        store.policy_overrides.put({**first, "values": {"lost": True}})
+        raise RuntimeError("rolled back")
+    kept = sorted(store.policy_overrides.all(), key=lambda doc: doc["template"])
+    assert [(doc["template"], doc["values"]) for doc in kept] == [
+        ("local:trip", {"expire_after_hours": 168.0}),
+        ("wecom:T1", {"a": 1}),
+    ]
+
+
 def test_the_inbox_gives_what_is_not_applied_in_order(store: Store) -> None:
     seqs = [store.inbox.append({"source": "t", "n": n}, key=f"t:{n}") for n in range(3)]
     assert seqs == sorted(seqs)

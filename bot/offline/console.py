@@ -2,7 +2,7 @@
 
 Type slash commands, fill in the modal that opens, press the buttons on the
 cards, open approve links, decide in the WeCom sandbox, lose a callback and
-sweep, move the clock to see reminders, and see what each person sees.
+sweep, move the clock to see reminders, escalation and expiry, and see what each person sees.
 Everything goes through the same stand-ins the tests use; cards read as
 Slack shows them (`bot/offline/readable.py`), and every hop to and from
 WeCom is printed as it happens.
@@ -45,7 +45,7 @@ HELP = """commands (↑/↓ for history, ←/→ and Home/End to edit):
   wecom approve|reject <number> [reason]             decide in WeCom as yourself
   lose [n]                   the next n WeCom callbacks are lost on the way (a sweep recovers them)
   sweep                      sweep every provider now, as the bot does on its schedule
-  clock +<n>[d|h|m]          let time pass (default hours); the reminders run then
+  clock +<n>[d|h|m]          let time pass (default hours); reminders, escalation and expiry run then
   help                       this                    quit                 leave"""
 
 
@@ -306,6 +306,8 @@ class Console:
         self.out(f"it is now {now:%Y-%m-%d %H:%M} in Shanghai")
         queued = self._acting(self.demo.schedule.remind_now)
         self.out(f"the reminders ran: {queued} nudge(s) (nobody is nudged at night, {_quiet(self.runtime)})")
+        acted = self._acting(self.demo.schedule.escalate_now)
+        self.out(f"escalation and expiry ran: {acted} request(s) escalated, expired or marked overdue")
 
     # helpers -----------------------------------------------------------------------
 

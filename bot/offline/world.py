@@ -64,7 +64,16 @@ _FLOW = [
     {"type": 2, "users": ["U0FIN"]},
 ]
 # Filed with the embedded engine: the bot runs the flow, approvers decide in Slack.
-PURCHASE = {"alias": "purchase", "name": "采购申请 Purchase", "controls": _CONTROLS, "process": _FLOW}
+# A step left waiting two days climbs to the admin; a week unanswered ends the request (`clock +49h`,
+# `clock +8d` in the console show both).
+_POLICY = {"escalate_after_hours": 48, "escalate_to": ADMIN, "expire_after_hours": 168}
+PURCHASE = {
+    "alias": "purchase",
+    "name": "采购申请 Purchase",
+    "controls": _CONTROLS,
+    "process": _FLOW,
+    **_POLICY,
+}
 # Filed on WeCom (the sandbox plays it): approvers decide in WeCom, the bot hears by callback.
 EQUIPMENT = {
     "alias": "equipment",
@@ -115,7 +124,9 @@ class Demo:
             url = f"http://127.0.0.1:{server.effective_port}"
             sandbox = self._sandbox(f"{url}/wecom/callback").start()
             runtime = build_runtime(self._config(url, sandbox.base_url))
-            runtime.reminders.clock = self.now  # what `clock +H` moves: reminders fall due on it
+            runtime.set_clock(
+                self.now
+            )  # what `clock +H` moves: reminders, escalations and expiry fall due on it
             # serve's own sweep and reminder jobs (waking the deliverer after them), run when the story
             # or the console says, not on a timer
             self.schedule = Schedule(runtime)
@@ -175,6 +186,8 @@ class Demo:
                     "api_base": wecom_api,
                     "templates": {EQUIPMENT["alias"]: EQUIPMENT_ID},
                     "approval_url_template": "https://work.weixin.qq.com/approval/{sp_no}",
+                    # WeCom's approvals cannot be ended from here: past a week they are marked overdue
+                    "policies": {EQUIPMENT["alias"]: _POLICY},
                 },
                 "users": {slack_id: person.wecom for slack_id, person in PEOPLE.items()},
                 "local": {"templates": [PURCHASE]},

@@ -121,6 +121,15 @@ class Templates(Protocol):
     def put(self, doc: dict[str, Any]) -> None: ...
 
 
+class PolicyOverrides(Protocol):
+    """What admins changed of a template's policy from Slack, over the config: one document per
+    template, {"template": "<provider>:<template id>", "provider", "template_id", "values", "by", "at"}."""
+
+    def all(self) -> list[dict[str, Any]]: ...
+    def put(self, doc: dict[str, Any]) -> None:
+        """Insert or replace by doc["template"]."""
+
+
 class MetaReading(Protocol):
     """What a read-only view of the store can answer too (`StoreReader`)."""
 
@@ -179,6 +188,7 @@ class Store(Protocol):
     drafts: Drafts
     link_uses: LinkUses
     templates: Templates
+    policy_overrides: PolicyOverrides
     meta: Meta
     inbox: Inbox
 

@@ -70,3 +70,10 @@ class Decisions:
                 self.store.meta.set(f"urged:{key}", now)
             self.service.apply_snapshot(new, self.service.resolve_people(new))  # Slack ids: no lookups
         return new
+
+    def expire(self, key: str) -> Snapshot:
+        """The system ends `key` as expired: an engine transition applied like any decision."""
+        with self.store.transaction():
+            new = engine.expire(self.current(key), int(self.clock()))
+            self.service.apply_snapshot(new, self.service.resolve_people(new))
+        return new

@@ -399,6 +399,20 @@ def revoke(snap: Snapshot, actor: str, now: int, reason: str = "") -> Snapshot:
     )
 
 
+def expire(snap: Snapshot, now: int) -> Snapshot:
+    """Ended by the bot, not by a person: the request waited past its template's `expire_after_hours`.
+    It is revoked (撤销) with the reason "expired", which the cards and the timeline show as such."""
+    _pending(snap)
+    return replace(
+        snap,
+        status=ApprovalStatus.REVOKED,
+        action=Action.REVOKE,
+        current_step=None,
+        event_time=now,
+        expired_at=now,
+    )
+
+
 # -- rules -------------------------------------------------------------------------------------------------
 
 

@@ -241,6 +241,23 @@ class PostgresTemplates:
             )
 
 
+class PostgresPolicyOverrides:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def all(self) -> list[dict[str, Any]]:
+        with self._db.cursor() as cur:
+            return [row["doc"] for row in cur.execute("SELECT doc FROM policy_overrides ORDER BY template")]
+
+    def put(self, doc: dict[str, Any]) -> None:
+        with self._db.cursor() as cur:
+            cur.execute(
+                "INSERT INTO policy_overrides (template, doc) VALUES (%s, %s) "
+                "ON CONFLICT (template) DO UPDATE SET doc = EXCLUDED.doc",
+                (doc["template"], Jsonb(doc)),
+            )
+
+
 class PostgresMeta:
     def __init__(self, db: Database) -> None:
         self._db = db

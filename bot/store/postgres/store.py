@@ -17,6 +17,7 @@ from bot.store.postgres.records import (
     PostgresLinkUses,
     PostgresMeta,
     PostgresPeople,
+    PostgresPolicyOverrides,
     PostgresTemplates,
 )
 
@@ -41,6 +42,7 @@ class PostgresStore:
         self.drafts = PostgresDrafts(self.db)
         self.link_uses = PostgresLinkUses(self.db)
         self.templates = PostgresTemplates(self.db)
+        self.policy_overrides = PostgresPolicyOverrides(self.db)
         self.meta = PostgresMeta(self.db)
         self.inbox = PostgresInbox(self.db)
 

@@ -46,6 +46,7 @@ from bot.store.tinydb.meta import TinyDBMeta
 from bot.store.tinydb.migrations import upgrade
 from bot.store.tinydb.outbox import TinyDBOutbox
 from bot.store.tinydb.people import TinyDBPeople
+from bot.store.tinydb.policy_overrides import TinyDBPolicyOverrides
 from bot.store.tinydb.tables import Repository
 from bot.store.tinydb.templates import TinyDBTemplates
 
@@ -75,6 +76,7 @@ class TinyDBStore:
         self.drafts = TinyDBDrafts(lock)
         self.link_uses = TinyDBLinkUses(lock, self.transaction)
         self.templates = TinyDBTemplates(lock)
+        self.policy_overrides = TinyDBPolicyOverrides(lock)
         self.meta = TinyDBMeta(lock, self.transaction)
         self._repositories: list[Repository] = [
             self.approvals,
@@ -87,6 +89,7 @@ class TinyDBStore:
             self.drafts,
             self.link_uses,
             self.templates,
+            self.policy_overrides,
             self.meta,
         ]
         self._load()
