@@ -9,6 +9,7 @@ the use cases look a policy up by a snapshot and never name a provider.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
@@ -27,13 +28,19 @@ class TemplatePolicy:
     escalate_to: str = ""  # a Slack user id or a channel id
     # hours after filing when the request ends as expired (embedded) or is marked overdue (elsewhere)
     expire_after_hours: float | None = None
-    channel: str = ""  # a channel id the request card is posted to and kept up to date in
+    # a channel (an id, C…/G…, or "#name", resolved when the card is first sent) the request card is
+    # posted to and kept up to date in
+    channel: str = ""
     direct_messages: bool = True  # false: with a channel, the cards are not also sent as DMs
     auto_approve: tuple[Mapping[str, Any], ...] = ()  # rule tables, read by the rules module
 
 
 POLICY_KEYS = frozenset(f.name for f in fields(TemplatePolicy))
 NO_POLICY = TemplatePolicy()
+# What a `channel` may be: a channel id, or a channel's name as Slack allows it (lower case, at most 80).
+# Only the shape is checked offline; whether the channel exists and the bot is in it shows at delivery.
+CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,}")
+CHANNEL_NAME = re.compile(r"#[a-z0-9][a-z0-9._-]{0,79}")
 
 
 def policy_from_config(raw: Mapping[str, Any], where: str) -> TemplatePolicy:
@@ -42,7 +49,12 @@ def policy_from_config(raw: Mapping[str, Any], where: str) -> TemplatePolicy:
     values: dict[str, Any] = {}
     for key in POLICY_KEYS & raw.keys():
         values[key] = _checked(key, raw[key], f"{where}: {key}")
-    return TemplatePolicy(**values)
+    policy = TemplatePolicy(**values)
+    if not policy.direct_messages and not policy.channel:
+        raise PolicyConfigError(
+            f"{where}: direct_messages = false needs a channel: without one nobody would be told"
+        )
+    return policy
 
 
 def _checked(key: str, value: Any, where: str) -> Any:
@@ -60,7 +72,19 @@ def _checked(key: str, value: Any, where: str) -> Any:
         return tuple(value)
     if not isinstance(value, str):
         raise PolicyConfigError(f"{where} must be a string, got {value!r}")
+    if key == "channel":
+        return _channel(value.strip(), where)
     return value.strip()
+
+
+def _channel(value: str, where: str) -> str:
+    """A channel id or "#name" (only its shape: whether Slack has it is known when the card is sent)."""
+    if value and not (CHANNEL_ID.fullmatch(value) or CHANNEL_NAME.fullmatch(value)):
+        raise PolicyConfigError(
+            f'{where} must be a channel id (C… or G…) or a channel name like "#finance-approvals", '
+            f"got {value!r}"
+        )
+    return value
 
 
 class Policies:

@@ -69,6 +69,10 @@ class Renderer:
             return cards.approver_card(
                 snap, planned.recipient, names, lang, link, venue, details_pending=pending
             )
+        if planned.kind is Kind.CHANNEL_CARD:
+            return cards.channel_card(snap, names, lang, link, venue, details_pending=pending)
+        if planned.kind is Kind.CHANNEL_TURN:
+            return cards.channel_turn_message(snap, names, lang, self._channel_of(snap))
         if planned.kind is Kind.CC_CARD:
             return cards.cc_card(snap, names, lang, link, details_pending=pending)
         if planned.kind is Kind.CC_OUTCOME:
@@ -81,10 +85,21 @@ class Renderer:
     def audit(self, notice: dict[str, Any]) -> str:
         """A line for the audit channel about the change it was queued for (its snapshot goes with it)."""
         snap = snapshot_from_dict(notice["snapshot"])
+        if notice.get("channel_card"):
+            channel = self._channel_of(snap, notice["channel_card"])
+            return cards.channel_card_audit(snap, self.service.people(snap).slack_id, self.lang, channel)
         if notice.get("unmapped"):
             venue = cards.Venue.of(self.service.provider(snap.provider), self.lang)
             return cards.unmapped_notice(snap, notice["unmapped"], self.lang, venue)
         return cards.audit_line(snap, self.service.people(snap).slack_id, self.lang)
+
+    def _channel_of(self, snap: Snapshot, configured: str | None = None) -> str:
+        """The channel `snap`'s template shows it in (or `configured`), as a link: a "#name" by the id its
+        card was posted under, once it was."""
+        configured = configured or self.service.policies.for_snapshot(snap).channel
+        card_key = f"{snap.key}|{Notice(Kind.CHANNEL_CARD, configured).card_key}"
+        posted = self.service.store.cards.get(snap.key, card_key)
+        return cards.channel_link(posted["channel"] if posted else configured)
 
     def digest(self, notice: dict[str, Any]) -> cards.Message:
         items = [(snapshot_from_dict(snap), hours) for snap, hours in notice["items"]]
