@@ -1145,6 +1145,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "zh_CN": "{applicant} 的{template} {number} 等待你审批：请在 {channel} 中它的卡片上处理。",
         "en": "{template} {number} from {applicant} waits for your decision: act on its card in {channel}.",
     },
+    "channel.outcome": {
+        "zh_CN": "你的{template} {number}：{status}。详见 {channel} 中它的卡片。",
+        "en": "Your {template} {number}: {status}. Its card in {channel} tells the whole story.",
+    },
     "channel.audit": {
         "zh_CN": "📣 `{number}` {template} 的申请卡片已发到 {channel}",
         "en": "📣 `{number}` {template}: its request card was posted in {channel}",

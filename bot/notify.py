@@ -22,6 +22,7 @@ class Kind(str, Enum):
     URGE = "urge"
     CHANNEL_CARD = "channel_card"  # one per approval in its template's channel, updated in place
     CHANNEL_TURN = "channel_turn"  # with the DM cards off: a short DM that a channel card waits on you
+    CHANNEL_OUTCOME = "channel_outcome"  # ... and one to the applicant with how their request ended
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ class Notice:
     @property
     def card_key(self) -> str:
         """Cards are updated in place under this key; one-off messages get none."""
-        if self.kind in (Kind.COMMENT, Kind.URGE, Kind.CC_OUTCOME, Kind.CHANNEL_TURN):
+        if self.kind in (Kind.COMMENT, Kind.URGE, Kind.CC_OUTCOME, Kind.CHANNEL_TURN, Kind.CHANNEL_OUTCOME):
             return ""
         return f"{self.kind.value}:{self.recipient}"
 
@@ -67,6 +68,8 @@ def notify_plan(
         # the channel card's edits notify nobody: whoever's turn it now is hears it in one short DM
         was_waiting = set(old.waiting_on()) if old is not None else set()
         plan += [Notice(Kind.CHANNEL_TURN, approver) for approver in waiting if approver not in was_waiting]
+        if old is not None and new.status.is_final and not old.status.is_final:
+            plan.append(Notice(Kind.CHANNEL_OUTCOME, new.applicant))
 
     cc_recipients = [u for u in new.all_cc() if u != new.applicant]
     if details_only(old, new):  # the form was read: the cards already out show it, nobody is told anew

@@ -175,6 +175,13 @@ def channel_turn_message(snap: Snapshot, names: Names, lang: str, channel: str) 
     return Message(text, (section(text), _facts(snap, names, lang)))
 
 
+def channel_outcome_message(snap: Snapshot, names: Names, lang: str, channel: str) -> Message:
+    """With a template's DM cards off: tells the applicant, in a DM, how their request ended (the channel
+    card's edit notifies nobody). `channel` is mrkdwn already (a channel link)."""
+    text = t("channel.outcome", lang, **_about(snap, names), status=status_text(snap, lang), channel=channel)
+    return Message(text, (section(text),))
+
+
 def channel_link(channel_id: str) -> str:
     """A channel as a link Slack draws with its name; anything not shaped like an id is shown as text."""
     if _SLACK_CHANNEL_ID.fullmatch(channel_id):

@@ -73,6 +73,8 @@ class Renderer:
             return cards.channel_card(snap, names, lang, link, venue, details_pending=pending)
         if planned.kind is Kind.CHANNEL_TURN:
             return cards.channel_turn_message(snap, names, lang, self._channel_of(snap))
+        if planned.kind is Kind.CHANNEL_OUTCOME:
+            return cards.channel_outcome_message(snap, names, lang, self._channel_of(snap))
         if planned.kind is Kind.CC_CARD:
             return cards.cc_card(snap, names, lang, link, details_pending=pending)
         if planned.kind is Kind.CC_OUTCOME:

@@ -4,6 +4,7 @@ has a channel, the channel card as Block Kit, and "#name" made a channel id."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 from slack_sdk import WebClient
@@ -106,6 +107,15 @@ def test_without_dms_only_whoever_newly_waits_hears_of_it_in_a_dm() -> None:
         ("channel_turn", "c"),
     ]
     assert [n.card_key for n in notify_plan(first, step, frozenset(), NO_DMS)][1:] == ["", ""]  # one-offs
+    final = replace(
+        snapshot(node(member("a", 2, 10)), node(member("b", 2, 20), member("c"), mode=ApprovalMode.ANY)),
+        status=ApprovalStatus.APPROVED,
+        action=Action.APPROVE,
+    )
+    assert kinds(notify_plan(step, final, frozenset(), NO_DMS)) == [
+        ("channel_card", "C0FINANCE"),
+        ("channel_outcome", "applicant"),
+    ]
 
 
 # --- the card -----------------------------------------------------------------------------------------
@@ -157,6 +167,8 @@ def test_the_turn_message_and_the_audit_line_name_the_channel() -> None:
     validated(message)
     assert "<#C0FINANCE>" in message.text
     assert "<#C0FINANCE>" in cards.channel_card_audit(snap, names, "en", cards.channel_link("C0FINANCE"))
+    outcome = cards.channel_outcome_message(snap, names, "zh_CN", cards.channel_link("C0FINANCE"))
+    assert "<#C0FINANCE>" in validated(outcome)[0]["text"]["text"]
     assert cards.channel_link("#<!here>") == "#&lt;!here&gt;"  # no markup out of a name
 
 
