@@ -186,7 +186,7 @@ class ApprovalService:
             if quiet and (recorded_quietly or not details_only(old, snap)):
                 plan = []  # a form read by a quiet sweep still fills in the cards already out
             queued, unmapped = self._queue(snap, plan, people)
-            queued += self._queue_channel_cards(snap, plan, doc)
+            queued += self._queue_channel_cards(snap, plan)
             if not quiet and not details_only(old, snap):
                 self._queue_audit(snap, unmapped, people)
 
@@ -262,28 +262,25 @@ class ApprovalService:
             )
         return queued, unmapped
 
-    def _queue_channel_cards(self, snap: Snapshot, plan: list[Notice], doc: dict[str, Any]) -> int:
-        """The approval's card in its template's channel. The first time a channel is planned for it, the
-        card carries its audit line (`on_post`), which the deliverer queues once the card is posted;
-        `doc["channels"]` remembers the channels planned so far."""
+    def _queue_channel_cards(self, snap: Snapshot, plan: list[Notice]) -> int:
+        """The approval's card in its template's channel. Until that card is posted, it carries its audit
+        line (`on_post`), which the deliverer queues when it posts the card: a card that could not be
+        posted (the bot not invited yet) is audited when a later change gets it there."""
         queued = 0
         for notice in plan:
             if notice.kind is not Kind.CHANNEL_CARD:
                 continue
+            card_key = f"{snap.key}|{notice.card_key}"
             item: dict[str, Any] = {
                 "approval_key": snap.key,
-                "card_key": f"{snap.key}|{notice.card_key}",
+                "card_key": card_key,
                 "channel": notice.recipient,
                 "kind": notice.kind.value,
                 "notice": {"recipient": notice.recipient, "comment": None},
             }
-            planned = doc.setdefault("channels", [])
-            if notice.recipient not in planned:
-                planned.append(notice.recipient)
-                if self.settings.audit_channel:
-                    item["on_post"] = self._audit_item(
-                        snap, {"snapshot": snapshot_to_dict(snap), "channel_card": notice.recipient}
-                    )
+            if self.settings.audit_channel and self.store.cards.get(snap.key, card_key) is None:
+                audited = {"snapshot": snapshot_to_dict(snap), "channel_card": notice.recipient}
+                item["on_post"] = self._audit_item(snap, audited)
             self.store.outbox.enqueue(item)
             queued += 1
         return queued

@@ -196,6 +196,8 @@ def test_a_channel_the_bot_is_not_in_is_reported_and_the_dms_still_go(
     slack.click(A, "approval_approve", "approve", block_id=block["block_id"], message=dm_card)
     wait_for(lambda: cards_in(slack, FINANCE), what="the channel card once the bot is in")
     assert "Approved" in cards_in(slack, FINANCE)[0].text
+    wait_for(lambda: drained(bot), what="everything delivered")
+    assert sum(f"posted in <#{FINANCE}>" in m.text for m in slack.conversation(AUDIT)) == 1  # once it was
     if not replicas_mode():
         wait_for(lambda: bot.health()["problems"] == [], what="the problem cleared")
 
