@@ -1204,6 +1204,27 @@ CATALOG: dict[str, dict[str, str]] = {
         "zh_CN": "下面是这个申请现在的状态。如需再处理，请使用 Slack 中的卡片。",
         "en": "Below is where the request stands now. To do more, use its card in Slack.",
     },
+    # -- channels --
+    "channel.text": {
+        "zh_CN": "{applicant} 的{template} {number}：{status}",
+        "en": "{template} {number} from {applicant}: {status}",
+    },
+    "channel.who_decides": {
+        "zh_CN": "只有当前审批人的操作有效；申请人可以在“更多”中撤销。",
+        "en": "Only the current approvers' decisions count; the applicant can revoke under More.",
+    },
+    "channel.turn": {
+        "zh_CN": "{applicant} 的{template} {number} 等待你审批：请在 {channel} 中它的卡片上处理。",
+        "en": "{template} {number} from {applicant} waits for your decision: act on its card in {channel}.",
+    },
+    "channel.outcome": {
+        "zh_CN": "你的{template} {number}：{status}。详见 {channel} 中它的卡片。",
+        "en": "Your {template} {number}: {status}. Its card in {channel} tells the whole story.",
+    },
+    "channel.audit": {
+        "zh_CN": "📣 `{number}` {template} 的申请卡片已发到 {channel}",
+        "en": "📣 `{number}` {template}: its request card was posted in {channel}",
+    },
 }
 
 _ENUM_PREFIX: dict[type[IntEnum], str] = {

@@ -20,29 +20,56 @@ class Kind(str, Enum):
     CC_OUTCOME = "cc_outcome"  # a short new message announcing the outcome (an edit notifies nobody)
     COMMENT = "comment"
     URGE = "urge"
+    CHANNEL_CARD = "channel_card"  # one per approval in its template's channel, updated in place
+    CHANNEL_TURN = "channel_turn"  # with the DM cards off: a short DM that a channel card waits on you
+    CHANNEL_OUTCOME = "channel_outcome"  # ... and one to the applicant with how their request ended
+
+
+@dataclass(frozen=True)
+class Venues:
+    """Where a template's requests are shown besides DMs (its policy): `channel` ("" for none), and
+    whether the applicant and approver cards still go as DMs."""
+
+    channel: str = ""
+    direct_messages: bool = True
+
+
+DMS_ONLY = Venues()
 
 
 @dataclass(frozen=True)
 class Notice:
     kind: Kind
-    recipient: str  # provider user id
+    recipient: str  # provider user id; the channel for a CHANNEL_CARD
     comment: Comment | None = None
 
     @property
     def card_key(self) -> str:
         """Cards are updated in place under this key; one-off messages get none."""
-        if self.kind in (Kind.COMMENT, Kind.URGE, Kind.CC_OUTCOME):
+        if self.kind in (Kind.COMMENT, Kind.URGE, Kind.CC_OUTCOME, Kind.CHANNEL_TURN, Kind.CHANNEL_OUTCOME):
             return ""
         return f"{self.kind.value}:{self.recipient}"
 
 
-def notify_plan(old: Snapshot | None, new: Snapshot, carded_approvers: frozenset[str]) -> list[Notice]:
-    """The notices `new` calls for, given what was known (`old`) and who holds an approver card."""
-    plan = [Notice(Kind.APPLICANT_CARD, new.applicant)]
-
+def notify_plan(
+    old: Snapshot | None, new: Snapshot, carded_approvers: frozenset[str], venues: Venues = DMS_ONLY
+) -> list[Notice]:
+    """The notices `new` calls for, given what was known (`old`), who holds an approver card, and where
+    the template's requests are shown (`venues`)."""
     waiting = new.waiting_on()
-    for approver in dict.fromkeys([*waiting, *sorted(carded_approvers)]):
-        plan.append(Notice(Kind.APPROVER_CARD, approver))
+    plan: list[Notice] = []
+    if venues.direct_messages:
+        plan.append(Notice(Kind.APPLICANT_CARD, new.applicant))
+        for approver in dict.fromkeys([*waiting, *sorted(carded_approvers)]):
+            plan.append(Notice(Kind.APPROVER_CARD, approver))
+    if venues.channel:
+        plan.append(Notice(Kind.CHANNEL_CARD, venues.channel))
+    if not venues.direct_messages and not details_only(old, new):
+        # the channel card's edits notify nobody: whoever's turn it now is hears it in one short DM
+        was_waiting = set(old.waiting_on()) if old is not None else set()
+        plan += [Notice(Kind.CHANNEL_TURN, approver) for approver in waiting if approver not in was_waiting]
+        if old is not None and new.status.is_final and not old.status.is_final:
+            plan.append(Notice(Kind.CHANNEL_OUTCOME, new.applicant))
 
     cc_recipients = [u for u in new.all_cc() if u != new.applicant]
     if details_only(old, new):  # the form was read: the cards already out show it, nobody is told anew

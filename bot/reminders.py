@@ -74,6 +74,8 @@ class Reminders:
 
     def _remind(self, snap: Snapshot, now: int, hours: int, *, asked: bool = False) -> int:
         people = self.service.resolve_people(snap, tolerate_outage=True)
+        # a template whose DM cards are off has none to refresh: the nudge alone goes
+        refresh_card = self.service.policies.for_snapshot(snap).direct_messages
         queued = 0
         for approver in snap.waiting_on():
             slack_id = people.slack_id(approver)
@@ -86,15 +88,16 @@ class Reminders:
                 last = doc.setdefault("reminded", {}).get(slack_id, 0)
                 if not asked and now - last < self.settings.every_hours * 3600:
                     continue
-                self.store.outbox.enqueue(
-                    {
-                        "approval_key": snap.key,
-                        "card_key": f"{snap.key}|approver_card:{approver}",
-                        "user": slack_id,
-                        "kind": "approver_card",
-                        "notice": {"recipient": approver, "comment": None},
-                    }
-                )
+                if refresh_card:
+                    self.store.outbox.enqueue(
+                        {
+                            "approval_key": snap.key,
+                            "card_key": f"{snap.key}|approver_card:{approver}",
+                            "user": slack_id,
+                            "kind": "approver_card",
+                            "notice": {"recipient": approver, "comment": None},
+                        }
+                    )
                 self.store.outbox.enqueue(
                     {
                         "approval_key": snap.key,

@@ -31,6 +31,7 @@ from bot.store.tinydb import SoleLeader, StoreReader, TinyDBStore
 from bot.submit import Submissions
 from bot.sweep import Sweeper
 from bot.template_policy import Policies
+from handlers.channel_names import ChannelNames
 from handlers.delivery import CREDENTIAL_ERRORS, Deliverer, SlackFault
 from handlers.home import render_home
 from handlers.listeners import register_all
@@ -226,7 +227,7 @@ def build_runtime(config: Config, *, with_bolt: bool = True, journaled_elsewhere
     accounts = SlackAccounts(slack)
     directory = Directory(store, accounts, parts.static_users, parts.emails, parts.by_email)
     settings = ServiceSettings(language=config.slack.language, audit_channel=config.slack.audit_channel)
-    service = ApprovalService(store, directory, parts.providers, settings)
+    service = ApprovalService(store, directory, parts.providers, settings, Policies(parts.policies))
     catalog = {alias: entry for alias, entry in parts.catalog.items() if entry.provider in parts.filers}
     lang = config.slack.language
     submissions = Submissions(
@@ -240,7 +241,14 @@ def build_runtime(config: Config, *, with_bolt: bool = True, journaled_elsewhere
         fetch_file=SlackFiles(slack, lang).fetch,
     )
     render = Renderer(service, lang)
-    deliverer = Deliverer(store, slack, directory, mint_links=parts.mint_links, render=render)
+    deliverer = Deliverer(
+        store,
+        slack,
+        directory,
+        mint_links=parts.mint_links,
+        render=render,
+        channel_ids=ChannelNames(slack).id_of,
+    )
     details = DetailReader(service, on_queued=deliverer.wake)
 
     def applied() -> None:

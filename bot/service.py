@@ -20,9 +20,10 @@ from typing import Any
 from bot.codec import snapshot_from_dict, snapshot_to_dict
 from bot.directory import Directory, LookupUnavailable
 from bot.model import Action, Snapshot
-from bot.notify import Kind, Notice, card_plan, changed, details_only, notify_plan
+from bot.notify import Kind, Notice, Venues, card_plan, changed, details_only, notify_plan
 from bot.provider_ports import Provider, ProviderError
 from bot.store import Store
+from bot.template_policy import Policies
 
 log = logging.getLogger(__name__)
 
@@ -86,11 +87,13 @@ class ApprovalService:
         directory: Directory,
         providers: Mapping[str, Provider],
         settings: ServiceSettings,
+        policies: Policies | None = None,
     ) -> None:
         self.store = store
         self.directory = directory
         self.providers = dict(providers)
         self.settings = settings
+        self.policies = policies or Policies()
 
     def provider(self, name: str) -> Provider:
         return self.providers[name]
@@ -175,12 +178,15 @@ class ApprovalService:
                 return ApplyResult("unchanged")
 
             doc = doc or {"key": snap.key, "cards": {}, "approvers": [], "created": time.time()}
-            plan = notify_plan(old, snap, frozenset(doc["approvers"]))
+            policy = self.policies.for_snapshot(snap)
+            venues = Venues(policy.channel, policy.direct_messages)
+            plan = notify_plan(old, snap, frozenset(doc["approvers"]), venues)
             if not is_change:
                 plan = [n for n in plan if n.kind is Kind.URGE]
             if quiet and (recorded_quietly or not details_only(old, snap)):
                 plan = []  # a form read by a quiet sweep still fills in the cards already out
             queued, unmapped = self._queue(snap, plan, people)
+            queued += self._queue_channel_cards(snap, plan)
             if not quiet and not details_only(old, snap):
                 self._queue_audit(snap, unmapped, people)
 
@@ -229,6 +235,8 @@ class ApprovalService:
         unmapped: list[str] = []
         queued = 0
         for notice in plan:
+            if notice.kind is Kind.CHANNEL_CARD:
+                continue  # a channel, not a person: `_queue_channel_cards`
             slack_id = people.slack_id(notice.recipient)
             if slack_id is None:
                 if notice.recipient not in unmapped:
@@ -271,14 +279,30 @@ class ApprovalService:
         i18n key under `audit.`, e.g. "escalated"), with the snapshot as it stood."""
         if self.settings.audit_channel:
             notice = {"snapshot": snapshot_to_dict(snap), "event": event, **details}
-            self.store.outbox.enqueue(
-                {
-                    "approval_key": snap.key,
-                    "channel": self.settings.audit_channel,
-                    "kind": "audit",
-                    "notice": notice,
-                }
-            )
+            self.store.outbox.enqueue(self._audit_item(snap, notice))
+
+    def _queue_channel_cards(self, snap: Snapshot, plan: list[Notice]) -> int:
+        """The approval's card in its template's channel. Until that card is posted, it carries its audit
+        line (`on_post`), which the deliverer queues when it posts the card: a card that could not be
+        posted (the bot not invited yet) is audited when a later change gets it there."""
+        queued = 0
+        for notice in plan:
+            if notice.kind is not Kind.CHANNEL_CARD:
+                continue
+            card_key = f"{snap.key}|{notice.card_key}"
+            item: dict[str, Any] = {
+                "approval_key": snap.key,
+                "card_key": card_key,
+                "channel": notice.recipient,
+                "kind": notice.kind.value,
+                "notice": {"recipient": notice.recipient, "comment": None},
+            }
+            if self.settings.audit_channel and self.store.cards.get(snap.key, card_key) is None:
+                audited = {"snapshot": snapshot_to_dict(snap), "channel_card": notice.recipient}
+                item["on_post"] = self._audit_item(snap, audited)
+            self.store.outbox.enqueue(item)
+            queued += 1
+        return queued
 
     def _queue_home_refresh(self, waiting: set[str], slack: dict[str, Any]) -> None:
         """App Home shows "my requests" and "waiting for me": refresh it for whoever those changed for."""
@@ -334,6 +358,13 @@ class ApprovalService:
         if unmapped:
             notices.append({"snapshot": recorded, "unmapped": list(unmapped)})
         for notice in notices:
-            self.store.outbox.enqueue(
-                {"approval_key": snap.key, "channel": channel, "kind": "audit", "notice": notice}
-            )
+            self.store.outbox.enqueue(self._audit_item(snap, notice))
+
+    def _audit_item(self, snap: Snapshot, notice: dict[str, Any]) -> dict[str, Any]:
+        """An outbox item for the audit channel: a line about `snap`, rendered from `notice` when sent."""
+        return {
+            "approval_key": snap.key,
+            "channel": self.settings.audit_channel,
+            "kind": "audit",
+            "notice": notice,
+        }

@@ -31,7 +31,9 @@ class TemplatePolicy:
     escalate_to: str = ""  # a Slack user id or a channel id
     # hours after filing when the request ends as expired (embedded) or is marked overdue (elsewhere)
     expire_after_hours: float | None = None
-    channel: str = ""  # a channel id the request card is posted to and kept up to date in
+    # a channel (an id, C…/G…, or "#name", resolved when the card is first sent) the request card is
+    # posted to and kept up to date in
+    channel: str = ""
     direct_messages: bool = True  # false: with a channel, the cards are not also sent as DMs
     auto_approve: tuple[Mapping[str, Any], ...] = ()  # rule tables, read by the rules module
 
@@ -43,6 +45,10 @@ ADMIN_KEYS = ("escalate_after_hours", "escalate_to", "expire_after_hours")
 # a person (U…/W…) or a channel (C…/G…): whoever is told when a step waits too long
 _ESCALATION_TARGET = re.compile(r"[UWCG][A-Z0-9]{2,}")
 _CLEARED = frozenset({"off", "none", "-"})
+# What a `channel` may be: a channel id, or a channel's name as Slack allows it (lower case, at most 80).
+# Only the shape is checked offline; whether the channel exists and the bot is in it shows at delivery.
+CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,}")
+CHANNEL_NAME = re.compile(r"#[a-z0-9][a-z0-9._-]{0,79}")
 
 
 def policy_from_config(raw: Mapping[str, Any], where: str) -> TemplatePolicy:
@@ -63,6 +69,10 @@ def _coherent(policy: TemplatePolicy, where: str) -> TemplatePolicy:
         )
     if policy.escalate_to and policy.escalate_after_hours is None:
         raise PolicyConfigError(f"{where}: escalate_to needs escalate_after_hours (how long a step may wait)")
+    if not policy.direct_messages and not policy.channel:
+        raise PolicyConfigError(
+            f"{where}: direct_messages = false needs a channel: without one nobody would be told"
+        )
     return policy
 
 
@@ -86,7 +96,19 @@ def _checked(key: str, value: Any, where: str) -> Any:
             f"{where} must be a Slack user id (U012ABC) or channel id (C012ABC), got {value!r}"
             " (a #name is not looked up: use the channel's id, shown in its details)"
         )
+    if key == "channel":
+        return _channel(value.strip(), where)
     return value.strip()
+
+
+def _channel(value: str, where: str) -> str:
+    """A channel id or "#name" (only its shape: whether Slack has it is known when the card is sent)."""
+    if value and not (CHANNEL_ID.fullmatch(value) or CHANNEL_NAME.fullmatch(value)):
+        raise PolicyConfigError(
+            f'{where} must be a channel id (C… or G…) or a channel name like "#finance-approvals", '
+            f"got {value!r}"
+        )
+    return value
 
 
 def overridden(policy: TemplatePolicy, values: Mapping[str, Any], where: str) -> TemplatePolicy:

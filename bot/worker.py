@@ -62,4 +62,3 @@ class Worker(ABC):
                 log.exception("%s loop error", self.name)
                 wait = None
             self._wake.wait(timeout=self.idle_wait if wait is None else wait)
-

@@ -178,6 +178,63 @@ def approver_card(
     return Message(text, tuple(blocks))
 
 
+def channel_card(
+    snap: Snapshot,
+    names: Names,
+    lang: str,
+    link: str | None,
+    venue: Venue,
+    *,
+    details_pending: bool = False,
+    watch: Watch = NO_WATCH,
+) -> Message:
+    """The request in its template's channel, posted once and updated in place: the whole story, the
+    current approvers mentioned (the first post notifies them), and, where approvers decide in Slack,
+    the decision buttons while it waits: the engine decides whose click counts."""
+    text = t("channel.text", lang, **_about(snap, names), status=status_text(snap, lang))
+    if snap.status is ApprovalStatus.PENDING and venue.decides_in_slack:
+        act = [_channel_decisions(snap, lang), context(t("channel.who_decides", lang))]
+    else:
+        act = _link_button(link, lang, primary=snap.status is ApprovalStatus.PENDING)
+    blocks = [
+        _header(snap, lang),
+        *_outcome(snap, lang),
+        _facts(snap, names, lang),
+        *_details(snap, lang, details_pending),
+        *_overdue(snap, watch, lang),
+        *sections(_progress(snap, names, lang, watch)),
+        *_timeline(snap, names, lang, watch),
+        *act,
+    ]
+    return Message(text, tuple(blocks))
+
+
+def channel_turn_message(snap: Snapshot, names: Names, lang: str, channel: str) -> Message:
+    """With a template's DM cards off: tells an approver, in a DM, that its channel card waits on them
+    (an edit of the card notifies nobody). `channel` is mrkdwn already (a channel link)."""
+    text = t("channel.turn", lang, **_about(snap, names), channel=channel)
+    return Message(text, (section(text), _facts(snap, names, lang)))
+
+
+def channel_outcome_message(snap: Snapshot, names: Names, lang: str, channel: str) -> Message:
+    """With a template's DM cards off: tells the applicant, in a DM, how their request ended (the channel
+    card's edit notifies nobody). `channel` is mrkdwn already (a channel link)."""
+    text = t("channel.outcome", lang, **_about(snap, names), status=status_text(snap, lang), channel=channel)
+    return Message(text, (section(text),))
+
+
+def channel_link(channel_id: str) -> str:
+    """A channel as a link Slack draws with its name; anything not shaped like an id is shown as text."""
+    if _CHANNEL_ID.fullmatch(channel_id):
+        return f"<#{channel_id}>"
+    return user_text(channel_id, NAME_LIMIT)
+
+
+def channel_card_audit(snap: Snapshot, names: Names, lang: str, channel: str) -> str:
+    """The audit channel's line when a request card was posted in a template's channel."""
+    return t("channel.audit", lang, **_about(snap, names), channel=channel)
+
+
 def cc_card(
     snap: Snapshot,
     names: Names,
@@ -643,6 +700,19 @@ def decision_actions(snap: Snapshot, lang: str) -> dict:
             _button("decide.approve", ACTION_APPROVE, "approve", lang, style="primary"),
             _button("decide.reject", ACTION_REJECT, "reject", lang, style="danger"),
             _more(("transfer", "add_approver", "return", "comment"), lang),
+        ],
+    )
+
+
+def _channel_decisions(snap: Snapshot, lang: str) -> dict:
+    """Approve, Reject and the rest for whoever's turn it is, with revoke for the applicant: a channel
+    card is everybody's, so it offers what each of them may do (an overflow holds five options)."""
+    return _actions(
+        snap,
+        [
+            _button("decide.approve", ACTION_APPROVE, "approve", lang, style="primary"),
+            _button("decide.reject", ACTION_REJECT, "reject", lang, style="danger"),
+            _more(("transfer", "add_approver", "return", "comment", "revoke"), lang),
         ],
     )
 

@@ -67,7 +67,7 @@ class DecisionHandlers:
             trigger = text_field(body, "trigger_id") or ""
             safely("views.open", client.views_open, trigger_id=trigger, view=self._modal(operation, key))
         elif operation in _WITHOUT_INPUT:
-            self._act(client, user, key, operation)
+            self._act(client, user, key, operation, text_field(body, "channel", "id"))
         else:
             refuse_click(self.runtime, client, body)
 
@@ -93,13 +93,14 @@ class DecisionHandlers:
         ack()
         self.runtime.deliverer.wake()
 
-    def _act(self, client: WebClient, user: str, key: str, operation: str) -> None:
+    def _act(self, client: WebClient, user: str, key: str, operation: str, channel: str | None) -> None:
+        """A refusal is told where the click was (a template's channel card is everybody's)."""
         try:
             self.runtime.decisions.act(key, user, operation)
         except NotAllowed as exc:
-            self._tell(client, user, self._explain(exc, key))
+            self._tell(client, user, self._explain(exc, key), channel)
         except UnknownApproval:
-            self._tell(client, user, t("decide.unknown", self.lang))
+            self._tell(client, user, t("decide.unknown", self.lang), channel)
         else:
             self.runtime.deliverer.wake()
 
@@ -125,9 +126,9 @@ class DecisionHandlers:
         except UnknownApproval:
             return ""
 
-    def _tell(self, client: WebClient, user: str, text: str) -> None:
-        """Only to the person who clicked, in their DM with the bot."""
-        tell(self.runtime, client, user, text)
+    def _tell(self, client: WebClient, user: str, text: str, channel: str | None) -> None:
+        """Only to the person who clicked, where they clicked (else in their DM with the bot)."""
+        tell(self.runtime, client, user, text, channel)
 
     def _modal(self, operation: str, key: str) -> dict[str, Any]:
         block, element, label, required = _INPUTS[operation]

@@ -110,6 +110,8 @@ PERMANENT_ERRORS = frozenset(
         "restricted_action_non_threadable_channel",
     }
 )
+# A template channel the bot cannot post its cards in: the admins must invite it or fix the setting.
+CHANNEL_ERRORS = frozenset({"channel_not_found", "not_in_channel", "is_archived"})
 # Reading history to find an interrupted post: without im:history it never works; post again instead.
 HISTORY_UNREADABLE = PERMANENT_ERRORS | {SCOPE_ERROR}
 UNREACHABLE = "unreachable"
@@ -195,10 +197,12 @@ class Deliverer(Worker):
         render_home: Callable[[str], dict[str, Any]] | None = None,
         mint_links: Callable[[str], str] = lambda text: text,
         render: Callable[[dict[str, Any]], Rendered | None] = pre_rendered,
+        channel_ids: Callable[[str], str | None] = lambda channel: channel,
     ) -> None:
         """`render` turns a queued item into (text, blocks) when it is sent (None: it tells of nothing
         that still exists, and ends); `mint_links` turns the link placeholders a message carries into
-        live links, at that moment: the store never holds a usable approve link."""
+        live links, at that moment: the store never holds a usable approve link; `channel_ids` makes a
+        configured channel ("#name" or an id) an id (None: there is no such channel)."""
         super().__init__()
         self.store = store
         self.slack = slack
@@ -207,6 +211,9 @@ class Deliverer(Worker):
         self.render_home = render_home  # user -> their App Home view, built when it is published
         self.mint_links = mint_links
         self.render = render
+        self.channel_ids = channel_ids
+        # channel -> why its cards cannot be posted there (e.g. not_in_channel), until one is
+        self._channel_faults: dict[str, str] = {}
         self.stats = DeliveryStats()
         self._channel_ready: dict[str, float] = {}
         self._fault: SlackFault | None = None
@@ -252,6 +259,9 @@ class Deliverer(Worker):
                 continue
             except Exception as exc:  # network trouble opening the DM: nothing was sent
                 self._retry(item, reason=type(exc).__name__)
+                continue
+            if channel is None:
+                self._end(item, "channel_not_found")
                 continue
             if channel in chosen:  # one item per channel per pass, as per CHANNEL_INTERVAL
                 continue
@@ -316,11 +326,12 @@ class Deliverer(Worker):
         """Where a delivery's outcome is written: in memory now, by the batch's commit to disk."""
         return self.store.transaction(commit=False)
 
-    def _channel_for(self, item: dict[str, Any]) -> str:
+    def _channel_for(self, item: dict[str, Any]) -> str | None:
+        """Where the item goes (None: its configured channel does not exist)."""
         if item.get("kind") == "home":  # views.publish: paced apart from the DM
             return f"home:{item['user']}"
         if item.get("channel"):
-            return item["channel"]
+            return self.channel_ids(item["channel"])
         return self.directory.im_channel(item["user"])
 
     def _deliver(self, item: dict[str, Any], channel: str) -> None:
@@ -378,6 +389,7 @@ class Deliverer(Worker):
             log.info("card gone; posting it again", extra={"card": item["card_key"]})
             self._post(item, card["channel"], message)
             return
+        self._channel_faults.pop(item.get("channel", ""), None)
         self._done(item, updated=True)
 
     def _post(self, item: dict[str, Any], channel: str, message: Rendered) -> None:
@@ -404,6 +416,10 @@ class Deliverer(Worker):
             self.stats.sent += 1
         if item.get("card_key"):
             self.store.cards.set(item["approval_key"], item["card_key"], channel, ts)
+        if item.get("on_post"):  # e.g. a channel card's audit line, told once the card is there
+            with self._recording():
+                self.store.outbox.enqueue(item["on_post"])
+        self._channel_faults.pop(item.get("channel", ""), None)
         self._done(item)
 
     def _find_earlier_post(self, item: dict[str, Any], channel: str) -> str | None:
@@ -491,6 +507,8 @@ class Deliverer(Worker):
         with self.store.transaction():
             self.store.outbox.remove(item["id"])
             self.store.failures.record(item, reason, self.clock())
+        if item.get("kind") == "channel_card" and reason in CHANNEL_ERRORS:
+            self._channel_faults[item["channel"]] = reason
 
     # Slack refusing the bot itself: hold everything, probe, release ------------------------
 
@@ -567,6 +585,14 @@ class Deliverer(Worker):
 
     # what health and admins see -----------------------------------------------------------
 
+    def _channel_problems(self) -> list[str]:
+        """Template channels whose card could not be posted (the DMs go out regardless), until one is."""
+        return [
+            f"A request card could not be posted in the template channel {channel} ({reason}): invite the "
+            "bot to that channel (/invite), or fix the template's channel setting"
+            for channel, reason in sorted(self._channel_faults.items())
+        ]
+
     @property
     def fault(self) -> SlackFault | None:
         """Why Slack refuses the bot now (nothing is sent meanwhile), or None."""
@@ -586,7 +612,7 @@ class Deliverer(Worker):
         held = len(self.store.outbox.held())
         fault = self._fault
         return {
-            "problems": [fault.problem(held)] if fault is not None else [],
+            "problems": ([fault.problem(held)] if fault is not None else []) + self._channel_problems(),
             "slack": fault.reason if fault is not None else "ok",
             "outbox_held": held,
             "failed_deliveries": self.store.failures.count(),

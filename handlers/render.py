@@ -78,6 +78,12 @@ class Renderer:
             return cards.approver_card(
                 snap, planned.recipient, names, lang, link, venue, details_pending=pending, watch=watch
             )
+        if planned.kind is Kind.CHANNEL_CARD:
+            return cards.channel_card(snap, names, lang, link, venue, details_pending=pending, watch=watch)
+        if planned.kind is Kind.CHANNEL_TURN:
+            return cards.channel_turn_message(snap, names, lang, self._channel_of(snap))
+        if planned.kind is Kind.CHANNEL_OUTCOME:
+            return cards.channel_outcome_message(snap, names, lang, self._channel_of(snap))
         if planned.kind is Kind.CC_CARD:
             return cards.cc_card(snap, names, lang, link, details_pending=pending, watch=watch)
         if planned.kind is Kind.CC_OUTCOME:
@@ -114,10 +120,21 @@ class Renderer:
             return cards.audit_event_line(
                 snap, notice["event"], notice.get("to", ""), hours, names, self.lang
             )
+        if notice.get("channel_card"):
+            channel = self._channel_of(snap, notice["channel_card"])
+            return cards.channel_card_audit(snap, self.service.people(snap).slack_id, self.lang, channel)
         if notice.get("unmapped"):
             venue = cards.Venue.of(self.service.provider(snap.provider), self.lang)
             return cards.unmapped_notice(snap, notice["unmapped"], self.lang, venue)
         return cards.audit_line(snap, self.service.people(snap).slack_id, self.lang)
+
+    def _channel_of(self, snap: Snapshot, configured: str | None = None) -> str:
+        """The channel `snap`'s template shows it in (or `configured`), as a link: a "#name" by the id its
+        card was posted under, once it was."""
+        configured = configured or self.service.policies.for_snapshot(snap).channel
+        card_key = f"{snap.key}|{Notice(Kind.CHANNEL_CARD, configured).card_key}"
+        posted = self.service.store.cards.get(snap.key, card_key)
+        return cards.channel_link(posted["channel"] if posted else configured)
 
     def digest(self, notice: dict[str, Any]) -> cards.Message:
         items = [(snapshot_from_dict(snap), hours) for snap, hours in notice["items"]]

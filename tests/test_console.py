@@ -15,7 +15,7 @@ from typing import Any
 from bot.offline.console import SHANGHAI, Console
 from bot.offline.sandbox import Sandbox
 from bot.offline.slack_standin import Posted
-from bot.offline.world import WECOM_FIRST_SERIAL, Demo
+from bot.offline.world import TEAM_CHANNEL, WECOM_FIRST_SERIAL, Demo
 from bot.runtime import Runtime
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -172,3 +172,29 @@ def daytime_hours_ahead(at_least: int) -> int:
 def has_inputs(view: dict[str, Any]) -> bool:
     """A form to fill in (not the "loading" modal it opens as)."""
     return any(block.get("type") == "input" for block in view["blocks"])
+
+
+def test_expense_requests_are_shown_and_decided_in_the_team_channel(tmp_path: Path) -> None:
+    def scene(s: Session) -> None:
+        s.console.do("/approval new expense")
+        s.demo.until(lambda: (view := s.demo.slack.open_view("U0WANG")) and has_inputs(view))
+        s.answers.extend(["Taxi to the airport", "180"])
+        s.console.do("form")
+        s.demo.until(lambda: s.demo.slack.conversation(TEAM_CHANNEL))
+        assert s.cards("U0WANG") == []  # no DM cards for this template: the approvers are pointed there
+        [pointer] = s.demo.slack.conversation("U0LI")
+        assert "#finance-approvals" in s.demo.render(pointer)
+        assert not [b for b in pointer.blocks if b["type"] == "actions"]
+
+        s.console.do("channel")
+        approve = next(n for n, a in enumerate(s.console.actions, 1) if a.label.startswith("Approve"))
+        s.console.do(f"press {approve}")  # 小王 is no approver: told so, there, and nothing changes
+        assert "(only you see) It is not your turn" in s.said()
+        s.console.do("as li")
+        s.console.do("channel")
+        s.console.do(f"press {approve}")
+        [card] = s.demo.slack.conversation(TEAM_CHANNEL)
+        assert "✅ Approved" in s.demo.render(card) and card.updates >= 1
+        assert "✎ updated for #finance-approvals" in s.said()
+
+    play(tmp_path, scene)

@@ -25,6 +25,7 @@ from bot.links import LinkError, LinkGrant, read_token
 from bot.offline.slack_standin import Posted, SlackStandIn
 from bot.providers.local.setup import ApproveLinks
 from bot.store.tinydb import FAILURE_LIMIT, TinyDBStore
+from handlers.channel_names import ChannelNames
 from handlers.delivery import BATCH_ITEMS, CHANNEL_INTERVAL, MAX_ATTEMPTS, METADATA_EVENT, Deliverer
 from handlers.slack_accounts import SlackAccounts
 
@@ -841,3 +842,63 @@ def test_placeholders_are_minted_into_live_links_only_at_send(
         assert read_token(token, SECRET, clock.now) == LinkGrant(KEY, "U1", "approve", at + 3600)
     with pytest.raises(LinkError):  # the placeholder itself is no token
         read_token(placeholder.removeprefix("https://bot.example/approve/"), SECRET, clock.now)
+
+
+# -- a template's channel card ----------------------------------------------------------------------------
+
+
+def channel_card(bot: Bot, channel: str, text: str) -> str:
+    """Queue the approval's card for a template channel, its audit line to follow the post, as the service
+    does."""
+    audit = {"approval_key": KEY, "channel": "CAUDIT", "kind": "audit", "text": f"card posted in {channel}"}
+    with bot.store.transaction():
+        return bot.store.outbox.enqueue(
+            {
+                "approval_key": KEY,
+                "card_key": f"{KEY}|channel_card:{channel}",
+                "channel": channel,
+                "kind": "channel_card",
+                "text": text,
+                "blocks": BLOCKS,
+                "on_post": audit,
+            }
+        )
+
+
+def test_a_channel_name_nobody_has_ends_its_card_for_admins_to_see_and_the_dm_goes(
+    bot: Bot, standin: SlackStandIn
+) -> None:
+    standin.channels = {"C0FIN": "finance"}
+    bot.deliverer.channel_ids = ChannelNames(bot.client).id_of
+    channel_card(bot, "#nowhere", "the request")
+    bot.card("your request")
+    bot.drain()
+    assert texts(standin.conversation("U1")) == ["your request"]
+    assert posts(standin, "#nowhere") == [] and standin.conversation("CAUDIT") == []  # nothing posted
+    [failure] = bot.deliverer.failed_deliveries()
+    assert (failure["kind"], failure["reason"], failure["recipient"]) == (
+        "channel_card",
+        "channel_not_found",
+        "#nowhere",
+    )
+    [problem] = bot.deliverer.health()["problems"]
+    assert "#nowhere" in problem and "/invite" in problem
+
+
+def test_a_channel_card_whose_answer_was_lost_is_adopted_and_audited_once(
+    bot: Bot, standin: SlackStandIn, clock: FakeClock
+) -> None:
+    standin.channels = {"C0FIN": "finance"}
+    bot.deliverer.channel_ids = ChannelNames(bot.client).id_of
+    channel_card(bot, "#finance", "the request")
+    standin.fail("chat.postMessage", "lose_response")
+    bot.drain()
+    assert texts(standin.conversation("C0FIN")) == ["the request"]  # found in history, not posted again
+    assert texts(standin.conversation("CAUDIT")) == ["card posted in #finance"]
+    assert bot.store.cards.of(KEY) == {
+        f"{KEY}|channel_card:#finance": {"channel": "C0FIN", "ts": standin.conversation("C0FIN")[0].ts}
+    }
+    channel_card(bot, "#finance", "the request, approved")
+    bot.drain()
+    assert texts(standin.conversation("C0FIN")) == ["the request, approved"]  # updated in place
+    assert len(standin.conversation("CAUDIT")) == 1

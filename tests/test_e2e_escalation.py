@@ -83,7 +83,7 @@ def test_an_embedded_request_expires_revoked_by_the_system_and_every_card_says_s
         s.console.do("clock +8d")
         assert "escalation and expiry ran" in s.said()
 
-        [doc] = [d for d in s.runtime.store.approvals.recent() if d["key"].startswith("local:")]
+        [doc] = [d for d in s.runtime.store.approvals.involving(APPLICANT) if d["key"].startswith("local:")]
         assert doc["final"] and doc["snapshot"]["status"] == 4 and doc["snapshot"]["expired_at"]
         s.demo.until(lambda: "Expired" in s.demo.render(s.cards(APPLICANT)[-1]))
         applicant = s.demo.render(s.cards(APPLICANT)[-1])

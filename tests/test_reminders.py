@@ -18,6 +18,7 @@ from bot.reminders import Reminders, ReminderSettings
 from bot.service import ApprovalService, ServiceSettings
 from bot.store import Store
 from bot.store.tinydb import TinyDBStore
+from bot.template_policy import Policies, TemplatePolicy
 from handlers.render import Renderer
 from handlers.slack_accounts import SlackAccounts
 from tests.factories import member, node, snapshot
@@ -119,3 +120,12 @@ def test_the_daily_digest_comes_once_at_the_approvers_morning_when_switched_on(
     assert reminders.digest_once() == 0  # once a day
     clock.now = at_shanghai(16, 22)  # 09:00 in New York
     assert reminders.digest_once() == 1
+
+
+def test_without_dm_cards_the_reminder_is_the_nudge_alone(world: tuple[Store, Reminders, Clock]) -> None:
+    store, reminders, clock = world
+    no_dms = TemplatePolicy(channel="C0FINANCE", direct_messages=False)
+    reminders.service.policies = Policies({("wecom", "tmpl"): no_dms})
+    clock.now = at_shanghai(16, 10)
+    assert reminders.run_once() == 1 and reminders_for(store) == ["UA"]
+    assert [i for i in store.outbox.items() if i["kind"] == "approver_card"] == []

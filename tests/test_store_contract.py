@@ -86,6 +86,13 @@ def test_a_card_is_kept_with_its_approval(store: Store) -> None:
     assert store.approvals.get("wecom:1")["cards"] == {"approver:U1": {"channel": "D1", "ts": "1.0001"}}
     assert store.cards.get("missing", "approver:U1") is None
     with store.transaction():
+        store.cards.set("wecom:1", "channel_card:C1", "C1", "1.0003")
+    assert store.cards.of("wecom:1") == {
+        "approver:U1": {"channel": "D1", "ts": "1.0001"},
+        "channel_card:C1": {"channel": "C1", "ts": "1.0003"},
+    }
+    assert store.cards.of("missing") == {}
+    with store.transaction():
         doc = store.approvals.get("wecom:1")
         store.approvals.put({**doc, "updated": 2.0})  # a document written back as read keeps its cards
     assert store.cards.get("wecom:1", "approver:U1") == {"channel": "D1", "ts": "1.0001"}

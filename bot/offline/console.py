@@ -24,7 +24,7 @@ import httpx
 from bot.offline import readable
 from bot.offline.sandbox import Sandbox
 from bot.offline.slack_standin import Posted
-from bot.offline.world import ADMIN, AUDIT_CHANNEL, PEOPLE, Demo
+from bot.offline.world import ADMIN, AUDIT_CHANNEL, PEOPLE, TEAM_CHANNEL, TEAM_CHANNEL_NAME, Demo
 from bot.runtime import Runtime
 
 # what to type after `as`
@@ -42,6 +42,7 @@ HELP = """commands (↑/↓ for history, ←/→ and Home/End to edit):
   show [name]                their latest messages, with numbered actions
   press <n>                  press action n (buttons, menu items, approve links)
   home                       their App Home          audit                the audit channel
+  channel                    #finance-approvals, where expense requests are shown and decided (no DMs)
   wecom approve|reject <number> [reason]             decide in WeCom as yourself
   lose [n]                   the next n WeCom callbacks are lost on the way (a sweep recovers them)
   sweep                      sweep every provider now, as the bot does on its schedule
@@ -106,6 +107,7 @@ class Console:
             "form": self._form,
             "home": self._home,
             "audit": self._audit,
+            "channel": self._channel,
             "wecom": self._wecom,
             "lose": self._lose,
             "sweep": self._sweep,
@@ -143,12 +145,29 @@ class Console:
         user = SHORT.get(who.lower(), self.user) if who else self.user
         self.actions = []
         for message in self.slack.conversation(user)[-3:]:
-            edited = f" (updated {message.updates}×)" if message.updates else ""
-            self.out(f"── {message.ts}{edited}")
-            self.out(self.demo.render(message))
-            self._list_actions(self._actions_of(message.blocks, message=message))
+            self._show_message(message)
         for text in self.slack.ephemeral.get(user, [])[-2:]:
             self.out(f"(only you see) {self.demo.render(text)}")
+
+    def _channel(self, _: str) -> None:
+        """The team channel's latest cards, whoever you are: anyone there may press, the bot decides whose
+        press counts (and tells the others, there, only them)."""
+        self.actions = []
+        messages = self.slack.conversation(TEAM_CHANNEL)
+        if not messages:
+            self.out(f"#{TEAM_CHANNEL_NAME} is empty: file one with /approval new expense")
+        for message in messages[-3:]:
+            self._show_message(message)
+        told = [e for e in self.slack.ephemeral.get(self.user, []) if e.get("channel") == TEAM_CHANNEL]
+        for text in told[-2:]:
+            self.out(f"(only you see) {self.demo.render(text)}")
+
+    def _show_message(self, message: Posted) -> None:
+        """One message as its reader sees it, then its numbered actions."""
+        edited = f" (updated {message.updates}×)" if message.updates else ""
+        self.out(f"── {message.ts}{edited}")
+        self.out(self.demo.render(message))
+        self._list_actions(self._actions_of(message.blocks, message=message))
 
     def _list_actions(self, actions: list[_Action]) -> None:
         for action in actions:
@@ -182,7 +201,10 @@ class Console:
             )
         )
         if not self._say_open_view() and action.message is not None:
-            self._show("")
+            if action.message.channel == TEAM_CHANNEL:
+                self._channel("")
+            else:
+                self._show("")
 
     def _approve_link(self, url: str) -> None:
         page = httpx.get(url, timeout=10)
@@ -414,10 +436,14 @@ class Console:
             if message.channel == AUDIT_CHANNEL or before.get(key, (None,))[0] == updates:
                 continue
             user = message.channel[1:]
-            who = PEOPLE[user].name if user in PEOPLE else f"#{message.channel}"
+            who = PEOPLE[user].name if user in PEOPLE else self._channel_name(message.channel)
             change = "✉ new" if key not in before else "✎ updated"
             self.out(f"  {change} for {who}: {self.demo.headline(message)}")
         return result
+
+    @staticmethod
+    def _channel_name(channel: str) -> str:
+        return f"#{TEAM_CHANNEL_NAME}" if channel == TEAM_CHANNEL else f"#{channel}"
 
     def _messages(self) -> dict[tuple[str, str], tuple[int, Posted]]:
         return {

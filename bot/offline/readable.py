@@ -76,7 +76,7 @@ def _special(inner: str, names: Names) -> str:
     if target.startswith("@"):
         return "@" + (names.get(target[1:]) or label or target[1:])
     if target.startswith("#"):
-        return "#" + (label or target[1:])
+        return "#" + (label or names.get(target[1:]) or target[1:])
     if target.startswith("!date^"):
         return label
     if target.startswith("!subteam^"):

@@ -72,6 +72,9 @@ class SlackStandIn:
     users: dict[str, dict[str, Any]] = field(default_factory=dict)  # user id -> {"email", "tz", "name"}
     team: str = "T000STANDIN"
     bot_user: str = "U000BOT"
+    channels: dict[str, str] = field(default_factory=dict)  # public channel id -> name (conversations.list)
+    outside: set[str] = field(default_factory=set)  # channels the bot is not in: posts there are refused
+    channels_page: int = 2  # conversations.list answers this many a page, as Slack may answer short pages
 
     def __post_init__(self) -> None:
         self._lock = threading.RLock()
@@ -485,6 +488,8 @@ class SlackStandIn:
         channel = args.get("channel", "")
         if not args.get("text") and not args.get("blocks"):
             return {"ok": False, "error": "no_text"}
+        if channel in self.outside:
+            return {"ok": False, "error": "not_in_channel"}
         ts = f"{int(time.time())}.{next(self._ts):06d}"
         with self._lock:
             self.messages[channel].append(
@@ -497,6 +502,18 @@ class SlackStandIn:
                 )
             )
         return {"ok": True, "channel": channel, "ts": ts}
+
+    def _api_conversations_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Public channels, `channels_page` at a time; the cursor is where the next page starts."""
+        start = int(args.get("cursor") or 0)
+        listed = sorted(self.channels.items())
+        page = listed[start : start + self.channels_page]
+        after = start + len(page)
+        return {
+            "ok": True,
+            "channels": [{"id": cid, "name": name, "is_channel": True} for cid, name in page],
+            "response_metadata": {"next_cursor": str(after) if after < len(listed) else ""},
+        }
 
     def _api_chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
@@ -564,7 +581,11 @@ class SlackStandIn:
         user = str(args.get("user", ""))
         with self._lock:
             self.ephemeral[user].append(
-                {"text": args.get("text", ""), "blocks": self._json_arg(args, "blocks")}
+                {
+                    "channel": args.get("channel", ""),
+                    "text": args.get("text", ""),
+                    "blocks": self._json_arg(args, "blocks"),
+                }
             )
         return {"ok": True, "message_ts": f"{int(time.time())}.{next(self._ts):06d}"}
 

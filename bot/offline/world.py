@@ -82,6 +82,17 @@ EQUIPMENT = {
     "process": _FLOW,
 }
 EQUIPMENT_ID = "tmpl-equipment"
+# A team's channel: the embedded engine's expense requests are shown and decided there, not in DMs.
+TEAM_CHANNEL, TEAM_CHANNEL_NAME = "C0FINANCE", "finance-approvals"
+EXPENSE = {
+    "alias": "expense",
+    "name": "报销 Expense",
+    "controls": _CONTROLS,
+    "process": [{"type": 1, "apv_rel": 2, "users": ["U0LI", "U0ZHANG"]}],  # 或签: either approves
+    "channel": f"#{TEAM_CHANNEL_NAME}",
+    "direct_messages": False,
+}
+NAMES[TEAM_CHANNEL] = TEAM_CHANNEL_NAME  # a channel link reads by its name, as in Slack
 # The embedded engine numbers a day's requests from 0001; the sandbox's WeCom from 5001, so a number
 # says at a glance which system it belongs to.
 WECOM_FIRST_SERIAL = 5001
@@ -106,7 +117,8 @@ class Demo:
             users={
                 slack_id: {"email": f"{person.wecom}@demo.invalid", "name": person.name}
                 for slack_id, person in PEOPLE.items()
-            }
+            },
+            channels={TEAM_CHANNEL: TEAM_CHANNEL_NAME},
         )
         self.started = time.monotonic()
         self.clock_offset = 0.0  # seconds the world's clock is ahead of the computer's
@@ -190,7 +202,7 @@ class Demo:
                     "policies": {EQUIPMENT["alias"]: _POLICY},
                 },
                 "users": {slack_id: person.wecom for slack_id, person in PEOPLE.items()},
-                "local": {"templates": [PURCHASE]},
+                "local": {"templates": [PURCHASE, EXPENSE]},
             },
             env={},
             source="(demo)",

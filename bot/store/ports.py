@@ -44,6 +44,9 @@ class Approvals(Protocol):
 class Cards(Protocol):
     def get(self, approval_key: str, card_key: str) -> dict[str, Any] | None: ...
     def set(self, approval_key: str, card_key: str, channel: str, ts: str) -> None: ...
+    def of(self, approval_key: str) -> dict[str, dict[str, str]]:
+        """Every card message of an approval, {card key: {"channel", "ts"}}: its DMs and channel cards."""
+        ...
 
 
 class Outbox(Protocol):

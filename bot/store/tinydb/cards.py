@@ -24,6 +24,11 @@ class TinyDBCards(Repository):
             doc = self._approvals.get(approval_key)
             return (doc or {}).get("cards", {}).get(card_key)
 
+    def of(self, approval_key: str) -> dict[str, dict[str, str]]:
+        with self._lock:
+            doc = self._approvals.get(approval_key)
+            return {key: dict(card) for key, card in (doc or {}).get("cards", {}).items()}
+
     def set(self, approval_key: str, card_key: str, channel: str, ts: str) -> None:
         with self._lock:
             doc = self._approvals.get(approval_key)
