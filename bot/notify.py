@@ -7,7 +7,7 @@ tested with two snapshots and nothing else.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 
 from bot.model import Action, Comment, Snapshot
@@ -18,15 +18,17 @@ class Kind(str, Enum):
     APPROVER_CARD = "approver_card"  # one per approver per approval; live while it is their turn
     CC_CARD = "cc_card"  # FYI on submit, updated with the outcome
     CC_OUTCOME = "cc_outcome"  # a short new message announcing the outcome (an edit notifies nobody)
-    COMMENT = "comment"
+    COMMENT = "comment"  # queued by versions before threads (comments now go to every card's thread)
     URGE = "urge"
+
+
+REPLY_MARK = "|reply:"  # in the key under which a reply mirrored into a card's thread is recorded
 
 
 @dataclass(frozen=True)
 class Notice:
     kind: Kind
     recipient: str  # provider user id
-    comment: Comment | None = None
 
     @property
     def card_key(self) -> str:
@@ -57,17 +59,40 @@ def notify_plan(old: Snapshot | None, new: Snapshot, carded_approvers: frozenset
     elif became_final:  # first sight of a finished approval: one full FYI card
         plan += [Notice(Kind.CC_CARD, u) for u in cc_recipients]
 
-    known = {c.id for c in old.comments} if old else set()
-    for comment in new.comments:
-        if comment.id in known or old is None:
-            continue
-        for person in dict.fromkeys([new.applicant, *waiting]):
-            if person != comment.user_id:
-                plan.append(Notice(Kind.COMMENT, person, comment))
+    if new_comments(old, new):  # every card's timeline shows them (their threads are told apart)
+        planned = {(n.kind, n.recipient) for n in plan}
+        plan += [Notice(Kind.CC_CARD, u) for u in cc_recipients if (Kind.CC_CARD, u) not in planned]
 
     if new.action is Action.URGE:
         plan += [Notice(Kind.URGE, approver) for approver in waiting]
     return plan
+
+
+def reply_key(card_key: str, comment_id: str) -> str:
+    """Where the reply telling of `comment_id` in the thread of `card_key` is recorded, beside the cards:
+    a retried delivery finds it posted and never posts it twice."""
+    return f"{card_key}{REPLY_MARK}{comment_id}"
+
+
+def is_reply(card_key: str) -> bool:
+    """Whether a recorded message is a mirrored reply rather than a card (which has a thread of its own)."""
+    return REPLY_MARK in card_key
+
+
+def new_comments(old: Snapshot | None, new: Snapshot) -> list[Comment]:
+    """The comments `new` adds to what was known: told once each, in every thread of the approval's cards.
+    None on first sight: the cards posted then show them on their timelines."""
+    if old is None:
+        return []
+    known = {c.id for c in old.comments}
+    return [c for c in new.comments if c.id not in known]
+
+
+def comments_only(old: Snapshot | None, new: Snapshot) -> bool:
+    """Whether all `new` says beyond `old` is comments (each has its own line in the audit channel)."""
+    if old is None or not new_comments(old, new):
+        return False
+    return _state(old) == _state(replace(new, comments=old.comments))
 
 
 def changed(old: Snapshot | None, new: Snapshot) -> bool:

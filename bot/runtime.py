@@ -29,6 +29,7 @@ from bot.store.tinydb import SoleLeader, StoreReader, TinyDBStore
 from bot.submit import Submissions
 from bot.sweep import Sweeper
 from bot.template_policy import Policies
+from bot.threads import ThreadReplies
 from handlers.delivery import CREDENTIAL_ERRORS, Deliverer, SlackFault
 from handlers.home import render_home
 from handlers.listeners import register_all
@@ -57,6 +58,7 @@ class Runtime:
     admin: Admin
     accounts: SlackAccounts
     leadership: Leadership
+    threads: ThreadReplies
     bolt: App | None = None
 
     def start(self) -> None:
@@ -224,7 +226,7 @@ def build_runtime(config: Config, *, with_bolt: bool = True) -> Runtime:
         lang,
         fetch_file=SlackFiles(slack, lang).fetch,
     )
-    render = Renderer(service, lang)
+    render = Renderer(service, lang, accounts.display_name)
     deliverer = Deliverer(store, slack, directory, mint_links=parts.mint_links, render=render)
     details = DetailReader(service, on_queued=deliverer.wake)
 
@@ -279,6 +281,7 @@ def build_runtime(config: Config, *, with_bolt: bool = True) -> Runtime:
         admin,
         accounts,
         open_leadership(config, replica),
+        ThreadReplies(store, service, decisions),
     )
     deliverer.render_home = lambda user: render_home(runtime, user)
     if with_bolt:

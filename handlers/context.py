@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from bot.service import ApprovalService
     from bot.store import Store
     from bot.submit import Submissions
+    from bot.threads import ThreadReplies
     from handlers.delivery import Deliverer
 
 
@@ -28,6 +29,7 @@ class BotContext(Protocol):
     admin: Admin
     deliverer: Deliverer
     parts: ProviderSetup  # the providers' declared capabilities (e.g. template managers)
+    threads: ThreadReplies  # replies under cards, taken as comments
 
     def live(self, message: dict[str, Any]) -> dict[str, Any]:
         """A message or view sent at once, never stored: its link placeholders made live links."""

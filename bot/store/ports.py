@@ -43,6 +43,9 @@ class Approvals(Protocol):
 class Cards(Protocol):
     def get(self, approval_key: str, card_key: str) -> dict[str, Any] | None: ...
     def set(self, approval_key: str, card_key: str, channel: str, ts: str) -> None: ...
+    def find(self, channel: str, ts: str) -> tuple[str, str] | None:
+        """(approval key, card key) of the card whose Slack message is (channel, ts): a reply in a thread
+        names its parent message only. Open approvals are always found; a finished one may not be."""
 
 
 class Outbox(Protocol):

@@ -71,6 +71,13 @@ class PostgresCards:
             ).fetchone()
         return dict(row) if row else None
 
+    def find(self, channel: str, ts: str) -> tuple[str, str] | None:
+        with self._db.cursor() as cur:
+            row = cur.execute(
+                "SELECT approval_key, card_key FROM cards WHERE channel = %s AND ts = %s", (channel, ts)
+            ).fetchone()
+        return (row["approval_key"], row["card_key"]) if row else None
+
     def set(self, approval_key: str, card_key: str, channel: str, ts: str) -> None:
         """Records the card's message; nothing for an approval the store does not hold."""
         with self._db.cursor() as cur:
