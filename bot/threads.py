@@ -62,6 +62,12 @@ class ThreadReplies:
 
     def take(self, reply: ThreadReply) -> Taken:
         """Stores `reply` as a comment when it may be one, and says what became of it."""
+        taken = self._take(reply)
+        if taken.approval is not None:
+            log.info("thread reply", extra={"approval": taken.approval.key, "outcome": taken.outcome.value})
+        return taken
+
+    def _take(self, reply: ThreadReply) -> Taken:
         found = self.store.cards.find(reply.channel, reply.thread_ts)
         doc = self.store.approvals.get(found[0]) if found and not is_reply(found[1]) else None
         if found is None or doc is None:
@@ -86,7 +92,6 @@ class ThreadReplies:
                 )
             except NotAllowed as refused:
                 return Taken(_REFUSALS.get(refused.reason, Outcome.NOT_ON_IT), current)
-        log.info("thread reply taken as a comment", extra={"approval": approval_key, "comment": comment_id})
         return Taken(Outcome.COMMENTED, new)
 
     def _stays_in_slack(self, approval_key: str, user: str) -> Outcome:
