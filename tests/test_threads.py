@@ -24,6 +24,7 @@ from bot.store.tinydb import TinyDBStore
 from bot.threads import Outcome, ThreadReplies, ThreadReply
 from handlers.render import Renderer
 from handlers.slack_accounts import SlackAccounts
+from handlers.threads import reply_of
 from tests.factories import member, node, snapshot
 
 APPLICANT, A, B, CAROL, STRANGER = "UAPPLICANT", "UA", "UB", "UCAROL", "USTRANGER"
@@ -221,3 +222,35 @@ def test_provider_comments_new_since_the_last_snapshot_go_to_every_thread_once(
     swept = replace(commented, action=None, event_time=0)
     service.apply_snapshot(swept)
     assert threads_told(store) == []  # a sweep or a repeated callback tells no comment twice
+
+
+REPLY_EVENT = {
+    "type": "message",
+    "channel": "DUA",
+    "user": A,
+    "text": "ok",
+    "ts": "2.0001",
+    "thread_ts": "1.0000",
+}
+
+
+@pytest.mark.parametrize(
+    ("change", "taken"),
+    [
+        ({}, True),
+        ({"subtype": "thread_broadcast"}, True),  # a reply also sent to the channel
+        ({"thread_ts": None}, False),  # not in a thread
+        ({"thread_ts": "2.0001"}, False),  # the thread's parent itself
+        ({"user": "UBOT"}, False),  # the bot's own
+        ({"bot_id": "B1"}, False),  # another bot's
+        ({"subtype": "message_changed"}, False),  # an edit: the comment keeps what was first written
+        ({"subtype": "message_deleted"}, False),
+        ({"user": 7}, False),  # not shaped like Slack's
+    ],
+)
+def test_only_a_persons_reply_in_a_thread_is_taken(change: dict, taken: bool) -> None:
+    event = {k: v for k, v in {**REPLY_EVENT, **change}.items() if v is not None}
+    reply = reply_of(event, "UBOT")
+    assert (reply is not None) is taken
+    if reply is not None:
+        assert reply == ThreadReply("DUA", "1.0000", "2.0001", A, "ok")
