@@ -841,3 +841,30 @@ def test_placeholders_are_minted_into_live_links_only_at_send(
         assert read_token(token, SECRET, clock.now) == LinkGrant(KEY, "U1", "approve", at + 3600)
     with pytest.raises(LinkError):  # the placeholder itself is no token
         read_token(placeholder.removeprefix("https://bot.example/approve/"), SECRET, clock.now)
+
+
+def test_a_thread_reply_waits_for_its_card_and_a_lost_answer_is_found_in_the_thread(
+    bot: Bot, standin: SlackStandIn
+) -> None:
+    bot.approval()
+    bot.card("the card")
+    reply_card = f"{CARD}|reply:c1"
+    with bot.store.transaction():
+        bot.store.outbox.enqueue(
+            {
+                "approval_key": KEY,
+                "card_key": reply_card,
+                "thread_of": CARD,
+                "kind": "thread_reply",
+                "text": "Al: hi",
+            }
+        )
+    bot.deliverer.run_once()  # the card goes first; the reply waits for it, no attempt spent
+    (card,) = standin.conversation("U1")
+    assert [item["attempts"] for item in bot.queued()] == [0]
+    standin.fail("chat.postMessage", "lose_response")  # the reply lands, its answer is lost
+    bot.drain()
+    assert texts(standin.replies("U1", card.ts)) == ["Al: hi"]  # once, in the card's thread
+    assert bot.deliverer.stats.adopted == 1 and standin.calls_to("conversations.replies")
+    (reply,) = standin.replies("U1", card.ts)
+    assert bot.store.cards.get(KEY, reply_card) == {"channel": card.channel, "ts": reply.ts}
