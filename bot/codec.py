@@ -60,6 +60,7 @@ def snapshot_from_dict(data: dict[str, Any]) -> Snapshot:
                 time=c["time"],
                 content=c["content"],
                 attachments=tuple(c["attachments"]),
+                thread=c.get("thread", ""),
             )
             for c in data["comments"]
         ),

@@ -1225,6 +1225,25 @@ CATALOG: dict[str, dict[str, str]] = {
         "zh_CN": "📣 `{number}` {template} 的申请卡片已发到 {channel}",
         "en": "📣 `{number}` {template}: its request card was posted in {channel}",
     },
+    # -- threads --
+    "thread.reply": {"zh_CN": "*{who}*：{content}{attachments}", "en": "*{who}*: {content}{attachments}"},
+    "thread.reply_text": {"zh_CN": "{who}：{content}{attachments}", "en": "{who}: {content}{attachments}"},
+    "thread.not_on_it": {
+        "zh_CN": "只有这个申请的申请人、审批人和抄送人可以评论它，你的回复没有加到申请中。",
+        "en": "Only the applicant, the approvers and those copied can comment on this request: "
+        "your reply was not added to it.",
+    },
+    "thread.finished": {
+        "zh_CN": "这个申请已经结束（{status}），不能再评论：你的回复没有加到申请中。",
+        "en": "This request is finished ({status}) and takes no more comments: "
+        "your reply was not added to it.",
+    },
+    "thread.stays_in_slack": {
+        "zh_CN": "你的回复只留在 Slack 中：无法从 Slack 向{provider}写入评论。"
+        "要评论这个申请，请在{provider}中打开它。",
+        "en": "Your reply stays here in Slack: comments cannot be written to {provider} from Slack. "
+        "To comment on the request itself, open it in {provider}.",
+    },
 }
 
 _ENUM_PREFIX: dict[type[IntEnum], str] = {

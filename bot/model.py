@@ -134,6 +134,9 @@ class Comment:
     time: int
     content: str
     attachments: tuple[str, ...] = ()
+    # the card (its key under the approval) in whose thread it was written, if any: it is mirrored into
+    # every other card's thread, not back into that one
+    thread: str = ""
 
 
 @dataclass(frozen=True)

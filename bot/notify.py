@@ -7,7 +7,7 @@ tested with two snapshots and nothing else.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 
 from bot.model import Action, Comment, Snapshot
@@ -18,7 +18,7 @@ class Kind(str, Enum):
     APPROVER_CARD = "approver_card"  # one per approver per approval; live while it is their turn
     CC_CARD = "cc_card"  # FYI on submit, updated with the outcome
     CC_OUTCOME = "cc_outcome"  # a short new message announcing the outcome (an edit notifies nobody)
-    COMMENT = "comment"
+    COMMENT = "comment"  # queued by versions before threads (comments now go to every card's thread)
     URGE = "urge"
     CHANNEL_CARD = "channel_card"  # one per approval in its template's channel, updated in place
     CHANNEL_TURN = "channel_turn"  # with the DM cards off: a short DM that a channel card waits on you
@@ -37,11 +37,13 @@ class Venues:
 DMS_ONLY = Venues()
 
 
+REPLY_MARK = "|reply:"  # in the key under which a reply mirrored into a card's thread is recorded
+
+
 @dataclass(frozen=True)
 class Notice:
     kind: Kind
     recipient: str  # provider user id; the channel for a CHANNEL_CARD
-    comment: Comment | None = None
 
     @property
     def card_key(self) -> str:
@@ -84,13 +86,9 @@ def notify_plan(
     elif became_final:  # first sight of a finished approval: one full FYI card
         plan += [Notice(Kind.CC_CARD, u) for u in cc_recipients]
 
-    known = {c.id for c in old.comments} if old else set()
-    for comment in new.comments:
-        if comment.id in known or old is None:
-            continue
-        for person in dict.fromkeys([new.applicant, *waiting]):
-            if person != comment.user_id:
-                plan.append(Notice(Kind.COMMENT, person, comment))
+    if new_comments(old, new):  # every card's timeline shows them (their threads are told apart)
+        planned = {(n.kind, n.recipient) for n in plan}
+        plan += [Notice(Kind.CC_CARD, u) for u in cc_recipients if (Kind.CC_CARD, u) not in planned]
 
     if new.action is Action.URGE:
         plan += [Notice(Kind.URGE, approver) for approver in waiting]
@@ -105,6 +103,33 @@ def card_plan(snap: Snapshot, carded_approvers: frozenset[str]) -> list[Notice]:
         Notice(Kind.APPROVER_CARD, u) for u in dict.fromkeys([*snap.waiting_on(), *sorted(carded_approvers)])
     ]
     return plan + [Notice(Kind.CC_CARD, u) for u in snap.all_cc() if u != snap.applicant]
+
+
+def reply_key(card_key: str, comment_id: str) -> str:
+    """Where the reply telling of `comment_id` in the thread of `card_key` is recorded, beside the cards:
+    a retried delivery finds it posted and never posts it twice."""
+    return f"{card_key}{REPLY_MARK}{comment_id}"
+
+
+def is_reply(card_key: str) -> bool:
+    """Whether a recorded message is a mirrored reply rather than a card (which has a thread of its own)."""
+    return REPLY_MARK in card_key
+
+
+def new_comments(old: Snapshot | None, new: Snapshot) -> list[Comment]:
+    """The comments `new` adds to what was known: told once each, in every thread of the approval's cards.
+    None on first sight: the cards posted then show them on their timelines."""
+    if old is None:
+        return []
+    known = {c.id for c in old.comments}
+    return [c for c in new.comments if c.id not in known]
+
+
+def comments_only(old: Snapshot | None, new: Snapshot) -> bool:
+    """Whether all `new` says beyond `old` is comments (each has its own line in the audit channel)."""
+    if old is None or not new_comments(old, new):
+        return False
+    return _state(old) == _state(replace(new, comments=old.comments))
 
 
 def changed(old: Snapshot | None, new: Snapshot) -> bool:

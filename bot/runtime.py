@@ -31,6 +31,7 @@ from bot.store.tinydb import SoleLeader, StoreReader, TinyDBStore
 from bot.submit import Submissions
 from bot.sweep import Sweeper
 from bot.template_policy import Policies
+from bot.threads import ThreadReplies
 from handlers.channel_names import ChannelNames
 from handlers.delivery import CREDENTIAL_ERRORS, Deliverer, SlackFault
 from handlers.home import render_home
@@ -63,6 +64,7 @@ class Runtime:
     escalations: Escalations
     template_policies: TemplatePolicies
     render: Renderer
+    threads: ThreadReplies
     bolt: App | None = None
 
     def start(self) -> None:
@@ -240,7 +242,7 @@ def build_runtime(config: Config, *, with_bolt: bool = True, journaled_elsewhere
         lang,
         fetch_file=SlackFiles(slack, lang).fetch,
     )
-    render = Renderer(service, lang)
+    render = Renderer(service, lang, accounts.display_name)
     deliverer = Deliverer(
         store,
         slack,
@@ -314,6 +316,7 @@ def build_runtime(config: Config, *, with_bolt: bool = True, journaled_elsewhere
         escalations,
         template_policies,
         render,
+        ThreadReplies(store, service, decisions),
     )
     deliverer.render_home = lambda user: render_home(runtime, user)
     if with_bolt:

@@ -19,8 +19,20 @@ from typing import Any
 
 from bot.codec import snapshot_from_dict, snapshot_to_dict
 from bot.directory import Directory, LookupUnavailable
-from bot.model import Action, Snapshot
-from bot.notify import Kind, Notice, Venues, card_plan, changed, details_only, notify_plan
+from bot.model import Action, Comment, Snapshot
+from bot.notify import (
+    Kind,
+    Notice,
+    Venues,
+    card_plan,
+    changed,
+    comments_only,
+    details_only,
+    is_reply,
+    new_comments,
+    notify_plan,
+    reply_key,
+)
 from bot.provider_ports import Provider, ProviderError
 from bot.store import Store
 from bot.template_policy import Policies
@@ -187,8 +199,10 @@ class ApprovalService:
                 plan = []  # a form read by a quiet sweep still fills in the cards already out
             queued, unmapped = self._queue(snap, plan, people)
             queued += self._queue_channel_cards(snap, plan)
+            comments = [] if quiet else new_comments(old, snap)
+            queued += self._queue_thread_replies(snap, comments, doc, plan, people)
             if not quiet and not details_only(old, snap):
-                self._queue_audit(snap, unmapped, people)
+                self._queue_audit(snap, unmapped, comments, whole=not comments_only(old, snap))
 
             doc["approvers"] = sorted(
                 set(doc["approvers"]) | {n.recipient for n in plan if n.kind is Kind.APPROVER_CARD}
@@ -248,10 +262,7 @@ class ApprovalService:
                     "card_key": f"{snap.key}|{notice.card_key}" if notice.card_key else "",
                     "user": slack_id,
                     "kind": notice.kind.value,
-                    "notice": {
-                        "recipient": notice.recipient,
-                        "comment": notice.comment.id if notice.comment else None,
-                    },
+                    "notice": {"recipient": notice.recipient},
                 }
             )
             queued += 1
@@ -304,6 +315,32 @@ class ApprovalService:
             queued += 1
         return queued
 
+    def _queue_thread_replies(
+        self, snap: Snapshot, comments: list[Comment], doc: dict[str, Any], plan: list[Notice], people: People
+    ) -> int:
+        """Each new comment as a reply in the thread of every card of the approval, but the one it was
+        written in: the cards the bot holds (whoever they are for, a channel's too) and those this plan
+        posts. A reply waits for its card to be posted; its own message is recorded, so it goes once."""
+        held = [key for key in doc.get("cards", {}) if not is_reply(key)]
+        planned = [f"{snap.key}|{n.card_key}" for n in plan if n.card_key and people.slack_id(n.recipient)]
+        threads = list(dict.fromkeys([*held, *planned]))
+        queued = 0
+        for comment in comments:
+            for thread in threads:
+                if thread == comment.thread:
+                    continue
+                self.store.outbox.enqueue(
+                    {
+                        "approval_key": snap.key,
+                        "card_key": reply_key(thread, comment.id),
+                        "thread_of": thread,
+                        "kind": "thread_reply",
+                        "notice": {"comment": comment.id},
+                    }
+                )
+                queued += 1
+        return queued
+
     def _queue_home_refresh(self, waiting: set[str], slack: dict[str, Any]) -> None:
         """App Home shows "my requests" and "waiting for me": refresh it for whoever those changed for."""
         for user in sorted({slack["applicant"], *waiting} - {None}):
@@ -347,14 +384,18 @@ class ApprovalService:
     def link(self, snap: Snapshot) -> str | None:
         return self.provider(snap.provider).approval_link(snap)
 
-    def _queue_audit(self, snap: Snapshot, unmapped: list[str], people: People) -> None:
+    def _queue_audit(
+        self, snap: Snapshot, unmapped: list[str], comments: list[Comment], *, whole: bool
+    ) -> None:
+        """One line of what happened (`whole`: unless all that happened is comments), one per comment, and
+        one naming the unmapped; the snapshot goes with each, since a line tells of this change however
+        far the approval has moved on when it is sent."""
         channel = self.settings.audit_channel
         if not channel:
             return
-        """One line of what happened (and one naming the unmapped); the snapshot goes with it, since
-        the line tells of this change however far the approval has moved on when it is sent."""
         recorded = snapshot_to_dict(snap)
-        notices = [{"snapshot": recorded}]
+        notices: list[dict[str, Any]] = [{"snapshot": recorded}] if whole else []
+        notices += [{"snapshot": recorded, "comment": comment.id} for comment in comments]
         if unmapped:
             notices.append({"snapshot": recorded, "unmapped": list(unmapped)})
         for notice in notices:

@@ -174,7 +174,8 @@ def approver_card(
         text = t("approver.settled_text", lang, **about, outcome=outcome)
         tail = []
     facts = _facts(snap, names, lang)
-    blocks = [_header(snap, lang), section(intro), facts, *_details(snap, lang, details_pending), *tail]
+    details = _details(snap, lang, details_pending)
+    blocks = [_header(snap, lang), section(intro), facts, *details, *_timeline(snap, names, lang), *tail]
     return Message(text, tuple(blocks))
 
 
@@ -253,6 +254,7 @@ def cc_card(
         *_overdue(snap, watch, lang),
         _facts(snap, names, lang),
         *_details(snap, lang, details_pending),
+        *_timeline(snap, names, lang),
         *_link_button(link, lang),
     ]
     return Message(text, tuple(blocks))
@@ -276,6 +278,19 @@ def comment_message(snap: Snapshot, comment: Comment, names: Names, lang: str) -
         context(date_token(comment.time)),
     ]
     return Message(text, tuple(blocks))
+
+
+def thread_reply(comment: Comment, author: str, lang: str) -> Message:
+    """A comment told in the thread under a card: "<name>: text". `author` is their name as plain text,
+    not a mention, which would notify them of their own words wherever the reply lands."""
+    who = user_text(one_line(author), NAME_LIMIT)
+    attachments = _attachments(len(comment.attachments), lang)
+    content = user_text(comment.content.strip(), SECTION_LIMIT)
+    fallback = user_text(one_line(comment.content), FALLBACK_SPEECH_LIMIT)
+    text = t("thread.reply_text", lang, who=who, content=fallback, attachments=attachments)
+    return Message(
+        text, (section(t("thread.reply", lang, who=who, content=content, attachments=attachments)),)
+    )
 
 
 def urge_message(snap: Snapshot, names: Names, lang: str, link: str | None, venue: Venue) -> Message:

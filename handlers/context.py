@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from bot.service import ApprovalService
     from bot.store import Store
     from bot.submit import Submissions
+    from bot.threads import ThreadReplies
     from handlers.delivery import Deliverer
     from handlers.render import Renderer
 
@@ -30,6 +31,7 @@ class BotContext(Protocol):
     deliverer: Deliverer
     parts: ProviderSetup  # the providers' declared capabilities (e.g. template managers)
     render: Renderer  # queued notices -> Block Kit; its clock is what cards take as now
+    threads: ThreadReplies  # replies under cards, taken as comments
 
     def live(self, message: dict[str, Any]) -> dict[str, Any]:
         """A message or view sent at once, never stored: its link placeholders made live links."""

@@ -117,6 +117,10 @@ HISTORY_UNREADABLE = PERMANENT_ERRORS | {SCOPE_ERROR}
 UNREACHABLE = "unreachable"
 
 
+class ThreadNotPosted(Exception):
+    """A reply's card is not posted yet: the reply waits for it."""
+
+
 @dataclass(frozen=True)
 class SlackFault:
     """Why nothing can be delivered now: Slack's error code (or UNREACHABLE) and the scopes it wants."""
@@ -257,6 +261,12 @@ class Deliverer(Worker):
             except SlackApiError as exc:
                 self._failed(item, exc)
                 continue
+            except ThreadNotPosted as exc:
+                if any(queued.get("card_key") == str(exc) for queued in items):  # its card goes first
+                    next_due = min(next_due, CHANNEL_INTERVAL)
+                else:  # its card failed: tried again later, failed for good if it never comes
+                    self._retry(item, reason=type(exc).__name__)
+                continue
             except Exception as exc:  # network trouble opening the DM: nothing was sent
                 self._retry(item, reason=type(exc).__name__)
                 continue
@@ -330,9 +340,19 @@ class Deliverer(Worker):
         """Where the item goes (None: its configured channel does not exist)."""
         if item.get("kind") == "home":  # views.publish: paced apart from the DM
             return f"home:{item['user']}"
+        if item.get("thread_of"):
+            return self._parent_card(item)["channel"]
         if item.get("channel"):
             return self.channel_ids(item["channel"])
         return self.directory.im_channel(item["user"])
+
+    def _parent_card(self, item: dict[str, Any]) -> dict[str, str]:
+        """The card message whose thread a reply goes in; raises ThreadNotPosted while it is not out yet
+        (the reply is retried: the card is queued before it)."""
+        card = self.store.cards.get(item["approval_key"], item["thread_of"])
+        if card is None:
+            raise ThreadNotPosted(item["thread_of"])
+        return card
 
     def _deliver(self, item: dict[str, Any], channel: str) -> None:
         card = self.store.cards.get(item["approval_key"], item["card_key"]) if item.get("card_key") else None
@@ -393,7 +413,8 @@ class Deliverer(Worker):
         self._done(item, updated=True)
 
     def _post(self, item: dict[str, Any], channel: str, message: Rendered) -> None:
-        ts = self._find_earlier_post(item, channel) if item.get("maybe_posted") else None
+        thread_ts = self._parent_card(item)["ts"] if item.get("thread_of") else None
+        ts = self._find_earlier_post(item, channel, thread_ts) if item.get("maybe_posted") else None
         if ts:
             self.stats.adopted += 1
         else:
@@ -405,6 +426,7 @@ class Deliverer(Worker):
                     channel=channel,
                     text=message[0],
                     blocks=message[1],
+                    thread_ts=thread_ts,
                     metadata={"event_type": METADATA_EVENT, "event_payload": {"outbox_id": item["id"]}},
                     unfurl_links=False,
                     unfurl_media=False,
@@ -422,16 +444,23 @@ class Deliverer(Worker):
         self._channel_faults.pop(item.get("channel", ""), None)
         self._done(item)
 
-    def _find_earlier_post(self, item: dict[str, Any], channel: str) -> str | None:
-        """The ts of a message an interrupted attempt already posted, if Slack has it.
+    def _find_earlier_post(self, item: dict[str, Any], channel: str, thread_ts: str | None) -> str | None:
+        """The ts of a message an interrupted attempt already posted, if Slack has it: in the channel's
+        history, or among the replies of the thread `thread_ts` for a reply.
 
         When history can never be read (e.g. a workspace that did not grant im:history), posting
         again risks a duplicate, which is better than losing the notification.
         """
+        oldest = str(item["created"] - 1)
         try:
-            history = self.slack.conversations_history(
-                channel=channel, oldest=str(item["created"] - 1), include_all_metadata=True, limit=100
-            )
+            if thread_ts:
+                history = self.slack.conversations_replies(
+                    channel=channel, ts=thread_ts, oldest=oldest, include_all_metadata=True, limit=100
+                )
+            else:
+                history = self.slack.conversations_history(
+                    channel=channel, oldest=oldest, include_all_metadata=True, limit=100
+                )
         except SlackApiError as exc:
             if exc.response.get("error") not in HISTORY_UNREADABLE:
                 raise  # a passing failure, or the token itself: decided by the caller

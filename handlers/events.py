@@ -136,7 +136,8 @@ def stale_click(
 
 def failure_handler(runtime: BotContext) -> Callable[..., BoltResponse | None]:
     """bolt's error handler: logs where it failed (not the payload), and tells the person, in the
-    response while it is still open, else in their DM."""
+    response while it is still open, else in their DM (whoever caused an event, too: a reply under a card
+    that could not be taken is not left unanswered)."""
     lang = runtime.config.slack.language
 
     def failed(error: Exception, body: Any, response: BoltResponse | None, client: WebClient) -> Any:
@@ -144,14 +145,17 @@ def failure_handler(runtime: BotContext) -> Callable[..., BoltResponse | None]:
         where = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else ""
         kind = text_field(body, "type") or ("command" if text_field(body, "command") else "")
         log.error("Slack listener failed", extra={"error": type(error).__name__, "at": where, "kind": kind})
-        if kind not in ("block_actions", "view_submission", "shortcut", "message_action", "command"):
+        told = ("block_actions", "view_submission", "shortcut", "message_action", "command", "event_callback")
+        if kind not in told:
             return None
         if response is not None and kind == "view_submission":
             update = {"response_action": "update", "view": notice_view(lang, "listener.failed")}
             return BoltResponse(status=200, body=update)
         if response is not None and kind == "command":
             return BoltResponse(status=200, body={"text": t("listener.failed", lang)})
-        user = text_field(body, "user", "id") or text_field(body, "user_id")
+        user = (
+            text_field(body, "user", "id") or text_field(body, "user_id") or text_field(body, "event", "user")
+        )
         if user:
             tell(runtime, client, user, t("listener.failed", lang))
         return BoltResponse(status=200, body="") if response is not None else None

@@ -6,7 +6,17 @@ from typing import TYPE_CHECKING
 
 from slack_bolt import App
 
-from handlers import actions, admin, commands, decisions, direct_messages, events, template_admin, views
+from handlers import (
+    actions,
+    admin,
+    commands,
+    decisions,
+    direct_messages,
+    events,
+    template_admin,
+    threads,
+    views,
+)
 from handlers.slack_http import skip_seen_events
 
 if TYPE_CHECKING:
@@ -16,6 +26,8 @@ if TYPE_CHECKING:
 def register_all(app: App, runtime: BotContext) -> None:
     if runtime.config.slack.app_token:  # over HTTP, SlackRequestGuard skips redelivered events
         app.use(skip_seen_events())
+    # threads takes replies under cards before direct_messages answers the rest of a DM with the help;
     # events registers the catch-all fallbacks: it stays last
-    for listeners in (commands, admin, template_admin, views, actions, decisions, direct_messages, events):
+    listening = (commands, admin, template_admin, views, actions, decisions, threads, direct_messages, events)
+    for listeners in listening:
         listeners.register(app, runtime)

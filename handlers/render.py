@@ -11,7 +11,7 @@ from typing import Any
 
 from bot.codec import snapshot_from_dict
 from bot.i18n import t
-from bot.model import Snapshot
+from bot.model import Comment, Snapshot
 from bot.notify import Kind, Notice
 from bot.service import ApprovalService
 from handlers import cards
@@ -27,10 +27,17 @@ class Renderer:
     gone. Items that carry their text already (an admin's audit line) are sent as they are."""
 
     def __init__(
-        self, service: ApprovalService, lang: str, *, clock: Callable[[], float] = time.time
+        self,
+        service: ApprovalService,
+        lang: str,
+        display_name: Callable[[str], str] = lambda slack_id: slack_id,
+        *,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        """`display_name`: a Slack user's name as Slack shows it (thread replies name people, not mention)."""
         self.service = service
         self.lang = lang
+        self.display_name = display_name
         self.clock = clock  # cards say how long the current step has waited, as of when they are sent
 
     def __call__(self, item: dict[str, Any]) -> Rendered | None:
@@ -51,6 +58,8 @@ class Renderer:
         if doc is None:
             return None
         snap = snapshot_from_dict(doc["snapshot"])
+        if kind == "thread_reply":
+            return self.thread_reply(snap, notice)
         if kind == "reminder":
             names, link = self.service.people(snap).slack_id, self.service.link(snap)
             venue = cards.Venue.of(self.service.provider(snap.provider), self.lang)
@@ -89,7 +98,7 @@ class Renderer:
         if planned.kind is Kind.CC_OUTCOME:
             return cards.cc_outcome_message(snap, names, lang, link)
         if planned.kind is Kind.COMMENT:
-            comment = next((c for c in snap.comments if c.id == notice.get("comment")), None)
+            comment = _comment(snap, notice.get("comment"))
             return cards.comment_message(snap, comment, names, lang) if comment is not None else None
         return cards.urge_message(snap, names, lang, link, venue)
 
@@ -111,8 +120,18 @@ class Renderer:
             now=int(self.clock()),
         )
 
+    def thread_reply(self, snap: Snapshot, notice: dict[str, Any]) -> Rendered | None:
+        """A comment of the approval, told in a card's thread under its author's name."""
+        comment = _comment(snap, notice["comment"])
+        if comment is None:
+            return None
+        slack_id = self.service.people(snap).slack_id(comment.user_id)
+        author = self.display_name(slack_id) if slack_id else comment.user_id
+        return _message(cards.thread_reply(comment, author, self.lang))
+
     def audit(self, notice: dict[str, Any]) -> str:
-        """A line for the audit channel about the change it was queued for (its snapshot goes with it)."""
+        """A line for the audit channel about the change it was queued for (its snapshot goes with it):
+        the change, one of its comments, or who in it has no Slack account."""
         snap = snapshot_from_dict(notice["snapshot"])
         if notice.get("event"):
             names = self.service.people(snap).slack_id
@@ -123,6 +142,9 @@ class Renderer:
         if notice.get("channel_card"):
             channel = self._channel_of(snap, notice["channel_card"])
             return cards.channel_card_audit(snap, self.service.people(snap).slack_id, self.lang, channel)
+        comment = _comment(snap, notice.get("comment"))
+        if comment is not None:
+            return cards.comment_message(snap, comment, self.service.people(snap).slack_id, self.lang).text
         if notice.get("unmapped"):
             venue = cards.Venue.of(self.service.provider(snap.provider), self.lang)
             return cards.unmapped_notice(snap, notice["unmapped"], self.lang, venue)
@@ -176,6 +198,10 @@ def watch(doc: dict[str, Any], now: int) -> cards.Watch:
         overdue_hours=overdue.get("after_hours") or 0.0,
         escalations=tuple(escalated),
     )
+
+
+def _comment(snap: Snapshot, comment_id: str | None) -> Comment | None:
+    return next((c for c in snap.comments if c.id == comment_id), None) if comment_id else None
 
 
 def _message(message: cards.Message) -> Rendered:

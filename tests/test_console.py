@@ -197,4 +197,27 @@ def test_expense_requests_are_shown_and_decided_in_the_team_channel(tmp_path: Pa
         assert "✅ Approved" in s.demo.render(card) and card.updates >= 1
         assert "✎ updated for #finance-approvals" in s.said()
 
+
+def test_a_reply_in_a_cards_thread_reaches_the_other_threads_and_a_wecom_comment_too(tmp_path: Path) -> None:
+    def scene(s: Session) -> None:
+        card = s.file("/approval new purchase", "New chairs", "1200")
+        number = re.search(r"\b(\d{12})\b", card.text).group(1)
+        s.console.do("as li")
+        s.console.do(f"reply {number} Which shop?")
+
+        assert f"replied in the thread of your card of {number}" in s.said()
+        mirrored = s.demo.until(lambda: s.demo.slack.replies("U0WANG", card.ts))
+        assert "Which shop?" in s.demo.render(mirrored[0]) and "Li" in s.demo.render(mirrored[0])
+        s.demo.until(lambda: "Which shop?" in s.demo.render(s.cards("U0WANG")[0]))  # on the timeline
+
+        s.console.do("as wang")
+        wecom_card = s.file("/approval new equipment", "Monitors", "800")
+        wecom_number = re.search(r"\b(\d{12})\b", wecom_card.text).group(1)
+        s.console.do("as li")
+        s.console.do(f"wecom comment {wecom_number} Which size?")
+        assert "commented in WeCom" in s.said()
+        s.demo.until(lambda: s.demo.slack.replies("U0WANG", wecom_card.ts))
+        s.console.do(f"reply {wecom_number} Thanks")
+        assert "(only you see) Your reply stays here in Slack" in s.said()
+
     play(tmp_path, scene)

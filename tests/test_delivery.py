@@ -895,10 +895,37 @@ def test_a_channel_card_whose_answer_was_lost_is_adopted_and_audited_once(
     bot.drain()
     assert texts(standin.conversation("C0FIN")) == ["the request"]  # found in history, not posted again
     assert texts(standin.conversation("CAUDIT")) == ["card posted in #finance"]
-    assert bot.store.cards.of(KEY) == {
+    assert bot.store.approvals.get(KEY)["cards"] == {
         f"{KEY}|channel_card:#finance": {"channel": "C0FIN", "ts": standin.conversation("C0FIN")[0].ts}
     }
     channel_card(bot, "#finance", "the request, approved")
     bot.drain()
     assert texts(standin.conversation("C0FIN")) == ["the request, approved"]  # updated in place
     assert len(standin.conversation("CAUDIT")) == 1
+
+
+def test_a_thread_reply_waits_for_its_card_and_a_lost_answer_is_found_in_the_thread(
+    bot: Bot, standin: SlackStandIn
+) -> None:
+    bot.approval()
+    bot.card("the card")
+    reply_card = f"{CARD}|reply:c1"
+    with bot.store.transaction():
+        bot.store.outbox.enqueue(
+            {
+                "approval_key": KEY,
+                "card_key": reply_card,
+                "thread_of": CARD,
+                "kind": "thread_reply",
+                "text": "Al: hi",
+            }
+        )
+    bot.deliverer.run_once()  # the card goes first; the reply waits for it, no attempt spent
+    (card,) = standin.conversation("U1")
+    assert [item["attempts"] for item in bot.queued()] == [0]
+    standin.fail("chat.postMessage", "lose_response")  # the reply lands, its answer is lost
+    bot.drain()
+    assert texts(standin.replies("U1", card.ts)) == ["Al: hi"]  # once, in the card's thread
+    assert bot.deliverer.stats.adopted == 1 and standin.calls_to("conversations.replies")
+    (reply,) = standin.replies("U1", card.ts)
+    assert bot.store.cards.get(KEY, reply_card) == {"channel": card.channel, "ts": reply.ts}

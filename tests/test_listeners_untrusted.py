@@ -19,7 +19,7 @@ from slack_bolt import BoltRequest, BoltResponse
 
 from bot.config import load_config
 from bot.i18n import t
-from bot.offline.slack_standin import SlackStandIn
+from bot.offline.slack_standin import Posted, SlackStandIn
 from bot.runtime import Runtime, build_runtime
 from tests.harness import in_process_app
 
@@ -127,6 +127,12 @@ def payloads(bot: Bot) -> dict[str, tuple[str, str]]:
     found["home pick"] = bot.captured(lambda: slack.click(APPLICANT, "home_pick_template", "purchase"))
     found["draft edit"] = bot.captured(lambda: slack.click(APPLICANT, "draft_edit", "nope"))
     found["home opened"] = bot.captured(lambda: slack.open_home(APPLICANT))
+    card = Posted(slack.dm_channel(APPROVER), "1.000001", "", [], None)
+    with bot.runtime.store.transaction():
+        bot.runtime.store.cards.set(
+            doc["key"], f"{doc['key']}|approver_card:{APPROVER}", card.channel, card.ts
+        )
+    found["thread reply"] = bot.captured(lambda: slack.reply(APPROVER, card, "Which vendor?"))
     return found
 
 
@@ -279,3 +285,16 @@ def test_a_failing_listener_is_logged_without_its_payload_and_the_user_told(
     (logged,) = [r for r in caplog.records if r.getMessage() == "Slack listener failed"][:1]
     assert logged.error == "RuntimeError" and logged.at.startswith(__file__)  # type: ignore[attr-defined]
     assert all("U0APPROVERA" not in r.getMessage() and not r.exc_info for r in caplog.records)
+
+
+def test_a_reply_under_a_card_that_cannot_be_taken_is_answered_not_left_in_silence(
+    bot: Bot, payloads: dict[str, tuple[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the store is gone")
+
+    monkeypatch.setattr(bot.runtime.threads, "take", broken)
+    before = len(bot.slack.calls_to("chat.postEphemeral"))
+    assert send(bot, payloads["thread reply"]).status == 200
+    told = bot.slack.calls_to("chat.postEphemeral")[before:]
+    assert [(c["user"], c["text"]) for c in told] == [(APPROVER, t("listener.failed", "en"))]

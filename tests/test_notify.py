@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bot.model import Action, ApprovalMode, ApprovalStatus, Comment
-from bot.notify import Kind, changed, notify_plan
+from bot.notify import Kind, changed, comments_only, is_reply, new_comments, notify_plan, reply_key
 from tests.factories import member, node, snapshot
 
 
@@ -63,13 +63,34 @@ def test_first_sight_of_a_finished_approval_gives_cc_one_full_card() -> None:
     ]
 
 
-def test_new_comment_reaches_applicant_and_current_approvers_but_not_its_author() -> None:
-    old = snapshot(node(member("a"), member("b")))
+def test_a_new_comment_updates_every_card_for_its_timeline_and_sends_no_message_of_its_own() -> None:
+    old = snapshot(node(member("a"), member("b")), cc=("carol",))
     comment = Comment("c1", "a", 50, "please attach the quote")
-    new = snapshot(node(member("a"), member("b")), comments=(comment,), action=Action.COMMENT)
-    notes = [n for n in notify_plan(old, new, frozenset("ab")) if n.kind is Kind.COMMENT]
-    assert [(n.recipient, n.comment) for n in notes] == [("applicant", comment), ("b", comment)]
-    assert all(n.card_key == "" for n in notes)
+    new = replace(old, comments=(comment,), action=Action.COMMENT)
+    assert kinds(notify_plan(old, new, frozenset("ab"))) == [
+        ("applicant_card", "applicant"),
+        ("approver_card", "a"),
+        ("approver_card", "b"),
+        ("cc_card", "carol"),
+    ]
+    assert new_comments(old, new) == [comment]
+    assert new_comments(new, new) == []
+    assert new_comments(None, new) == []  # first sight: the cards posted then show it
+
+
+def test_comments_only_tells_a_comment_from_a_change_that_brings_one() -> None:
+    old = snapshot(node(member("a"), member("b")))
+    comment = Comment("c1", "a", 50, "see the quote")
+    assert comments_only(old, replace(old, comments=(comment,)))
+    decided = snapshot(node(member("a", 2, 50), member("b")), comments=(comment,))
+    assert not comments_only(old, decided)
+    assert not comments_only(None, decided)
+    assert not comments_only(old, old)
+
+
+def test_a_mirrored_reply_is_recorded_beside_the_card_it_answers_not_as_a_card() -> None:
+    key = reply_key("local:1|approver_card:U1", "c1")
+    assert is_reply(key) and not is_reply("local:1|approver_card:U1")
 
 
 def test_urge_reaches_only_current_approvers() -> None:

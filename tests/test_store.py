@@ -52,6 +52,23 @@ def test_a_link_is_used_once_and_the_record_survives_a_restart(tmp_path: Path) -
     store.close()
 
 
+def test_a_cards_message_is_found_again_after_a_restart_and_a_rollback(tmp_path: Path) -> None:
+    path = tmp_path / "approvals.json"
+    store = TinyDBStore(path)
+    with store.transaction():
+        store.approvals.put({"key": "local:1", "final": False, "snapshot": {}, "cards": {}, "approvers": []})
+        store.cards.set("local:1", "local:1|approver_card:U1", "DU1", "1.0001")
+    store.close()
+    store = TinyDBStore(path)
+    assert store.cards.find("DU1", "1.0001") == ("local:1", "local:1|approver_card:U1")
+    with pytest.raises(RuntimeError), store.transaction():
+        store.cards.set("local:1", "local:1|cc_card:U2", "DU2", "1.0002")
+        raise RuntimeError("half-way")
+    assert store.cards.find("DU2", "1.0002") is None
+    assert store.cards.find("DU1", "1.0001") is not None
+    store.close()
+
+
 def test_reading_beside_serve_reads_again_when_a_journal_segment_is_discarded_meanwhile(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -87,15 +87,24 @@ def test_a_card_is_kept_with_its_approval(store: Store) -> None:
     assert store.cards.get("missing", "approver:U1") is None
     with store.transaction():
         store.cards.set("wecom:1", "channel_card:C1", "C1", "1.0003")
-    assert store.cards.of("wecom:1") == {
+    assert store.approvals.get("wecom:1")["cards"] == {
         "approver:U1": {"channel": "D1", "ts": "1.0001"},
         "channel_card:C1": {"channel": "C1", "ts": "1.0003"},
     }
-    assert store.cards.of("missing") == {}
     with store.transaction():
         doc = store.approvals.get("wecom:1")
         store.approvals.put({**doc, "updated": 2.0})  # a document written back as read keeps its cards
     assert store.cards.get("wecom:1", "approver:U1") == {"channel": "D1", "ts": "1.0001"}
+
+
+def test_a_card_is_found_by_its_message_for_replies_in_its_thread(store: Store) -> None:
+    with store.transaction():
+        store.approvals.put(approval("local:1"))
+        store.cards.set("local:1", "local:1|applicant_card:U1", "D1", "1.0001")
+        store.cards.set("local:1", "local:1|approver_card:U2", "D2", "1.0002")
+    assert store.cards.find("D2", "1.0002") == ("local:1", "local:1|approver_card:U2")
+    assert store.cards.find("D1", "1.0002") is None  # a ts is one channel's
+    assert store.cards.find("D9", "9.0009") is None
 
 
 def test_a_rolled_back_transaction_leaves_nothing(store: Store) -> None:

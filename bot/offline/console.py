@@ -44,6 +44,8 @@ HELP = """commands (↑/↓ for history, ←/→ and Home/End to edit):
   home                       their App Home          audit                the audit channel
   channel                    #finance-approvals, where expense requests are shown and decided (no DMs)
   wecom approve|reject <number> [reason]             decide in WeCom as yourself
+  wecom comment <number> <text>                      comment in WeCom as yourself
+  reply <number> <text>      reply in the thread under your card of that request (a comment)
   lose [n]                   the next n WeCom callbacks are lost on the way (a sweep recovers them)
   sweep                      sweep every provider now, as the bot does on its schedule
   clock +<n>[d|h|m]          let time pass (default hours); reminders, escalation and expiry run then
@@ -109,6 +111,7 @@ class Console:
             "audit": self._audit,
             "channel": self._channel,
             "wecom": self._wecom,
+            "reply": self._reply,
             "lose": self._lose,
             "sweep": self._sweep,
             "clock": self._clock,
@@ -165,7 +168,8 @@ class Console:
     def _show_message(self, message: Posted) -> None:
         """One message as its reader sees it, then its numbered actions."""
         edited = f" (updated {message.updates}×)" if message.updates else ""
-        self.out(f"── {message.ts}{edited}")
+        thread = f" (in the thread of {message.thread_ts})" if message.thread_ts else ""
+        self.out(f"── {message.ts}{edited}{thread}")
         self.out(self.demo.render(message))
         self._list_actions(self._actions_of(message.blocks, message=message))
 
@@ -291,8 +295,8 @@ class Console:
 
     def _wecom(self, rest: str) -> None:
         parts = rest.split(maxsplit=2)
-        if len(parts) < 2 or parts[0] not in ("approve", "reject"):
-            self.out("wecom approve|reject <number> [reason]")
+        if len(parts) < 2 or parts[0] not in ("approve", "reject", "comment"):
+            self.out("wecom approve|reject <number> [reason], or wecom comment <number> <text>")
             return
         decision, number, speech = parts[0], parts[1], parts[2] if len(parts) > 2 else ""
         try:
@@ -305,7 +309,24 @@ class Console:
         except Exception as exc:  # the sandbox says why, as WeCom would
             self.out(f"WeCom refused: {exc}")
             return
-        self.out(f"decided in WeCom as {PEOPLE[self.user].name}")
+        self.out(
+            f"{'commented' if decision == 'comment' else 'decided'} in WeCom as {PEOPLE[self.user].name}"
+        )
+
+    def _reply(self, rest: str) -> None:
+        number, _, text = rest.partition(" ")
+        cards = [
+            m for m in self.slack.conversation(self.user) if not m.thread_ts and number and number in m.text
+        ]
+        if not cards or not text.strip():
+            self.out(
+                "reply <number> <text>: in the thread under your card of that request (`show` lists them)"
+            )
+            return
+        self._acting(lambda: self.slack.reply(self.user, cards[-1], text.strip()))
+        for note in self.slack.ephemeral.get(self.user, [])[-1:]:
+            self.out(f"(only you see) {self.demo.render(note)}")
+        self.out(f"replied in the thread of your card of {number}")
 
     def _lose(self, count: str) -> None:
         lost = int(count) if count.isascii() and count.isdigit() else 1

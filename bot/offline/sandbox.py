@@ -50,7 +50,7 @@ from bot.providers.wecom.templates import parse_template_detail
 logger = logging.getLogger(__name__)
 
 JSON = dict[str, Any]
-Decision = Literal["approve", "reject"]
+Decision = Literal["approve", "reject", "comment"]
 
 _PREFIX = "/cgi-bin/"
 _SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")  # WeCom numbers approvals by China's date
@@ -89,6 +89,8 @@ _DECISIONS: dict[str, Callable[[Snapshot, str, int, str], Snapshot]] = {
     # WeCom lets an applicant who is also on a step approve it; the engine's rule against that is the bot's.
     "approve": functools.partial(engine.approve, allow_self=True),
     "reject": engine.reject,
+    # a comment written in the WeCom app (添加备注), numbered as WeCom would: one a second at most per user
+    "comment": lambda snap, who, now, text: engine.comment(snap, who, text, now, f"{now}{who}"),
 }
 
 
@@ -269,7 +271,8 @@ class Sandbox:
     # -- playing WeCom's users and network -----------------------------------------------------------------
 
     def decide(self, sp_no: str, userid: str, decision: Decision, speech: str = "") -> Snapshot:
-        """`userid` approves or rejects (a rejection needs a reason: the engine's rule) as in the WeCom app;
+        """`userid` approves, rejects (a rejection needs a reason: the engine's rule) or comments as in the
+        WeCom app;
         the change is announced by callback. Raises KeyError for an unknown number and `engine.NotAllowed`
         when it is not their turn."""
         decide = _DECISIONS[decision]

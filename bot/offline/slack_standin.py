@@ -18,6 +18,7 @@ import re
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -34,6 +35,8 @@ class Posted:
     blocks: list[dict[str, Any]]
     metadata: dict[str, Any] | None
     updates: int = 0
+    thread_ts: str = ""  # the parent message's ts, for a reply in a thread
+    user: str = ""  # who posted it: a person's reply; "" for the bot
 
 
 @dataclass
@@ -145,6 +148,12 @@ class SlackStandIn:
             )
             return list(self.messages.get(channel, []))
 
+    def replies(self, channel_or_user: str, thread_ts: str) -> list[Posted]:
+        """The replies in the thread under the message `thread_ts` of a channel or a user's DM."""
+        return [
+            m for m in self.conversation(channel_or_user) if m.thread_ts == thread_ts and m.ts != thread_ts
+        ]
+
     def transcript(self) -> str:
         """What every conversation shows now, as readable text, one block per conversation."""
         with self._lock:
@@ -156,7 +165,12 @@ class SlackStandIn:
             for message in messages:
                 edited = f"  (edited {message.updates}×)" if message.updates else ""
                 body = render_blocks(message.blocks) if message.blocks else message.text
-                lines += [f"┌ {message.ts}{edited}", *("│ " + line for line in body.splitlines()), "└"]
+                if message.user:
+                    body = f"{message.user}: {body}"
+                head = f"┌ {message.ts}{edited}" + (
+                    f"  (in the thread of {message.thread_ts})" if message.thread_ts else ""
+                )
+                lines += [head, *("│ " + line for line in body.splitlines()), "└"]
             parts.append("\n".join(lines))
         return "\n\n".join(parts)
 
@@ -210,7 +224,7 @@ class SlackStandIn:
         self.events_url = events_url
         self.signing_secret = signing_secret
 
-    def _send(self, body: bytes, content_type: str) -> httpx.Response:
+    def _send(self, body: bytes, content_type: str, extra: dict[str, str] | None = None) -> httpx.Response:
         timestamp = str(int(time.time()))
         base = b"v0:" + timestamp.encode() + b":" + body
         signature = "v0=" + hmac.new(self.signing_secret.encode(), base, hashlib.sha256).hexdigest()
@@ -218,6 +232,7 @@ class SlackStandIn:
             "X-Slack-Request-Timestamp": timestamp,
             "X-Slack-Signature": signature,
             "Content-Type": content_type,
+            **(extra or {}),
         }
         with self._lock:
             self.sent.append(SignedRequest(body, headers))
@@ -340,6 +355,39 @@ class SlackStandIn:
             "event_time": int(time.time()),
         }
         return self._send(json.dumps(body).encode(), "application/json")
+
+    def reply(self, user: str, card: Posted, text: str) -> httpx.Response:
+        """`user` replies `text` in the thread under `card`: the reply shows there, and Slack sends the
+        bot the `message` event (message.im in a DM, message.channels in a channel)."""
+        ts = f"{int(time.time())}.{next(self._ts):06d}"
+        with self._lock:
+            self.messages[card.channel].append(
+                Posted(card.channel, ts, text, [], None, thread_ts=card.ts, user=user)
+            )
+        event = {
+            "type": "message",
+            "channel": card.channel,
+            "channel_type": "im" if card.channel.startswith("D") else "channel",
+            "user": user,
+            "text": text,
+            "ts": ts,
+            "thread_ts": card.ts,
+            "event_ts": ts,
+        }
+        body = {
+            "type": "event_callback",
+            "team_id": self.team,
+            "api_app_id": "A000STANDIN",
+            "event": event,
+            "event_id": f"Ev{next(self._ids):08d}",
+            "event_time": int(time.time()),
+        }
+        return self._send(json.dumps(body).encode(), "application/json")
+
+    def retry(self, request: SignedRequest, attempt: int = 1) -> httpx.Response:
+        """Slack retrying an event it thinks was not taken: the same body (its event_id too), signed anew,
+        with X-Slack-Retry-Num."""
+        return self._send(request.body, request.headers["Content-Type"], {"X-Slack-Retry-Num": str(attempt)})
 
     def fail(self, method: str, kind: str, times: int | None = 1, retry_after: int = 1) -> None:
         """The next `times` calls of `method` (every call until clear_faults() when None) fail."""
@@ -499,6 +547,7 @@ class SlackStandIn:
                     args.get("text", ""),
                     self._json_arg(args, "blocks") or [],
                     self._json_arg(args, "metadata"),
+                    thread_ts=str(args.get("thread_ts") or ""),
                 )
             )
         return {"ok": True, "channel": channel, "ts": ts}
@@ -526,14 +575,29 @@ class SlackStandIn:
         return {"ok": False, "error": "message_not_found"}
 
     def _api_conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
+        """The channel's messages, newest first: replies in threads are not among them (as in Slack)."""
+        return self._messages(args, lambda m: not m.thread_ts or m.thread_ts == m.ts, newest_first=True)
+
+    def _api_conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
+        """A thread: its parent message, then the replies, oldest first."""
+        parent = str(args.get("ts", ""))
+        return self._messages(args, lambda m: parent in (m.ts, m.thread_ts), newest_first=False)
+
+    def _messages(
+        self, args: dict[str, Any], wanted: Callable[[Posted], bool], *, newest_first: bool
+    ) -> dict[str, Any]:
         oldest = float(args.get("oldest") or 0)
         with self._lock:
-            found = [m for m in self.messages.get(args.get("channel", ""), []) if float(m.ts) >= oldest]
+            found = [
+                m
+                for m in self.messages.get(args.get("channel", ""), [])
+                if float(m.ts) >= oldest and wanted(m)
+            ]
         return {
             "ok": True,
             "messages": [
                 {"ts": m.ts, "text": m.text, **({"metadata": m.metadata} if m.metadata else {})}
-                for m in reversed(found)
+                for m in (reversed(found) if newest_first else found)
             ],
         }
 

@@ -44,9 +44,10 @@ class Approvals(Protocol):
 class Cards(Protocol):
     def get(self, approval_key: str, card_key: str) -> dict[str, Any] | None: ...
     def set(self, approval_key: str, card_key: str, channel: str, ts: str) -> None: ...
-    def of(self, approval_key: str) -> dict[str, dict[str, str]]:
-        """Every card message of an approval, {card key: {"channel", "ts"}}: its DMs and channel cards."""
-        ...
+
+    def find(self, channel: str, ts: str) -> tuple[str, str] | None:
+        """(approval key, card key) of the card whose Slack message is (channel, ts): a reply in a thread
+        names its parent message only. Open approvals are always found; a finished one may not be."""
 
 
 class Outbox(Protocol):

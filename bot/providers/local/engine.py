@@ -356,14 +356,15 @@ def return_to(snap: Snapshot, actor: str, now: int, speech: str = "", step: int 
     return _moved(snap, nodes, Action.RETURN, stamp)
 
 
-def comment(snap: Snapshot, actor: str, text: str, now: int, comment_id: str) -> Snapshot:
-    """A note from anyone the approval concerns: the applicant, anyone on a step, anyone copied."""
+def comment(snap: Snapshot, actor: str, text: str, now: int, comment_id: str, thread: str = "") -> Snapshot:
+    """A note from anyone the approval concerns: the applicant, anyone on a step, anyone copied.
+    `thread`: the card whose thread it was written in, when it was."""
     _pending(snap)
-    if actor != snap.applicant and not _on_a_step(snap, actor):
+    if actor != snap.applicant and not _on_a_step(snap, actor) and actor not in snap.all_cc():
         raise NotAllowed("unknown_user")
     if not text.strip():
         raise NotAllowed("reason_required")
-    added = Comment(id=comment_id, user_id=actor, time=now, content=text)
+    added = Comment(id=comment_id, user_id=actor, time=now, content=text, thread=thread)
     return replace(snap, comments=(*snap.comments, added), action=Action.COMMENT, event_time=now)
 
 

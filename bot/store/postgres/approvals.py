@@ -79,12 +79,12 @@ class PostgresCards:
             ).fetchone()
         return dict(row) if row else None
 
-    def of(self, approval_key: str) -> dict[str, dict[str, str]]:
+    def find(self, channel: str, ts: str) -> tuple[str, str] | None:
         with self._db.cursor() as cur:
-            rows = cur.execute(
-                "SELECT card_key, channel, ts FROM cards WHERE approval_key = %s", (approval_key,)
-            ).fetchall()
-        return {row["card_key"]: {"channel": row["channel"], "ts": row["ts"]} for row in rows}
+            row = cur.execute(
+                "SELECT approval_key, card_key FROM cards WHERE channel = %s AND ts = %s", (channel, ts)
+            ).fetchone()
+        return (row["approval_key"], row["card_key"]) if row else None
 
     def set(self, approval_key: str, card_key: str, channel: str, ts: str) -> None:
         """Records the card's message; nothing for an approval the store does not hold."""
