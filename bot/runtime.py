@@ -35,6 +35,7 @@ from handlers.listeners import register_all
 from handlers.render import Renderer
 from handlers.slack_accounts import SlackAccounts
 from handlers.slack_files import SlackFiles
+from handlers.slack_groups import SlackUserGroups
 
 log = logging.getLogger(__name__)
 
@@ -208,6 +209,7 @@ def build_runtime(config: Config, *, with_bolt: bool = True) -> Runtime:
     store = open_store(config, replica)
     slack = WebClient(token=config.slack.bot_token or None, base_url=config.slack.api_url, retry_handlers=[])
     parts = provider_parts(config, store)
+    parts.use_groups(SlackUserGroups(slack))
     accounts = SlackAccounts(slack)
     directory = Directory(store, accounts, parts.static_users, parts.emails, parts.by_email)
     settings = ServiceSettings(language=config.slack.language, audit_channel=config.slack.audit_channel)

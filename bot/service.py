@@ -72,6 +72,13 @@ def _newest_with_details(snap: Snapshot, detailed: Snapshot) -> Snapshot:
     return snap.with_details(detailed.summary, detailed.fields)
 
 
+def _ruled_since(old: Snapshot | None, new: Snapshot) -> tuple[str, ...]:
+    """The rules that approved a step in the change from `old` to `new` (a step approved anew after a
+    return counts again)."""
+    before = {(n.rule, n.ruled_at) for n in old.nodes} if old else set()
+    return tuple(n.rule for n in new.nodes if n.ruled_at and (n.rule, n.ruled_at) not in before)
+
+
 @dataclass(frozen=True)
 class ApplyResult:
     status: str  # "new", "changed", "unchanged", "stale", "urged"
@@ -182,7 +189,7 @@ class ApprovalService:
                 plan = []  # a form read by a quiet sweep still fills in the cards already out
             queued, unmapped = self._queue(snap, plan, people)
             if not quiet and not details_only(old, snap):
-                self._queue_audit(snap, unmapped, people)
+                self._queue_audit(snap, unmapped, people, _ruled_since(old, snap))
 
             doc["approvers"] = sorted(
                 set(doc["approvers"]) | {n.recipient for n in plan if n.kind is Kind.APPROVER_CARD}
@@ -297,14 +304,18 @@ class ApprovalService:
     def link(self, snap: Snapshot) -> str | None:
         return self.provider(snap.provider).approval_link(snap)
 
-    def _queue_audit(self, snap: Snapshot, unmapped: list[str], people: People) -> None:
+    def _queue_audit(
+        self, snap: Snapshot, unmapped: list[str], people: People, ruled: tuple[str, ...] = ()
+    ) -> None:
+        """One line of what happened, one per step an auto_approve rule approved in it, and one naming the
+        unmapped; the snapshot goes with each, since the line tells of this change however far the
+        approval has moved on when it is sent."""
         channel = self.settings.audit_channel
         if not channel:
             return
-        """One line of what happened (and one naming the unmapped); the snapshot goes with it, since
-        the line tells of this change however far the approval has moved on when it is sent."""
         recorded = snapshot_to_dict(snap)
-        notices = [{"snapshot": recorded}]
+        notices: list[dict[str, Any]] = [{"snapshot": recorded}]
+        notices += [{"snapshot": recorded, "rule": rule} for rule in ruled]
         if unmapped:
             notices.append({"snapshot": recorded, "unmapped": list(unmapped)})
         for notice in notices:

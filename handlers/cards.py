@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from bot.i18n import enum_name, t
-from bot.model import Action, ApprovalMode, ApprovalStatus, Comment, Member, Snapshot
+from bot.model import Action, ApprovalMode, ApprovalStatus, Comment, Member, Node, Snapshot
 from bot.provider_ports import Provider
 
 # provider user id -> the Slack user id it is mapped to, or None: only a mapped id becomes a live mention, so
@@ -88,11 +88,12 @@ class Venue:
 
 @dataclass(frozen=True)
 class _Event:
-    """One timeline entry: the submission (item None), a member's decision, or a comment."""
+    """One timeline entry: the submission (item None), a member's decision, a comment, or a step an
+    auto_approve rule approved (its node; nobody's id)."""
 
     time: int
     user_id: str
-    item: Member | Comment | None
+    item: Member | Comment | Node | None
 
 
 # --- public renderers -------------------------------------------------------------------------------------
@@ -222,6 +223,18 @@ def audit_line(snap: Snapshot, names: Names, lang: str) -> str:
         lang,
         **_about(snap, names, who=_actor(snap)),
         action=action,
+        emoji=STATUS_EMOJI[snap.status],
+        status=enum_name(snap.status, lang),
+    )
+
+
+def rule_audit_line(snap: Snapshot, rule: str, names: Names, lang: str) -> str:
+    """The audit channel's line for a step an auto_approve rule approved: which rule, on what."""
+    return t(
+        "audit.ruled",
+        lang,
+        **_about(snap, names),
+        rule=user_text(one_line(rule), NAME_LIMIT),
         emoji=STATUS_EMOJI[snap.status],
         status=enum_name(snap.status, lang),
     )
@@ -430,10 +443,14 @@ def _events(snap: Snapshot) -> list[_Event]:
         _Event(m.time, m.user_id, m) for n in snap.flow_nodes() for m in n.members if m.status.is_decided
     ]
     events += [_Event(c.time, c.user_id, c) for c in snap.comments]
+    events += [_Event(n.ruled_at, "", n) for n in snap.flow_nodes() if n.ruled_at]
     return sorted(events, key=lambda e: e.time)
 
 
 def _event_line(event: _Event, names: Names, lang: str) -> str:
+    if isinstance(event.item, Node):
+        rule = user_text(one_line(event.item.rule), NAME_LIMIT)
+        return f"{date_token(event.time)} · {t('card.ruled', lang, rule=rule)}"
     actor = person_text(names, event.user_id)
     if isinstance(event.item, Member):
         line = t("card.acted", lang, who=actor, verb=enum_name(event.item.status, lang))
@@ -442,6 +459,7 @@ def _event_line(event: _Event, names: Names, lang: str) -> str:
         body = _with_speech(
             t("card.commented", lang, who=actor), event.item.content, len(event.item.attachments), lang
         )
+
     else:
         body = t("card.submitted", lang, who=actor)
     return f"{date_token(event.time)} · {body}"

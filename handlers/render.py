@@ -84,6 +84,8 @@ class Renderer:
         if notice.get("unmapped"):
             venue = cards.Venue.of(self.service.provider(snap.provider), self.lang)
             return cards.unmapped_notice(snap, notice["unmapped"], self.lang, venue)
+        if notice.get("rule"):
+            return cards.rule_audit_line(snap, notice["rule"], self.service.people(snap).slack_id, self.lang)
         return cards.audit_line(snap, self.service.people(snap).slack_id, self.lang)
 
     def digest(self, notice: dict[str, Any]) -> cards.Message:
