@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Protocol
 
+from bot.auto_approve import Rule, parse_rules
 from bot.codec import snapshot_from_dict
 from bot.config import SlackConfig
 from bot.directory import Directory, LookupUnavailable
@@ -30,6 +31,7 @@ from bot.service import ApprovalService
 from bot.store import ApprovalsReader, Store
 from bot.submit import Submissions
 from bot.sweep import Sweeper, SweepReport
+from bot.template_policy import Policies
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +74,7 @@ class TemplateRow:
     controls: int | None = None  # None: never read yet
     synced: int | None = None  # when its details were last read (unix seconds)
     source: str = "config"  # "config", "slack" (tracked by an admin), "sweep" (FXiaoKe forms, sweep only)
+    rules: tuple[Rule, ...] = ()  # its auto_approve rules (embedded-engine templates)
 
 
 @dataclass(frozen=True)
@@ -176,6 +179,7 @@ class Admin:
         *,
         provider_health: Callable[[], dict[str, Any]] = dict,
         sweep_only_forms: Mapping[str, tuple[str, ...]] | None = None,
+        policies: Policies | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         """`approvals` reads every approval, archived ones too, for reports and exports; `sweep_only_forms`
@@ -192,6 +196,7 @@ class Admin:
         self.approvals = approvals
         self.provider_health = provider_health
         self.sweep_only_forms = dict(sweep_only_forms or {})
+        self.policies = policies or Policies()
         self.clock = clock
 
     @property
@@ -329,6 +334,7 @@ class Admin:
             recorded.get("controls"),
             recorded.get("at"),
             source,
+            parse_rules(self.policies.of(entry.provider, entry.template_id).auto_approve, entry.alias),
         )
 
     def _default_filer(self) -> str:

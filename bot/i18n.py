@@ -1165,6 +1165,7 @@ CATALOG: dict[str, dict[str, str]] = {
     "bulk.comment": {"zh_CN": "意见（可选，附在每个同意上）", "en": "Comment (optional, added to each)"},
     "bulk.submit": {"zh_CN": "同意", "en": "Approve"},
     "bulk.cancel": {"zh_CN": "取消", "en": "Cancel"},
+    "bulk.close": {"zh_CN": "关闭", "en": "Close"},
     "bulk.none": {
         "zh_CN": "请先勾选至少一个申请，再点击“批量同意”。",
         "en": "Tick at least one request first, then press “Approve selected”.",

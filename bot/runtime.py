@@ -263,6 +263,7 @@ def build_runtime(config: Config, *, with_bolt: bool = True) -> Runtime:
         open_reader(config, store=store),
         provider_health=parts.health,
         sweep_only_forms=parts.sweep_only_forms,
+        policies=Policies(parts.policies),
     )
     runtime = Runtime(
         config,

@@ -40,6 +40,8 @@ class Renderer:
             return _message(self.draft(notice))
         if kind == "digest":
             return _message(self.digest(notice))
+        if kind == "bulk":
+            return _message(cards.bulk_result_message(notice["outcomes"], self.lang))
         if kind == "audit":
             return self.audit(notice), None
         doc = self.service.store.approvals.get(item["approval_key"])
@@ -79,7 +81,10 @@ class Renderer:
         return cards.urge_message(snap, names, lang, link, venue)
 
     def audit(self, notice: dict[str, Any]) -> str:
-        """A line for the audit channel about the change it was queued for (its snapshot goes with it)."""
+        """A line for the audit channel about the change it was queued for (its snapshot goes with it),
+        or about one bulk approval."""
+        if "bulk" in notice:
+            return cards.bulk_audit_line(notice["bulk"], self.lang)
         snap = snapshot_from_dict(notice["snapshot"])
         if notice.get("unmapped"):
             venue = cards.Venue.of(self.service.provider(snap.provider), self.lang)
