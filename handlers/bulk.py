@@ -72,10 +72,7 @@ class BulkHandlers:
 
     def _modal(self, ticked: list[Snapshot]) -> dict[str, Any]:
         lang = self.lang
-        lines = [
-            f"• `{cards.number_text(snap)}` {cards.user_text(cards.one_line(snap.template_name), 80)}"
-            for snap in ticked
-        ]
+        lines = [f"• `{cards.number_text(snap)}` {_template(snap)}" for snap in ticked]
         return {
             "type": "modal",
             "callback_id": CALLBACK,
@@ -103,6 +100,10 @@ class BulkHandlers:
             "close": {"type": "plain_text", "text": t("bulk.close", self.lang)},
             "blocks": [cards.section(t("bulk.working", self.lang, count=count))],
         }
+
+
+def _template(snap: Snapshot) -> str:
+    return cards.user_text(cards.one_line(snap.template_name), cards.NAME_LIMIT)
 
 
 def _ticked(body: dict[str, Any]) -> list[str]:

@@ -4,6 +4,7 @@ message, the timeline and audit lines, the admin listing and check-config, valid
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from bot.i18n import LANGUAGES, t
 from bot.model import ApprovalMode, ApprovalStatus, Member, MemberStatus, Node, NodeType, Snapshot
 from handlers import admin_blocks, cards
 from handlers.home import ACTION_BULK_APPROVE, BULK_BLOCK, build_home_view
+from tests.test_console import Session, play
 
 T0 = 1_700_000_000
 APPLICANT, A = "U0APPLICANT", "U0APPROVERA"
@@ -158,3 +160,24 @@ def test_check_config_reports_a_rule_that_cannot_work() -> None:
     )
     template["auto_approve"][0]["when"][0]["control"] = "Money-1"
     assert [p for p in problems(from_dict(raw, {})) if p.severity == "error"] == []
+
+
+def test_the_console_files_a_small_purchase_approved_by_rule_and_bulk_approves_the_others(
+    tmp_path: Path,
+) -> None:
+    def scene(s: Session) -> None:
+        small = s.file("/approval new purchase", "Pens", "120")
+        s.demo.until(lambda: "Approved" in s.cards("U0WANG")[-1].text)
+        assert "approved by rule “small purchases”" in s.demo.render(s.cards("U0WANG")[-1])
+        assert not s.cards("U0LI")  # nobody was asked
+        for what in ("Chairs", "Desks", "Lamps"):
+            s.file("/approval new purchase", what, "900")
+        s.console.do("as li")
+        s.answers.extend(["1 3", "ok for all"])  # tick two of the three, then the shared comment
+        s.console.do("bulk")
+        s.demo.until(lambda: any("Approved together" in m.text for m in s.demo.slack.conversation("U0LI")))
+        assert "Approved together: 2 of 2" in s.said()
+        assert sum("ok for all" in s.demo.render(card) for card in s.cards("U0WANG")) == 2
+        assert small.ts != s.cards("U0WANG")[-1].ts
+
+    play(tmp_path, scene)
