@@ -5,21 +5,30 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from slack_sdk import WebClient
 from slack_sdk.models.blocks import Block
-from slack_sdk.models.views import View
+from slack_sdk.models.views import View as SlackView
 
 from bot.admin import TemplateRow
 from bot.auto_approve import parse_rules
 from bot.bulk import BulkOutcome
 from bot.config import from_dict
 from bot.config_check import problems
+from bot.forms import FilledForm
 from bot.i18n import LANGUAGES, t
 from bot.model import ApprovalMode, ApprovalStatus, Member, MemberStatus, Node, NodeType, Snapshot
+from bot.offline.slack_standin import SlackStandIn
+from bot.providers.local.approve_view import View, standing_card
+from bot.providers.local.engine import template_from_config
+from bot.providers.local.provider import LocalFiler
+from bot.store.tinydb import TinyDBStore
 from handlers import admin_blocks, cards
 from handlers.home import ACTION_BULK_APPROVE, BULK_BLOCK, build_home_view
+from handlers.slack_groups import SlackUserGroups
 from tests.test_console import Session, play
 
 T0 = 1_700_000_000
@@ -57,7 +66,7 @@ def home(waiting: list[tuple[Snapshot, str | None]], lang: str = "en") -> dict:
         venue=lambda snap: cards.Venue(snap.provider, decides_in_slack=snap.provider == "local"),
         lang=lang,
     )
-    View(**view).validate_json()
+    SlackView(**view).validate_json()
     for block in view["blocks"]:
         Block.parse(block).validate_json()
     return view
@@ -181,3 +190,68 @@ def test_the_console_files_a_small_purchase_approved_by_rule_and_bulk_approves_t
         assert small.ts != s.cards("U0WANG")[-1].ts
 
     play(tmp_path, scene)
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_user_groups_are_asked_of_slack_once_per_group_until_they_go_stale() -> None:
+    with SlackStandIn(users={APPLICANT: {}}, usergroups={"S0BUYERS": [APPLICANT]}) as standin:
+        clock = FakeClock()
+        groups = SlackUserGroups(WebClient(token="xoxb-test", base_url=standin.api_url), ttl=300, clock=clock)
+        assert groups.members("S0BUYERS") == frozenset({APPLICANT})
+        standin.usergroups["S0BUYERS"] = []
+        assert groups.members("S0BUYERS") == frozenset({APPLICANT})  # kept
+        clock.now += 300
+        assert groups.members("S0BUYERS") == frozenset()  # read again
+        assert len(standin.calls_to("usergroups.users.list")) == 2
+        with pytest.raises(LookupError, match="no_such_subteam"):
+            groups.members("S0NOBODY")
+
+
+class Unreadable:
+    def members(self, group_id: str) -> frozenset[str]:
+        raise LookupError("ratelimited")
+
+
+def test_a_group_slack_cannot_list_does_not_count_so_the_request_waits_for_a_person(tmp_path: Path) -> None:
+    entry = {
+        "alias": "purchase",
+        "controls": [{"control": "Money", "id": "Money-1", "title": "Amount"}],
+        "process": [{"type": 1, "apv_rel": 1, "users": [A]}],
+        "auto_approve": [{"name": "buyers", "applicant_in": ["S0BUYERS"]}],
+    }
+    tpl = template_from_config(entry)
+    store = TinyDBStore(tmp_path / "approvals.json")
+    filer = LocalFiler({"purchase": tpl}, store, clock=lambda: T0)
+    form = FilledForm(tpl.template, {"Money-1": "10"})
+    filer.use_groups(Unreadable())
+    snap = filer.file(form, APPLICANT, lambda user: (user, user), lambda upload: b"")
+    assert snap.waiting_on() == (A,) and not snap.flow_nodes()[0].ruled_at
+    filer.use_groups(SimpleNamespace(members=lambda group: frozenset({APPLICANT})))
+    assert (
+        filer.file(form, APPLICANT, lambda user: (user, user), lambda upload: b"").status
+        is ApprovalStatus.APPROVED
+    )
+    store.close()
+
+
+def test_the_approve_page_shows_a_step_a_rule_approved_as_such_not_as_waiting() -> None:
+    ruled = Node(
+        NodeType.APPROVER,
+        ApprovalMode.ALL,
+        MemberStatus.APPROVED,
+        (Member("U0NOTASKED"),),
+        rule="small",
+        ruled_at=T0,
+    )
+    later = Node(NodeType.APPROVER, ApprovalMode.ANY, MemberStatus.PENDING, (Member(A),))
+    page = standing_card(
+        snapshot("202611210001", "local", ruled, later, current_step=1), View("en", lambda u: u)
+    )
+    assert "approved by rule “small”" in page and "U0NOTASKED" not in page
