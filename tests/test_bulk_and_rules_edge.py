@@ -16,8 +16,10 @@ from slack_sdk.models.views import View as SlackView
 from bot.admin import TemplateRow
 from bot.auto_approve import parse_rules
 from bot.bulk import BulkOutcome
+from bot.codec import snapshot_to_dict
 from bot.config import from_dict
 from bot.config_check import problems
+from bot.export import export_rows, render_export
 from bot.forms import FilledForm
 from bot.i18n import LANGUAGES, t
 from bot.model import ApprovalMode, ApprovalStatus, Member, MemberStatus, Node, NodeType, Snapshot
@@ -255,3 +257,14 @@ def test_the_approve_page_shows_a_step_a_rule_approved_as_such_not_as_waiting() 
         snapshot("202611210001", "local", ruled, later, current_step=1), View("en", lambda u: u)
     )
     assert "approved by rule “small”" in page and "U0NOTASKED" not in page
+
+
+def test_the_export_says_which_rule_approved_a_step() -> None:
+    ruled = Node(
+        NodeType.APPROVER, ApprovalMode.ALL, MemberStatus.APPROVED, (Member(A),), rule="small", ruled_at=T0
+    )
+    snap = snapshot("202611210001", "local", ruled, status=ApprovalStatus.APPROVED)
+    reader = SimpleNamespace(all_approvals=lambda: [{"snapshot": snapshot_to_dict(snap), "updated": T0}])
+    [row] = export_rows(reader)
+    assert row["nodes"][0]["approved_by_rule"] == "small" and row["nodes"][0]["ruled_at"] == T0
+    assert "approver/all, approved by rule small: U0APPROVERA=pending" in render_export([row], "csv")
