@@ -513,7 +513,6 @@ def _event_line(event: _Event, names: Names, lang: str) -> str:
         body = _with_speech(
             t("card.commented", lang, who=actor), event.item.content, len(event.item.attachments), lang
         )
-
     else:
         body = t("card.submitted", lang, who=actor)
     return f"{date_token(event.time)} · {body}"
