@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Protocol
 
+from bot.auto_approve import Rule, parse_rules
 from bot.codec import snapshot_from_dict
 from bot.config import SlackConfig
 from bot.directory import Directory, LookupUnavailable
@@ -75,6 +76,7 @@ class TemplateRow:
     synced: int | None = None  # when its details were last read (unix seconds)
     source: str = "config"  # "config", "slack" (tracked by an admin), "sweep" (FXiaoKe forms, sweep only)
     policy: TemplatePolicy = NO_POLICY  # as it holds now: the config's, with admins' overrides on top
+    rules: tuple[Rule, ...] = ()  # its auto_approve rules (embedded-engine templates)
 
 
 @dataclass(frozen=True)
@@ -347,6 +349,7 @@ class Admin:
             recorded.get("at"),
             source,
             policy,
+            parse_rules(policy.auto_approve, entry.alias),
         )
 
     # escalation and expiry -------------------------------------------------------------------

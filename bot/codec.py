@@ -39,6 +39,8 @@ def snapshot_from_dict(data: dict[str, Any]) -> Snapshot:
                 )
                 for m in n["members"]
             ),
+            rule=n.get("rule", ""),
+            ruled_at=n.get("ruled_at", 0),
         )
         for n in data["nodes"]
     )

@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from bot.codec import snapshot_from_dict
+from bot.model import Node
 from bot.store import ApprovalsReader
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -43,6 +44,7 @@ def export_rows(approvals: ApprovalsReader) -> list[dict[str, Any]]:
                             }
                             for m in node.members
                         ],
+                        **_ruled(node),
                     }
                     for node in snap.nodes
                 ],
@@ -73,9 +75,18 @@ def csv_cell(value: Any) -> str:
     return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
 
+def _ruled(node: Node) -> dict[str, Any]:
+    """A step an auto_approve rule approved says which rule, and when (its people were not asked)."""
+    return {"approved_by_rule": node.rule, "ruled_at": node.ruled_at} if node.ruled_at else {}
+
+
 def _nodes_text(nodes: list[dict[str, Any]]) -> str:
-    """Nodes in one CSV cell: 'approver/all: alice=approved, bob=pending | cc/all: carol=pending'."""
+    """Nodes in one CSV cell: 'approver/all: alice=approved, bob=pending | cc/all: carol=pending'; a step a
+    rule approved: 'approver/all, approved by rule small purchases: alice=pending'."""
     return " | ".join(
-        f"{n['type']}/{n['mode']}: " + ", ".join(f"{m['user']}={m['status']}" for m in n["members"])
+        f"{n['type']}/{n['mode']}"
+        + (f", approved by rule {n['approved_by_rule']}" if "approved_by_rule" in n else "")
+        + ": "
+        + ", ".join(f"{m['user']}={m['status']}" for m in n["members"])
         for n in nodes
     )

@@ -1244,6 +1244,62 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "Your reply stays here in Slack: comments cannot be written to {provider} from Slack. "
         "To comment on the request itself, open it in {provider}.",
     },
+    # -- bulk approval and auto_approve rules --
+    "card.ruled": {"zh_CN": "规则“{rule}”自动同意", "en": "approved by rule “{rule}”"},
+    "audit.ruled": {
+        "zh_CN": "`{number}` {template} · 规则“{rule}”自动同意 · {emoji} {status} · {applicant}",
+        "en": "`{number}` {template} · approved by rule “{rule}” · {emoji} {status} · {applicant}",
+    },
+    "decide.not_allowed.ruled": {
+        "zh_CN": "这一步已由规则自动同意，无需你处理。",
+        "en": "A rule approved this step: there is nothing for you to do.",
+    },
+    "admin.rule": {
+        "zh_CN": "    ↳ 规则“{name}”：{when}时自动同意{steps}",
+        "en": "    ↳ rule “{name}”: approves {steps} when {when}",
+    },
+    "admin.rule.first_step": {"zh_CN": "第一个审批步骤", "en": "the first approver step"},
+    "admin.rule.steps": {"zh_CN": "第 {steps} 步", "en": "step {steps}"},
+    "admin.rule.and": {"zh_CN": "且", "en": " and "},
+    "admin.rule.applicant_in": {"zh_CN": "申请人属于 {who}", "en": "the applicant is {who}"},
+    "admin.rule.condition": {"zh_CN": "{control} {op} {value}", "en": "{control} {op} {value}"},
+    "admin.rule.op.in": {"zh_CN": "属于", "en": "is one of"},
+    "home.bulk_hint": {
+        "zh_CN": "勾选要一起同意的申请（每组最多 10 项），然后点击“批量同意”。",
+        "en": "Tick the requests to approve together (up to 10 a group), then press “Approve selected”.",
+    },
+    "home.bulk_approve": {"zh_CN": "批量同意", "en": "Approve selected"},
+    "bulk.title": {"zh_CN": "批量同意", "en": "Approve selected"},
+    "bulk.intro": {
+        "zh_CN": "将逐一同意以下 {count} 个申请，每个都如同单独同意一样记录和通知：",
+        "en": "These {count} requests will be approved one by one, each recorded and told as if alone:",
+    },
+    "bulk.comment": {"zh_CN": "意见（可选，附在每个同意上）", "en": "Comment (optional, added to each)"},
+    "bulk.submit": {"zh_CN": "同意", "en": "Approve"},
+    "bulk.cancel": {"zh_CN": "取消", "en": "Cancel"},
+    "bulk.close": {"zh_CN": "关闭", "en": "Close"},
+    "bulk.none": {
+        "zh_CN": "请先勾选至少一个申请，再点击“批量同意”。",
+        "en": "Tick at least one request first, then press “Approve selected”.",
+    },
+    "bulk.working": {
+        "zh_CN": "正在逐一同意 {count} 个申请，结果会发到你的私信。",
+        "en": "Approving {count} requests one by one; the result comes to your DM.",
+    },
+    "bulk.result": {
+        "zh_CN": "*批量同意：{count} 个中已同意 {approved} 个*",
+        "en": "*Approved together: {approved} of {count}*",
+    },
+    "bulk.result.approved": {"zh_CN": "✅ `{number}` {template}", "en": "✅ `{number}` {template}"},
+    "bulk.result.skipped": {
+        "zh_CN": "⚠️ `{number}` {template}：未同意，{reason}",
+        "en": "⚠️ `{number}` {template}: not approved, {reason}",
+    },
+    "bulk.result.unknown": {"zh_CN": "这个申请已不存在", "en": "this request no longer exists"},
+    "audit.bulk": {
+        "zh_CN": "{who} 批量同意：{count} 个中已同意 {approved} 个，{skipped} 个已不等其处理",
+        "en": "{who} approved together: {approved} of {count}; {skipped} no longer theirs to decide",
+    },
 }
 
 _ENUM_PREFIX: dict[type[IntEnum], str] = {

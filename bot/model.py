@@ -109,9 +109,16 @@ class Node:
     mode: ApprovalMode
     status: MemberStatus
     members: tuple[Member, ...]
+    # the embedded engine's auto_approve rule matched at filing that approves this step when it is reached,
+    # and when it did (0: not reached yet); a step a rule approved waits on nobody
+    rule: str = ""
+    ruled_at: int = 0
 
     def pending_members(self) -> tuple[Member, ...]:
-        """Who must act now on this node: for 依次 only the first still pending."""
+        """Who must act now on this node: for 依次 only the first still pending; nobody once a rule
+        approved it."""
+        if self.ruled_at:
+            return ()
         pending = tuple(m for m in self.members if m.status is MemberStatus.PENDING)
         if self.mode is ApprovalMode.SEQUENTIAL:
             return pending[:1]
@@ -217,6 +224,7 @@ class Snapshot:
     def last_activity(self) -> int:
         times = [self.apply_time, *(c.time for c in self.comments)]
         times += [m.time for n in self.nodes for m in n.members]
+        times += [n.ruled_at for n in self.nodes]
         return max(times)
 
     def progress_key(self) -> tuple[int, int, int, int]:

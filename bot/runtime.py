@@ -39,6 +39,7 @@ from handlers.listeners import register_all
 from handlers.render import Renderer
 from handlers.slack_accounts import SlackAccounts
 from handlers.slack_files import SlackFiles
+from handlers.slack_groups import SlackUserGroups
 
 log = logging.getLogger(__name__)
 
@@ -226,6 +227,7 @@ def build_runtime(config: Config, *, with_bolt: bool = True, journaled_elsewhere
     store = open_store(config, replica, journaled_elsewhere=journaled_elsewhere)
     slack = WebClient(token=config.slack.bot_token or None, base_url=config.slack.api_url, retry_handlers=[])
     parts = provider_parts(config, store)
+    parts.use_groups(SlackUserGroups(slack))
     accounts = SlackAccounts(slack)
     directory = Directory(store, accounts, parts.static_users, parts.emails, parts.by_email)
     settings = ServiceSettings(language=config.slack.language, audit_channel=config.slack.audit_channel)

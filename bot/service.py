@@ -85,6 +85,13 @@ def _newest_with_details(snap: Snapshot, detailed: Snapshot) -> Snapshot:
     return snap.with_details(detailed.summary, detailed.fields)
 
 
+def _ruled_since(old: Snapshot | None, new: Snapshot) -> tuple[str, ...]:
+    """The rules that approved a step in the change from `old` to `new` (a step approved anew after a
+    return counts again)."""
+    before = {(n.rule, n.ruled_at) for n in old.nodes} if old else set()
+    return tuple(n.rule for n in new.nodes if n.ruled_at and (n.rule, n.ruled_at) not in before)
+
+
 @dataclass(frozen=True)
 class ApplyResult:
     status: str  # "new", "changed", "unchanged", "stale", "urged"
@@ -202,7 +209,8 @@ class ApprovalService:
             comments = [] if quiet else new_comments(old, snap)
             queued += self._queue_thread_replies(snap, comments, doc, plan, people)
             if not quiet and not details_only(old, snap):
-                self._queue_audit(snap, unmapped, comments, whole=not comments_only(old, snap))
+                whole = not comments_only(old, snap)
+                self._queue_audit(snap, unmapped, comments, _ruled_since(old, snap), whole=whole)
 
             doc["approvers"] = sorted(
                 set(doc["approvers"]) | {n.recipient for n in plan if n.kind is Kind.APPROVER_CARD}
@@ -385,17 +393,24 @@ class ApprovalService:
         return self.provider(snap.provider).approval_link(snap)
 
     def _queue_audit(
-        self, snap: Snapshot, unmapped: list[str], comments: list[Comment], *, whole: bool
+        self,
+        snap: Snapshot,
+        unmapped: list[str],
+        comments: list[Comment],
+        ruled: tuple[str, ...] = (),
+        *,
+        whole: bool = True,
     ) -> None:
-        """One line of what happened (`whole`: unless all that happened is comments), one per comment, and
-        one naming the unmapped; the snapshot goes with each, since a line tells of this change however
-        far the approval has moved on when it is sent."""
+        """One line of what happened (`whole`: unless all that happened is comments), one per comment, one
+        per step an auto_approve rule approved in it, and one naming the unmapped; the snapshot goes with
+        each, since a line tells of this change however far the approval has moved on when it is sent."""
         channel = self.settings.audit_channel
         if not channel:
             return
         recorded = snapshot_to_dict(snap)
         notices: list[dict[str, Any]] = [{"snapshot": recorded}] if whole else []
         notices += [{"snapshot": recorded, "comment": comment.id} for comment in comments]
+        notices += [{"snapshot": recorded, "rule": rule} for rule in ruled]
         if unmapped:
             notices.append({"snapshot": recorded, "unmapped": list(unmapped)})
         for notice in notices:

@@ -189,5 +189,9 @@ def policies_by_template(
             raise PolicyConfigError(f"{where} must be a table")
         if unknown := sorted(raw.keys() - POLICY_KEYS):
             raise PolicyConfigError(f"{where}: unknown key {unknown[0]!r}")
+        if "auto_approve" in raw:  # the bot approves only where it runs the flow itself
+            raise PolicyConfigError(
+                f"{where}: auto_approve works only for embedded-engine templates ([[local.templates]])"
+            )
         policies[templates[name]] = policy_from_config(raw, where)
     return policies

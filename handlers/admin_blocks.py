@@ -18,6 +18,7 @@ from bot.admin import (
     SyncResult,
     TemplateRow,
 )
+from bot.auto_approve import Rule
 from bot.i18n import t
 from bot.sweep import SweepReport
 from bot.template_policy import ADMIN_KEYS, TemplatePolicy
@@ -104,7 +105,7 @@ def templates_message(
     if not rows:
         return message([t("admin.templates_empty", lang)])
     lines = [t("admin.templates_header", lang, count=len(rows))]
-    lines += [f"• {_template_row(row, lang)}" for row in rows]
+    lines += [line for row in rows for line in (f"• {_template_row(row, lang)}", *_rules(row, lang))]
     lines += [
         t("admin.sync_failed", lang, alias=text(alias), error=text(why, ERROR_LIMIT))
         for alias, why in (failed or {}).items()
@@ -166,6 +167,63 @@ def _template_facts(row: TemplateRow, lang: str) -> str:
         synced=date_token(row.synced or 0),
         source=t(f"admin.source.{row.source}", lang),
     )
+
+
+def _rules(row: TemplateRow, lang: str) -> list[str]:
+    """Each auto_approve rule of a template in words: what it approves, and when."""
+    return [
+        t(
+            "admin.rule",
+            lang,
+            name=text(rule.name, NAME_LIMIT),
+            steps=_steps(rule, lang),
+            when=_when(rule, lang),
+        )
+        for rule in row.rules
+    ]
+
+
+def _steps(rule: Rule, lang: str) -> str:
+    if not rule.steps:
+        return t("admin.rule.first_step", lang)
+    return t("admin.rule.steps", lang, steps=", ".join(map(str, rule.steps)))
+
+
+def _when(rule: Rule, lang: str) -> str:
+    parts = [
+        t(
+            "admin.rule.condition",
+            lang,
+            control=f"`{text(c.control)}`",
+            op=_op(c.op, lang),
+            value=_value(c.value),
+        )
+        for c in rule.when
+    ]
+    if rule.applicant_in:
+        who = ", ".join(_who(who) for who in rule.applicant_in)
+        parts.append(t("admin.rule.applicant_in", lang, who=who))
+    return t("admin.rule.and", lang).join(parts)
+
+
+_OP_SIGNS = {"<": "<", "<=": "≤", ">": ">", ">=": "≥", "==": "=", "!=": "≠"}
+
+
+def _op(op: str, lang: str) -> str:
+    return _OP_SIGNS.get(op) or t(f"admin.rule.op.{op}", lang)
+
+
+def _value(value: object) -> str:
+    if isinstance(value, tuple):
+        return ", ".join(f"`{text(v)}`" for v in value)
+    return f"`{text(value)}`"
+
+
+def _who(user_or_group: str) -> str:
+    """A live mention of a user (U…) or a user group (S…): the config's ids, shaped-checked at load."""
+    if user_or_group.startswith("S"):
+        return f"<!subteam^{user_or_group}>"
+    return mention(user_or_group)
 
 
 def tracked_message(row: TemplateRow, lang: str) -> Message:

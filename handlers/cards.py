@@ -9,12 +9,13 @@ however large, can produce a message Slack refuses.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any
 
 from bot.i18n import enum_name, t
-from bot.model import Action, ApprovalMode, ApprovalStatus, Comment, Member, Snapshot
+from bot.model import Action, ApprovalMode, ApprovalStatus, Comment, Member, Node, Snapshot
 from bot.provider_ports import Provider
 
 # provider user id -> the Slack user id it is mapped to, or None: only a mapped id becomes a live mention, so
@@ -112,11 +113,12 @@ class _Note:
 
 @dataclass(frozen=True)
 class _Event:
-    """One timeline entry: the submission (item None), a member's decision, a comment, or the bot's note."""
+    """One timeline entry: the submission (item None), a member's decision, a comment, the bot's note, or
+    a step an auto_approve rule approved (its node; nobody's id)."""
 
     time: int
     user_id: str
-    item: Member | Comment | _Note | None
+    item: Member | Comment | _Note | Node | None
 
 
 # --- public renderers -------------------------------------------------------------------------------------
@@ -393,6 +395,71 @@ def audit_event_line(snap: Snapshot, event: str, target: str, hours: float, name
     return t(f"audit.{event}", lang, **_about(snap, names), to=target_text(target), hours=hours_text(hours))
 
 
+def rule_audit_line(snap: Snapshot, rule: str, names: Names, lang: str) -> str:
+    """The audit channel's line for a step an auto_approve rule approved: which rule, on what."""
+    return t(
+        "audit.ruled",
+        lang,
+        **_about(snap, names),
+        rule=user_text(one_line(rule), NAME_LIMIT),
+        emoji=STATUS_EMOJI[snap.status],
+        status=enum_name(snap.status, lang),
+    )
+
+
+def refusal_text(
+    reason: str, lang: str, *, decided_by: str | None = None, decided_at: int | None = None, status: str = ""
+) -> str:
+    """Why a decision was not applied, in plain words (the engine's `NotAllowed` reason): "already
+    decided by @X at T" for someone who came too late, and how a finished request ended."""
+    if reason == "already_decided" and not decided_by:
+        reason = "already_decided_plain"
+    who = mention(decided_by) if decided_by else ""
+    when = date_token(decided_at or 0) if decided_at else ""
+    try:
+        return t(f"decide.not_allowed.{reason}", lang, who=who, when=when, status=status)
+    except KeyError:
+        return t("decide.not_allowed.already_decided_plain", lang)
+
+
+def bulk_result_message(outcomes: Sequence[Mapping[str, Any]], lang: str) -> Message:
+    """To the approver, after a bulk approval: how many were approved, each request, and why any was not."""
+    approved = [o for o in outcomes if not o["refused"]]
+    lines = []
+    for outcome in outcomes:
+        about = {
+            "number": user_text(outcome["number"], NUMBER_LIMIT),
+            "template": user_text(one_line(outcome["template_name"]), HEADER_LIMIT),
+        }
+        if not outcome["refused"]:
+            lines.append(t("bulk.result.approved", lang, **about))
+            continue
+        reason = _bulk_refusal(outcome, lang)
+        lines.append(t("bulk.result.skipped", lang, **about, reason=reason))
+    text = t("bulk.result", lang, approved=len(approved), count=len(outcomes))
+    return Message(text, (section(text), *sections(lines)))
+
+
+def _bulk_refusal(outcome: Mapping[str, Any], lang: str) -> str:
+    if outcome["refused"] == "unknown":
+        return t("bulk.result.unknown", lang)
+    status = outcome.get("status")
+    return refusal_text(
+        outcome["refused"],
+        lang,
+        decided_by=outcome.get("decided_by"),
+        decided_at=outcome.get("decided_at"),
+        status=enum_name(ApprovalStatus(status), lang) if status is not None else "",
+    )
+
+
+def bulk_audit_line(summary: Mapping[str, Any], lang: str) -> str:
+    """The audit channel's summary of one bulk approval (each decision has its own line too)."""
+    count, approved = summary["count"], summary["approved"]
+    who = mention(summary["actor"])
+    return t("audit.bulk", lang, who=who, count=count, approved=approved, skipped=count - approved)
+
+
 def unmapped_notice(snap: Snapshot, user_ids: Sequence[str], lang: str, venue: Venue) -> str:
     """Tells admins which provider users have no Slack account mapped, so they can fix [users]."""
     users = _listing([f"`{user_text(u, NAME_LIMIT)}`" for u in user_ids], lang)
@@ -641,10 +708,14 @@ def _events(snap: Snapshot, watch: Watch = NO_WATCH) -> list[_Event]:
         )
     if snap.expired_at:
         events.append(_Event(snap.expired_at, "", _Note("expired")))
+    events += [_Event(n.ruled_at, "", n) for n in snap.flow_nodes() if n.ruled_at]
     return sorted(events, key=lambda e: e.time)
 
 
 def _event_line(event: _Event, names: Names, lang: str) -> str:
+    if isinstance(event.item, Node):
+        rule = user_text(one_line(event.item.rule), NAME_LIMIT)
+        return f"{date_token(event.time)} · {t('card.ruled', lang, rule=rule)}"
     actor = person_text(names, event.user_id)
     if isinstance(event.item, Member):
         line = t("card.acted", lang, who=actor, verb=enum_name(event.item.status, lang))

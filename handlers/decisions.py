@@ -107,17 +107,11 @@ class DecisionHandlers:
     def _explain(self, exc: NotAllowed, key: str) -> str:
         """The reason in plain words: "already decided by @X at T" for someone who came too late, and
         how a finished request ended."""
-        reason = exc.reason
-        if reason == "already_decided" and not exc.decided_by:
-            reason = "already_decided_plain"
-        reason_key = f"decide.not_allowed.{reason}"
-        who = cards.mention(exc.decided_by) if exc.decided_by else ""
-        when = cards.date_token(exc.decided_at or int(time.time()))
-        status = self._status(key) if reason == "final" else ""
-        try:
-            return t(reason_key, self.lang, who=who, when=when, status=status)
-        except KeyError:
-            return t("decide.not_allowed.already_decided_plain", self.lang)
+        status = self._status(key) if exc.reason == "final" else ""
+        decided_at = exc.decided_at or int(time.time())
+        return cards.refusal_text(
+            exc.reason, self.lang, decided_by=exc.decided_by, decided_at=decided_at, status=status
+        )
 
     def _status(self, key: str) -> str:
         """Where approval `key` stands now, in words ("Approved"); "" when it is gone."""

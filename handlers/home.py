@@ -35,8 +35,13 @@ if TYPE_CHECKING:
 
 ACTION_NEW_REQUEST = "home_new_request"
 ACTION_PICK_TEMPLATE = "home_pick_template"
+BULK_BLOCK = "home_bulk"
+ACTION_BULK_PICK = "home_bulk_pick_"  # + the group's number: one checkboxes element per 10 requests
+ACTION_BULK_APPROVE = "home_bulk_approve"
+BULK_GROUP = 10  # Slack's limit of options in one checkboxes element
 
-# Each waiting item takes at most 2 blocks, each request 1: 8 fixed blocks + 2 * 20 + 20 = 68 ≤ 100.
+# Each waiting item takes at most 2 blocks, each request 1, the bulk approval 2:
+# 8 fixed blocks + 2 * 20 + 2 + 20 = 70 ≤ 100.
 MAX_WAITING = 20
 MAX_MINE = 20
 MAX_OPTIONS = 100  # static_select limit
@@ -64,9 +69,11 @@ def build_home_view(
         {"type": "divider"},
         _plain_header(t("home.waiting", lang, count=len(waiting))),
     ]
-    for snap, link in newest_waiting[:MAX_WAITING]:
+    shown = newest_waiting[:MAX_WAITING]
+    for snap, link in shown:
         blocks += _waiting_item(snap, link, venue(snap), names, lang)
     blocks += _rest(len(waiting), MAX_WAITING, "home.waiting_empty", lang)
+    blocks += _bulk([snap for snap, link in shown if link is None and venue(snap).decides_in_slack], lang)
     blocks += [{"type": "divider"}, _plain_header(t("home.mine", lang))]
     blocks += [_mine_item(snap, names, lang) for snap in newest_mine[:MAX_MINE]]
     blocks += _rest(len(mine), MAX_MINE, "home.mine_empty", lang)
@@ -143,6 +150,35 @@ def _waiting_item(snap: Snapshot, link: str | None, venue: Venue, names: Names, 
         return [section, decision_actions(snap, lang)]
     section["text"]["text"] += f"\n_{t('card.act_elsewhere', lang, provider=venue.name)}_"
     return [section]
+
+
+def _bulk(decidable: Sequence[Snapshot], lang: str) -> list[dict]:
+    """Checkboxes over the requests decided here (in groups of ten) and one button to approve the ticked
+    ones together; nothing when there are fewer than two to tick."""
+    options = [
+        {
+            "text": {"type": "plain_text", "text": clip(_option_text(snap, lang), OPTION_TEXT_LIMIT)},
+            "value": snap.key,
+        }
+        for snap in decidable
+        if len(snap.key) <= OPTION_VALUE_LIMIT
+    ]
+    if len(options) < 2:
+        return []
+    groups = [
+        {"type": "checkboxes", "action_id": f"{ACTION_BULK_PICK}{n}", "options": options[i : i + BULK_GROUP]}
+        for n, i in enumerate(range(0, len(options), BULK_GROUP), 1)
+    ]
+    approve = _button(ACTION_BULK_APPROVE, t("home.bulk_approve", lang), style="primary")
+    return [
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": t("home.bulk_hint", lang)}]},
+        {"type": "actions", "block_id": BULK_BLOCK, "elements": [*groups, approve]},
+    ]
+
+
+def _option_text(snap: Snapshot, lang: str) -> str:
+    template = one_line(snap.template_name) or t("card.untitled", lang)
+    return f"{snap.number} · {template}"
 
 
 def _mine_item(snap: Snapshot, names: Names, lang: str) -> dict:

@@ -9,6 +9,7 @@ from slack_bolt import App
 from handlers import (
     actions,
     admin,
+    bulk,
     commands,
     decisions,
     direct_messages,
@@ -28,6 +29,16 @@ def register_all(app: App, runtime: BotContext) -> None:
         app.use(skip_seen_events())
     # threads takes replies under cards before direct_messages answers the rest of a DM with the help;
     # events registers the catch-all fallbacks: it stays last
-    listening = (commands, admin, template_admin, views, actions, decisions, threads, direct_messages, events)
-    for listeners in listening:
+    for listeners in (
+        commands,
+        admin,
+        template_admin,
+        views,
+        actions,
+        decisions,
+        bulk,
+        threads,
+        direct_messages,
+        events,
+    ):
         listeners.register(app, runtime)

@@ -52,6 +52,8 @@ class Renderer:
             return _message(self.draft(notice))
         if kind == "digest":
             return _message(self.digest(notice))
+        if kind == "bulk":
+            return _message(cards.bulk_result_message(notice["outcomes"], self.lang))
         if kind == "audit":
             return self.audit(notice), None
         doc = self.service.store.approvals.get(item["approval_key"])
@@ -131,7 +133,9 @@ class Renderer:
 
     def audit(self, notice: dict[str, Any]) -> str:
         """A line for the audit channel about the change it was queued for (its snapshot goes with it):
-        the change, one of its comments, or who in it has no Slack account."""
+        the change, one of its comments, or who in it has no Slack account; or about one bulk approval."""
+        if "bulk" in notice:
+            return cards.bulk_audit_line(notice["bulk"], self.lang)
         snap = snapshot_from_dict(notice["snapshot"])
         if notice.get("event"):
             names = self.service.people(snap).slack_id
@@ -148,6 +152,8 @@ class Renderer:
         if notice.get("unmapped"):
             venue = cards.Venue.of(self.service.provider(snap.provider), self.lang)
             return cards.unmapped_notice(snap, notice["unmapped"], self.lang, venue)
+        if notice.get("rule"):
+            return cards.rule_audit_line(snap, notice["rule"], self.service.people(snap).slack_id, self.lang)
         return cards.audit_line(snap, self.service.people(snap).slack_id, self.lang)
 
     def _channel_of(self, snap: Snapshot, configured: str | None = None) -> str:

@@ -26,6 +26,7 @@ from bot.offline.sandbox import Sandbox
 from bot.offline.slack_standin import Posted
 from bot.offline.world import ADMIN, AUDIT_CHANNEL, PEOPLE, TEAM_CHANNEL, TEAM_CHANNEL_NAME, Demo
 from bot.runtime import Runtime
+from handlers.home import ACTION_BULK_APPROVE, BULK_BLOCK
 
 # what to type after `as`
 SHORT = {"wang": "U0WANG", "li": "U0LI", "zhang": "U0ZHANG", "fin": "U0FIN", "admin": ADMIN}
@@ -43,6 +44,7 @@ HELP = """commands (↑/↓ for history, ←/→ and Home/End to edit):
   press <n>                  press action n (buttons, menu items, approve links)
   home                       their App Home          audit                the audit channel
   channel                    #finance-approvals, where expense requests are shown and decided (no DMs)
+  bulk                       approve several requests together from App Home: tick, then confirm
   wecom approve|reject <number> [reason]             decide in WeCom as yourself
   wecom comment <number> <text>                      comment in WeCom as yourself
   reply <number> <text>      reply in the thread under your card of that request (a comment)
@@ -108,6 +110,7 @@ class Console:
             "press": self._press,
             "form": self._form,
             "home": self._home,
+            "bulk": self._bulk,
             "audit": self._audit,
             "channel": self._channel,
             "wecom": self._wecom,
@@ -285,6 +288,35 @@ class Console:
         self.actions = []
         self._list_actions(self._actions_of(view.get("blocks", []), view=dict(view, id=f"home-{self.user}")))
         self._say_open_view()
+
+    def _bulk(self, _: str) -> None:
+        """As in Slack: tick requests in App Home's "Waiting for me", press "Approve selected", confirm."""
+        self._acting(lambda: self.slack.open_home(self.user))
+        view = self.slack.home.get(self.user, {})
+        bulk = next((b for b in view.get("blocks", []) if b.get("block_id") == BULK_BLOCK), None)
+        if bulk is None:
+            self.out("nothing to approve together: App Home offers it when 2 or more wait for you here")
+            return
+        groups = [e for e in bulk["elements"] if e["type"] == "checkboxes"]
+        options = [o for group in groups for o in group["options"]]
+        for i, option in enumerate(options, 1):
+            self.out(f"    {i}. {readable.plain(option['text'])}")
+        answer = self.read("  tick which? [numbers, Enter for all]: ").split()
+        picked = [int(a) for a in answer if a.isascii() and a.isdigit() and 1 <= int(a) <= len(options)]
+        chosen = [options[n - 1] for n in picked] if answer else options
+        state = {
+            group["action_id"]: {
+                "type": "checkboxes",
+                "selected_options": [o for o in group["options"] if o in chosen],
+            }
+            for group in groups
+        }
+        ticked = dict(view, id=f"home-{self.user}", state={"values": {BULK_BLOCK: state}})
+        self._acting(lambda: self.slack.click(self.user, ACTION_BULK_APPROVE, in_view=ticked))
+        if self.slack.open_view(self.user) is not None:
+            self._form("")
+        else:
+            self._show("")
 
     def _audit(self, _: str) -> None:
         lines = self.slack.conversation(AUDIT_CHANNEL)

@@ -104,6 +104,8 @@ def element(item: Mapping[str, Any], names: Names | None = None) -> str:
         return plain(item, names)
     if kind == "image":
         return f"[image: {item.get('alt_text', '')}]"
+    if kind == "checkboxes":
+        return " ".join(f"[☐ {plain(option.get('text'))}]" for option in item.get("options", []))
     if kind.endswith("_select"):
         chosen = item.get("initial_option") or {}
         shown = plain(chosen.get("text")) if chosen else plain(item.get("placeholder")) or "choose"

@@ -73,6 +73,7 @@ class SlackStandIn:
     """Start with `with SlackStandIn() as slack:`; point the client at `slack.api_url`."""
 
     users: dict[str, dict[str, Any]] = field(default_factory=dict)  # user id -> {"email", "tz", "name"}
+    usergroups: dict[str, list[str]] = field(default_factory=dict)  # user group id -> its user ids
     team: str = "T000STANDIN"
     bot_user: str = "U000BOT"
     channels: dict[str, str] = field(default_factory=dict)  # public channel id -> name (conversations.list)
@@ -634,6 +635,12 @@ class SlackStandIn:
         with self._lock:
             self.home[user] = self._json_arg(args, "view")
         return {"ok": True, "view": self.home[user]}
+
+    def _api_usergroups_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        group = str(args.get("usergroup", ""))
+        if group not in self.usergroups:
+            return {"ok": False, "error": "no_such_subteam"}
+        return {"ok": True, "users": list(self.usergroups[group])}
 
     def _api_files_info(self, args: dict[str, Any]) -> dict[str, Any]:
         file_id = str(args.get("file", ""))

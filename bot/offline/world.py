@@ -63,7 +63,8 @@ _FLOW = [
     {"type": 1, "apv_rel": 1, "users": ["U0LI", "U0ZHANG"]},  # 会签: both approve
     {"type": 2, "users": ["U0FIN"]},
 ]
-# Filed with the embedded engine: the bot runs the flow, approvers decide in Slack.
+# Filed with the embedded engine: the bot runs the flow, approvers decide in Slack; a purchase of 200
+# or less is approved by rule the moment it is filed, and nobody is asked.
 # A step left waiting two days climbs to the admin; a week unanswered ends the request (`clock +49h`,
 # `clock +8d` in the console show both).
 _POLICY = {"escalate_after_hours": 48, "escalate_to": ADMIN, "expire_after_hours": 168}
@@ -73,6 +74,9 @@ PURCHASE = {
     "controls": _CONTROLS,
     "process": _FLOW,
     **_POLICY,
+    "auto_approve": [
+        {"name": "small purchases", "when": [{"control": "Money-1", "op": "<=", "value": 200}]},
+    ],
 }
 # Filed on WeCom (the sandbox plays it): approvers decide in WeCom, the bot hears by callback.
 EQUIPMENT = {

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from bot.auto_approve import GroupMembers
 from bot.config import Config
 from bot.config_rules import Reach, Say
 from bot.model import Snapshot
@@ -64,6 +65,8 @@ class ProviderSetup:
     close: Callable[[], None] = lambda: None
     # a message's link placeholders -> live links, when it is sent (the store keeps no live link)
     mint_links: Callable[[str], str] = lambda text: text
+    # handed the Slack edge's user groups once the bot is built (auto_approve rules judge the applicant)
+    use_groups: Callable[[GroupMembers], None] = lambda groups: None
 
     def merge(self, other: ProviderSetup) -> ProviderSetup:
         """Both providers' parts; their routes, health, close and link minting run one after the other."""
@@ -71,10 +74,15 @@ class ProviderSetup:
         mine_health, their_health = self.health, other.health
         mine_close, their_close = self.close, other.close
         mine_mint, their_mint = self.mint_links, other.mint_links
+        mine_groups, their_groups = self.use_groups, other.use_groups
 
         def close() -> None:
             mine_close()
             their_close()
+
+        def use_groups(groups: GroupMembers) -> None:
+            mine_groups(groups)
+            their_groups(groups)
 
         return ProviderSetup(
             providers={**self.providers, **other.providers},
@@ -92,6 +100,7 @@ class ProviderSetup:
             health=lambda: {**mine_health(), **their_health()},
             close=close,
             mint_links=lambda text: their_mint(mine_mint(text)),
+            use_groups=use_groups,
         )
 
 

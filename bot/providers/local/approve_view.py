@@ -151,7 +151,8 @@ def standing_card(snap: Snapshot, view: View) -> str:
             mode=enum_name(node.mode, view.lang),
         )
         state = _step_state(node, node is current, view)
-        members = "".join(_member(m, node is current, view) for m in node.members)
+        # a step a rule approved asked nobody: its people are not shown as if they were still to act
+        members = "" if node.ruled_at else "".join(_member(m, node is current, view) for m in node.members)
         items.append(f'<li><p><strong>{head}</strong> {state}</p><ul class="people">{members}</ul></li>')
     body = f'<ol class="steps">{"".join(items)}</ol>' if items else ""
     waiting = snap.waiting_on()
@@ -168,6 +169,10 @@ def standing_card(snap: Snapshot, view: View) -> str:
 
 def _step_state(node: Node, current: bool, view: View) -> str:
     """ "1 of 2 approved" on a 会签 step, the step's outcome once it has one, "now" while it is current."""
+    if node.ruled_at:
+        return (
+            f'<span class="muted">· {view.say("card.ruled", rule=node.rule)} · {moment(node.ruled_at)}</span>'
+        )
     parts = []
     if node.mode is ApprovalMode.ALL and node.type is not NodeType.CC:
         approved, total = node.progress()

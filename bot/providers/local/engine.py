@@ -11,11 +11,12 @@ asked, with a short reason the server turns into plain words.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from enum import IntEnum
 from typing import Any, TypeVar
 
+from bot.auto_approve import Rule, RuleConfigError, check_rules, parse_rules
 from bot.forms import Control, FilledForm, Option, Template
 from bot.kinds import KINDS
 from bot.kinds.base import MAX_OPTIONS, OPTION_VALUE_LIMIT, options_problem
@@ -63,6 +64,20 @@ class LocalTemplate:
     template: Template
     process: tuple[Step, ...]
     policy: TemplatePolicy = NO_POLICY
+    rules: tuple[Rule, ...] = ()  # the policy's auto_approve, checked against this template
+
+    def ruled_steps(
+        self, applicant: str, form: FilledForm, applicant_groups: Collection[str]
+    ) -> dict[int, str]:
+        """Position in `process` -> the first rule (in config order) that approves that step of this
+        filing; a rule without `steps` approves the first approver step."""
+        first = next(n for n, step in enumerate(self.process) if step.type is NodeType.APPROVER)
+        ruled: dict[int, str] = {}
+        for rule in self.rules:
+            if rule.matches(form.answers, applicant, applicant_groups):
+                for position in [s - 1 for s in rule.steps] or [first]:
+                    ruled.setdefault(position, rule.name)
+        return ruled
 
 
 class TemplateConfigError(ValueError):
@@ -102,10 +117,13 @@ def template_from_config(entry: Mapping[str, Any]) -> LocalTemplate:
         raise TemplateConfigError(f"{where}: the process needs at least one approver step (type = 1)")
     try:
         policy = policy_from_config(entry, where)
-    except PolicyConfigError as exc:
+        rules = parse_rules(policy.auto_approve, where)
+        approver_steps = {n for n, step in enumerate(process, 1) if step.type is NodeType.APPROVER}
+        check_rules(rules, {c.id: c for c in controls}, approver_steps, where)
+    except (PolicyConfigError, RuleConfigError) as exc:
         raise TemplateConfigError(str(exc)) from exc
     template = Template(provider=PROVIDER, id=alias, alias=alias, name=name, controls=controls)
-    return LocalTemplate(template=template, process=process, policy=policy)
+    return LocalTemplate(template=template, process=process, policy=policy, rules=rules)
 
 
 def _control(raw: Any, where: str, *, nested: bool) -> Control:
@@ -253,14 +271,24 @@ def submit(
     now: int,
     fields: tuple[FormField, ...] = (),
     summary: tuple[str, ...] = (),
+    applicant_groups: Collection[str] = (),
 ) -> Snapshot:
     """A new approval waiting on the first step. The applicant is never skipped: if they are an approver,
-    they must approve (or pass the step on) like anyone else."""
+    they must approve (or pass the step on) like anyone else — unless an auto_approve rule approves the
+    step (judged here, once: `applicant_groups` are the rules' user groups the applicant is in), which it
+    does the moment the flow reaches it, this one included."""
     if (form.template.provider, form.template.id) != (tpl.template.provider, tpl.template.id):
         raise ValueError(f"form of template {form.template.id!r} submitted as {tpl.template.id!r}")
+    ruled = tpl.ruled_steps(applicant, form, applicant_groups)
     nodes = tuple(
-        Node(step.type, step.mode, MemberStatus.PENDING, tuple(Member(u) for u in step.users))
-        for step in tpl.process
+        Node(
+            step.type,
+            step.mode,
+            MemberStatus.PENDING,
+            tuple(Member(u) for u in step.users),
+            rule=ruled.get(position, ""),
+        )
+        for position, step in enumerate(tpl.process)
     )
     snap = Snapshot(
         provider=PROVIDER,
@@ -462,6 +490,8 @@ def _why_not(snap: Snapshot, actor: str, ahead: list[int]) -> NotAllowed:
     # The latest step the actor is on is the one they are most likely looking at.
     for node in reversed(snap.flow_nodes()):
         mine = [m for m in node.members if m.user_id == actor]
+        if mine and node.ruled_at:
+            return NotAllowed("ruled")
         if any(m.status is MemberStatus.PENDING for m in mine):  # a colleague settled the step first
             first = min((m for m in node.members if m.status in _APPROVING), key=lambda m: m.time)
             return NotAllowed("already_decided", decided_by=first.user_id, decided_at=first.time)
@@ -486,7 +516,9 @@ def _settled(node: Node) -> Node:
     if node.type is NodeType.CC:
         return node
     statuses = {m.status for m in node.members}
-    if MemberStatus.REJECTED in statuses:
+    if node.ruled_at:
+        status = _approval(node)
+    elif MemberStatus.REJECTED in statuses:
         status = MemberStatus.REJECTED
     elif MemberStatus.PENDING not in statuses or (node.mode is ApprovalMode.ANY and statuses & _APPROVING):
         status = _approval(node)
@@ -497,7 +529,7 @@ def _settled(node: Node) -> Node:
 
 def _moved(snap: Snapshot, nodes: tuple[Node, ...], action: Action, now: int) -> Snapshot:
     """`snap` with `nodes`, and the step statuses, the approval's status and the waiting step they imply."""
-    nodes = tuple(map(_settled, nodes))
+    nodes = _by_rules(tuple(map(_settled, nodes)), now)
     flow = [n for n in nodes if n.type is not NodeType.CC]
     waiting = next((n for n, node in enumerate(flow) if node.status is MemberStatus.PENDING), None)
     if any(node.status is MemberStatus.REJECTED for node in flow):
@@ -505,6 +537,17 @@ def _moved(snap: Snapshot, nodes: tuple[Node, ...], action: Action, now: int) ->
     else:
         status = ApprovalStatus.APPROVED if waiting is None else ApprovalStatus.PENDING
     return replace(snap, nodes=nodes, status=status, current_step=waiting, action=action, event_time=now)
+
+
+def _by_rules(nodes: tuple[Node, ...], now: int) -> tuple[Node, ...]:
+    """Each step a rule approves, approved by it as the flow reaches it: the approvers are never asked."""
+    while not any(nodes[p].status is MemberStatus.REJECTED for p in _flow_positions(nodes)):
+        waiting = next((p for p in _flow_positions(nodes) if nodes[p].status is MemberStatus.PENDING), None)
+        if waiting is None or not nodes[waiting].rule or nodes[waiting].ruled_at:
+            return nodes
+        reached = _settled(replace(nodes[waiting], ruled_at=now))
+        nodes = (*nodes[:waiting], reached, *nodes[waiting + 1 :])
+    return nodes
 
 
 def _decided(
@@ -529,7 +572,7 @@ def _reopen(node: Node) -> Node:
     if node.type is NodeType.CC:
         return node
     members = tuple(Member(m.user_id) if m.status in _REOPENED else m for m in node.members)
-    return replace(node, members=members)
+    return replace(node, members=members, ruled_at=0)
 
 
 def _flow_positions(nodes: tuple[Node, ...]) -> list[int]:

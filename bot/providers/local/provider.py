@@ -7,9 +7,11 @@ approve link), and its state is the stored snapshot itself, moved on by
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Mapping
 
+from bot.auto_approve import GroupMembers
 from bot.forms import FilledForm, Template, UploadedFile
 from bot.i18n import t
 from bot.kinds import display_fields
@@ -17,6 +19,8 @@ from bot.model import Snapshot
 from bot.provider_ports import Capabilities
 from bot.providers.local import engine
 from bot.store import Store
+
+log = logging.getLogger(__name__)
 
 
 class LocalProvider:
@@ -59,6 +63,10 @@ class LocalFiler:
         self.templates = dict(templates)
         self.store = store
         self.clock = clock
+        self.groups: GroupMembers | None = None  # the edge's user groups, given once the bot is built
+
+    def use_groups(self, groups: GroupMembers) -> None:
+        self.groups = groups
 
     def template(self, template_id: str, alias: str) -> Template:
         return self.templates[alias].template
@@ -75,8 +83,35 @@ class LocalFiler:
         now = int(self.clock())
         template = self.templates[form.template.alias]
         return engine.submit(
-            template, creator, form, self._next_number(now), now, fields=fields, summary=summary
+            template,
+            creator,
+            form,
+            self._next_number(now),
+            now,
+            fields=fields,
+            summary=summary,
+            applicant_groups=self._groups_of(template, creator),
         )
+
+    def _groups_of(self, template: engine.LocalTemplate, applicant: str) -> frozenset[str]:
+        """The user groups the template's rules name that the applicant is in. A group that cannot be
+        listed now counts as not theirs: the request then waits for a person, never approved on a guess."""
+        inside = set()
+        for group in sorted({g for rule in template.rules for g in rule.groups}):
+            if self.groups is None:
+                log.warning(
+                    "no user groups to ask; the rule naming it does not apply", extra={"group": group}
+                )
+                continue
+            try:
+                if applicant in self.groups.members(group):
+                    inside.add(group)
+            except LookupError as exc:
+                log.warning(
+                    "user group unreadable; the rule naming it does not apply",
+                    extra={"group": group, "error": str(exc)},
+                )
+        return frozenset(inside)
 
     def find_filed(
         self, form: FilledForm, creator: str, since: int, taken: Callable[[str], bool]

@@ -58,13 +58,15 @@ def setup(config: Config, store: Store) -> ProviderSetup:
         )
         return {PREFIX: page}
 
+    filer = LocalFiler(templates, store)
     return ProviderSetup(
         providers={"local": LocalProvider(links.placeholder)},
-        filers={"local": LocalFiler(templates, store)},
+        filers={"local": filer},
         catalog={alias: CatalogEntry(alias, "local", alias) for alias in templates},
         policies={("local", alias): entry.policy for alias, entry in templates.items()},
         routes=routes,
         mint_links=links.mint,
+        use_groups=filer.use_groups,
     )
 
 
