@@ -26,6 +26,7 @@ from bot.store.ports import (
     StoreVersionError,
     StoreView,
     Templates,
+    Absences,
 )
 
 __all__ = [
@@ -51,4 +52,5 @@ __all__ = [
     "StoreVersionError",
     "StoreView",
     "Templates",
+    "Absences",
 ]

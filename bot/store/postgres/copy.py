@@ -71,6 +71,8 @@ def _copy_tables(target: PostgresStore, approvals: list[dict[str, Any]], tables:
         target.people.put_identity(mapping["identity"], mapping["slack_id"], mapping["provider_id"], **info)
     for template in tables.get("tracked_templates", []):
         target.templates.put(template)
+    for absence in tables.get("absences", []):
+        target.absences.put(absence)
     for failure in tables.get("failed_deliveries", []):
         target.failures.restore(failure)
     for wanted in tables.get("details_wanted", []):

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.store.ports import StoreLockedError, StoreVersionError
+from bot.store.tinydb.absences import TinyDBAbsences
 from bot.store.tinydb.approvals import TinyDBApprovals
 from bot.store.tinydb.cards import TinyDBCards
 from bot.store.tinydb.change_log import HotDB
@@ -75,6 +76,7 @@ class TinyDBStore:
         self.drafts = TinyDBDrafts(lock)
         self.link_uses = TinyDBLinkUses(lock, self.transaction)
         self.templates = TinyDBTemplates(lock)
+        self.absences = TinyDBAbsences(lock)
         self.meta = TinyDBMeta(lock, self.transaction)
         self._repositories: list[Repository] = [
             self.approvals,
@@ -87,6 +89,7 @@ class TinyDBStore:
             self.drafts,
             self.link_uses,
             self.templates,
+            self.absences,
             self.meta,
         ]
         self._load()
