@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 from bot.model import Action, Comment, Snapshot
 
@@ -34,6 +35,18 @@ class Notice:
         if self.kind in (Kind.COMMENT, Kind.URGE, Kind.CC_OUTCOME):
             return ""
         return f"{self.kind.value}:{self.recipient}"
+
+
+def home_refresh(user: str) -> dict[str, Any]:
+    """The outbox item that republishes `user`'s App Home from the current state (whose "waiting for
+    me", "my requests" or away status changed)."""
+    return {
+        "approval_key": f"home:{user}",
+        "card_key": f"home:{user}",
+        "user": user,
+        "kind": "home",
+        "text": "",
+    }
 
 
 def notify_plan(old: Snapshot | None, new: Snapshot, carded_approvers: frozenset[str]) -> list[Notice]:

@@ -16,6 +16,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.admin import Admin
+from bot.away import Away, AwaySettings
 from bot.config import Config, parse_quiet_hours
 from bot.directory import Directory
 from bot.processor import DetailReader, InboxProcessor
@@ -55,6 +56,7 @@ class Runtime:
     sweeper: Sweeper
     reminders: Reminders
     admin: Admin
+    away: Away
     accounts: SlackAccounts
     leadership: Leadership
     bolt: App | None = None
@@ -235,6 +237,14 @@ def build_runtime(config: Config, *, with_bolt: bool = True) -> Runtime:
 
     processor = InboxProcessor(service, parts.decoders, on_queued=applied)
     decisions = Decisions(store, service, allow_self_approval=config.allow_self_approval)
+    away = Away(
+        store,
+        AwaySettings(config.slack.language, config.slack.audit_channel),
+        account_kind=accounts.kind,
+        time_zone=accounts.time_zone,
+        handovers=[decisions.hand_over],
+        on_queued=deliverer.wake,
+    )
     sweeper = Sweeper(store, service, parts.sweepers)
     schedule = config.schedule
     reminders = Reminders(
@@ -277,6 +287,7 @@ def build_runtime(config: Config, *, with_bolt: bool = True) -> Runtime:
         sweeper,
         reminders,
         admin,
+        away,
         accounts,
         open_leadership(config, replica),
     )

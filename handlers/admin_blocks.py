@@ -40,6 +40,8 @@ HELP_ORDER = (
     "untrack",
     "template",
     "map",
+    "away",
+    "back",
     "unmap",
     "whois",
     "status",

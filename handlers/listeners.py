@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from slack_bolt import App
 
-from handlers import actions, admin, commands, decisions, direct_messages, events, template_admin, views
+from handlers import actions, admin, away, commands, decisions, direct_messages, events, template_admin, views
 from handlers.slack_http import skip_seen_events
 
 if TYPE_CHECKING:
@@ -17,5 +17,15 @@ def register_all(app: App, runtime: BotContext) -> None:
     if runtime.config.slack.app_token:  # over HTTP, SlackRequestGuard skips redelivered events
         app.use(skip_seen_events())
     # events registers the catch-all fallbacks: it stays last
-    for listeners in (commands, admin, template_admin, views, actions, decisions, direct_messages, events):
+    for listeners in (
+        commands,
+        admin,
+        template_admin,
+        views,
+        actions,
+        away,
+        decisions,
+        direct_messages,
+        events,
+    ):
         listeners.register(app, runtime)

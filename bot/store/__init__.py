@@ -5,6 +5,7 @@ The TinyDB implementation, its read-only readers and its limits are in `bot.stor
 
 from bot.store.ports import (
     INBOX_CHECKPOINT,
+    Absences,
     Approvals,
     ApprovalsReader,
     Cards,
@@ -26,11 +27,11 @@ from bot.store.ports import (
     StoreVersionError,
     StoreView,
     Templates,
-    Absences,
 )
 
 __all__ = [
     "INBOX_CHECKPOINT",
+    "Absences",
     "Approvals",
     "ApprovalsReader",
     "Cards",
@@ -52,5 +53,4 @@ __all__ = [
     "StoreVersionError",
     "StoreView",
     "Templates",
-    "Absences",
 ]

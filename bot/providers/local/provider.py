@@ -16,6 +16,7 @@ from bot.kinds import display_fields
 from bot.model import Snapshot
 from bot.provider_ports import Capabilities
 from bot.providers.local import engine
+from bot.providers.local.decide import away_lookup
 from bot.store import Store
 
 
@@ -54,10 +55,12 @@ class LocalFiler:
         templates: Mapping[str, engine.LocalTemplate],
         store: Store,
         *,
+        allow_self_approval: bool = False,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.templates = dict(templates)
         self.store = store
+        self.allow_self_approval = allow_self_approval
         self.clock = clock
 
     def template(self, template_id: str, alias: str) -> Template:
@@ -74,8 +77,11 @@ class LocalFiler:
         summary = tuple(f"{f.title}: {f.value}" for f in fields[:3])
         now = int(self.clock())
         template = self.templates[form.template.alias]
-        return engine.submit(
+        filed = engine.submit(
             template, creator, form, self._next_number(now), now, fields=fields, summary=summary
+        )
+        return engine.delegate_current(
+            filed, away_lookup(self.store, now), now, allow_self=self.allow_self_approval
         )
 
     def find_filed(

@@ -60,7 +60,7 @@ def setup(config: Config, store: Store) -> ProviderSetup:
 
     return ProviderSetup(
         providers={"local": LocalProvider(links.placeholder)},
-        filers={"local": LocalFiler(templates, store)},
+        filers={"local": LocalFiler(templates, store, allow_self_approval=config.allow_self_approval)},
         catalog={alias: CatalogEntry(alias, "local", alias) for alias in templates},
         policies={("local", alias): entry.policy for alias, entry in templates.items()},
         routes=routes,
