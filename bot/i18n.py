@@ -1141,6 +1141,10 @@ CATALOG: dict[str, dict[str, str]] = {
         " (YYYY-MM-DD: through the end of that day in your time zone) or a span like 3d, 12h, 2w;"
         " `/approval back` ends it early.",
     },
+    "decide.not_allowed.handed_to_delegate": {
+        "zh_CN": "你外出期间，这一步已转给你的代理人 {who}。",
+        "en": "While you're away, this step went to your delegate {who}.",
+    },
     "away.usage_line": {
         "zh_CN": "外出：`/approval away <截止> <@代理人> [原因]` · `/approval back`",
         "en": "Away: `/approval away <until> <@delegate> [reason]` · `/approval back`",

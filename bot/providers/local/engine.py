@@ -471,7 +471,13 @@ def _turn(snap: Snapshot, actor: str) -> tuple[int, int]:
 
 
 def _why_not(snap: Snapshot, actor: str, ahead: list[int]) -> NotAllowed:
-    """Why the actor may not act: their step is yet to come, or their part (or their step) is over."""
+    """Why the actor may not act: their share went to their delegate while they are away, their step is
+    yet to come, or their part (or their step) is over."""
+    handed = [
+        m for m in snap.nodes[ahead[0]].members if m.for_user == actor and m.status is MemberStatus.PENDING
+    ]
+    if handed:
+        return NotAllowed("handed_to_delegate", decided_by=handed[0].user_id)
     if any(
         m.user_id == actor and m.status is MemberStatus.PENDING
         for pos in ahead
