@@ -15,7 +15,7 @@ from typing import Any
 from bot.offline.console import SHANGHAI, Console
 from bot.offline.sandbox import Sandbox
 from bot.offline.slack_standin import Posted
-from bot.offline.world import WECOM_FIRST_SERIAL, Demo
+from bot.offline.world import ADMIN, WECOM_FIRST_SERIAL, Demo
 from bot.runtime import Runtime
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -172,3 +172,31 @@ def daytime_hours_ahead(at_least: int) -> int:
 def has_inputs(view: dict[str, Any]) -> bool:
     """A form to fill in (not the "loading" modal it opens as)."""
     return any(block.get("type") == "input" for block in view["blocks"])
+
+
+def test_someone_set_away_has_their_share_decided_by_the_delegate_until_the_clock_passes_it(
+    tmp_path: Path,
+) -> None:
+    def scene(s: Session) -> None:
+        s.console.do("as admin")
+        s.console.do("away li 2d admin")
+        s.console.do("away li 2d li")
+        assert (
+            "Manager Li is away until" in s.said()
+            and "refused: The delegate must be someone else" in s.said()
+        )
+        s.console.do("as wang")
+        s.file("/approval new purchase", "New chairs", "1200")
+        handed = s.demo.until(lambda: s.cards(ADMIN) and s.demo.render(s.cards(ADMIN)[-1]))
+        assert "You decide this for @李经理 Manager Li, who is away until" in handed
+        s.console.do("away")
+        assert "李经理 Manager Li away until" in s.out[-1], s.out[-3:]
+        s.console.do("clock +3d")
+        s.console.do("away")
+        assert s.out[-1] == "nobody is away"  # it ended by itself
+        s.console.do("back li")
+        assert s.out[-1] == "李经理 Manager Li was not away"
+        s.console.do("audit")
+        assert "away until" in s.said() and "their share went to" in s.said()
+
+    play(tmp_path, scene)

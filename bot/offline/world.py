@@ -116,6 +116,7 @@ class Demo:
             sandbox = self._sandbox(f"{url}/wecom/callback").start()
             runtime = build_runtime(self._config(url, sandbox.base_url))
             runtime.reminders.clock = self.now  # what `clock +H` moves: reminders fall due on it
+            runtime.away.clock = runtime.service.clock = self.now  # and absences end on it
             # serve's own sweep and reminder jobs (waking the deliverer after them), run when the story
             # or the console says, not on a timer
             self.schedule = Schedule(runtime)
