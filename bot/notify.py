@@ -21,6 +21,7 @@ class Kind(str, Enum):
     CC_OUTCOME = "cc_outcome"  # a short new message announcing the outcome (an edit notifies nobody)
     COMMENT = "comment"
     URGE = "urge"
+    AWAY_FYI = "away_fyi"  # to the delegate of an approver who is away, where only the approver can act
 
 
 @dataclass(frozen=True)

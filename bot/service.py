@@ -297,7 +297,7 @@ class ApprovalService:
                     "approval_key": snap.key,
                     "card_key": f"{snap.key}|away_fyi:{step}:{slack_id}",
                     "user": absent["delegate"],
-                    "kind": "away_fyi",
+                    "kind": Kind.AWAY_FYI.value,
                     "notice": {"away": slack_id, **absent},
                 }
             )

@@ -50,7 +50,7 @@ class Renderer:
             names, link = self.service.people(snap).slack_id, self.service.link(snap)
             venue = cards.Venue.of(self.service.provider(snap.provider), self.lang)
             return _message(cards.reminder_message(snap, names, self.lang, link, venue, notice["hours"]))
-        if kind == "away_fyi":
+        if kind == Kind.AWAY_FYI.value:
             provider = self.service.provider(snap.provider)
             venue = cards.Venue.of(provider, self.lang)
             names, link = self.service.people(snap).slack_id, provider.approval_link(snap)
