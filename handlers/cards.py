@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from bot.i18n import enum_name, t
-from bot.model import Action, ApprovalMode, ApprovalStatus, Comment, Member, Snapshot
+from bot.model import Action, ApprovalMode, ApprovalStatus, Comment, Member, MemberStatus, Snapshot
 from bot.provider_ports import Provider
 
 # provider user id -> the Slack user id it is mapped to, or None: only a mapped id becomes a live mention, so
@@ -648,7 +648,12 @@ def _settled(snap: Snapshot, approver: str, names: Names, lang: str) -> tuple[st
         did = max(mine, key=lambda m: m.time)
         line = t("approver.you_did", lang, verb=enum_name(did.status, lang))
         return line, _with_speech(f"{line} · {date_token(did.time)}", did.speech, len(did.media_ids), lang)
-    if snap.status.is_final:
+    handed = [
+        m for m in _current_members(snap) if m.for_user == approver and m.status is MemberStatus.PENDING
+    ]
+    if handed:  # the share is their delegate's while they are away
+        reason = t("decide.not_allowed.handed_to_delegate", lang, who=person_text(names, handed[0].user_id))
+    elif snap.status.is_final:
         reason = t("approver.final", lang, status=status_text(snap, lang))
     else:
         deciders = [

@@ -302,6 +302,8 @@ def test_cards_say_who_decides_for_whom_and_validate() -> None:
     assert "you may not approve your own request, so it waits for" in str(kept.blocks)
     for lang in ("zh_CN", "en"):
         assert_valid(approver_card(handed, DELEGATE, names, lang, None, venue))
+    owner = approver_card(handed, A, names, "en", None, venue)  # A's card, once the share went on
+    assert f"this step went to your delegate <@{DELEGATE}>" in owner.text
 
 
 def test_the_home_status_and_the_modal_are_what_slack_accepts() -> None:

@@ -157,6 +157,7 @@ def test_shares_already_waiting_are_handed_over_when_the_approver_goes_away(
     handed = wait_for(lambda: cards_of(slack, DELEGATE), what="the delegate's card")[0]
     assert f"You decide this for <@{A}>" in text(handed)
     wait_for(lambda: "decide|" not in text(cards_of(slack, A)[0]), what="A's buttons gone")
+    assert f"this step went to your delegate <@{DELEGATE}>" in cards_of(slack, A)[0].text
     press(slack, A, card, "approval_approve")  # too late: it is the delegate's now
     wait_for(lambda: slack.ephemeral[A], what="A told")
     assert f"this step went to your delegate <@{DELEGATE}>" in json.dumps(slack.ephemeral[A])
