@@ -14,11 +14,13 @@ import pytest
 from slack_sdk.models.views import View
 
 from bot.away import Absence, AccountKind, Away, AwayRefused, AwaySettings, parse_until
-from bot.directory import LookupUnavailable
+from bot.directory import Directory, LookupUnavailable
 from bot.forms import FilledForm
 from bot.model import MemberStatus, Snapshot
+from bot.providers.local.decide import Decisions
 from bot.providers.local.engine import approve, delegate_current, return_to, submit, template_from_config
-from bot.service import ApprovalService
+from bot.providers.local.provider import LocalProvider
+from bot.service import ApprovalService, ServiceSettings
 from bot.store import Store
 from bot.store.tinydb import TinyDBStore
 from handlers import away as away_edge
@@ -325,3 +327,27 @@ def test_mentions_in_commands_are_read_and_field_errors_are_plain() -> None:
     assert "<!date^" in error
     plain = away_edge._plain(error)
     assert "<" not in plain and A in plain and "2026-12-02 02:00 UTC" in plain
+
+
+def test_going_away_hands_over_what_waits_at_once_without_repeating_an_urge(store: Store) -> None:
+    clock = Clock()
+    service = ApprovalService(
+        store, Directory(store, None, {}), {"local": LocalProvider()}, ServiceSettings("en", "CAUDIT")
+    )
+    decisions = Decisions(store, service, clock=clock)
+    snap = filed([{"type": 1, "apv_rel": 1, "users": [A, B]}])
+    service.apply_snapshot(snap)
+    clock.now += 60
+    decisions.act(snap.key, APPLICANT, "urge")
+    before = {i["id"] for i in store.outbox.items()}
+
+    away = make_away(store, clock)
+    away.handovers = [decisions.hand_over]
+    away.set(A, "2d", DELEGATE, "", by=A)
+    added = [i for i in store.outbox.items() if i["id"] not in before]
+    assert decisions.current(snap.key).waiting_on() == (DELEGATE, B)
+    assert "urge" not in {i["kind"] for i in added}
+    assert [i["user"] for i in added if i["kind"] == "approver_card"] == [DELEGATE]  # A's, queued, settles
+    lines = [i["text"] for i in added if i["kind"] == "audit"]
+    assert len(lines) == 2 and "away until" in lines[0] and "their share went to <@UDELEGATE>" in lines[1]
+    assert decisions.hand_over(away.current(A)) == []  # nothing left to hand over

@@ -11,11 +11,12 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from bot.away import Absence, absence_in_force
 from bot.codec import snapshot_from_dict
-from bot.model import ApprovalStatus, Snapshot
+from bot.model import Action, ApprovalStatus, Snapshot
 from bot.provider_ports import UnknownApproval
 from bot.providers.local import engine
 from bot.service import ApprovalService
@@ -91,7 +92,8 @@ class Decisions:
                     continue
                 lookup = away_lookup(self.store, now)
                 new = engine.delegate_current(snap, lookup, now, allow_self=self.allow_self_approval)
-                if new != snap:
+                if new != snap:  # a share handed on (转审), so an earlier urge is not sent again
+                    new = replace(new, action=Action.TRANSFER, event_time=now)
                     self.service.apply_snapshot(new, self.service.resolve_people(new), handover=True)
                     moved.append(new.key)
         return moved
