@@ -36,6 +36,9 @@ def snapshot_from_dict(data: dict[str, Any]) -> Snapshot:
                     speech=m["speech"],
                     time=m["time"],
                     media_ids=tuple(m["media_ids"]),
+                    for_user=m.get("for_user", ""),
+                    for_until=m.get("for_until", 0),
+                    handed_at=m.get("handed_at", 0),
                 )
                 for m in n["members"]
             ),

@@ -1300,6 +1300,148 @@ CATALOG: dict[str, dict[str, str]] = {
         "zh_CN": "{who} 批量同意：{count} 个中已同意 {approved} 个，{skipped} 个已不等其处理",
         "en": "{who} approved together: {approved} of {count}; {skipped} no longer theirs to decide",
     },
+    # -- away and delegation --
+    "away.usage": {
+        "zh_CN": "用法：`/approval away <截止> <@代理人> [原因]`。"
+        "<截止> 是日期（YYYY-MM-DD，按你的时区到当天结束）"
+        "或时长（如 3d、12h、2w）；`/approval back` 提前结束。",
+        "en": "Usage: `/approval away <until> <@delegate> [reason]`. <until> is a date"
+        " (YYYY-MM-DD: through the end of that day in your time zone) or a span like 3d, 12h, 2w;"
+        " `/approval back` ends it early.",
+    },
+    "decide.not_allowed.handed_to_delegate": {
+        "zh_CN": "你外出期间，这一步已转给你的代理人 {who}。",
+        "en": "While you're away, this step went to your delegate {who}.",
+    },
+    "away.usage_line": {
+        "zh_CN": "外出：`/approval away <截止> <@代理人> [原因]` · `/approval back`",
+        "en": "Away: `/approval away <until> <@delegate> [reason]` · `/approval back`",
+    },
+    "admin.help.away": {
+        "zh_CN": "`away <@成员> <截止> <@代理人> [原因]` — 替成员设置外出（如已离职）"
+        "· 例：`away @lisi 2026-12-31 @wangwu`",
+        "en": "`away <@user> <until> <@delegate> [reason]` — set someone away (e.g. who left)"
+        " · e.g. `away @lisi 2026-12-31 @wangwu`",
+    },
+    "admin.help.back": {
+        "zh_CN": "`back <@成员>` — 结束成员的外出 · 例：`back @lisi`",
+        "en": "`back <@user>` — end their absence · e.g. `back @lisi`",
+    },
+    "away.admin_usage": {
+        "zh_CN": "用法：`/approval-admin away @成员 <截止> @代理人 [原因]` · `/approval-admin back @成员`",
+        "en": "Usage: `/approval-admin away @user <until> @delegate [reason]` · `/approval-admin back @user`",
+    },
+    "away.bad_until": {
+        "zh_CN": "无法把 `{text}` 读作日期：请用 YYYY-MM-DD（按你的时区到当天结束），"
+        "或 3d、12h、2w 这样的时长。",
+        "en": "I can't read `{text}` as a date: use YYYY-MM-DD"
+        " (through the end of that day, in your time zone) or a span like 3d, 12h, 2w.",
+    },
+    "away.past": {
+        "zh_CN": "这个时间已经过去了：请选今天或之后的日期。",
+        "en": "That is already past: pick today or later.",
+    },
+    "away.too_far": {"zh_CN": "外出最长 {days} 天。", "en": "An absence can last at most {days} days."},
+    "away.self_delegate": {"zh_CN": "代理人必须是另一个人。", "en": "The delegate must be someone else."},
+    "away.delegate_bot": {
+        "zh_CN": "<@{delegate}> 是机器人：代理人必须是人。",
+        "en": "<@{delegate}> is a bot: a delegate must be a person.",
+    },
+    "away.delegate_unknown": {
+        "zh_CN": "这个工作区里没有用户 `{delegate}`（或已停用）。",
+        "en": "There is no active user `{delegate}` in this workspace.",
+    },
+    "away.delegate_away": {
+        "zh_CN": "<@{delegate}> 自己也在外出，至 {until}：请选一位在岗的人（代理不能层层转交）。",
+        "en": "<@{delegate}> is away too, until {until}: pick someone who is here (delegations don't chain).",
+    },
+    "away.is_delegate": {
+        "zh_CN": "<@{who}> 正在外出，代理人是你：请他先换一位代理人（代理不能层层转交）。",
+        "en": "<@{who}> is away and named you their delegate: they need another delegate first"
+        " (delegations don't chain).",
+    },
+    "away.lookup_failed": {
+        "zh_CN": "现在无法向 Slack 核实这位用户，请稍后再试。",
+        "en": "I can't check that user with Slack right now; please try again in a minute.",
+    },
+    "away.set_ok": {
+        "zh_CN": "🌴 你外出至 {until}，期间由 <@{delegate}> 代你审批。`/approval back` 可提前结束。",
+        "en": "🌴 You're away until {until}; <@{delegate}> decides for you meanwhile."
+        " `/approval back` ends it early.",
+    },
+    "away.admin_set_ok": {
+        "zh_CN": "🌴 <@{user}> 外出至 {until}，期间由 <@{delegate}> 代为审批。",
+        "en": "🌴 <@{user}> is away until {until}; <@{delegate}> decides for them meanwhile.",
+    },
+    "away.back_ok": {
+        "zh_CN": "🏠 欢迎回来：新的审批步骤会再交给你；已转给 <@{delegate}> 的仍由其处理。",
+        "en": "🏠 Welcome back: new steps come to you again; what went to <@{delegate}> stays with them.",
+    },
+    "away.admin_back_ok": {"zh_CN": "🏠 <@{user}> 已回来。", "en": "🏠 <@{user}> is back."},
+    "away.not_away": {"zh_CN": "你没有设置外出。", "en": "You weren't away."},
+    "away.admin_not_away": {"zh_CN": "<@{user}> 没有设置外出。", "en": "<@{user}> wasn't away."},
+    "away.card_line": {
+        "zh_CN": "🌴 {who} 外出至 {until}，代理人 {delegate}（只有本人能在{provider}中处理）。",
+        "en": "🌴 {who} is away until {until}, delegate {delegate} (only they can act in {provider}).",
+    },
+    "away.card_kept": {
+        "zh_CN": "🌴 {who} 外出至 {until}。代理人是你，而你不能审批自己的申请，所以仍等待 {who}。",
+        "en": "🌴 {who} is away until {until}. Their delegate is you, and you may not approve your own"
+        " request, so it waits for {who}.",
+    },
+    "away.fyi": {
+        "zh_CN": "🌴 {who} 外出至 {until}，你是代理人："
+        "{applicant} 提交的{template} {number} 正在{provider}中等待他处理。"
+        "只有本人能在那里审批，请跟进。",
+        "en": "🌴 {who} is away until {until} and you are their delegate:"
+        " {template} {number} from {applicant} waits on them in {provider}."
+        " Only they can decide it there; please follow up.",
+    },
+    "away.on_behalf": {
+        "zh_CN": "_你代 {owner} 审批，其外出至 {until}。_",
+        "en": "_You decide this for {owner}, who is away until {until}._",
+    },
+    "away.member": {
+        "zh_CN": "{who}（代 {owner}，外出至 {until}）",
+        "en": "{who} (for {owner}, who is away until {until})",
+    },
+    "away.handed": {
+        "zh_CN": "{owner} 外出至 {until}：这一步转给 {who}",
+        "en": "{owner} is away until {until}: their share went to {who}",
+    },
+    "away.audit_set": {
+        "zh_CN": "🌴 <@{user}> 外出至 {until}，代理人 <@{delegate}> · 设置者 <@{by}> · {reason}",
+        "en": "🌴 <@{user}> away until {until}, delegate <@{delegate}> · set by <@{by}> · {reason}",
+    },
+    "away.audit_back": {
+        "zh_CN": "🏠 <@{user}> 回来了（原外出至 {until}，代理人 <@{delegate}>）· 操作者 <@{by}>",
+        "en": "🏠 <@{user}> is back (was away until {until}, delegate <@{delegate}>) · by <@{by}>",
+    },
+    "away.audit_handover": {
+        "zh_CN": "🌴 `{approval}` · <@{user}> 外出至 {until}：这一步转给 <@{delegate}>",
+        "en": "🌴 `{approval}` · <@{user}> is away until {until}: their share went to <@{delegate}>",
+    },
+    "away.audit_fyi": {
+        "zh_CN": "🌴 `{approval}` · <@{user}> 外出至 {until}：已告知代理人 <@{delegate}>（只有本人能处理）",
+        "en": "🌴 `{approval}` · <@{user}> is away until {until}:"
+        " delegate <@{delegate}> told (only they can act)",
+    },
+    "away.home_away": {
+        "zh_CN": "🌴 *你外出至 {until}*（代理人 {delegate}）",
+        "en": "🌴 *You're away until {until}* (delegate {delegate})",
+    },
+    "away.home_here": {
+        "zh_CN": "要外出？指定一位代理人，审批就不会等你。",
+        "en": "Going away? Name a delegate, so nothing waits for you.",
+    },
+    "away.home_back_button": {"zh_CN": "我回来了", "en": "I'm back"},
+    "away.home_set_button": {"zh_CN": "设置外出…", "en": "Set away…"},
+    "away.modal_title": {"zh_CN": "外出与代理", "en": "Away"},
+    "away.modal_until": {"zh_CN": "外出至（含当天）", "en": "Away through"},
+    "away.modal_delegate": {"zh_CN": "代理人", "en": "Delegate"},
+    "away.modal_reason": {"zh_CN": "原因（可选）", "en": "Reason (optional)"},
+    "away.modal_submit": {"zh_CN": "保存", "en": "Save"},
+    "away.modal_cancel": {"zh_CN": "取消", "en": "Cancel"},
 }
 
 _ENUM_PREFIX: dict[type[IntEnum], str] = {

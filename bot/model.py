@@ -99,6 +99,11 @@ class Member:
     speech: str = ""
     time: int = 0  # unix seconds; 0 = not acted yet
     media_ids: tuple[str, ...] = ()
+    # Set when this share was handed to `user_id` because the approver named here was away: whose
+    # share it is, until when they are away, and when it was handed over (cards and timeline say so).
+    for_user: str = ""
+    for_until: int = 0
+    handed_at: int = 0
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from enum import Enum
+from typing import Any
 
 from bot.model import Action, Comment, Snapshot
 
@@ -23,6 +24,7 @@ class Kind(str, Enum):
     CHANNEL_CARD = "channel_card"  # one per approval in its template's channel, updated in place
     CHANNEL_TURN = "channel_turn"  # with the DM cards off: a short DM that a channel card waits on you
     CHANNEL_OUTCOME = "channel_outcome"  # ... and one to the applicant with how their request ended
+    AWAY_FYI = "away_fyi"  # to the delegate of an approver who is away, where only the approver can act
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,18 @@ class Notice:
         if self.kind in (Kind.COMMENT, Kind.URGE, Kind.CC_OUTCOME, Kind.CHANNEL_TURN, Kind.CHANNEL_OUTCOME):
             return ""
         return f"{self.kind.value}:{self.recipient}"
+
+
+def home_refresh(user: str) -> dict[str, Any]:
+    """The outbox item that republishes `user`'s App Home from the current state (whose "waiting for
+    me", "my requests" or away status changed)."""
+    return {
+        "approval_key": f"home:{user}",
+        "card_key": f"home:{user}",
+        "user": user,
+        "kind": "home",
+        "text": "",
+    }
 
 
 def notify_plan(

@@ -17,6 +17,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.admin import Admin
+from bot.away import Away, AwaySettings
 from bot.config import Config, parse_quiet_hours
 from bot.directory import Directory
 from bot.escalation import Escalations, TemplatePolicies
@@ -60,6 +61,7 @@ class Runtime:
     sweeper: Sweeper
     reminders: Reminders
     admin: Admin
+    away: Away
     accounts: SlackAccounts
     leadership: Leadership
     escalations: Escalations
@@ -96,6 +98,7 @@ class Runtime:
     def set_clock(self, clock: Callable[[], float]) -> None:
         """What the scheduled jobs and the cards take as now: the demo's `clock` and the tests move it."""
         self.reminders.clock = clock
+        self.away.clock = self.service.clock = clock
         self.escalations.clock = clock
         self.template_policies.clock = clock
         self.render.clock = clock
@@ -262,6 +265,14 @@ def build_runtime(config: Config, *, with_bolt: bool = True, journaled_elsewhere
 
     processor = InboxProcessor(service, parts.decoders, on_queued=applied)
     decisions = Decisions(store, service, allow_self_approval=config.allow_self_approval)
+    away = Away(
+        store,
+        AwaySettings(config.slack.language, config.slack.audit_channel),
+        account_kind=accounts.kind,
+        time_zone=accounts.time_zone,
+        handovers=[decisions.hand_over],
+        on_queued=deliverer.wake,
+    )
     sweeper = Sweeper(store, service, parts.sweepers)
     schedule = config.schedule
     reminders = Reminders(
@@ -313,6 +324,7 @@ def build_runtime(config: Config, *, with_bolt: bool = True, journaled_elsewhere
         sweeper,
         reminders,
         admin,
+        away,
         accounts,
         open_leadership(config, replica),
         escalations,

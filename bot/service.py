@@ -17,8 +17,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bot.away import absence_in_force, utc_text
 from bot.codec import snapshot_from_dict, snapshot_to_dict
 from bot.directory import Directory, LookupUnavailable
+from bot.i18n import t
 from bot.model import Action, Comment, Snapshot
 from bot.notify import (
     Kind,
@@ -28,6 +30,7 @@ from bot.notify import (
     changed,
     comments_only,
     details_only,
+    home_refresh,
     is_reply,
     new_comments,
     notify_plan,
@@ -107,12 +110,15 @@ class ApprovalService:
         providers: Mapping[str, Provider],
         settings: ServiceSettings,
         policies: Policies | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
         self.directory = directory
         self.providers = dict(providers)
         self.settings = settings
         self.policies = policies or Policies()
+        self.clock = clock
 
     def provider(self, name: str) -> Provider:
         return self.providers[name]
@@ -171,6 +177,7 @@ class ApprovalService:
         *,
         quiet: bool = False,
         announce: bool = False,
+        handover: bool = False,
     ) -> ApplyResult:
         """Record `snap` and queue every notification it calls for, in one atomic commit.
 
@@ -208,9 +215,12 @@ class ApprovalService:
             queued += self._queue_channel_cards(snap, plan)
             comments = [] if quiet else new_comments(old, snap)
             queued += self._queue_thread_replies(snap, comments, doc, plan, people)
-            if not quiet and not details_only(old, snap):
+            if not quiet and not details_only(old, snap) and not handover:
                 whole = not comments_only(old, snap)
                 self._queue_audit(snap, unmapped, comments, _ruled_since(old, snap), whole=whole)
+            if not quiet:
+                self._queue_handover_audit(old, snap, people)
+                queued += self._note_away(snap, doc, people)
 
             doc["approvers"] = sorted(
                 set(doc["approvers"]) | {n.recipient for n in plan if n.kind is Kind.APPROVER_CARD}
@@ -352,13 +362,69 @@ class ApprovalService:
     def _queue_home_refresh(self, waiting: set[str], slack: dict[str, Any]) -> None:
         """App Home shows "my requests" and "waiting for me": refresh it for whoever those changed for."""
         for user in sorted({slack["applicant"], *waiting} - {None}):
+            self.store.outbox.enqueue(home_refresh(user))
+
+    # away and delegation ----------------------------------------------------------
+
+    def _note_away(self, snap: Snapshot, doc: dict[str, Any], people: People) -> int:
+        """Who the current step waits on that is away now, kept on the approval (`doc["away"]`: Slack id
+        -> until and delegate) for the applicant's card. Where only the approver can act in the provider,
+        the delegate gets an FYI card, once per person and step; the number of notices queued."""
+        node = snap.current_node()
+        away: dict[str, dict[str, Any]] = {}
+        now = self.clock()
+        for user_id in snap.waiting_on():
+            slack_id = people.slack_id(user_id)
+            absence = absence_in_force(self.store, slack_id, now) if slack_id else None
+            if slack_id and absence:
+                away[slack_id] = {"until": absence.until, "delegate": absence.delegate}
+        doc["away"] = away
+        if node is None or self.provider(snap.provider).capabilities.decides_in_slack:
+            return 0
+        step = snap.flow_nodes().index(node)
+        told = set(doc.get("away_told", []))
+        queued = 0
+        for slack_id, absent in away.items():
+            if f"{step}:{slack_id}" in told:
+                continue
+            told.add(f"{step}:{slack_id}")
             self.store.outbox.enqueue(
                 {
-                    "approval_key": f"home:{user}",
-                    "card_key": f"home:{user}",
-                    "user": user,
-                    "kind": "home",
-                    "text": "",
+                    "approval_key": snap.key,
+                    "card_key": f"{snap.key}|away_fyi:{step}:{slack_id}",
+                    "user": absent["delegate"],
+                    "kind": Kind.AWAY_FYI.value,
+                    "notice": {"away": slack_id, **absent},
+                }
+            )
+            self._audit_text("away.audit_fyi", snap, user=slack_id, **absent)
+            queued += 1
+        doc["away_told"] = sorted(told)
+        return queued
+
+    def _queue_handover_audit(self, old: Snapshot | None, new: Snapshot, people: People) -> None:
+        """One audit line per share handed to a delegate in this change (`Member.for_user`)."""
+        before = {(m.for_user, m.user_id, m.handed_at) for n in (old.nodes if old else ()) for m in n.members}
+        for node in new.nodes:
+            for member in node.members:
+                if member.for_user and (member.for_user, member.user_id, member.handed_at) not in before:
+                    self._audit_text(
+                        "away.audit_handover",
+                        new,
+                        user=people.slack_id(member.for_user) or member.for_user,
+                        delegate=people.slack_id(member.user_id) or member.user_id,
+                        until=member.for_until,
+                    )
+
+    def _audit_text(self, key: str, snap: Snapshot, *, until: int, **people: str) -> None:
+        if self.settings.audit_channel:
+            line = t(key, self.settings.language, approval=snap.key, until=utc_text(until), **people)
+            self.store.outbox.enqueue(
+                {
+                    "approval_key": snap.key,
+                    "channel": self.settings.audit_channel,
+                    "kind": "audit",
+                    "text": line,
                 }
             )
 

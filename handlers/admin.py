@@ -19,7 +19,7 @@ from bot.export import EXPORT_FORMATS
 from bot.i18n import t
 from bot.template_policy import PolicyConfigError, parse_overrides
 from handlers import admin_blocks as blocks
-from handlers import template_admin, text_field
+from handlers import away, template_admin, text_field
 from handlers.cards import Venue
 
 if TYPE_CHECKING:
@@ -67,6 +67,8 @@ class AdminCommand:
             "export": self._export,
             "health": self._health,
             "policy": self._policy,
+            "away": self._away,
+            "back": self._back,
         }
 
     def __call__(self, ack: Ack, body: dict[str, Any], respond: Respond | None, client: WebClient) -> None:
@@ -149,6 +151,12 @@ class AdminCommand:
         slack_user, provider_id, *provider = args
         found = self.admin.map(user, _user_arg(slack_user), provider_id, *provider)
         return blocks.mapped_message(found, self.lang)
+
+    def _away(self, user: str, args: list[str], context: _Context) -> blocks.Message:
+        return blocks.message([away.admin_away(self.runtime, user, args)])  # audited by the use case
+
+    def _back(self, user: str, args: list[str], context: _Context) -> blocks.Message:
+        return blocks.message([away.admin_back(self.runtime, user, args)])
 
     def _unmap(self, user: str, args: list[str], context: _Context) -> blocks.Message:
         if len(args) not in (1, 2):

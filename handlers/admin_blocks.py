@@ -47,6 +47,8 @@ HELP_ORDER = (
     "untrack",
     "template",
     "map",
+    "away",
+    "back",
     "unmap",
     "whois",
     "status",

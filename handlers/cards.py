@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from bot.i18n import enum_name, t
-from bot.model import Action, ApprovalMode, ApprovalStatus, Comment, Member, Node, Snapshot
+from bot.model import Action, ApprovalMode, ApprovalStatus, Comment, Member, MemberStatus, Node, Snapshot
 from bot.provider_ports import Provider
 
 # provider user id -> the Slack user id it is mapped to, or None: only a mapped id becomes a live mention, so
@@ -121,6 +121,13 @@ class _Event:
     item: Member | Comment | _Note | Node | None
 
 
+@dataclass(frozen=True)
+class _Handover(_Event):
+    """A share handed to a delegate because its approver was away (at `time`)."""
+
+    item: Member
+
+
 # --- public renderers -------------------------------------------------------------------------------------
 
 
@@ -133,10 +140,12 @@ def applicant_card(
     *,
     details_pending: bool = False,
     watch: Watch = NO_WATCH,
+    away: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Message:
     """The one status card per approval, posted once and then updated in place as the approval moves.
 
-    `details_pending`: the form data is still being read (the card is updated when it comes)."""
+    `details_pending`: the form data is still being read (the card is updated when it comes). `away`:
+    who the current step waits on that is away (Slack id -> until, delegate), as the service noted it."""
     status = status_text(snap, lang)
     text = t("applicant.text", lang, **_about(snap, names), status=status)
     blocks = [
@@ -146,11 +155,46 @@ def applicant_card(
         _facts(snap, names, lang),
         *_details(snap, lang, details_pending),
         *sections(_progress(snap, names, lang, watch)),
+        *sections(away_lines(snap, away or {}, names, venue, lang)),
         *_timeline(snap, names, lang, watch),
         *_link_button(link, lang),
         *_applicant_actions(snap, venue, lang),
     ]
     return Message(text, tuple(blocks))
+
+
+def away_lines(
+    snap: Snapshot, away: Mapping[str, Mapping[str, Any]], names: Names, venue: Venue, lang: str
+) -> list[str]:
+    """For the applicant: who of those the step waits on is away, until when, and who stands in. In
+    Slack's own engine the only such share is one whose delegate is the applicant: it says why it waits."""
+    applicant = names(snap.applicant)
+    lines = []
+    for user, absent in away.items():
+        params = {
+            "who": mention(user),
+            "until": date_token(absent["until"]),
+            "delegate": mention(absent["delegate"]),
+        }
+        own = venue.decides_in_slack and absent["delegate"] == applicant
+        lines.append(t("away.card_kept" if own else "away.card_line", lang, **params, provider=venue.name))
+    return lines
+
+
+def away_fyi(
+    snap: Snapshot, notice: Mapping[str, Any], names: Names, lang: str, link: str | None, venue: Venue
+) -> Message:
+    """To the delegate of an approver who is away, where only the approver can act (WeCom, FXiaoKe):
+    what waits on them, so the delegate can follow up or reach them."""
+    params = {
+        **_about(snap, names),
+        "who": mention(notice["away"]),
+        "until": date_token(notice["until"]),
+        "provider": venue.name,
+    }
+    text = t("away.fyi", lang, **params)
+    blocks = [_header(snap, lang), section(text), _facts(snap, names, lang), *_details(snap, lang)]
+    return Message(text, (*blocks, *sections(_progress(snap, names, lang)), *_link_button(link, lang)))
 
 
 def approver_card(
@@ -169,6 +213,8 @@ def approver_card(
     if approver in snap.waiting_on():
         text = t("approver.needed_text", lang, **about)
         intro = t("approver.needed", lang, **about)
+        if standing_in := [m for m in _current_members(snap) if m.user_id == approver and m.for_user]:
+            intro += "\n" + t("away.on_behalf", lang, **_for_whom(standing_in[0], names))
         progress = sections(_progress(snap, names, lang, watch))
         tail = [*_overdue(snap, watch, lang), *progress, *_call_to_act(snap, link, venue, lang)]
     else:
@@ -682,15 +728,40 @@ def _step_lines(snap: Snapshot, names: Names, lang: str) -> list[str]:
     pending = node.pending_members()
     if node.mode is ApprovalMode.ALL:
         approved, total = node.progress()
-        waiting = t("card.waiting_on", lang, names=people_text(names, [m.user_id for m in pending], lang))
+        waiting = t("card.waiting_on", lang, names=_members_text(names, pending, lang))
         return [f"{head} — {t('card.progress.all', lang, approved=approved, total=total)}", waiting]
     if node.mode is ApprovalMode.ANY:
-        detail = t("card.progress.any", lang, names=people_text(names, [m.user_id for m in pending], lang))
+        detail = t("card.progress.any", lang, names=_members_text(names, pending, lang))
     else:
         position = next(i for i, m in enumerate(node.members, 1) if m is pending[0])
-        name = person_text(names, pending[0].user_id)
+        name = _members_text(names, pending[:1], lang)
         detail = t("card.progress.sequential", lang, position=position, total=len(node.members), name=name)
     return [f"{head} — {detail}"]
+
+
+def _current_members(snap: Snapshot) -> tuple[Member, ...]:
+    node = snap.current_node()
+    return node.members if node is not None else ()
+
+
+def _for_whom(member: Member, names: Names) -> dict[str, str]:
+    """Who decides a share handed on (`who`), whose it is (`owner`) and until when they are away."""
+    return {
+        "who": person_text(names, member.user_id),
+        "owner": person_text(names, member.for_user),
+        "until": date_token(member.for_until),
+    }
+
+
+def _members_text(names: Names, members: Sequence[Member], lang: str) -> str:
+    """The people a step waits on; a share handed on reads "X (for Y, who is away until …)"."""
+    return _listing(
+        [
+            t("away.member", lang, **_for_whom(m, names)) if m.for_user else person_text(names, m.user_id)
+            for m in members
+        ],
+        lang,
+    )
 
 
 def _events(snap: Snapshot, watch: Watch = NO_WATCH) -> list[_Event]:
@@ -709,6 +780,9 @@ def _events(snap: Snapshot, watch: Watch = NO_WATCH) -> list[_Event]:
     if snap.expired_at:
         events.append(_Event(snap.expired_at, "", _Note("expired")))
     events += [_Event(n.ruled_at, "", n) for n in snap.flow_nodes() if n.ruled_at]
+    events += [
+        _Handover(m.handed_at, m.user_id, m) for n in snap.flow_nodes() for m in n.members if m.for_user
+    ]
     return sorted(events, key=lambda e: e.time)
 
 
@@ -717,7 +791,11 @@ def _event_line(event: _Event, names: Names, lang: str) -> str:
         rule = user_text(one_line(event.item.rule), NAME_LIMIT)
         return f"{date_token(event.time)} · {t('card.ruled', lang, rule=rule)}"
     actor = person_text(names, event.user_id)
-    if isinstance(event.item, Member):
+    if isinstance(event, _Handover):
+        body = t("away.handed", lang, **_for_whom(event.item, names))
+    elif isinstance(event.item, Member):
+        if event.item.for_user:
+            actor = t("away.member", lang, **_for_whom(event.item, names))
         line = t("card.acted", lang, who=actor, verb=enum_name(event.item.status, lang))
         body = _with_speech(line, event.item.speech, len(event.item.media_ids), lang)
     elif isinstance(event.item, _Note):
@@ -852,7 +930,7 @@ def _actor(snap: Snapshot) -> str:
     and whoever acted last when the action is not known."""
     if snap.action in _APPLICANT_ACTIONS:
         return snap.applicant
-    events = _events(snap)
+    events = [e for e in _events(snap) if not isinstance(e, _Handover)]  # a handover is no one's act
     if snap.action is Action.COMMENT:
         events = [e for e in events if isinstance(e.item, Comment)] or events
     elif snap.action is not None:
@@ -867,7 +945,12 @@ def _settled(snap: Snapshot, approver: str, names: Names, lang: str) -> tuple[st
         did = max(mine, key=lambda m: m.time)
         line = t("approver.you_did", lang, verb=enum_name(did.status, lang))
         return line, _with_speech(f"{line} · {date_token(did.time)}", did.speech, len(did.media_ids), lang)
-    if snap.status.is_final:
+    handed = [
+        m for m in _current_members(snap) if m.for_user == approver and m.status is MemberStatus.PENDING
+    ]
+    if handed:  # the share is their delegate's while they are away
+        reason = t("decide.not_allowed.handed_to_delegate", lang, who=person_text(names, handed[0].user_id))
+    elif snap.status.is_final:
         reason = t("approver.final", lang, status=status_text(snap, lang))
     else:
         deciders = [

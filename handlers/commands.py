@@ -1,4 +1,4 @@
-"""/approval: new [template] · list · status <number> · help."""
+"""/approval: new [template] · list · status <number> · away <until> <@delegate> [reason] · back · help."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.i18n import t
-from handlers import cards, text_field
+from handlers import away, cards, text_field
 from handlers.form_flow import FormFlow
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ def usage(runtime: BotContext) -> str:
         if aliases
         else t("cmd.no_templates", lang)
     )
-    return f"{t('cmd.usage', lang)}\n{templates}"
+    return f"{t('cmd.usage', lang)}\n{t('away.usage_line', lang)}\n{templates}"
 
 
 class ApprovalCommand:
@@ -57,6 +57,10 @@ class ApprovalCommand:
             reply(self._list(user))
         elif sub == "status":
             reply(self._status(user, rest))
+        elif sub == "away":
+            reply(away.away_command(self.runtime, user, rest.split()))
+        elif sub == "back":
+            reply(away.back_command(self.runtime, user))
         else:
             reply(f"{t('cmd.unknown_sub', self.lang, sub=cards.user_text(sub, 40))}\n{usage(self.runtime)}")
 

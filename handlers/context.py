@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from bot.admin import Admin
+    from bot.away import Away
     from bot.config import Config
     from bot.directory import Directory
     from bot.provider_ports import Decider
@@ -28,6 +29,7 @@ class BotContext(Protocol):
     submissions: Submissions
     decisions: Decider  # of the providers that decide in Slack (the embedded engine)
     admin: Admin
+    away: Away
     deliverer: Deliverer
     parts: ProviderSetup  # the providers' declared capabilities (e.g. template managers)
     render: Renderer  # queued notices -> Block Kit; its clock is what cards take as now

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.i18n import t
 from bot.model import Snapshot
+from handlers.away import home_blocks as away_status
 from handlers.cards import (
     ACTION_OPEN,
     HEADER_LIMIT,
@@ -41,7 +42,7 @@ ACTION_BULK_APPROVE = "home_bulk_approve"
 BULK_GROUP = 10  # Slack's limit of options in one checkboxes element
 
 # Each waiting item takes at most 2 blocks, each request 1, the bulk approval 2:
-# 8 fixed blocks + 2 * 20 + 2 + 20 = 70 ≤ 100.
+# 9 fixed blocks + 2 * 20 + 2 + 20 = 71 ≤ 100.
 MAX_WAITING = 20
 MAX_MINE = 20
 MAX_OPTIONS = 100  # static_select limit
@@ -57,15 +58,18 @@ def build_home_view(
     venue: Callable[[Snapshot], Venue],
     lang: str,
     templates: Sequence[tuple[str, str]] = (),
+    away: Sequence[dict] = (),
 ) -> dict:
     """The `home` view for one user: `waiting` pairs an approval whose turn is theirs with its link
     (None when there is none); `venue` says where each approval is decided, as its provider declares it;
-    `templates` are (alias, name) pairs a request can start from."""
+    `templates` are (alias, name) pairs a request can start from; `away` the blocks of the user's away
+    status."""
     newest_waiting = sorted(waiting, key=lambda pair: pair[0].apply_time, reverse=True)
     newest_mine = sorted(mine, key=lambda snap: snap.apply_time, reverse=True)
     blocks = [
         _plain_header(t("home.title", lang)),
         _new_request(templates, lang),
+        *away,
         {"type": "divider"},
         _plain_header(t("home.waiting", lang, count=len(waiting))),
     ]
@@ -213,5 +217,6 @@ def render_home(runtime: BotContext, user: str) -> dict[str, Any]:
         venue=lambda snap: Venue.of(service.provider(snap.provider), lang),
         lang=lang,
         templates=[(alias, alias) for alias in runtime.submissions.aliases()],
+        away=away_status(runtime.away.current(user), lang),
     )
     return runtime.live(view)

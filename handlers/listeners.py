@@ -9,6 +9,7 @@ from slack_bolt import App
 from handlers import (
     actions,
     admin,
+    away,
     bulk,
     commands,
     decisions,
@@ -35,6 +36,7 @@ def register_all(app: App, runtime: BotContext) -> None:
         template_admin,
         views,
         actions,
+        away,
         decisions,
         bulk,
         threads,

@@ -68,13 +68,24 @@ class Renderer:
             return _message(cards.reminder_message(snap, names, self.lang, link, venue, notice["hours"]))
         if kind == "escalation":
             return _message(self.escalation(snap, notice))
-        message = self.card(snap, kind, notice, watch(doc, int(self.clock())))
+        if kind == Kind.AWAY_FYI.value:
+            provider = self.service.provider(snap.provider)
+            venue = cards.Venue.of(provider, self.lang)
+            names, link = self.service.people(snap).slack_id, provider.approval_link(snap)
+            return _message(cards.away_fyi(snap, notice, names, self.lang, link, venue))
+        message = self.card(snap, kind, notice, watch(doc, int(self.clock())), doc.get("away"))
         return _message(message) if message is not None else None
 
     def card(
-        self, snap: Snapshot, kind: str, notice: dict[str, Any], watch: cards.Watch = cards.NO_WATCH
+        self,
+        snap: Snapshot,
+        kind: str,
+        notice: dict[str, Any],
+        watch: cards.Watch = cards.NO_WATCH,
+        away: dict[str, Any] | None = None,
     ) -> cards.Message | None:
-        """The message a notice of the approval's plan becomes (approver cards also for reminders)."""
+        """The message a notice of the approval's plan becomes (approver cards also for reminders);
+        `away`: who of those the step waits on is away, as the service noted it on the approval."""
         names = self.service.people(snap).slack_id
         planned = Notice(_CARDS[kind], notice["recipient"])
         approver = planned.recipient if planned.kind is Kind.APPROVER_CARD else None
@@ -84,7 +95,9 @@ class Renderer:
         venue = cards.Venue.of(provider, lang)
         pending = self.service.details_pending(snap)
         if planned.kind is Kind.APPLICANT_CARD:
-            return cards.applicant_card(snap, names, lang, link, venue, details_pending=pending, watch=watch)
+            return cards.applicant_card(
+                snap, names, lang, link, venue, details_pending=pending, watch=watch, away=away
+            )
         if planned.kind is Kind.APPROVER_CARD:
             return cards.approver_card(
                 snap, planned.recipient, names, lang, link, venue, details_pending=pending, watch=watch

@@ -8,6 +8,7 @@ import logging
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.away import AccountKind
 from bot.directory import LookupUnavailable
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,19 @@ class SlackAccounts:
             return slack_id
         profile = user.get("profile") or {}
         return profile.get("real_name") or user.get("real_name") or user.get("name") or slack_id
+
+    def kind(self, slack_id: str) -> AccountKind:
+        """Whether a Slack id is an active person, a bot (or Slackbot), or nobody here (unknown or
+        deactivated); raises `LookupUnavailable` when Slack cannot say now."""
+        try:
+            user = self.slack.users_info(user=slack_id)["user"]
+        except SlackApiError as exc:
+            if exc.response.get("error") == "user_not_found":
+                return "unknown"
+            raise LookupUnavailable(str(exc.response.get("error"))) from exc
+        if user.get("deleted"):
+            return "unknown"
+        return "bot" if user.get("is_bot") or slack_id == "USLACKBOT" else "person"
 
     def time_zone(self, slack_id: str) -> str | None:
         """The user's Slack time zone name (users.info), or None when Slack cannot say."""

@@ -15,7 +15,7 @@ from typing import Any
 from bot.offline.console import SHANGHAI, Console
 from bot.offline.sandbox import Sandbox
 from bot.offline.slack_standin import Posted
-from bot.offline.world import TEAM_CHANNEL, WECOM_FIRST_SERIAL, Demo
+from bot.offline.world import ADMIN, TEAM_CHANNEL, WECOM_FIRST_SERIAL, Demo
 from bot.runtime import Runtime
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -219,5 +219,31 @@ def test_a_reply_in_a_cards_thread_reaches_the_other_threads_and_a_wecom_comment
         s.demo.until(lambda: s.demo.slack.replies("U0WANG", wecom_card.ts))
         s.console.do(f"reply {wecom_number} Thanks")
         assert "(only you see) Your reply stays here in Slack" in s.said()
+
+
+def test_someone_set_away_has_their_share_decided_by_the_delegate_until_the_clock_passes_it(
+    tmp_path: Path,
+) -> None:
+    def scene(s: Session) -> None:
+        s.console.do("as admin")
+        s.console.do("away li 2d admin")
+        s.console.do("away li 2d li")
+        assert (
+            "Manager Li is away until" in s.said()
+            and "refused: The delegate must be someone else" in s.said()
+        )
+        s.console.do("as wang")
+        s.file("/approval new purchase", "New chairs", "1200")
+        handed = s.demo.until(lambda: s.cards(ADMIN) and s.demo.render(s.cards(ADMIN)[-1]))
+        assert "You decide this for @李经理 Manager Li, who is away until" in handed
+        s.console.do("away")
+        assert "李经理 Manager Li away until" in s.out[-1], s.out[-3:]
+        s.console.do("clock +3d")
+        s.console.do("away")
+        assert s.out[-1] == "nobody is away"  # it ended by itself
+        s.console.do("back li")
+        assert s.out[-1] == "李经理 Manager Li was not away"
+        s.console.do("audit")
+        assert "away until" in s.said() and "their share went to" in s.said()
 
     play(tmp_path, scene)

@@ -25,6 +25,12 @@ from tests.test_e2e_local import APPLICANT, CC, A, B, C, write_local_config
 _event_ids = itertools.count(1)
 
 
+def help_text(lang: str) -> str:
+    """What `/approval help` (and a direct message) answers with the demo's one template."""
+    lines = [t("cmd.usage", lang), t("away.usage_line", lang), t("cmd.templates", lang, aliases="`purchase`")]
+    return "\n".join(lines)
+
+
 def envelope(slack: SlackStandIn, **event: Any) -> dict[str, Any]:
     """An Events API envelope as Slack sends it for a message in the DM of APPLICANT and the bot."""
     message = {
@@ -81,7 +87,7 @@ def test_a_signed_direct_message_to_the_serving_bot_gets_the_help(
         assert send_signed(slack, envelope(slack, text="how do I ask for a laptop?")).status_code == 200
 
         [answer] = wait_for(lambda: answers_in(slack, channel), what="the help in the DM")
-        assert answer["text"] == f"{t('cmd.usage', 'en')}\n{t('cmd.templates', 'en', aliases='`purchase`')}"
+        assert answer["text"] == help_text("en")
         assert "/approval new [template]" in json.dumps(blocks_of(answer))
     finally:
         process.stop()
@@ -121,7 +127,7 @@ def test_the_help_is_in_the_configured_language_and_a_thread_is_answered_in_it(
     bot = start_in_process(lang)
     assert bot.dispatch(envelope(slack, thread_ts="1700000000.000100")) == 200
     [answer] = answers_in(slack, slack.dm_channel(APPLICANT))
-    assert answer["text"] == f"{t('cmd.usage', lang)}\n{t('cmd.templates', lang, aliases='`purchase`')}"
+    assert answer["text"] == help_text(lang)
     assert answer["thread_ts"] == "1700000000.000100"
     assert t("cmd.usage", lang) in json.dumps(blocks_of(answer), ensure_ascii=False)
 

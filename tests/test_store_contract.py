@@ -280,3 +280,22 @@ def test_the_inbox_gives_what_is_not_applied_in_order(store: Store) -> None:
         raise RuntimeError("not stored")
     assert [r["n"] for _s, r in store.inbox.pending(10)] == [1, 2]
     store.rollback()
+
+
+def test_absences_are_kept_per_person_replaced_and_removed(store: Store) -> None:
+    away = {"user": "U1", "until": 2000, "delegate": "U2", "reason": "leave", "set_by": "U1", "set_at": 1000}
+    with store.transaction():
+        store.absences.put(away)
+        store.absences.put({**away, "user": "U3", "delegate": "U4"})
+    assert store.absences.get("U1") == away
+    assert store.absences.get("U9") is None
+    with store.transaction():
+        store.absences.put({**away, "until": 3000, "set_by": "UADMIN"})
+    assert store.absences.get("U1")["until"] == 3000
+    assert [doc["user"] for doc in store.absences.all()] == ["U1", "U3"]
+    with store.transaction():
+        removed = store.absences.remove("U1")
+        assert store.absences.remove("U9") is None
+    assert removed["set_by"] == "UADMIN"
+    assert store.absences.get("U1") is None
+    assert [doc["user"] for doc in store.absences.all()] == ["U3"]

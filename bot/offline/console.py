@@ -21,11 +21,13 @@ from typing import Any
 
 import httpx
 
+from bot.away import AwayRefused, utc_text
 from bot.offline import readable
 from bot.offline.sandbox import Sandbox
 from bot.offline.slack_standin import Posted
 from bot.offline.world import ADMIN, AUDIT_CHANNEL, PEOPLE, TEAM_CHANNEL, TEAM_CHANNEL_NAME, Demo
 from bot.runtime import Runtime
+from handlers.away import refusal
 from handlers.home import ACTION_BULK_APPROVE, BULK_BLOCK
 
 # what to type after `as`
@@ -51,6 +53,8 @@ HELP = """commands (↑/↓ for history, ←/→ and Home/End to edit):
   lose [n]                   the next n WeCom callbacks are lost on the way (a sweep recovers them)
   sweep                      sweep every provider now, as the bot does on its schedule
   clock +<n>[d|h|m]          let time pass (default hours); reminders, escalation and expiry run then
+  away [<name> <until> <delegate> [reason]]          who is away; set someone away (until: YYYY-MM-DD or 3d)
+  back <name>                end their absence now
   help                       this                    quit                 leave"""
 
 
@@ -118,6 +122,8 @@ class Console:
             "lose": self._lose,
             "sweep": self._sweep,
             "clock": self._clock,
+            "away": self._away,
+            "back": self._back,
         }
         if word.startswith("/"):
             self._command(word, rest)
@@ -383,6 +389,42 @@ class Console:
         self.out(f"the reminders ran: {queued} nudge(s) (nobody is nudged at night, {_quiet(self.runtime)})")
         acted = self._acting(self.demo.schedule.escalate_now)
         self.out(f"escalation and expiry ran: {acted} request(s) escalated, expired or marked overdue")
+
+    def _away(self, rest: str) -> None:
+        """Sets someone away as the person you are (an admin's `/approval-admin away`, without Slack
+        markup to type); alone, lists who is away."""
+        words = rest.split()
+        if not words:
+            absences = self.runtime.away.in_force()
+            for a in absences:
+                delegate = PEOPLE[a.delegate].name
+                self.out(f"  {PEOPLE[a.user].name} away until {utc_text(a.until)}, delegate {delegate}")
+            if not absences:
+                self.out("nobody is away")
+            return
+        user, delegate = (SHORT.get(w.lower()) for w in (words[0], words[2] if len(words) > 2 else ""))
+        if user is None or delegate is None:
+            self.out(f"away <name> <until> <delegate> [reason], names from: {', '.join(SHORT)}")
+            return
+        try:
+            absence = self._acting(
+                lambda: self.runtime.away.set(user, words[1], delegate, " ".join(words[3:]), by=self.user)
+            )
+        except AwayRefused as exc:
+            self.out(
+                f"refused: {self.demo.render({'text': refusal(exc, self.runtime.config.slack.language)})}"
+            )
+            return
+        until = utc_text(absence.until)
+        self.out(f"{PEOPLE[user].name} is away until {until}; {PEOPLE[delegate].name} decides for them")
+
+    def _back(self, who: str) -> None:
+        user = SHORT.get(who.lower())
+        if user is None:
+            self.out(f"back <name>, names from: {', '.join(SHORT)}")
+            return
+        ended = self._acting(lambda: self.runtime.away.back(user, by=self.user))
+        self.out(f"{PEOPLE[user].name} is back" if ended else f"{PEOPLE[user].name} was not away")
 
     # helpers -----------------------------------------------------------------------
 

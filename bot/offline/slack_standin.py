@@ -72,7 +72,8 @@ class SignedRequest:
 class SlackStandIn:
     """Start with `with SlackStandIn() as slack:`; point the client at `slack.api_url`."""
 
-    users: dict[str, dict[str, Any]] = field(default_factory=dict)  # user id -> {"email", "tz", "name"}
+    # user id -> {"email", "tz", "name", "is_bot", "deleted"}
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
     usergroups: dict[str, list[str]] = field(default_factory=dict)  # user group id -> its user ids
     team: str = "T000STANDIN"
     bot_user: str = "U000BOT"
@@ -661,6 +662,8 @@ class SlackStandIn:
         return {"ok": True, "message_ts": f"{int(time.time())}.{next(self._ts):06d}"}
 
     def _api_users_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        if args.get("user") == self.bot_user:
+            return {"ok": True, "user": {"id": self.bot_user, "is_bot": True, "name": "approvals"}}
         profile = self.users.get(args.get("user", ""))
         if profile is None:
             return {"ok": False, "error": "user_not_found"}
@@ -668,6 +671,8 @@ class SlackStandIn:
             "ok": True,
             "user": {
                 "id": args["user"],
+                "is_bot": bool(profile.get("is_bot")),
+                "deleted": bool(profile.get("deleted")),
                 "tz": profile.get("tz", "Asia/Shanghai"),
                 "profile": {
                     "email": profile.get("email", ""),

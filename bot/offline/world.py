@@ -140,9 +140,8 @@ class Demo:
             url = f"http://127.0.0.1:{server.effective_port}"
             sandbox = self._sandbox(f"{url}/wecom/callback").start()
             runtime = build_runtime(self._config(url, sandbox.base_url))
-            runtime.set_clock(
-                self.now
-            )  # what `clock +H` moves: reminders, escalations and expiry fall due on it
+            # what `clock +H` moves: reminders, escalations, expiry and absences fall due on it
+            runtime.set_clock(self.now)
             # serve's own sweep and reminder jobs (waking the deliverer after them), run when the story
             # or the console says, not on a timer
             self.schedule = Schedule(runtime)

@@ -5,6 +5,7 @@ The TinyDB implementation, its read-only readers and its limits are in `bot.stor
 
 from bot.store.ports import (
     INBOX_CHECKPOINT,
+    Absences,
     Approvals,
     ApprovalsReader,
     Cards,
@@ -31,6 +32,7 @@ from bot.store.ports import (
 
 __all__ = [
     "INBOX_CHECKPOINT",
+    "Absences",
     "Approvals",
     "ApprovalsReader",
     "Cards",

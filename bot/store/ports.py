@@ -134,6 +134,17 @@ class PolicyOverrides(Protocol):
         """Insert or replace by doc["template"]."""
 
 
+class Absences(Protocol):
+    """Who is away, until when, and who decides for them meanwhile: one record per person, by Slack id
+    ({"user", "until", "delegate", "reason", "set_by", "set_at"}). A record past its `until` is no
+    longer in force; the use case compares with its clock, so nothing has to run to end an absence."""
+
+    def get(self, user: str) -> dict[str, Any] | None: ...
+    def put(self, doc: dict[str, Any]) -> None: ...
+    def remove(self, user: str) -> dict[str, Any] | None: ...
+    def all(self) -> list[dict[str, Any]]: ...
+
+
 class MetaReading(Protocol):
     """What a read-only view of the store can answer too (`StoreReader`)."""
 
@@ -193,6 +204,7 @@ class Store(Protocol):
     link_uses: LinkUses
     templates: Templates
     policy_overrides: PolicyOverrides
+    absences: Absences
     meta: Meta
     inbox: Inbox
 

@@ -11,7 +11,7 @@ asked, with a short reason the server turns into plain words.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from enum import IntEnum
 from typing import Any, TypeVar
@@ -442,6 +442,40 @@ def expire(snap: Snapshot, now: int) -> Snapshot:
     )
 
 
+# -- away and delegation ------------------------------------------------------------------------------------
+
+# Slack id -> (their delegate, when they are back) while they are away, else None
+AwayLookup = Callable[[str], "tuple[str, int] | None"]
+
+
+def delegate_current(snap: Snapshot, away: AwayLookup, now: int, *, allow_self: bool = False) -> Snapshot:
+    """The current step with each pending share of someone away handed to their delegate, who decides
+    it for them (the member keeps whose share it is, and until when they are away).
+
+    Called whenever a step may have become current (a submission, every move) and when someone goes
+    away. A share already handed on is not handed again (no chains); nor is one whose delegate is the
+    applicant on an approver step when self-approval is off: it stays with the approver, and the
+    applicant's card says why."""
+    if snap.status is not ApprovalStatus.PENDING or snap.current_step is None:
+        return snap
+    at = _flow_positions(snap.nodes)[snap.current_step]
+    node = snap.nodes[at]
+    members = []
+    for member in node.members:
+        found = (
+            away(member.user_id) if member.status is MemberStatus.PENDING and not member.for_user else None
+        )
+        delegate, until = found or ("", 0)
+        own = delegate == snap.applicant and node.type is NodeType.APPROVER and not allow_self
+        if found and not own:
+            member = Member(delegate, for_user=member.user_id, for_until=until, handed_at=now)
+        members.append(member)
+    if tuple(members) == node.members:
+        return snap
+    nodes = (*snap.nodes[:at], replace(node, members=tuple(members)), *snap.nodes[at + 1 :])
+    return replace(snap, nodes=nodes)
+
+
 # -- rules -------------------------------------------------------------------------------------------------
 
 
@@ -480,7 +514,13 @@ def _turn(snap: Snapshot, actor: str) -> tuple[int, int]:
 
 
 def _why_not(snap: Snapshot, actor: str, ahead: list[int]) -> NotAllowed:
-    """Why the actor may not act: their step is yet to come, or their part (or their step) is over."""
+    """Why the actor may not act: their share went to their delegate while they are away, their step is
+    yet to come, or their part (or their step) is over."""
+    handed = [
+        m for m in snap.nodes[ahead[0]].members if m.for_user == actor and m.status is MemberStatus.PENDING
+    ]
+    if handed:
+        return NotAllowed("handed_to_delegate", decided_by=handed[0].user_id)
     if any(
         m.user_id == actor and m.status is MemberStatus.PENDING
         for pos in ahead
@@ -571,7 +611,8 @@ def _reopen(node: Node) -> Node:
     history."""
     if node.type is NodeType.CC:
         return node
-    members = tuple(Member(m.user_id) if m.status in _REOPENED else m for m in node.members)
+    # a share decided for someone away goes back to them: handed on again if they are still away
+    members = tuple(Member(m.for_user or m.user_id) if m.status in _REOPENED else m for m in node.members)
     return replace(node, members=members, ruled_at=0)
 
 

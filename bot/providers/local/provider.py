@@ -18,6 +18,7 @@ from bot.kinds import display_fields
 from bot.model import Snapshot
 from bot.provider_ports import Capabilities
 from bot.providers.local import engine
+from bot.providers.local.decide import away_lookup
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -58,10 +59,12 @@ class LocalFiler:
         templates: Mapping[str, engine.LocalTemplate],
         store: Store,
         *,
+        allow_self_approval: bool = False,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.templates = dict(templates)
         self.store = store
+        self.allow_self_approval = allow_self_approval
         self.clock = clock
         self.groups: GroupMembers | None = None  # the edge's user groups, given once the bot is built
 
@@ -82,7 +85,7 @@ class LocalFiler:
         summary = tuple(f"{f.title}: {f.value}" for f in fields[:3])
         now = int(self.clock())
         template = self.templates[form.template.alias]
-        return engine.submit(
+        filed = engine.submit(
             template,
             creator,
             form,
@@ -91,6 +94,9 @@ class LocalFiler:
             fields=fields,
             summary=summary,
             applicant_groups=self._groups_of(template, creator),
+        )
+        return engine.delegate_current(
+            filed, away_lookup(self.store, now), now, allow_self=self.allow_self_approval
         )
 
     def _groups_of(self, template: engine.LocalTemplate, applicant: str) -> frozenset[str]:

@@ -58,7 +58,7 @@ def setup(config: Config, store: Store) -> ProviderSetup:
         )
         return {PREFIX: page}
 
-    filer = LocalFiler(templates, store)
+    filer = LocalFiler(templates, store, allow_self_approval=config.allow_self_approval)
     return ProviderSetup(
         providers={"local": LocalProvider(links.placeholder)},
         filers={"local": filer},

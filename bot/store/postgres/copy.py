@@ -73,6 +73,8 @@ def _copy_tables(target: PostgresStore, approvals: list[dict[str, Any]], tables:
         target.templates.put(template)
     for override in tables.get("policy_overrides", []):
         target.policy_overrides.put(override)
+    for absence in tables.get("absences", []):
+        target.absences.put(absence)
     for failure in tables.get("failed_deliveries", []):
         target.failures.restore(failure)
     for wanted in tables.get("details_wanted", []):

@@ -1,4 +1,5 @@
-"""The smaller aggregates: dedupe keys, form reads owed, people, drafts, link uses, tracked templates, meta.
+"""The smaller aggregates: dedupe keys, form reads owed, people, drafts, link uses, tracked templates,
+absences, meta.
 
 Exactly-once lives in constraints here: a dedupe key or a link use is a primary key inserted once
 (`ON CONFLICT DO NOTHING` says whether this replica was first); a draft or a meta value read inside a
@@ -256,6 +257,33 @@ class PostgresPolicyOverrides:
                 "ON CONFLICT (template) DO UPDATE SET doc = EXCLUDED.doc",
                 (doc["template"], Jsonb(doc)),
             )
+
+
+class PostgresAbsences:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def get(self, user: str) -> dict[str, Any] | None:
+        with self._db.cursor() as cur:
+            row = cur.execute("SELECT doc FROM absences WHERE slack_user = %s", (user,)).fetchone()
+        return row["doc"] if row else None
+
+    def put(self, doc: dict[str, Any]) -> None:
+        with self._db.cursor() as cur:
+            cur.execute(
+                "INSERT INTO absences (slack_user, doc) VALUES (%s, %s) "
+                "ON CONFLICT (slack_user) DO UPDATE SET doc = EXCLUDED.doc",
+                (doc["user"], Jsonb(doc)),
+            )
+
+    def remove(self, user: str) -> dict[str, Any] | None:
+        with self._db.cursor() as cur:
+            row = cur.execute("DELETE FROM absences WHERE slack_user = %s RETURNING doc", (user,)).fetchone()
+        return row["doc"] if row else None
+
+    def all(self) -> list[dict[str, Any]]:
+        with self._db.cursor() as cur:
+            return [row["doc"] for row in cur.execute("SELECT doc FROM absences ORDER BY slack_user")]
 
 
 class PostgresMeta:

@@ -11,6 +11,7 @@ from bot.store.postgres.database import Database
 from bot.store.postgres.inbox import PostgresInbox
 from bot.store.postgres.outbox import PostgresFailures, PostgresOutbox
 from bot.store.postgres.records import (
+    PostgresAbsences,
     PostgresDedupe,
     PostgresDetailsWanted,
     PostgresDrafts,
@@ -43,6 +44,7 @@ class PostgresStore:
         self.link_uses = PostgresLinkUses(self.db)
         self.templates = PostgresTemplates(self.db)
         self.policy_overrides = PostgresPolicyOverrides(self.db)
+        self.absences = PostgresAbsences(self.db)
         self.meta = PostgresMeta(self.db)
         self.inbox = PostgresInbox(self.db)
 

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.store.ports import StoreLockedError, StoreVersionError
+from bot.store.tinydb.absences import TinyDBAbsences
 from bot.store.tinydb.approvals import TinyDBApprovals
 from bot.store.tinydb.cards import TinyDBCards
 from bot.store.tinydb.change_log import HotDB
@@ -77,6 +78,7 @@ class TinyDBStore:
         self.link_uses = TinyDBLinkUses(lock, self.transaction)
         self.templates = TinyDBTemplates(lock)
         self.policy_overrides = TinyDBPolicyOverrides(lock)
+        self.absences = TinyDBAbsences(lock)
         self.meta = TinyDBMeta(lock, self.transaction)
         self._repositories: list[Repository] = [
             self.approvals,
@@ -90,6 +92,7 @@ class TinyDBStore:
             self.link_uses,
             self.templates,
             self.policy_overrides,
+            self.absences,
             self.meta,
         ]
         self._load()
