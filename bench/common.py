@@ -113,10 +113,13 @@ def percentile(sorted_values: Sequence[float], fraction: float) -> float:
 
 
 def resident_mb(pid: int) -> float:
-    """Resident set size of a process, from /proc (Linux)."""
+    """Resident set size of a process and its children (serve's acknowledging front), from /proc
+    (Linux)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    kids = [int(child) for child in children.read_text().split()] if children.exists() else []
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
+            return int(line.split()[1]) / 1024 + sum(resident_mb(kid) for kid in kids)
     raise RuntimeError(f"no VmRSS for process {pid}")
 
 

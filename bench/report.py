@@ -51,7 +51,7 @@ def table(figures: dict[str, Any]) -> str:
     lines += ["", "| store growth | value |", "|---|---:|"]
     lines += [f"| one recorded change at {int(n):,} | {ms:.1f} ms |" for n, ms in growth["change_ms"].items()]
     serve = growth["serve"]
-    lines += [f"| serve resident at {serve['stored']:,} | {serve['rss_mb']:.0f} MB |"]
+    lines += [f"| serve resident at {serve['stored']:,} (both processes) | {serve['rss_mb']:.0f} MB |"]
     lines += [f"| serve start to /healthz 200 at {serve['stored']:,} | {serve['start_s']:.2f} s |"]
     burst = figures["apply"]
     lines += [
