@@ -379,7 +379,7 @@ class ApprovalService:
             if slack_id and absence:
                 away[slack_id] = {"until": absence.until, "delegate": absence.delegate}
         doc["away"] = away
-        if node is None or self.provider(snap.provider).capabilities.decides_in_slack:
+        if not away or node is None or self.provider(snap.provider).capabilities.decides_in_slack:
             return 0
         step = snap.flow_nodes().index(node)
         told = set(doc.get("away_told", []))
