@@ -219,3 +219,53 @@ def test_the_inbox_gives_what_is_not_applied_in_order(store: Store) -> None:
         raise RuntimeError("not stored")
     assert [r["n"] for _s, r in store.inbox.pending(10)] == [1, 2]
     store.rollback()
+
+
+def test_a_channels_retry_after_holds_until_it_is_over(store: Store) -> None:
+    holds = store.delivery_holds
+    holds.hold_channel("D1", until=110.0, now=100.0)
+    holds.hold_channel("D1", until=105.0, now=100.0)  # an earlier end does not shorten the hold
+    holds.hold_channel("C2", until=102.0, now=100.0)
+    assert holds.channels_held(now=101.0) == {"D1": 110.0, "C2": 102.0}
+    assert holds.channels_held(now=102.0) == {"D1": 110.0}
+    holds.hold_channel("C3", until=130.0, now=120.0)
+    assert holds.channels_held(now=120.0) == {"C3": 130.0}
+
+
+def test_a_fault_holds_delivery_and_one_caller_claims_each_probe(store: Store) -> None:
+    holds = store.delivery_holds
+    assert holds.fault() is None
+    fault = {"reason": "invalid_auth", "needed": [], "probe_wait": 15.0}
+    assert holds.hold_all(fault, probe_at=115.0) is True
+    assert holds.hold_all(fault, probe_at=200.0) is False  # already held: its probe's time stays
+    assert holds.fault() == {**fault, "probe_at": 115.0}
+    assert holds.claim_probe(now=110.0, probe_wait=30.0) is False  # not due yet
+    assert holds.claim_probe(now=115.0, probe_wait=30.0) is True
+    assert holds.claim_probe(now=115.0, probe_wait=30.0) is False  # claimed: the next is due at 145
+    assert holds.fault() == {**fault, "probe_at": 145.0, "probe_wait": 30.0}
+
+    scope = {"reason": "missing_scope", "needed": ["chat:write"], "probe_wait": 15.0}
+    assert holds.hold_all(scope, probe_at=175.0) is True  # another fault: recorded, backoff kept
+    assert holds.fault() == {**scope, "probe_at": 175.0, "probe_wait": 30.0}
+    assert holds.release_all() is True
+    assert holds.fault() is None and holds.release_all() is False
+    assert holds.claim_probe(now=500.0, probe_wait=30.0) is False
+
+
+def test_replicas_share_delivery_holds(pg_url: str) -> None:
+    from bot.store.postgres import PostgresStore
+
+    first, second = PostgresStore(pg_url, replica="r1"), PostgresStore(pg_url, replica="r2")
+    try:
+        first.delivery_holds.hold_channel("D1", until=110.0, now=100.0)
+        assert second.delivery_holds.channels_held(now=100.0) == {"D1": 110.0}
+        first.delivery_holds.hold_all({"reason": "invalid_auth", "needed": [], "probe_wait": 15.0}, 100.0)
+        assert second.delivery_holds.hold_all({"reason": "invalid_auth", "needed": []}, 100.0) is False
+        assert second.delivery_holds.claim_probe(now=100.0, probe_wait=30.0) is True
+        assert first.delivery_holds.claim_probe(now=100.0, probe_wait=30.0) is False
+        assert first.delivery_holds.fault()["probe_at"] == 130.0
+        assert second.delivery_holds.release_all() is True
+        assert first.delivery_holds.fault() is None
+    finally:
+        first.close()
+        second.close()

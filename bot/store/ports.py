@@ -89,6 +89,33 @@ class Failures(Protocol):
     def count(self) -> int: ...
 
 
+class DeliveryHolds(Protocol):
+    """What stops delivery to Slack for a while, seen alike by every process delivering from the store:
+    a channel's `Retry-After` (held until a time), and a fault of the bot's own credentials (held until
+    a probe of Slack succeeds). Times are the caller's clock (seconds since the epoch)."""
+
+    def hold_channel(self, channel: str, until: float, now: float) -> None:
+        """Nothing goes to `channel` before `until` (the later of two holds wins); holds over by `now`
+        are forgotten."""
+
+    def channels_held(self, now: float) -> dict[str, float]:
+        """Channel -> until when, for the holds not over by `now`."""
+
+    def hold_all(self, fault: dict[str, Any], probe_at: float) -> bool:
+        """Hold every delivery for `fault` ({"reason", "needed"}), the first probe due at `probe_at`;
+        True when that fault was not held already (whoever recorded it says so, once)."""
+
+    def fault(self) -> dict[str, Any] | None:
+        """The fault holding every delivery ({"reason", "needed", "probe_at", "probe_wait"}), or None."""
+
+    def claim_probe(self, now: float, probe_wait: float) -> bool:
+        """Whether the probe due by `now` is this process's to make: the next one is then due
+        `probe_wait` later, and any other process asking before then is told False."""
+
+    def release_all(self) -> bool:
+        """The fault is over; True when one was held."""
+
+
 class Dedupe(Protocol):
     def seen(self, dedupe_key: str) -> bool: ...
     def remember(self, dedupe_key: str) -> None: ...
@@ -173,6 +200,7 @@ class Store(Protocol):
     outbox: Outbox
     details_wanted: DetailsWanted
     failures: Failures
+    delivery_holds: DeliveryHolds
     dedupe: Dedupe
     people: People
     drafts: Drafts
