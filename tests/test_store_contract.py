@@ -109,6 +109,14 @@ def test_the_outbox_keeps_order_and_merges_a_queued_card(store: Store) -> None:
     assert [i["id"] for i in store.outbox.items()] == [second, apart]
 
 
+def test_every_queued_item_is_listed_without_being_claimed(store: Store) -> None:
+    with store.transaction():
+        first = store.outbox.enqueue({"approval_key": "a", "user": "U1", "kind": "comment", "text": "1"})
+        second = store.outbox.enqueue({"approval_key": "b", "user": "U2", "kind": "comment", "text": "2"})
+    assert [item["id"] for item in store.outbox.all()] == [first, second]
+    assert [item["id"] for item in store.outbox.items()] == [first, second]  # listing claimed nothing
+
+
 def test_held_items_wait_for_release(store: Store) -> None:
     with store.transaction():
         store.outbox.enqueue({"approval_key": "a", "user": "U1", "kind": "new"})

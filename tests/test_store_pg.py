@@ -126,6 +126,13 @@ def test_an_outbox_item_is_claimed_by_one_replica(pair: tuple[PostgresStore, Pos
     assert len(second.outbox.items()) == 3  # r1's lease ran out: r2 takes over
 
 
+def test_listing_the_outbox_claims_nothing(pair: tuple[PostgresStore, PostgresStore]) -> None:
+    first, second = pair
+    queued = first.outbox.enqueue({"approval_key": "a", "user": "U1", "kind": "comment", "text": "hi"})
+    assert [item["id"] for item in first.outbox.all()] == [queued]  # e.g. the admins' outbox report
+    assert [item["id"] for item in second.outbox.items()] == [queued]  # still free for any replica
+
+
 def test_a_card_another_replica_holds_is_queued_apart_without_waiting(
     pair: tuple[PostgresStore, PostgresStore],
 ) -> None:
