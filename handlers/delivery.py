@@ -284,18 +284,26 @@ class Deliverer(Worker):
 
     def _deliver_batch(self, batch: list[tuple[dict[str, Any], str]]) -> None:
         """Deliver `batch` in order with two commits for the lot (see the module docstring); the store
-        lock is never held across a call to Slack."""
-        posts = [item["id"] for item, _ in batch if self._will_post(item)]
-        if posts:
-            with self.store.transaction():
-                for item_id in posts:
-                    self.store.outbox.update(item_id, maybe_posted=True, in_flight=True)
+        lock is never held across a call to Slack. Each channel's turn is claimed in the store first, so
+        replicas sharing it keep one pace per channel: an item whose channel another replica has just
+        posted to waits for a later pass."""
+        now = self.clock()
+        with self.store.transaction():
+            ours = self.store.delivery_holds.claim_channels(
+                {channel for _, channel in batch}, now + CHANNEL_INTERVAL, now
+            )
+            batch = [(item, channel) for item, channel in batch if channel in ours]
+            posts = [item["id"] for item, _ in batch if self._will_post(item)]
+            for item_id in posts:
+                self.store.outbox.update(item_id, maybe_posted=True, in_flight=True)
         self._marked = set(posts)
+        unused: set[str] = set()  # channels claimed for an item not sent after all: their turn given back
         written = time.monotonic()
         try:
             for item, channel in batch:
                 if self.stopping or self._fault is not None:
                     self._release(item)
+                    unused.add(channel)
                     continue
                 self._deliver(item, channel)
                 self._channel_ready[channel] = max(
@@ -306,6 +314,8 @@ class Deliverer(Worker):
                     written = time.monotonic()
         finally:
             self._marked = set()
+        if unused:
+            self.store.delivery_holds.release_channels(unused, now + CHANNEL_INTERVAL)
         self.store.commit()
 
     def _will_post(self, item: dict[str, Any]) -> bool:

@@ -240,6 +240,18 @@ def test_a_channels_retry_after_holds_until_it_is_over(store: Store) -> None:
     assert holds.channels_held(now=120.0) == {"C3": 130.0}
 
 
+def test_a_channels_turn_is_claimed_by_one_caller_at_a_time(store: Store) -> None:
+    holds = store.delivery_holds
+    assert holds.claim_channels(["D1", "D2"], until=101.0, now=100.0) == {"D1", "D2"}
+    assert holds.claim_channels(["D1", "D3"], until=101.5, now=100.5) == {"D3"}  # D1's turn is taken
+    holds.hold_channel("D2", until=130.0, now=100.5)  # Slack's Retry-After outlasts the turn
+    assert holds.claim_channels(["D1", "D2"], until=102.0, now=101.0) == {"D1"}
+    assert holds.channels_held(now=101.0) == {"D1": 102.0, "D2": 130.0, "D3": 101.5}
+    assert holds.claim_channels([], until=200.0, now=199.0) == set()
+    holds.release_channels(["D1", "D2"], until=102.0)  # D1's unused turn ends; D2's Retry-After stays
+    assert holds.claim_channels(["D1", "D2"], until=102.5, now=101.5) == {"D1"}
+
+
 def test_a_fault_holds_delivery_and_one_caller_claims_each_probe(store: Store) -> None:
     holds = store.delivery_holds
     assert holds.fault() is None

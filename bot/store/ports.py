@@ -106,6 +106,14 @@ class DeliveryHolds(Protocol):
     def channels_held(self, now: float) -> dict[str, float]:
         """Channel -> until when, for the holds not over by `now`."""
 
+    def claim_channels(self, channels: Iterable[str], until: float, now: float) -> set[str]:
+        """Of `channels`, those no hold keeps by `now`, each now held until `until` for the caller (the
+        pace of posts to one channel, whichever process posts): the others are someone else's now."""
+
+    def release_channels(self, channels: Iterable[str], until: float) -> None:
+        """Turns claimed until `until` and not used: free again (a longer hold, e.g. Slack's
+        Retry-After, stays)."""
+
     def hold_all(self, fault: dict[str, Any], probe_at: float) -> bool:
         """Hold every delivery for `fault` ({"reason", "needed"}), the first probe due at `probe_at`;
         True when that fault was not held already (whoever recorded it says so, once)."""

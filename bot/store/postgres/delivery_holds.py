@@ -3,6 +3,7 @@ delivery on all of them (the `delivery_holds` table; the port is `DeliveryHolds`
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from psycopg.types.json import Jsonb
@@ -33,6 +34,28 @@ class PostgresDeliveryHolds:
                 (now,),
             ).fetchall()
         return {row["name"].removeprefix(CHANNEL): row["until_at"] for row in rows}
+
+    def claim_channels(self, channels: Iterable[str], until: float, now: float) -> set[str]:
+        """One statement: a channel another replica claims at the same moment is decided by its row
+        lock (the second UPDATE finds the hold not over and returns nothing)."""
+        names = [CHANNEL + channel for channel in channels]
+        if not names:
+            return set()
+        with self._db.cursor() as cur:
+            rows = cur.execute(
+                "INSERT INTO delivery_holds (name, until_at) SELECT unnest(%(names)s::text[]), %(until)s "
+                "ON CONFLICT (name) DO UPDATE SET until_at = EXCLUDED.until_at "
+                "WHERE delivery_holds.until_at <= %(now)s RETURNING name",
+                {"names": names, "until": until, "now": now},
+            ).fetchall()
+        return {row["name"].removeprefix(CHANNEL) for row in rows}
+
+    def release_channels(self, channels: Iterable[str], until: float) -> None:
+        with self._db.cursor() as cur:
+            cur.execute(
+                "DELETE FROM delivery_holds WHERE name = ANY(%s::text[]) AND until_at <= %s",
+                ([CHANNEL + channel for channel in channels], until),
+            )
 
     def hold_all(self, fault: dict[str, Any], probe_at: float) -> bool:
         """Inserted, or replaced when the reason or scopes differ (the probe's backoff carries on)."""

@@ -7,6 +7,7 @@ fault (the outbox's held items bring it back: the deliverer probes before sendin
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from typing import Any
 
 
@@ -24,6 +25,18 @@ class InProcessDeliveryHolds:
     def channels_held(self, now: float) -> dict[str, float]:
         with self._lock:
             return {name: at for name, at in self._channels.items() if at > now}
+
+    def claim_channels(self, channels: Iterable[str], until: float, now: float) -> set[str]:
+        with self._lock:
+            free = {name for name in channels if self._channels.get(name, 0.0) <= now}
+            self._channels.update(dict.fromkeys(free, until))
+            return free
+
+    def release_channels(self, channels: Iterable[str], until: float) -> None:
+        with self._lock:
+            for name in channels:
+                if self._channels.get(name, 0.0) <= until:
+                    self._channels.pop(name, None)
 
     def hold_all(self, fault: dict[str, Any], probe_at: float) -> bool:
         with self._lock:
