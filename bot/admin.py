@@ -513,7 +513,7 @@ class Admin:
 
     def outbox(self) -> OutboxReport:
         """What waits to reach Slack, what is held back and why, and what Slack refused for good."""
-        items = self.store.outbox.items()
+        items = self.store.outbox.all()  # listed, not claimed: another replica may be delivering them
         held = [
             OutboxItem(
                 item.get("channel") or item.get("user", ""),

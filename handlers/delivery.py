@@ -24,6 +24,10 @@ Slack's refusals fall in three groups:
   original order. Health says what to fix meanwhile;
 - faults of one message that no retry fixes (`channel_not_found`, `msg_too_long`, ...): that item
   ends, recorded in the store's failed deliveries (never its text) for health and admins.
+
+A channel's `Retry-After` and the fault holding every delivery live in the store's `delivery_holds`,
+so that on a database several replicas share, what one replica learns holds delivery on all of them:
+each pass reads them, and one replica at a time claims the probe that is due.
 """
 
 from __future__ import annotations
@@ -220,13 +224,15 @@ class Deliverer(Worker):
         self._channel_faults: dict[str, str] = {}
         self.stats = DeliveryStats()
         self._channel_ready: dict[str, float] = {}
-        self._fault: SlackFault | None = None
+        self._fault: SlackFault | None = None  # as the store said at this pass (see `_shared_fault`)
         self._probe_wait = PROBE_FIRST
         self._probe_at = 0.0
+        self._probe_unclaimed = False  # the first probe after a start is made at once, whoever is due
         self._marked: set[str] = set()  # ids of the batch in hand, durably marked maybe posted
         held = store.outbox.held()
-        if held:  # held before a restart: ask Slack first, before anything is tried
+        if held:  # held before a restart: ask Slack first (the token may be fixed), before anything is tried
             self._enter_fault(SlackFault.from_hold(held[0]["held"]), probe_in=0.0)
+            self._probe_unclaimed = True
 
     # work ------------------------------------------------------------------------
 
@@ -235,13 +241,14 @@ class Deliverer(Worker):
 
     def run_once(self) -> float:
         """Deliver what is due; returns how long to wait before something else is due."""
-        if self._fault is not None:
+        if self._shared_fault() is not None:
             self._probe_if_due()
             if self._fault is not None:
                 self._hold_queued(self._fault)  # queued during the fault: held like the rest
                 return max(self._probe_at - self.clock(), 0.05)
         next_due = 60.0
         earlier_cards: set[str] = set()
+        channels_held = self.store.delivery_holds.channels_held(self.clock())  # Retry-After, any replica's
         items = self.store.outbox.items()
         if self.store.outbox.size() > len(items):  # some claimed by another replica: theirs until its
             next_due = CLAIMED_ELSEWHERE_RECHECK  # lease runs out, which this one must notice soon
@@ -275,7 +282,11 @@ class Deliverer(Worker):
                 continue
             if channel in chosen:  # one item per channel per pass, as per CHANNEL_INTERVAL
                 continue
-            due = max(item.get("not_before", 0.0), self._channel_ready.get(channel, 0.0))
+            due = max(
+                item.get("not_before", 0.0),
+                self._channel_ready.get(channel, 0.0),
+                channels_held.get(channel, 0.0),
+            )
             if due > now:
                 next_due = min(next_due, due - now)
                 continue
@@ -295,18 +306,26 @@ class Deliverer(Worker):
 
     def _deliver_batch(self, batch: list[tuple[dict[str, Any], str]]) -> None:
         """Deliver `batch` in order with two commits for the lot (see the module docstring); the store
-        lock is never held across a call to Slack."""
-        posts = [item["id"] for item, _ in batch if self._will_post(item)]
-        if posts:
-            with self.store.transaction():
-                for item_id in posts:
-                    self.store.outbox.update(item_id, maybe_posted=True, in_flight=True)
+        lock is never held across a call to Slack. Each channel's turn is claimed in the store first, so
+        replicas sharing it keep one pace per channel: an item whose channel another replica has just
+        posted to waits for a later pass."""
+        now = self.clock()
+        with self.store.transaction():
+            ours = self.store.delivery_holds.claim_channels(
+                {channel for _, channel in batch}, now + CHANNEL_INTERVAL, now
+            )
+            batch = [(item, channel) for item, channel in batch if channel in ours]
+            posts = [item["id"] for item, _ in batch if self._will_post(item)]
+            for item_id in posts:
+                self.store.outbox.update(item_id, maybe_posted=True, in_flight=True)
         self._marked = set(posts)
+        unused: set[str] = set()  # channels claimed for an item not sent after all: their turn given back
         written = time.monotonic()
         try:
             for item, channel in batch:
                 if self.stopping or self._fault is not None:
                     self._release(item)
+                    unused.add(channel)
                     continue
                 self._deliver(item, channel)
                 self._channel_ready[channel] = max(
@@ -317,6 +336,8 @@ class Deliverer(Worker):
                     written = time.monotonic()
         finally:
             self._marked = set()
+        if unused:
+            self.store.delivery_holds.release_channels(unused, now + CHANNEL_INTERVAL)
         self.store.commit()
 
     def _will_post(self, item: dict[str, Any]) -> bool:
@@ -486,8 +507,11 @@ class Deliverer(Worker):
         if exc.response.status_code == 429 or error == "ratelimited":
             retry_after = float(exc.response.headers.get("Retry-After", 1) or 1)
             channel = channel or item.get("channel") or item.get("user", "")
-            self._channel_ready[channel] = self.clock() + retry_after
-            self._retry(item, reason="ratelimited", delay=retry_after, count_attempt=False)
+            until = self.clock() + retry_after
+            self._channel_ready[channel] = until
+            with self.store.transaction():  # every replica waits for that channel
+                self.store.delivery_holds.hold_channel(channel, until, self.clock())
+                self._retry(item, reason="ratelimited", delay=retry_after, count_attempt=False)
         elif error in CREDENTIAL_ERRORS:
             with self.store.transaction():
                 self.store.outbox.update(item["id"], in_flight=False)
@@ -545,16 +569,33 @@ class Deliverer(Worker):
         """Slack did not answer the start-up check: start as if faulted, so the probe finds out."""
         self._enter_fault(SlackFault(UNREACHABLE))
 
-    def _enter_fault(self, fault: SlackFault, *, probe_in: float | None = None) -> None:
-        """Hold every queued item and stop calling Slack until a probe succeeds; one log line per fault."""
-        held = self._hold_queued(fault)
-        if fault != self._fault:
+    def _enter_fault(self, fault: SlackFault, *, probe_in: float = PROBE_FIRST) -> None:
+        """Hold every queued item and stop calling Slack until a probe succeeds. One log line per fault,
+        from whichever process records it first; one already held keeps its probe's time."""
+        with self.store.transaction():
+            new = self.store.delivery_holds.hold_all(
+                {**fault.hold(), "probe_wait": PROBE_FIRST}, self.clock() + probe_in
+            )
+            held = self._hold_queued(fault)
+        if new:
             log.error(
                 "Slack refuses the bot; deliveries are held until it accepts it again",
                 extra={"reason": fault.reason, "fix": fault.what_to_fix(), "held": held},
             )
-        self._fault = fault
-        self._probe_at = self.clock() + (self._probe_wait if probe_in is None else probe_in)
+        self._shared_fault()
+
+    def _shared_fault(self) -> SlackFault | None:
+        """The fault holding every delivery, as the store says now (any replica may have met it, or
+        seen it clear), with its probe's time and backoff."""
+        shared = self.store.delivery_holds.fault()
+        if shared is None:
+            self._fault = None
+            self._probe_unclaimed = False
+            return None
+        self._fault = SlackFault.from_hold(shared)
+        self._probe_at = shared["probe_at"]
+        self._probe_wait = shared["probe_wait"]
+        return self._fault
 
     def _hold_queued(self, fault: SlackFault) -> int:
         """Mark what is queued as held for `fault`; returns how many items are held."""
@@ -563,38 +604,41 @@ class Deliverer(Worker):
         return len(self.store.outbox.held())
 
     def _probe_if_due(self) -> None:
+        """Ask Slack whether it takes the bot again, when the probe is due and this process claimed it
+        (one replica probes at a time; the next probe is moved on by the claim itself)."""
         fault = self._fault
-        if fault is None or self.clock() < self._probe_at:
+        if fault is None:
+            return
+        wait = min(self._probe_wait * 2, PROBE_MAX)
+        if self._probe_unclaimed:
+            self._probe_unclaimed = False
+        elif not self.store.delivery_holds.claim_probe(self.clock(), wait):
             return
         try:
             response = self.slack.auth_test()
         except SlackApiError as exc:
             if exc.response.get("error") in CREDENTIAL_ERRORS:
-                self._enter_fault(SlackFault.of(exc), probe_in=self._next_probe_wait())
+                self._enter_fault(SlackFault.of(exc), probe_in=wait)
                 return
-            self._probe_failed(fault, exc.response.get("error") or "error")
+            self._probe_failed(fault, exc.response.get("error") or "error", wait)
             return
         except Exception as exc:  # still unreachable
-            self._probe_failed(fault, type(exc).__name__)
+            self._probe_failed(fault, type(exc).__name__, wait)
             return
         if not fault.satisfied_by(response):
-            self._probe_failed(fault, "scope still missing")
+            self._probe_failed(fault, "scope still missing", wait)
             return
         self._clear_fault()
 
-    def _probe_failed(self, fault: SlackFault, why: str) -> None:
-        wait = self._next_probe_wait()
+    def _probe_failed(self, fault: SlackFault, why: str, wait: float) -> None:
         log.info("Slack still refuses the bot", extra={"reason": fault.reason, "probe": why, "next_in": wait})
-        self._probe_at = self.clock() + wait
-
-    def _next_probe_wait(self) -> float:
-        self._probe_wait = min(self._probe_wait * 2, PROBE_MAX)
-        return self._probe_wait
+        self._shared_fault()
 
     def _clear_fault(self) -> int:
         fault, self._fault = self._fault, None
         self._probe_wait = PROBE_FIRST
         with self.store.transaction():
+            self.store.delivery_holds.release_all()
             released = self.store.outbox.release_held()
         if fault is not None:
             log.warning(
@@ -624,8 +668,9 @@ class Deliverer(Worker):
 
     @property
     def fault(self) -> SlackFault | None:
-        """Why Slack refuses the bot now (nothing is sent meanwhile), or None."""
-        return self._fault
+        """Why Slack refuses the bot now (nothing is sent meanwhile, by any replica), or None."""
+        shared = self.store.delivery_holds.fault()
+        return SlackFault.from_hold(shared) if shared is not None else None
 
     def what_to_fix(self) -> str:
         """What to fix so that the held items go out, in plain words ("" when none is held)."""
@@ -639,7 +684,7 @@ class Deliverer(Worker):
     def health(self) -> dict[str, Any]:
         """Held and failed deliveries, and `problems`: plain-words faults that stop delivery now."""
         held = len(self.store.outbox.held())
-        fault = self._fault
+        fault = self.fault
         return {
             "problems": ([fault.problem(held)] if fault is not None else []) + self._channel_problems(),
             "slack": fault.reason if fault is not None else "ok",

@@ -67,6 +67,7 @@ STORE_MODE_ENV = "APPROVALS_BOT_TEST_STORE"
 REPLICAS_MODE = "postgres-replicas"
 _databases: dict[Path, str] = {}  # a test's store path -> the database standing in for it
 _cluster: list[Cluster] = []  # started at most once per process, when no server is given
+_template: list[str] = []  # a database at the current schema, made once per process, copied per store
 
 
 def replicas_mode() -> bool:
@@ -103,14 +104,34 @@ def _drop_databases(server: str, names: list[str]) -> None:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def _migrated_template(server: str) -> str:
+    """A database at the current schema, made once per process: each store's database is copied from
+    it, so replicas find their schema in place and start side by side."""
+    import psycopg
+
+    from bot.store.postgres.migrations import upgrade
+
+    if not _template:
+        name = f"approvals_e2e_tmpl_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        atexit.register(_drop_databases, server, [name])
+        with psycopg.connect(with_database(server, name), autocommit=True) as conn:
+            upgrade(conn, name)
+        _template.append(name)
+    return _template[0]
+
+
 def fresh_database() -> str:
-    """A new empty database (its URL) on the test server, dropped when this process exits."""
+    """A new database (its URL) on the test server, at the current schema and holding nothing, dropped
+    when this process exits."""
     import psycopg
 
     server = _pg_server()
+    template = _migrated_template(server)
     name = f"approvals_e2e_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     atexit.register(_drop_databases, server, [name])
     return with_database(server, name)
 
@@ -293,11 +314,16 @@ class BotProcess:
     proxy: RoundRobinProxy | None = None
     replicate: bool = True  # False for a replica itself: it is one process
     count: int = 0  # how many replicas; 0: two for a store the replicas mode made, else one
+    _ready: threading.Event = field(default_factory=threading.Event, repr=False)
 
     def start(self) -> BotProcess:
         count = self.count or _configured_replicas(self.config)
         if self.replicate and count > 1:
             return self._start_replicas(count)
+        return self._spawn()._until_serving()
+
+    def _spawn(self) -> BotProcess:
+        """The process started, its stderr read into `log` (and `url` once it serves)."""
         env = {**os.environ, "APPROVALS_BOT_LOG_LEVEL": self.log_level}
         self.proc = subprocess.Popen(
             [
@@ -329,19 +355,28 @@ class BotProcess:
                     ready.set()
 
         threading.Thread(target=read, daemon=True).start()
-        wait_for(lambda: ready.is_set() or self.proc.poll() is not None, timeout=30, what="server start")
+        self._ready = ready
+        return self
+
+    def _until_serving(self) -> BotProcess:
+        assert self.proc is not None
+        proc, ready = self.proc, self._ready
+        wait_for(lambda: ready.is_set() or proc.poll() is not None, timeout=30, what="server start")
         if not self.url:
             raise AssertionError("server did not start:\n" + "".join(self.log))
         return self
 
     def _start_replicas(self, count: int) -> BotProcess:
-        """The replicas, one after the other (the first applies the schema), then the proxy before them."""
+        """The replicas side by side (their database is at the current schema already: see
+        `fresh_database`), then the proxy before them."""
         self.replicas = [
             BotProcess(self.config, log=self.log, log_level=self.log_level, replicate=False)
             for _ in range(count)
         ]
         for replica in self.replicas:
-            replica.start()
+            replica._spawn()
+        for replica in self.replicas:
+            replica._until_serving()
         self.proc = self.replicas[0].proc
         self.proxy = RoundRobinProxy([replica.url for replica in self.replicas], self.port)
         self.url = self.proxy.url

@@ -26,7 +26,14 @@ from bot.offline.slack_standin import Posted, SlackStandIn
 from bot.providers.local.setup import ApproveLinks
 from bot.store.tinydb import FAILURE_LIMIT, TinyDBStore
 from handlers.channel_names import ChannelNames
-from handlers.delivery import BATCH_ITEMS, CHANNEL_INTERVAL, MAX_ATTEMPTS, METADATA_EVENT, Deliverer
+from handlers.delivery import (
+    BATCH_ITEMS,
+    CHANNEL_INTERVAL,
+    MAX_ATTEMPTS,
+    METADATA_EVENT,
+    PROBE_FIRST,
+    Deliverer,
+)
 from handlers.slack_accounts import SlackAccounts
 
 KEY = "wecom:SP-0001"
@@ -759,6 +766,70 @@ def test_retry_held_releases_now_and_a_still_bad_token_holds_again(
     bot.drain()
     assert texts(standin.conversation("U1")) == ["one"] and texts(standin.conversation("U2")) == ["two"]
     assert bot.deliverer.retry_held() == 0
+
+
+# 10b. replicas on one database hold delivery alike ----------------------------------------------
+
+
+def test_replicas_on_one_database_share_a_retry_after_and_a_refused_token(
+    pg_url: str, standin: SlackStandIn, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    from bot.store.postgres import PostgresStore
+
+    client = WebClient(base_url=standin.api_url, token="xoxb-test", retry_handlers=[])
+    stores = [PostgresStore(pg_url, replica=name) for name in ("r1", "r2")]
+    first, second = (
+        Deliverer(s, client, Directory(s, SlackAccounts(client), {}), clock=clock) for s in stores
+    )
+
+    def audit(text: str, approval: str) -> None:  # two approvals: each replica may claim one of them
+        with stores[0].transaction():
+            stores[0].outbox.enqueue(
+                {"approval_key": approval, "channel": "CAUDIT", "kind": "audit", "text": text}
+            )
+
+    try:
+        standin.fail("chat.postMessage", "ratelimit", retry_after=30)
+        audit("one", "wecom:1")
+        first.run_once()  # 429: the channel is held for 30 s on every replica
+        audit("two", "wecom:2")
+        second.run_once()
+        assert len(standin.calls_to("chat.postMessage")) == 1
+        clock.advance(30)
+        second.run_once()
+        first.run_once()  # the channel's turn is the other replica's: one post a second, whoever posts
+        assert texts(standin.conversation("CAUDIT")) == ["two"]
+        clock.advance(CHANNEL_INTERVAL)
+        first.run_once()
+        assert texts(standin.conversation("CAUDIT")) == ["two", "one"]
+
+        standin.fail("chat.postMessage", "invalid_auth", times=None)
+        standin.fail("auth.test", "invalid_auth", times=None)
+        clock.advance(CHANNEL_INTERVAL)
+        audit("three", "wecom:3")
+        first.run_once()  # the refusal: held for every replica
+        audit("four", "wecom:4")
+        posts_before = len(standin.calls_to("chat.postMessage"))
+        assert "invalid_auth" in second.health()["problems"][0]
+        second.run_once()
+        assert len(standin.calls_to("chat.postMessage")) == posts_before  # nothing tried by the other
+        assert len(stores[1].outbox.held()) == 2 and len(refusals(caplog)) == 1
+
+        clock.advance(PROBE_FIRST)
+        first.run_once()
+        second.run_once()
+        assert len(standin.calls_to("auth.test")) == 1  # one replica probes what is due
+        recover(standin)
+        clock.advance(PROBE_FIRST * 2)
+        for _ in range(4):
+            second.run_once()
+            first.run_once()
+            clock.advance(CHANNEL_INTERVAL)
+        assert sorted(texts(standin.conversation("CAUDIT"))[2:]) == ["four", "three"]  # once each
+        assert first.health()["problems"] == [] and stores[0].outbox.size() == 0
+    finally:
+        for store in stores:
+            store.close()
 
 
 # 11. failures that no retry fixes are recorded, never silent ----------------------------------------

@@ -30,7 +30,6 @@ from tests.harness import (
     WeComSender,
     approval_detail,
     approval_xml,
-    replicas_mode,
     tinydb_only,
     wait_for,
     write_config,
@@ -342,12 +341,6 @@ def posts_between(slack: SlackStandIn, channel: str, start: float, end: float) -
     ]
 
 
-@pytest.mark.xfail(
-    replicas_mode(),
-    reason="known gap: a channel's Retry-After is kept in the replica that met it (handlers/delivery.py), "
-    "so another replica may post to that channel before it elapses",
-    strict=False,
-)
 def test_slack_faults_deliver_every_notification_exactly_once_and_honour_retry_after(
     bot: BotProcess, slack: SlackStandIn, wecom: FakeWeComApi
 ) -> None:

@@ -148,6 +148,14 @@ def test_the_outbox_keeps_order_and_merges_a_queued_card(store: Store) -> None:
     assert [i["id"] for i in store.outbox.items()] == [second, apart]
 
 
+def test_every_queued_item_is_listed_without_being_claimed(store: Store) -> None:
+    with store.transaction():
+        first = store.outbox.enqueue({"approval_key": "a", "user": "U1", "kind": "comment", "text": "1"})
+        second = store.outbox.enqueue({"approval_key": "b", "user": "U2", "kind": "comment", "text": "2"})
+    assert [item["id"] for item in store.outbox.all()] == [first, second]
+    assert [item["id"] for item in store.outbox.items()] == [first, second]  # listing claimed nothing
+
+
 def test_held_items_wait_for_release(store: Store) -> None:
     with store.transaction():
         store.outbox.enqueue({"approval_key": "a", "user": "U1", "kind": "new"})
@@ -299,3 +307,65 @@ def test_absences_are_kept_per_person_replaced_and_removed(store: Store) -> None
     assert removed["set_by"] == "UADMIN"
     assert store.absences.get("U1") is None
     assert [doc["user"] for doc in store.absences.all()] == ["U3"]
+
+
+def test_a_channels_retry_after_holds_until_it_is_over(store: Store) -> None:
+    holds = store.delivery_holds
+    holds.hold_channel("D1", until=110.0, now=100.0)
+    holds.hold_channel("D1", until=105.0, now=100.0)  # an earlier end does not shorten the hold
+    holds.hold_channel("C2", until=102.0, now=100.0)
+    assert holds.channels_held(now=101.0) == {"D1": 110.0, "C2": 102.0}
+    assert holds.channels_held(now=102.0) == {"D1": 110.0}
+    holds.hold_channel("C3", until=130.0, now=120.0)
+    assert holds.channels_held(now=120.0) == {"C3": 130.0}
+
+
+def test_a_channels_turn_is_claimed_by_one_caller_at_a_time(store: Store) -> None:
+    holds = store.delivery_holds
+    assert holds.claim_channels(["D1", "D2"], until=101.0, now=100.0) == {"D1", "D2"}
+    assert holds.claim_channels(["D1", "D3"], until=101.5, now=100.5) == {"D3"}  # D1's turn is taken
+    holds.hold_channel("D2", until=130.0, now=100.5)  # Slack's Retry-After outlasts the turn
+    assert holds.claim_channels(["D1", "D2"], until=102.0, now=101.0) == {"D1"}
+    assert holds.channels_held(now=101.0) == {"D1": 102.0, "D2": 130.0, "D3": 101.5}
+    assert holds.claim_channels([], until=200.0, now=199.0) == set()
+    holds.release_channels(["D1", "D2"], until=102.0)  # D1's unused turn ends; D2's Retry-After stays
+    assert holds.claim_channels(["D1", "D2"], until=102.5, now=101.5) == {"D1"}
+
+
+def test_a_fault_holds_delivery_and_one_caller_claims_each_probe(store: Store) -> None:
+    holds = store.delivery_holds
+    assert holds.fault() is None
+    fault = {"reason": "invalid_auth", "needed": [], "probe_wait": 15.0}
+    assert holds.hold_all(fault, probe_at=115.0) is True
+    assert holds.hold_all(fault, probe_at=200.0) is False  # already held: its probe's time stays
+    assert holds.fault() == {**fault, "probe_at": 115.0}
+    assert holds.claim_probe(now=110.0, probe_wait=30.0) is False  # not due yet
+    assert holds.claim_probe(now=115.0, probe_wait=30.0) is True
+    assert holds.claim_probe(now=115.0, probe_wait=30.0) is False  # claimed: the next is due at 145
+    assert holds.fault() == {**fault, "probe_at": 145.0, "probe_wait": 30.0}
+
+    scope = {"reason": "missing_scope", "needed": ["chat:write"], "probe_wait": 15.0}
+    assert holds.hold_all(scope, probe_at=175.0) is True  # another fault: recorded, backoff kept
+    assert holds.fault() == {**scope, "probe_at": 175.0, "probe_wait": 30.0}
+    assert holds.release_all() is True
+    assert holds.fault() is None and holds.release_all() is False
+    assert holds.claim_probe(now=500.0, probe_wait=30.0) is False
+
+
+def test_replicas_share_delivery_holds(pg_url: str) -> None:
+    from bot.store.postgres import PostgresStore
+
+    first, second = PostgresStore(pg_url, replica="r1"), PostgresStore(pg_url, replica="r2")
+    try:
+        first.delivery_holds.hold_channel("D1", until=110.0, now=100.0)
+        assert second.delivery_holds.channels_held(now=100.0) == {"D1": 110.0}
+        first.delivery_holds.hold_all({"reason": "invalid_auth", "needed": [], "probe_wait": 15.0}, 100.0)
+        assert second.delivery_holds.hold_all({"reason": "invalid_auth", "needed": []}, 100.0) is False
+        assert second.delivery_holds.claim_probe(now=100.0, probe_wait=30.0) is True
+        assert first.delivery_holds.claim_probe(now=100.0, probe_wait=30.0) is False
+        assert first.delivery_holds.fault()["probe_at"] == 130.0
+        assert second.delivery_holds.release_all() is True
+        assert first.delivery_holds.fault() is None
+    finally:
+        first.close()
+        second.close()

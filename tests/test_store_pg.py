@@ -19,7 +19,7 @@ import psycopg
 import pytest
 
 from bot.cli import main
-from bot.store.postgres import AdvisoryLeadership, PostgresStore
+from bot.store.postgres import AdvisoryLeadership, PostgresStore, records
 from bot.store.postgres.migrations import current_version
 from bot.store.postgres.records import DETAIL_LEASE
 from bot.store.tinydb import TinyDBStore
@@ -124,6 +124,57 @@ def test_an_outbox_item_is_claimed_by_one_replica(pair: tuple[PostgresStore, Pos
     with first.db.cursor() as cur:  # as when r1 stopped renewing its claims
         cur.execute("UPDATE outbox SET claimed_until = now() - interval '1 second'")
     assert len(second.outbox.items()) == 3  # r1's lease ran out: r2 takes over
+
+
+def test_listing_the_outbox_claims_nothing(pair: tuple[PostgresStore, PostgresStore]) -> None:
+    first, second = pair
+    queued = first.outbox.enqueue({"approval_key": "a", "user": "U1", "kind": "comment", "text": "hi"})
+    assert [item["id"] for item in first.outbox.all()] == [queued]  # e.g. the admins' outbox report
+    assert [item["id"] for item in second.outbox.items()] == [queued]  # still free for any replica
+
+
+def test_a_card_another_replica_holds_is_queued_apart_without_waiting(
+    pair: tuple[PostgresStore, PostgresStore],
+) -> None:
+    """Two replicas refreshing one person's App Home in open transactions: neither waits for the other
+    (waiting deadlocked replicas that took two people's cards in opposite orders)."""
+    first, second = pair
+    home = {"approval_key": "home:U1", "card_key": "home:U1", "user": "U1", "kind": "home", "text": ""}
+    with first.transaction():
+        mine = first.outbox.enqueue(home)
+        assert first.outbox.enqueue({**home, "text": "again"}) == mine  # its own card: merged
+        done = threading.Event()
+        theirs: list[str] = []
+
+        def other_replica() -> None:
+            with second.transaction():
+                theirs.append(second.outbox.enqueue(home))
+            done.set()
+
+        threading.Thread(target=other_replica).start()
+        assert done.wait(timeout=30), "the other replica waited for this transaction"
+    assert theirs and theirs[0] != mine
+    assert sorted(item["id"] for item in first.outbox.all()) == sorted([mine, theirs[0]])
+    with second.transaction():
+        assert second.outbox.enqueue(home) in (mine, theirs[0])  # no one holds it now: merged again
+    assert len(first.outbox.all()) == 2
+
+
+def test_dedupe_keys_keep_their_bound_trimmed_now_and_then(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(records, "DEDUPE_LIMIT", 5)
+    monkeypatch.setattr(records, "DEDUPE_TRIM_EVERY", 3)
+    store = PostgresStore(pg_url)
+    try:
+        for n in range(9):
+            with store.transaction():
+                store.dedupe.remember(f"k{n}")
+            assert store.counts(("dedupe",))["dedupe"] <= 5 + 2
+        assert store.counts(("dedupe",))["dedupe"] == 5  # trimmed at the 9th: the newest five kept
+        assert [store.dedupe.seen(f"k{n}") for n in (3, 4, 8)] == [False, True, True]
+    finally:
+        store.close()
 
 
 def test_a_form_read_owed_is_taken_by_one_replica_until_its_lease_runs_out(

@@ -52,7 +52,12 @@ class Cards(Protocol):
 
 class Outbox(Protocol):
     def enqueue(self, item: dict[str, Any]) -> str: ...
-    def items(self) -> list[dict[str, Any]]: ...
+    def items(self) -> list[dict[str, Any]]:
+        """The items this process may deliver now, oldest first (on a shared store, claimed for it)."""
+
+    def all(self) -> list[dict[str, Any]]:
+        """Every queued item, whoever delivers it, oldest first: to show, never to deliver."""
+
     def size(self) -> int: ...
     def update(self, item_id: str, **changes: Any) -> None: ...
     def remove(self, item_id: str) -> dict[str, Any] | None: ...
@@ -92,6 +97,41 @@ class Failures(Protocol):
     def record(self, item: dict[str, Any], reason: str, at: float) -> None: ...
     def latest(self, limit: int | None = None) -> list[dict[str, Any]]: ...
     def count(self) -> int: ...
+
+
+class DeliveryHolds(Protocol):
+    """What stops delivery to Slack for a while, seen alike by every process delivering from the store:
+    a channel's `Retry-After` (held until a time), and a fault of the bot's own credentials (held until
+    a probe of Slack succeeds). Times are the caller's clock (seconds since the epoch)."""
+
+    def hold_channel(self, channel: str, until: float, now: float) -> None:
+        """Nothing goes to `channel` before `until` (the later of two holds wins); holds over by `now`
+        are forgotten."""
+
+    def channels_held(self, now: float) -> dict[str, float]:
+        """Channel -> until when, for the holds not over by `now`."""
+
+    def claim_channels(self, channels: Iterable[str], until: float, now: float) -> set[str]:
+        """Of `channels`, those no hold keeps by `now`, each now held until `until` for the caller (the
+        pace of posts to one channel, whichever process posts): the others are someone else's now."""
+
+    def release_channels(self, channels: Iterable[str], until: float) -> None:
+        """Turns claimed until `until` and not used: free again (a longer hold, e.g. Slack's
+        Retry-After, stays)."""
+
+    def hold_all(self, fault: dict[str, Any], probe_at: float) -> bool:
+        """Hold every delivery for `fault` ({"reason", "needed"}), the first probe due at `probe_at`;
+        True when that fault was not held already (whoever recorded it says so, once)."""
+
+    def fault(self) -> dict[str, Any] | None:
+        """The fault holding every delivery ({"reason", "needed", "probe_at", "probe_wait"}), or None."""
+
+    def claim_probe(self, now: float, probe_wait: float) -> bool:
+        """Whether the probe due by `now` is this process's to make: the next one is then due
+        `probe_wait` later, and any other process asking before then is told False."""
+
+    def release_all(self) -> bool:
+        """The fault is over; True when one was held."""
 
 
 class Dedupe(Protocol):
@@ -198,6 +238,7 @@ class Store(Protocol):
     outbox: Outbox
     details_wanted: DetailsWanted
     failures: Failures
+    delivery_holds: DeliveryHolds
     dedupe: Dedupe
     people: People
     drafts: Drafts

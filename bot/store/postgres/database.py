@@ -87,6 +87,7 @@ class Database:
         if depth == 0:
             if local.__dict__.get("conn") is None:
                 local.conn = self.pool.getconn()
+                local.locked = set()
             local.commit_wanted = commit
         local.depth = depth + 1
         return depth == 0
@@ -142,9 +143,22 @@ class Database:
 
     def lock(self, cur: psycopg.Cursor[Any], name: str) -> None:
         """Inside a transaction, wait for (and hold until it ends) the lock named `name`; outside one,
-        nothing: a plain read locks nothing."""
-        if self.in_transaction():
+        nothing: a plain read locks nothing. A lock the transaction holds already costs no round trip."""
+        if self.in_transaction() and name not in self._local.locked:
             cur.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (name,))
+            self._local.locked.add(name)
+
+    def try_lock(self, cur: psycopg.Cursor[Any], name: str) -> bool:
+        """Inside a transaction, take the lock named `name` if no other transaction holds it (held until
+        this one ends); False when one does. Outside a transaction, True: nothing to hold."""
+        if not self.in_transaction() or name in self._local.locked:
+            return True
+        taken = "SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0)) AS got"
+        row = cur.execute(taken, (name,)).fetchone()
+        if row is None or not row["got"]:
+            return False
+        self._local.locked.add(name)
+        return True
 
     def close(self) -> None:
         self.pool.close()

@@ -40,6 +40,30 @@ FROM mine WHERE outbox.id = mine.id
 RETURNING outbox.item
 """
 
+_INSERT = "INSERT INTO outbox (id, created, approval_key, item) VALUES (%s, %s, %s, %s)"
+
+# Merge into the card's waiting version when no other transaction holds the card, else queue apart.
+_ENQUEUE_CARD = """
+WITH card AS (SELECT pg_try_advisory_xact_lock(hashtextextended(%(lock)s, 0)) AS ours),
+waiting AS (
+    SELECT o.id FROM outbox o, card
+    WHERE card.ours AND o.card_key = %(card)s AND NOT o.in_flight
+    ORDER BY o.created LIMIT 1
+),
+merged AS (
+    UPDATE outbox SET item = outbox.item || %(changes)s
+        || jsonb_build_object('id', outbox.item->'id', 'created', outbox.item->'created')
+    FROM waiting WHERE outbox.id = waiting.id AND NOT outbox.in_flight
+    RETURNING outbox.id
+),
+added AS (
+    INSERT INTO outbox (id, created, approval_key, item)
+    SELECT %(id)s, %(created)s, %(approval)s, %(new)s WHERE NOT EXISTS (SELECT 1 FROM merged)
+    RETURNING id
+)
+SELECT id FROM merged UNION ALL SELECT id FROM added
+"""
+
 
 class PostgresOutbox:
     def __init__(self, db: Database, replica: str) -> None:
@@ -47,34 +71,36 @@ class PostgresOutbox:
         self._replica = replica
 
     def enqueue(self, item: dict[str, Any]) -> str:
-        """Queue a Slack delivery. A queued (not in-flight) update of the same card is replaced."""
-        card_key = item.get("card_key") or ""
+        """Queue a Slack delivery. A queued (not in-flight) update of the same card is replaced.
+
+        One statement, and it never waits for another transaction: while one still holds the card
+        (e.g. a replica applying another approval that refreshes the same person's App Home), this
+        version is queued apart, and the deliverer sends a card's versions in order. Waiting there would
+        hold this transaction's locks meanwhile, and two replicas taking the same cards in different
+        orders deadlock."""
+        new = {"id": uuid.uuid4().hex, "created": time.time(), "attempts": 0, "not_before": 0.0, **item}
         with self._db.cursor() as cur:
-            if card_key:
-                self._db.lock(cur, f"card:{card_key}")
-                waiting = cur.execute(
-                    "SELECT item FROM outbox WHERE card_key = %s AND NOT in_flight ORDER BY created LIMIT 1",
-                    (card_key,),
-                ).fetchone()
-                if waiting is not None:
-                    existing = waiting["item"]
-                    merged = {**existing, **item, "id": existing["id"], "created": existing["created"]}
-                    cur.execute("UPDATE outbox SET item = %s WHERE id = %s", (Jsonb(merged), existing["id"]))
-                    return str(existing["id"])
-            item = {"id": uuid.uuid4().hex, "created": time.time(), "attempts": 0, "not_before": 0.0, **item}
-            cur.execute(
-                "INSERT INTO outbox (id, created, approval_key, item) VALUES (%s, %s, %s, %s)",
-                (item["id"], item["created"], item["approval_key"], Jsonb(item)),
-            )
-        return str(item["id"])
+            if not item.get("card_key"):
+                cur.execute(_INSERT, (new["id"], new["created"], new["approval_key"], Jsonb(new)))
+                return str(new["id"])
+            row = cur.execute(
+                _ENQUEUE_CARD,
+                {
+                    "lock": f"card:{item['card_key']}",
+                    "card": item["card_key"],
+                    "changes": Jsonb(item),
+                    "id": new["id"],
+                    "created": new["created"],
+                    "approval": new["approval_key"],
+                    "new": Jsonb(new),
+                },
+            ).fetchone()
+        return str(row["id"])
 
     def restore(self, item: dict[str, Any]) -> None:
         """An item copied from another store as it was (migrate-store)."""
         with self._db.cursor() as cur:
-            cur.execute(
-                "INSERT INTO outbox (id, created, approval_key, item) VALUES (%s, %s, %s, %s)",
-                (item["id"], item["created"], item["approval_key"], Jsonb(item)),
-            )
+            cur.execute(_INSERT, (item["id"], item["created"], item["approval_key"], Jsonb(item)))
 
     def items(self) -> list[dict[str, Any]]:
         """The items this replica may deliver now, oldest first: claimed for it (see the module)."""

@@ -18,6 +18,7 @@ from psycopg.types.json import Jsonb
 from bot.store.postgres.database import Database
 
 DEDUPE_LIMIT = 20_000
+DEDUPE_TRIM_EVERY = 200  # the table holds at most this many more per replica
 DRAFT_TTL = 7 * 24 * 3600
 USER_CACHE_TTL = 24 * 3600
 DETAIL_LEASE = 120.0  # seconds a replica holds the form reads it took (a batch is read at WeCom's pace)
@@ -26,21 +27,28 @@ DETAIL_LEASE = 120.0  # seconds a replica holds the form reads it took (a batch 
 class PostgresDedupe:
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._added = 0  # keys this process added: the bound is kept every DEDUPE_TRIM_EVERY of them
 
     def seen(self, dedupe_key: str) -> bool:
         with self._db.cursor() as cur:
             return cur.execute("SELECT 1 FROM dedupe WHERE key = %s", (dedupe_key,)).fetchone() is not None
 
     def remember(self, dedupe_key: str) -> None:
-        """Bounded: the oldest keys go first (retries come within minutes, not weeks)."""
+        """Bounded: the oldest keys go first (retries come within minutes, not weeks). The bound is
+        kept every DEDUPE_TRIM_EVERY keys this process adds, not at each: a trim reads the newest
+        DEDUPE_LIMIT keys in order, and one replica trims at a time (two would wait on each other)."""
         with self._db.cursor() as cur:
             cur.execute(
                 "INSERT INTO dedupe (key, at) VALUES (%s, %s) ON CONFLICT DO NOTHING",
                 (dedupe_key, time.time()),
             )
-            if cur.rowcount:
+            if not cur.rowcount:
+                return
+            self._added += 1
+            if self._added % DEDUPE_TRIM_EVERY == 0 and self._db.try_lock(cur, "dedupe:trim"):
                 cur.execute(
-                    "DELETE FROM dedupe WHERE key IN (SELECT key FROM dedupe ORDER BY at DESC OFFSET %s)",
+                    "DELETE FROM dedupe WHERE at <= "
+                    "(SELECT at FROM dedupe ORDER BY at DESC OFFSET %s LIMIT 1)",
                     (DEDUPE_LIMIT,),
                 )
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from bot.store.postgres.approvals import PostgresApprovals, PostgresCards
 from bot.store.postgres.database import Database
+from bot.store.postgres.delivery_holds import PostgresDeliveryHolds
 from bot.store.postgres.inbox import PostgresInbox
 from bot.store.postgres.outbox import PostgresFailures, PostgresOutbox
 from bot.store.postgres.records import (
@@ -37,6 +38,7 @@ class PostgresStore:
         self.cards = PostgresCards(self.db)
         self.outbox = PostgresOutbox(self.db, self.replica)
         self.failures = PostgresFailures(self.db)
+        self.delivery_holds = PostgresDeliveryHolds(self.db)
         self.dedupe = PostgresDedupe(self.db)
         self.details_wanted = PostgresDetailsWanted(self.db)
         self.people = PostgresPeople(self.db)

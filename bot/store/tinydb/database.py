@@ -38,6 +38,7 @@ from bot.store.tinydb.approvals import TinyDBApprovals
 from bot.store.tinydb.cards import TinyDBCards
 from bot.store.tinydb.change_log import HotDB
 from bot.store.tinydb.dedupe import TinyDBDedupe
+from bot.store.tinydb.delivery_holds import InProcessDeliveryHolds
 from bot.store.tinydb.details_wanted import TinyDBDetailsWanted
 from bot.store.tinydb.drafts import TinyDBDrafts
 from bot.store.tinydb.failures import TinyDBFailures
@@ -72,6 +73,7 @@ class TinyDBStore:
         self.outbox = TinyDBOutbox(lock)
         self.details_wanted = TinyDBDetailsWanted(lock)
         self.failures = TinyDBFailures(lock)
+        self.delivery_holds = InProcessDeliveryHolds()
         self.dedupe = TinyDBDedupe(lock)
         self.people = TinyDBPeople(lock)
         self.drafts = TinyDBDrafts(lock)

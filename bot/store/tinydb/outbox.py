@@ -46,6 +46,10 @@ class TinyDBOutbox(Repository):
         with self._lock:
             return sorted(self._items.all(), key=lambda d: d["created"])
 
+    def all(self) -> list[dict[str, Any]]:
+        """Every queued item (one process delivers them all: the same as `items`)."""
+        return self.items()
+
     def size(self) -> int:
         with self._lock:
             return len(self._items)
