@@ -1282,10 +1282,6 @@ CATALOG: dict[str, dict[str, str]] = {
         "zh_CN": "请先勾选至少一个申请，再点击“批量同意”。",
         "en": "Tick at least one request first, then press “Approve selected”.",
     },
-    "bulk.working": {
-        "zh_CN": "正在逐一同意 {count} 个申请，结果会发到你的私信。",
-        "en": "Approving {count} requests one by one; the result comes to your DM.",
-    },
     "bulk.result": {
         "zh_CN": "*批量同意：{count} 个中已同意 {approved} 个*",
         "en": "*Approved together: {approved} of {count}*",

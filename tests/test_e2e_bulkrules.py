@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from slack_sdk.models.views import View
 
 from bot.offline.slack_standin import Posted, SlackStandIn
 from tests.harness import SIGNING_SECRET, BotProcess, store_table, wait_for
@@ -182,7 +183,10 @@ def test_an_approver_approves_three_together_and_one_that_moved_on_is_reported_n
 
     comment = {"comment": {"value": {"type": "plain_text_input", "value": "fine by me"}}}
     answer = slack.submit(A, modal, comment)
-    assert answer.json()["response_action"] == "update"  # acknowledged at once; the outcome comes by DM
+    shown = answer.json()  # acknowledged once done: the modal shows the outcome, a DM keeps it
+    assert shown["response_action"] == "update"
+    assert "2 of 3" in json.dumps(shown["view"], ensure_ascii=False)
+    View(**shown["view"])  # valid Block Kit
 
     result = wait_for(
         lambda: next((m for m in slack.conversation(A) if "Approved together" in m.text), None),
