@@ -246,6 +246,7 @@ class Deliverer(Worker):
             if self._fault is not None:
                 self._hold_queued(self._fault)  # queued during the fault: held like the rest
                 return max(self._probe_at - self.clock(), 0.05)
+        self.give_way()  # a pass reads the whole queue: not while callbacks wait to be applied
         next_due = 60.0
         earlier_cards: set[str] = set()
         channels_held = self.store.delivery_holds.channels_held(self.clock())  # Retry-After, any replica's
