@@ -115,12 +115,19 @@ def percentile(sorted_values: Sequence[float], fraction: float) -> float:
 def resident_mb(pid: int) -> float:
     """Resident set size of a process and its children (serve's acknowledging front), from /proc
     (Linux)."""
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    kids = [int(child) for child in children.read_text().split()] if children.exists() else []
+    # a child is listed under the thread that started it (serve starts its front from a worker thread)
+    kids = [int(kid) for task in Path(f"/proc/{pid}/task").iterdir() for kid in _children(task)]
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024 + sum(resident_mb(kid) for kid in kids)
     raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def _children(task: Path) -> list[str]:
+    try:
+        return (task / "children").read_text().split()
+    except OSError:  # the thread ended meanwhile
+        return []
 
 
 def healthz(url: str) -> dict[str, Any]:

@@ -151,8 +151,9 @@ def test_the_channel_card_is_decided_from_and_only_the_approvers_clicks_count(
     wait_for(lambda: drained(bot), what="everything delivered")
     audit = [m.text for m in slack.conversation(AUDIT)]
     assert any(number in line and "Approved" in line for line in audit)  # the decision, as always
-    processes = max(len(bot.replicas), 1)  # each process looks the name up once: two pages, then remembers
-    assert len(slack.calls_to("conversations.list")) == 2 * processes
+    processes = max(len(bot.replicas), 1)
+    # each process that delivered a card looked the name up once (two pages), then remembered it
+    assert len(slack.calls_to("conversations.list")) in range(2, 2 * processes + 1, 2)
 
 
 def test_without_direct_messages_only_the_approvers_whose_turn_it_is_hear_of_it_in_a_dm(
