@@ -26,6 +26,7 @@ import httpx
 import pytest
 from slack_bolt import App
 
+from bot.offline.slack_standin import SlackStandIn
 from handlers.listeners import register_all
 from tests.pg import PG_ENV, Cluster, server_binaries, with_database
 
@@ -569,3 +570,10 @@ def exported_numbers(config: Path) -> set[str]:
         [sys.executable, "-m", "bot", "export", "--config", str(config)], capture_output=True, text=True
     )
     return {row["number"] for row in json.loads(exported.stdout)} if exported.returncode == 0 else set()
+
+
+def started(config: Path, slack: SlackStandIn) -> BotProcess:
+    """`serve` on `config`, the Slack stand-in sending its requests there, signed as Slack signs them."""
+    process = BotProcess(config).start()
+    slack.attach(f"{process.url}/slack/events", SIGNING_SECRET)
+    return process

@@ -21,12 +21,12 @@ from tests.fakes.wecom_api import FakeWeComApi
 from tests.harness import (
     CORP_ID,
     SECRET,
-    SIGNING_SECRET,
     Approver,
     BotProcess,
     WeComSender,
     approval_detail,
     approval_xml,
+    started,
     wait_for,
     write_config,
 )
@@ -93,8 +93,7 @@ def bot(tmp_path: Path, slack: SlackStandIn, wecom: FakeWeComApi) -> Iterator[Bo
         extra='[wecom.templates]\nseal = "tmpl-seal"\n',
         admins=[ADMIN],
     )
-    process = BotProcess(config).start()
-    slack.attach(f"{process.url}/slack/events", SIGNING_SECRET)
+    process = started(config, slack)
     yield process
     if process.proc and process.proc.poll() is None:
         process.stop()

@@ -21,13 +21,13 @@ from tests.fakes.wecom_api import FakeWeComApi
 from tests.harness import (
     CORP_ID,
     SECRET,
-    SIGNING_SECRET,
     Approver,
     BotProcess,
     WeComSender,
     approval_detail,
     approval_xml,
     purchase_template,
+    started,
     wait_for,
     write_config,
 )
@@ -71,8 +71,7 @@ def bot(tmp_path: Path, slack: SlackStandIn, wecom: FakeWeComApi) -> Iterator[Bo
         audit_channel=AUDIT,
         local_templates=[purchase_template([A])],
     )
-    process = BotProcess(config).start()
-    slack.attach(f"{process.url}/slack/events", SIGNING_SECRET)
+    process = started(config, slack)
     yield process
     if process.proc and process.proc.poll() is None:
         process.stop()

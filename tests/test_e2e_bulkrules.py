@@ -15,7 +15,7 @@ import pytest
 from slack_sdk.models.views import View
 
 from bot.offline.slack_standin import Posted, SlackStandIn
-from tests.harness import SIGNING_SECRET, BotProcess, store_table, wait_for
+from tests.harness import SIGNING_SECRET, BotProcess, started, store_table, wait_for
 
 APPLICANT, A, B, AUDIT, BUYERS = "U0APPLICANT", "U0APPROVERA", "U0APPROVERB", "C0AUDIT", "S0BUYERS"
 CONFIG = """
@@ -67,8 +67,7 @@ def bot(tmp_path: Path, slack: SlackStandIn) -> Iterator[BotProcess]:
         ),
         encoding="utf-8",
     )
-    process = BotProcess(config).start()
-    slack.attach(f"{process.url}/slack/events", SIGNING_SECRET)
+    process = started(config, slack)
     yield process
     if process.proc and process.proc.poll() is None:
         process.stop()

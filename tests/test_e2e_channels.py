@@ -26,6 +26,7 @@ from tests.harness import (
     approval_detail,
     approval_xml,
     replicas_mode,
+    started,
     store_table,
     wait_for,
     write_config,
@@ -77,8 +78,7 @@ def start_bot(tmp_path: Path, slack: SlackStandIn, policy: str) -> BotProcess:
         ),
         encoding="utf-8",
     )
-    process = BotProcess(config).start()
-    slack.attach(f"{process.url}/slack/events", SIGNING_SECRET)
+    process = started(config, slack)
     return process
 
 

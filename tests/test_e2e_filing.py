@@ -15,7 +15,15 @@ import pytest
 
 from bot.offline.slack_standin import Posted, SlackStandIn
 from tests.fakes.wecom_api import FakeWeComApi
-from tests.harness import CORP_ID, SECRET, SIGNING_SECRET, BotProcess, WeComSender, wait_for, write_config
+from tests.harness import (
+    CORP_ID,
+    SECRET,
+    BotProcess,
+    WeComSender,
+    started,
+    wait_for,
+    write_config,
+)
 
 FIXTURE = Path(__file__).parent / "fixtures" / "wecom" / "templates" / "every_control.json"
 APPLICANT, COLLEAGUE, STRANGER = "U0APPLICANT", "U0COLLEAGUE", "U0STRANGER"
@@ -55,8 +63,7 @@ def start_bot(tmp_path: Path, slack: SlackStandIn, wecom: FakeWeComApi, extra: s
         extra='[wecom.templates]\nseal = "tmpl-seal"\n' + extra,
         wecom_settings='agent_id = "1000002"',  # launch pages of [wecom.open_templates] sign with it
     )
-    process = BotProcess(config).start()
-    slack.attach(f"{process.url}/slack/events", SIGNING_SECRET)
+    process = started(config, slack)
     return process
 
 

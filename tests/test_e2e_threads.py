@@ -16,12 +16,12 @@ from tests.fakes.wecom_api import FakeWeComApi
 from tests.harness import (
     CORP_ID,
     SECRET,
-    SIGNING_SECRET,
     Approver,
     BotProcess,
     WeComSender,
     approval_detail,
     approval_xml,
+    started,
     wait_for,
     write_config,
 )
@@ -34,12 +34,6 @@ NAMES = {APPLICANT: "Ann Applicant", A: "Al Approver", B: "Bea Approver", CC: "C
 def slack() -> Iterator[SlackStandIn]:
     with SlackStandIn(users={user: {"real_name": name} for user, name in NAMES.items()}) as standin:
         yield standin
-
-
-def started(config: Path, slack: SlackStandIn) -> BotProcess:
-    process = BotProcess(config).start()
-    slack.attach(f"{process.url}/slack/events", SIGNING_SECRET)
-    return process
 
 
 @pytest.fixture

@@ -24,12 +24,12 @@ from tests.fakes.wecom_api import FakeWeComApi
 from tests.harness import (
     CORP_ID,
     SECRET,
-    SIGNING_SECRET,
     Approver,
     BotProcess,
     WeComSender,
     approval_detail,
     approval_xml,
+    started,
     tinydb_only,
     wait_for,
     write_config,
@@ -75,8 +75,7 @@ def bot(tmp_path: Path, slack: SlackStandIn, wecom: FakeWeComApi) -> Iterator[Bo
         extra='[wecom.templates]\nseal = "tmpl-seal"\n',
         wecom_settings=f"timeout_seconds = {int(CLIENT_TIMEOUT)}",
     )
-    process = BotProcess(config).start()
-    slack.attach(f"{process.url}/slack/events", SIGNING_SECRET)
+    process = started(config, slack)
     yield process
     if process.proc and process.proc.poll() is None:
         process.stop()
