@@ -53,7 +53,7 @@ HELP = """commands (↑/↓ for history, ←/→ and Home/End to edit):
   lose [n]                   the next n WeCom callbacks are lost on the way (a sweep recovers them)
   sweep                      sweep every provider now, as the bot does on its schedule
   clock +<n>[d|h|m]          let time pass (default hours); reminders, escalation and expiry run then
-  away [<name> <until> <delegate> [reason]]          who is away; set someone away (until: YYYY-MM-DD or 3d)
+  away [who until delegate]  who is away; or set someone away (until: YYYY-MM-DD or 3d; a reason after)
   back <name>                end their absence now
   help                       this                    quit                 leave"""
 
