@@ -146,9 +146,12 @@ def measure_bot(
         return result
 
 
-def run(sizes: tuple[int, ...], seconds: float, drain_limit: float) -> dict[str, Any]:
+def run(
+    sizes: tuple[int, ...], seconds: float, drain_limit: float, *, one_process: bool = True
+) -> dict[str, Any]:
     """Baseline and bot at each pre-loaded size, one after the other, in this run; then the bot at the
-    smallest size acknowledging in its applying process (what the front process moved), and on
+    smallest size acknowledging in its applying process (what the front process moved; `one_process`,
+    left out by --quick), and on
     PostgreSQL, one replica and two (the same load, the store on a throwaway server:
     APPROVALS_BOT_TEST_PG's, else a cluster started from the server's binaries)."""
     cases: dict[str, Any] = {}
@@ -158,8 +161,11 @@ def run(sizes: tuple[int, ...], seconds: float, drain_limit: float) -> dict[str,
         print(f"ingest: serve, {stored:,} stored, {seconds:g} s", file=sys.stderr, flush=True)
         cases[f"bot_{stored}"] = measure_bot(stored, seconds, drain_limit)
     smallest = min(sizes)
-    print(f"ingest: serve as one process, {smallest:,} stored", file=sys.stderr, flush=True)
-    cases[f"bot_{smallest}_one_process"] = measure_bot(smallest, seconds, drain_limit, front_process=False)
+    if one_process:
+        print(f"ingest: serve as one process, {smallest:,} stored", file=sys.stderr, flush=True)
+        cases[f"bot_{smallest}_one_process"] = measure_bot(
+            smallest, seconds, drain_limit, front_process=False
+        )
     cases.update(run_postgres(smallest, seconds, drain_limit))
     return cases
 
