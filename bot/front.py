@@ -19,6 +19,7 @@ without closing the port) and stops it first on SIGTERM. The front dies with the
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ctypes
 import http.client
 import json
@@ -197,11 +198,8 @@ class JournalingFront:
 def _die_with_parent() -> None:
     """Linux ends this process when its parent ends; elsewhere, a thread checks once a second."""
     parent = os.getppid()
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
+    with contextlib.suppress(OSError, AttributeError):  # no prctl: the watch below does it
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     if os.getppid() != parent:  # it ended before the request above took effect
         os._exit(0)
 

@@ -28,8 +28,9 @@ class Worker(ABC):
     def give_way(self) -> None:
         """Wait (at most `longest_give_way`) while `yield_to` says another worker's work comes first."""
         deadline = time.monotonic() + self.longest_give_way
-        while self.yield_to() and time.monotonic() < deadline and not self._stopping.wait(0.02):
-            pass
+        while self.yield_to() and time.monotonic() < deadline:
+            if self._stopping.wait(0.02):
+                return
 
     @abstractmethod
     def run_once(self) -> float | None:
